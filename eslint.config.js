@@ -1,0 +1,21 @@
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-properties': ['error', {
+        object: 'process',
+        property: 'env',
+        message: 'Only src/config reads process.env; receive settings as arguments.'
+      }]
+    }
+  },
+  {
+    files: ['src/config/**', 'scripts/**', 'bench/**', 'test/**'],
+    rules: { 'no-restricted-properties': 'off' }
+  }
+)

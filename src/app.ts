@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto'
+import cors from '@fastify/cors'
+import Fastify, { LogController } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Dispatcher } from 'undici'
+import type { GatewayConfig } from './config/types.js'
+import { UserTokenMinter } from './credentials/user-token.js'
+import demoRoutes from './demo/demo-routes.js'
+import { buildErrorHandler, notFoundHandler } from './error-handler.js'
+import { createLogger } from './logging/logger.js'
+import requestSummary from './plugins/request-summary.js'
+import agentStudioRoutes from './routes/agent-studio/index.js'
+import healthRoutes from './routes/health.js'
+import { buildAuthenticator } from './session/authenticate.js'
+import { createUpstreamDispatcher } from './upstream/dispatcher.js'
+import { createUpstream } from './upstream/forward.js'
+
+export interface AppDependencies {
+  readonly logger?: Logger
+  /** The connection pool for Agent Studio and the session endpoints; created from config if absent. */
+  readonly dispatcher?: Dispatcher
+  /** Injectable clock (milliseconds since the epoch), for tests. */
+  readonly now?: () => number
+}
+
+/** Response headers a browser script may read (CORS hides everything else). */
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream']
+
+/**
+ * The composition root: builds everything from a validated config and never listens
+ * (server.ts does). Tests build exactly what production runs.
+ */
+export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
+  const logger = deps.logger ?? createLogger(config.log)
+  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher(config.upstream)
+  const now = deps.now
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Our own summary line replaces Fastify's two lines per request.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    // The browser does not get to choose ids that appear in our logs.
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    bodyLimit: config.policy.bodyLimitBytes,
+    return503OnClosing: true,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error'
+  })
+
+  app.setErrorHandler(buildErrorHandler(config.policy.bodyLimitBytes))
+  app.setNotFoundHandler(notFoundHandler)
+  await app.register(requestSummary)
+  await app.register(cors, {
+    origin: [...config.policy.allowedOrigins],
+    credentials: true,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization'],
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: 600
+  })
+  await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher })
+
+  const minter = new UserTokenMinter({
+    key: { keyId: config.algolia.keyId, secret: config.algolia.secretKey },
+    ttlSeconds: config.userToken.ttlSeconds,
+    ...(now === undefined ? {} : { now })
+  })
+  const authenticate = buildAuthenticator(
+    config.session,
+    { allowedOrigins: new Set(config.policy.allowedOrigins), allowCookieRequestsWithoutOrigin: config.policy.allowCookieRequestsWithoutOrigin },
+    {
+      dispatcher,
+      ...(now === undefined ? {} : { now: () => new Date(now()) }),
+      onJwksFallback: (error) => app.log.warn({ err: error }, 'JWKS endpoint unreachable; verifying with the keys fetched last')
+    }
+  )
+  const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher)
+  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream })
+
+  if (config.demo) await app.register(demoRoutes, { config })
+
+  if (deps.dispatcher === undefined) {
+    app.addHook('onClose', async () => {
+      await dispatcher.close()
+    })
+  }
+  return app
+}

@@ -1,0 +1,134 @@
+import { z } from 'zod'
+import { COMPATIBILITY_MODES } from './types.js'
+
+/**
+ * Every tunable (non-secret) setting, once: where it lives in the config file, which
+ * environment variable overrides it, and how it is validated. The README's settings table
+ * is written from this list.
+ */
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+const bool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')
+])
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess((value) => (typeof value === 'string' ? splitList(value) : value), z.array(item))
+
+export function splitList(value: string): string[] {
+  return value.split(',').map((part) => part.trim()).filter((part) => part.length > 0)
+}
+
+export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
+const agentId = z.string().regex(AGENT_ID_PATTERN, 'agent ids are 1-128 letters, digits, "-" or "_"')
+const origin = z.string().refine(isOrigin, 'each origin is scheme://host[:port] with no path, e.g. https://app.example.com')
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value
+  } catch {
+    return false
+  }
+}
+
+export interface Setting {
+  readonly path: readonly [string, string]
+  readonly env: string
+  readonly schema: z.ZodType
+  readonly doc: string
+}
+
+const setting = (path: [string, string], env: string, schema: z.ZodType, doc: string): Setting => ({ path, env, schema, doc })
+
+export const SETTINGS: readonly Setting[] = [
+  setting(['server', 'host'], 'HOST', z.string().min(1).default('127.0.0.1'), 'listen address'),
+  setting(['server', 'port'], 'PORT', int(0, 65535).default(3000), 'listen port'),
+  setting(['server', 'shutdownGraceSeconds'], 'SHUTDOWN_GRACE_SECONDS', int(0, 3600).default(30), 'how long streams in flight may finish after SIGTERM/SIGINT'),
+  setting(['server', 'maxEventLoopDelayMs'], 'MAX_EVENT_LOOP_DELAY_MS', int(0, 60_000).default(1000), 'event-loop delay above which new requests get 503 overloaded (0 disables)'),
+  setting(['policy', 'allowedAgentIds'], 'ALLOWED_AGENT_IDS', list(agentId).default([]), 'agents the browser may reach; any other id gets 403'),
+  setting(['policy', 'allowedOrigins'], 'ALLOWED_ORIGINS', list(origin).default([]), 'origins allowed by CORS (with credentials) and the CSRF check'),
+  setting(['policy', 'compatibilityModes'], 'COMPATIBILITY_MODES', list(z.enum(COMPATIBILITY_MODES)).pipe(z.array(z.enum(COMPATIBILITY_MODES)).min(1, 'allow at least one mode')).default([...COMPATIBILITY_MODES]), 'compatibilityMode values the browser may ask for'),
+  setting(['policy', 'upstreamCache'], 'UPSTREAM_CACHE', bool.default(true), 'value of the `cache` query parameter sent upstream'),
+  setting(['policy', 'upstreamAnalytics'], 'UPSTREAM_ANALYTICS', bool.default(true), 'value of the `analytics` query parameter sent upstream'),
+  setting(['policy', 'allowConfiguration'], 'ALLOW_CONFIGURATION', bool.default(false), 'let the browser send `configuration` (replaces the agent prompt and tools)'),
+  setting(['policy', 'allowMcpServers'], 'ALLOW_MCP_SERVERS', bool.default(false), 'let the browser send `algolia.mcpServers`'),
+  setting(['policy', 'allowSearchParameters'], 'ALLOW_SEARCH_PARAMETERS', bool.default(false), 'let the browser send `algolia.searchParameters`'),
+  setting(['policy', 'allowIndices'], 'ALLOW_INDICES', bool.default(false), 'let the browser send `algolia.indices`'),
+  setting(['policy', 'allowToolApprovals'], 'ALLOW_TOOL_APPROVALS', bool.default(true), 'let the browser send `toolApprovals`'),
+  setting(['policy', 'allowSystemMessages'], 'ALLOW_SYSTEM_MESSAGES', bool.default(false), 'let the browser send messages with role "system"'),
+  setting(['policy', 'maxMessages'], 'MAX_MESSAGES', int(1, 10_000).default(100), 'most messages in one completion request'),
+  setting(['policy', 'bodyLimitBytes'], 'BODY_LIMIT_BYTES', int(1024, 64 * 1024 * 1024).default(512 * 1024), 'largest request body accepted (413 above)'),
+  setting(['policy', 'allowCookieRequestsWithoutOrigin'], 'ALLOW_COOKIE_REQUESTS_WITHOUT_ORIGIN', bool.default(true), 'accept cookie sessions on requests with no Origin and no Sec-Fetch-Site (non-browser callers)'),
+  setting(['upstream', 'connectTimeoutMs'], 'UPSTREAM_CONNECT_TIMEOUT_MS', int(1, 600_000).default(5000), 'connect timeout to Agent Studio'),
+  setting(['upstream', 'firstByteTimeoutMs'], 'UPSTREAM_FIRST_BYTE_TIMEOUT_MS', int(1, 3_600_000).default(30_000), 'time allowed until response headers arrive'),
+  setting(['upstream', 'idleTimeoutMs'], 'UPSTREAM_IDLE_TIMEOUT_MS', int(1, 3_600_000).default(60_000), 'longest gap between two chunks of a stream'),
+  setting(['upstream', 'totalTimeoutMs'], 'UPSTREAM_TOTAL_TIMEOUT_MS', int(1, 86_400_000).default(600_000), 'longest total duration of one upstream call'),
+  setting(['upstream', 'maxConnections'], 'UPSTREAM_MAX_CONNECTIONS', int(1, 1_000_000).default(16_384), 'upstream connection pool size (one open stream holds one connection)'),
+  setting(['session', 'cookieName'], 'SESSION_COOKIE_NAME', z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a valid cookie name').default('session'), 'cookie that carries the session'),
+  setting(['session', 'userIdClaim'], 'SESSION_USER_ID_CLAIM', z.string().min(1).default('sub'), 'session JWT claim holding the user id'),
+  setting(['session', 'clockToleranceSeconds'], 'SESSION_CLOCK_TOLERANCE_SECONDS', int(0, 300).default(5), 'leeway for exp/nbf'),
+  setting(['session', 'jwksCooldownSeconds'], 'SESSION_JWKS_COOLDOWN_SECONDS', int(0, 3600).default(30), 'least time between two JWKS fetches'),
+  setting(['session', 'jwksCacheMaxAgeSeconds'], 'SESSION_JWKS_CACHE_MAX_AGE_SECONDS', int(1, 604_800).default(600), 'JWKS refresh interval'),
+  setting(['session', 'jwksTimeoutMs'], 'SESSION_JWKS_TIMEOUT_MS', int(1, 60_000).default(5000), 'JWKS fetch timeout'),
+  setting(['session', 'introspectTimeoutMs'], 'SESSION_INTROSPECT_TIMEOUT_MS', int(1, 60_000).default(3000), 'forward-auth timeout'),
+  setting(['session', 'introspectCacheSeconds'], 'SESSION_INTROSPECT_CACHE_SECONDS', int(0, 3600).default(30), 'how long a positive forward-auth answer is reused (0: never)'),
+  setting(['session', 'introspectCacheMax'], 'SESSION_INTROSPECT_CACHE_MAX', int(1, 10_000_000).default(10_000), 'most cached forward-auth answers'),
+  setting(['userToken', 'ttlSeconds'], 'USER_TOKEN_TTL', int(60, 86_400).default(3600), 'lifetime of the minted X-Algolia-Secure-User-Token'),
+  setting(['log', 'level'], 'LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'pino log level')
+]
+
+/** Secrets and endpoints: environment only (each also as NAME_FILE), never in the config file. */
+export const SECRET_VARIABLES = [
+  'ALGOLIA_API_KEY',
+  'ALGOLIA_SECRET_KEY',
+  'SESSION_JWT_SECRET',
+  'SESSION_JWT_PUBLIC_KEY'
+] as const
+
+export const ENVIRONMENT_ONLY_VARIABLES = [
+  'ALGOLIA_APP_ID',
+  'ALGOLIA_KEY_ID',
+  'AGENT_STUDIO_URL',
+  'SESSION_JWT_ISSUER',
+  'SESSION_JWT_AUDIENCE',
+  'SESSION_JWKS_URL',
+  'SESSION_INTROSPECT_URL',
+  'GATEWAY_CONFIG_FILE',
+  'NODE_ENV'
+] as const
+
+/** The shape SETTINGS resolve to (each value already validated by its schema). */
+export interface ResolvedSettings {
+  server: { host: string; port: number; shutdownGraceSeconds: number; maxEventLoopDelayMs: number }
+  policy: {
+    allowedAgentIds: string[]
+    allowedOrigins: string[]
+    compatibilityModes: Array<(typeof COMPATIBILITY_MODES)[number]>
+    upstreamCache: boolean
+    upstreamAnalytics: boolean
+    allowConfiguration: boolean
+    allowMcpServers: boolean
+    allowSearchParameters: boolean
+    allowIndices: boolean
+    allowToolApprovals: boolean
+    allowSystemMessages: boolean
+    maxMessages: number
+    bodyLimitBytes: number
+    allowCookieRequestsWithoutOrigin: boolean
+  }
+  upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; totalTimeoutMs: number; maxConnections: number }
+  session: {
+    cookieName: string
+    userIdClaim: string
+    clockToleranceSeconds: number
+    jwksCooldownSeconds: number
+    jwksCacheMaxAgeSeconds: number
+    jwksTimeoutMs: number
+    introspectTimeoutMs: number
+    introspectCacheSeconds: number
+    introspectCacheMax: number
+  }
+  userToken: { ttlSeconds: number }
+  log: { level: string }
+}

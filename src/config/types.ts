@@ -1,0 +1,88 @@
+/** The validated, frozen configuration every other module receives as an argument. */
+
+export const COMPATIBILITY_MODES = ['ai-sdk-4', 'ai-sdk-5', 'ag-ui'] as const
+export type CompatibilityMode = (typeof COMPATIBILITY_MODES)[number]
+
+export type SessionKey =
+  | { readonly type: 'secret'; readonly secret: Uint8Array }
+  | { readonly type: 'public-key'; readonly pem: string }
+  | { readonly type: 'jwks'; readonly url: URL; readonly cooldownMs: number; readonly cacheMaxAgeMs: number; readonly timeoutMs: number }
+
+export interface JwtSessionConfig {
+  readonly kind: 'jwt'
+  readonly key: SessionKey
+  readonly issuer: string | undefined
+  readonly audience: string | undefined
+  readonly userIdClaim: string
+  readonly clockToleranceSeconds: number
+  readonly cookieName: string
+}
+
+export interface IntrospectSessionConfig {
+  readonly kind: 'introspect'
+  readonly url: URL
+  readonly timeoutMs: number
+  readonly cacheTtlMs: number
+  readonly cacheMax: number
+  readonly cookieName: string
+}
+
+export type SessionConfig = JwtSessionConfig | IntrospectSessionConfig
+
+export interface AlgoliaConfig {
+  readonly appId: string
+  readonly apiKey: string
+  readonly keyId: string
+  readonly secretKey: string
+  /** Upstream base including `/agent-studio`, without a trailing slash. */
+  readonly agentStudioUrl: URL
+}
+
+export interface PolicyConfig {
+  readonly allowedAgentIds: readonly string[]
+  readonly allowedOrigins: readonly string[]
+  readonly compatibilityModes: readonly CompatibilityMode[]
+  /** Pinned by ops, never chosen by the browser. */
+  readonly upstreamCache: boolean
+  readonly upstreamAnalytics: boolean
+  readonly allowConfiguration: boolean
+  readonly allowMcpServers: boolean
+  readonly allowSearchParameters: boolean
+  readonly allowIndices: boolean
+  readonly allowToolApprovals: boolean
+  readonly allowSystemMessages: boolean
+  readonly maxMessages: number
+  readonly bodyLimitBytes: number
+  /** Cookie-authenticated requests that carry neither Origin nor Sec-Fetch-Site (non-browser callers). */
+  readonly allowCookieRequestsWithoutOrigin: boolean
+}
+
+export interface UpstreamConfig {
+  readonly connectTimeoutMs: number
+  readonly firstByteTimeoutMs: number
+  readonly idleTimeoutMs: number
+  readonly totalTimeoutMs: number
+  readonly maxConnections: number
+}
+
+export interface ServerConfig {
+  readonly host: string
+  readonly port: number
+  readonly shutdownGraceMs: number
+  readonly maxEventLoopDelayMs: number
+}
+
+export interface GatewayConfig {
+  readonly production: boolean
+  /** True when nothing was configured: the embedded demo supplies upstream, keys and sign-in. */
+  readonly demo: boolean
+  readonly server: ServerConfig
+  readonly algolia: AlgoliaConfig
+  readonly userToken: { readonly ttlSeconds: number }
+  readonly session: SessionConfig
+  readonly policy: PolicyConfig
+  readonly upstream: UpstreamConfig
+  readonly log: { readonly level: string; readonly pretty: boolean }
+  /** Where the policy file was read from, if any (for the start-up log). */
+  readonly configFile: string | undefined
+}

@@ -1,0 +1,24 @@
+import type { GatewayConfig } from '../config/types.js'
+import { createStandIn } from '../standin/standin.js'
+import type { StandIn } from '../standin/standin.js'
+
+/**
+ * DEMO ONLY: starts the Agent Studio stand-in on a random loopback port with the demo's
+ * generated keys, and returns the config pointed at it.
+ */
+export async function startDemoUpstream(config: GatewayConfig): Promise<{ config: GatewayConfig; standIn: StandIn }> {
+  if (!config.demo || config.production) throw new Error('the demo upstream exists only in demo mode')
+  const { appId, apiKey, keyId, secretKey } = config.algolia
+  const standIn = createStandIn({
+    appId,
+    apiKeys: new Map([[apiKey, ['search', 'logs']]]),
+    authenticationKeys: new Map([[keyId, secretKey]]),
+    agents: config.policy.allowedAgentIds,
+    paceMs: 40
+  })
+  const agentStudioUrl = await standIn.listen()
+  return {
+    config: Object.freeze({ ...config, algolia: Object.freeze({ ...config.algolia, agentStudioUrl }) }),
+    standIn
+  }
+}

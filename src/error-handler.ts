@@ -1,0 +1,74 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { GATEWAY_ERROR_CODES, InternalError, InvalidRequest, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from './errors.js'
+import type { ErrorBody } from './errors.js'
+
+interface PublicError {
+  readonly statusCode: number
+  readonly code: string
+  readonly message: string
+  readonly headers?: Record<string, string | number>
+}
+
+/**
+ * The one place errors become responses. Our own errors keep their code and sentence;
+ * Fastify's body-parsing and validation errors are translated; anything else is a 500 whose
+ * body says nothing about internals (the whole error goes to the request's log line).
+ */
+export function toPublicError(error: FastifyError & { headers?: Record<string, string | number> }, bodyLimit: number): PublicError {
+  if (GATEWAY_ERROR_CODES.has(error.code)) {
+    return { statusCode: error.statusCode ?? 500, code: error.code, message: error.message, ...(error.headers ? { headers: error.headers } : {}) }
+  }
+  if (error.validation !== undefined) {
+    return from(new InvalidRequest(error.message))
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return from(new PayloadTooLarge(String(bodyLimit)))
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return from(new UnsupportedMediaType())
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return from(new MalformedJson(''))
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return from(new InvalidRequest('the content-length header does not match the body'))
+  }
+  // secure-json-parse's SyntaxError (e.g. a "__proto__" key) carries statusCode 400.
+  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
+    return from(new MalformedJson(''))
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return from(new InvalidRequest('the request could not be understood'))
+  }
+  return from(new InternalError())
+}
+
+function from(error: FastifyError): PublicError {
+  return { statusCode: error.statusCode!, code: error.code, message: error.message }
+}
+
+export function errorBody(code: string, message: string, requestId: string): ErrorBody {
+  return { error: code, message, requestId }
+}
+
+export function buildErrorHandler(bodyLimit: number) {
+  return function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    const failure = toPublicError(error, bodyLimit)
+    request.summary.rule ??= failure.code
+    if (failure.statusCode >= 500) request.summary.error = error
+    if (reply.raw.headersSent) {
+      reply.raw.destroy()
+      return
+    }
+    if (failure.headers !== undefined) reply.headers(failure.headers)
+    reply
+      .code(failure.statusCode)
+      .header('cache-control', 'no-store')
+      .send(errorBody(failure.code, failure.message, request.id))
+  }
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  const error = new NotFound()
+  request.summary.rule = error.code
+  reply.code(404).header('cache-control', 'no-store').send(errorBody(error.code, error.message, request.id))
+}

@@ -1,0 +1,48 @@
+import createError from '@fastify/error'
+
+/**
+ * Every error the gateway answers with, in one place. The code is the public, stable
+ * `error` field of the JSON body; the message is a sentence for a person (`%s` is filled
+ * with request-specific detail that is safe to show). Client errors skip the stack trace:
+ * they are expected, frequent, and the stack says nothing useful.
+ */
+const clientError = (code: string, statusCode: number, message: string) =>
+  createError<string, number, [string?]>(code, message, statusCode, Error, false)
+const serverError = (code: string, statusCode: number, message: string) =>
+  createError<string, number, [string?]>(code, message, statusCode)
+
+export const MalformedJson = clientError('malformed_json', 400, 'The request body is not valid JSON%s.')
+export const InvalidRequest = clientError('invalid_request', 400, 'The request is not valid: %s.')
+export const InvalidQuery = clientError('invalid_query', 400, 'The query string is not valid: %s.')
+export const InvalidId = clientError('invalid_id', 400, 'The %s is not a valid id.')
+export const ForbiddenField = clientError('forbidden_field', 400, 'The field %s may not be sent from a browser.')
+export const SessionRequired = clientError('session_required', 401, 'Sign in first: this request carries no session.')
+export const SessionInvalid = clientError('session_invalid', 401, 'Your session is invalid or has expired; sign in again.')
+export const AgentNotAllowed = clientError('agent_not_allowed', 403, 'This agent is not available through this gateway.')
+export const OriginNotAllowed = clientError('origin_not_allowed', 403, 'Requests from this page\'s origin are not allowed%s.')
+export const NotFound = clientError('not_found', 404, 'There is no such route on this gateway.')
+export const PayloadTooLarge = clientError('payload_too_large', 413, 'The request body is larger than the %s bytes this gateway accepts.')
+export const UnsupportedMediaType = clientError('unsupported_media_type', 415, 'Send the request body as JSON with content-type: application/json.')
+export const RateLimited = clientError('rate_limited', 429, 'Too many requests; retry in %s seconds.')
+export const TooManyStreams = clientError('too_many_streams', 429, 'Too many answers are streaming at once%s; wait for one to finish.')
+export const UpstreamError = serverError('upstream_error', 502, 'Agent Studio failed to answer; try again shortly.')
+export const UpstreamUnavailable = serverError('upstream_unavailable', 502, 'Agent Studio could not be reached; try again shortly.')
+export const Overloaded = serverError('overloaded', 503, 'The gateway is overloaded; retry in a few seconds.')
+export const NotReady = serverError('not_ready', 503, 'The gateway is not ready: %s.')
+export const SessionUnavailable = serverError('session_unavailable', 503, 'Your session could not be checked right now; try again shortly.')
+export const UpstreamTimeout = serverError('upstream_timeout', 504, 'Agent Studio took too long to answer (%s); try again.')
+export const InternalError = serverError('internal_error', 500, 'Something went wrong in the gateway; the request id helps us find out what.')
+
+/** The codes above; anything else reaching the error handler is mapped or becomes internal_error. */
+export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
+  MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
+  AgentNotAllowed, OriginNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
+  TooManyStreams, UpstreamError, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable,
+  UpstreamTimeout, InternalError
+].map((ErrorClass) => new ErrorClass().code))
+
+export interface ErrorBody {
+  readonly error: string
+  readonly message: string
+  readonly requestId: string
+}

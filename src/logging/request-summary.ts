@@ -1,0 +1,22 @@
+/** What a request did, gathered along its way and written as one log line when it closes. */
+export interface RequestSummary {
+  agentId?: string
+  userId?: string
+  upstreamStatus?: number
+  /** Milliseconds from the request's arrival to the upstream's response headers. */
+  ttfbMs?: number
+  /** Body bytes relayed from upstream (gateway-made responses count their own body). */
+  bytesSent?: number
+  /** Who ended a stream early. */
+  cutBy?: 'client' | 'upstream' | 'timeout'
+  /** The rule that refused the request, or the error code the gateway answered with. */
+  rule?: string
+  /** Kept for 5xx answers only, so ops see the cause without flooding logs with client mistakes. */
+  error?: unknown
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    summary: RequestSummary
+  }
+}

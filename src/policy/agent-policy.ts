@@ -1,0 +1,13 @@
+import type { PolicyConfig } from '../config/types.js'
+import { AgentNotAllowed, InvalidId } from '../errors.js'
+import { isAgentId } from './ids.js'
+
+/** Shape first (400, never forwarded), then the allow-list (403). Returns the id to use upstream. */
+export function buildAgentPolicy(policy: PolicyConfig): (agentId: unknown) => string {
+  const allowed = new Set(policy.allowedAgentIds)
+  return function checkAgent(agentId) {
+    if (!isAgentId(agentId)) throw new InvalidId('agent id')
+    if (!allowed.has(agentId)) throw new AgentNotAllowed()
+    return agentId
+  }
+}

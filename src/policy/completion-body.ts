@@ -1,0 +1,96 @@
+import type { PolicyConfig } from '../config/types.js'
+import { ForbiddenField } from '../errors.js'
+import { CONVERSATION_ID_PATTERN } from './ids.js'
+
+/** The structure a completion body must have; checked by Fastify (ajv) before any policy runs. */
+export function completionBodySchema(policy: PolicyConfig) {
+  return {
+    type: 'object',
+    required: ['messages'],
+    properties: {
+      id: { type: 'string', pattern: CONVERSATION_ID_PATTERN.source },
+      messages: {
+        type: 'array',
+        minItems: 1,
+        maxItems: policy.maxMessages,
+        items: {
+          type: 'object',
+          required: ['role'],
+          properties: {
+            id: { type: 'string', maxLength: 128 },
+            role: { type: 'string', enum: ['user', 'assistant', 'system', 'tool', 'data'] },
+            parts: { type: 'array', maxItems: 1000 }
+          },
+          anyOf: [{ required: ['content'] }, { required: ['parts'] }]
+        }
+      },
+      trigger: { type: 'string', maxLength: 64 },
+      messageId: { type: 'string', maxLength: 128 },
+      toolApprovals: { type: 'object' },
+      algolia: {
+        type: 'object',
+        properties: {
+          searchParameters: { type: 'object' },
+          indices: { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 256 } }
+        }
+      }
+    }
+  } as const
+}
+
+export interface CompletionBody {
+  id?: string
+  messages: Array<{ role: string; [field: string]: unknown }>
+  trigger?: string
+  messageId?: string
+  toolApprovals?: Record<string, unknown>
+  algolia?: { searchParameters?: unknown; indices?: unknown; mcpServers?: unknown; [field: string]: unknown }
+  configuration?: unknown
+  [field: string]: unknown
+}
+
+export type CompletionBodyPolicy = (body: CompletionBody) => CompletionBody
+
+/**
+ * What of the browser's body reaches Agent Studio. The forwarded body is rebuilt from known
+ * fields only: unknown top-level and `algolia` fields are dropped. Fields that change what the
+ * agent is (its prompt, tools, data sources) are refused outright unless ops allowed them.
+ */
+export function buildCompletionBodyPolicy(policy: PolicyConfig): CompletionBodyPolicy {
+  return function completionBody(body) {
+    if (body.configuration !== undefined && !policy.allowConfiguration) {
+      throw new ForbiddenField('"configuration" (it would replace the agent\'s instructions and tools)')
+    }
+    if (body.toolApprovals !== undefined && !policy.allowToolApprovals) throw new ForbiddenField('"toolApprovals"')
+    if (!policy.allowSystemMessages) {
+      const index = body.messages.findIndex((message) => message.role === 'system')
+      if (index !== -1) throw new ForbiddenField(`"messages[${index}]" with role "system" (it would override the agent's instructions)`)
+    }
+
+    const forwarded: CompletionBody = { messages: body.messages }
+    if (body.id !== undefined) forwarded.id = body.id
+    if (body.trigger !== undefined) forwarded.trigger = body.trigger
+    if (body.messageId !== undefined) forwarded.messageId = body.messageId
+    if (body.toolApprovals !== undefined) forwarded.toolApprovals = body.toolApprovals
+    if (body.configuration !== undefined) forwarded.configuration = body.configuration
+
+    const algolia = body.algolia
+    if (algolia !== undefined) {
+      const kept: NonNullable<CompletionBody['algolia']> = {}
+      if (algolia.mcpServers !== undefined) {
+        if (!policy.allowMcpServers) throw new ForbiddenField('"algolia.mcpServers" (it would connect the agent to other tools)')
+        kept.mcpServers = algolia.mcpServers
+      }
+      if (algolia.searchParameters !== undefined) {
+        if (!policy.allowSearchParameters) throw new ForbiddenField('"algolia.searchParameters"')
+        kept.searchParameters = algolia.searchParameters
+      }
+      if (algolia.indices !== undefined) {
+        if (!policy.allowIndices) throw new ForbiddenField('"algolia.indices"')
+        kept.indices = algolia.indices
+      }
+      if (Object.keys(kept).length > 0) forwarded.algolia = kept
+    }
+    return forwarded
+  }
+}

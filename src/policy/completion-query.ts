@@ -1,0 +1,39 @@
+import type { CompatibilityMode, PolicyConfig } from '../config/types.js'
+import { InvalidQuery } from '../errors.js'
+
+export interface CompletionQuery {
+  readonly mode: CompatibilityMode
+  /** The exact query string sent upstream, leading "?" included. */
+  readonly upstreamQuery: string
+}
+
+export type CompletionQueryPolicy = (query: Record<string, unknown>) => CompletionQuery
+
+/**
+ * The browser chooses the protocol (`compatibilityMode`), whether to stream, and may turn
+ * memory off. `cache` and `analytics` are pinned by ops. Every other parameter is dropped.
+ */
+export function buildCompletionQueryPolicy(policy: PolicyConfig): CompletionQueryPolicy {
+  const modes = new Set<string>(policy.compatibilityModes)
+  const modeList = policy.compatibilityModes.join(', ')
+  const pinned = `&cache=${policy.upstreamCache}&analytics=${policy.upstreamAnalytics}`
+
+  return function completionQuery(query) {
+    const mode = query.compatibilityMode
+    if (typeof mode !== 'string' || !modes.has(mode)) {
+      throw new InvalidQuery(`compatibilityMode must be one of ${modeList}`)
+    }
+    let upstreamQuery = `?compatibilityMode=${mode}`
+    const stream = query.stream
+    if (stream !== undefined) {
+      if (stream !== 'true' && stream !== 'false') throw new InvalidQuery('stream must be true or false')
+      upstreamQuery += `&stream=${stream}`
+    }
+    const memory = query.memory
+    if (memory !== undefined) {
+      if (memory !== 'false' && memory !== 'true') throw new InvalidQuery('memory must be false (or true, the default)')
+      if (memory === 'false') upstreamQuery += '&memory=false'
+    }
+    return { mode: mode as CompatibilityMode, upstreamQuery: upstreamQuery + pinned }
+  }
+}

@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify'
+import type { Dispatcher } from 'undici'
+import { NotReady } from '../errors.js'
+
+export interface HealthOptions {
+  readonly agentStudioUrl: URL
+  readonly dispatcher: Dispatcher
+  /** How long one reachability answer is reused, so probes never hammer Agent Studio. */
+  readonly probeCacheMs?: number
+}
+
+/**
+ * `/healthz`: the process is alive (never depends on anything else, so an orchestrator does
+ * not restart a healthy replica because Agent Studio had a bad minute).
+ * `/readyz`: configuration loaded (it was, or we would not be running), not shutting down,
+ * and Agent Studio reachable: any HTTP answer counts, only a network failure does not.
+ */
+export default async function healthRoutes(app: FastifyInstance, options: HealthOptions) {
+  const cacheMs = options.probeCacheMs ?? 5000
+  let last: { at: number; reachable: Promise<boolean> } | undefined
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+
+  function upstreamReachable(): Promise<boolean> {
+    const now = Date.now()
+    if (last === undefined || now - last.at > cacheMs) {
+      last = { at: now, reachable: probe(options) }
+    }
+    return last.reachable
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  app.get('/readyz', async (_request, reply) => {
+    if (closing) throw new NotReady('shutting down')
+    if (!(await upstreamReachable())) throw new NotReady('Agent Studio is unreachable')
+    reply.header('cache-control', 'no-store')
+    return { status: 'ready' }
+  })
+}
+
+async function probe({ agentStudioUrl, dispatcher }: HealthOptions): Promise<boolean> {
+  try {
+    const { body } = await dispatcher.request({
+      origin: agentStudioUrl.origin,
+      path: `${agentStudioUrl.pathname}/`,
+      method: 'HEAD',
+      signal: AbortSignal.timeout(2000)
+    })
+    await body.dump()
+    return true
+  } catch {
+    return false
+  }
+}

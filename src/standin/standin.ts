@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import type { IncomingHttpHeaders } from 'node:http'
+import Fastify from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { COMPATIBILITY_MODES } from '../config/types.js'
+import type { CompatibilityMode } from '../config/types.js'
+import { ANSWER_PROTOCOLS, answerPieces, lastUserText } from './answer-stream.js'
+import { checkUserToken } from './user-token-check.js'
+import type { VerifiedUserToken } from './user-token-check.js'
+
+/**
+ * A small stand-in for Algolia Agent Studio, for tests and the demo. It checks what the real
+ * API checks for the routes the gateway uses (app id, API key, user token signature, `kid`,
+ * `sub`, expiry), streams realistic answers in each compatibility mode, records what it
+ * received, and can be told to fail.
+ */
+
+export type Fault =
+  | { readonly kind: 'status'; readonly status: number }
+  /** Accept the request and never answer. */
+  | { readonly kind: 'hang' }
+  /** Destroy the connection after this many events. */
+  | { readonly kind: 'cut'; readonly afterEvents: number }
+  /** Stop sending after this many events, keeping the connection open. */
+  | { readonly kind: 'stall'; readonly afterEvents: number }
+
+export interface ReceivedRequest {
+  readonly method: string
+  readonly path: string
+  readonly query: Record<string, string>
+  readonly headers: IncomingHttpHeaders
+  readonly body: unknown
+  readonly userToken: VerifiedUserToken | undefined
+}
+
+export interface StreamClosed {
+  readonly agentId: string
+  /** True when the connection closed before the answer was complete. */
+  readonly early: boolean
+  /** `performance.now()` when the stand-in saw its socket close. */
+  readonly at: number
+}
+
+export interface StandInOptions {
+  readonly appId: string
+  /** API keys accepted, with their ACLs. */
+  readonly apiKeys: ReadonlyMap<string, readonly string[]>
+  /** Authentication keys: `kid` → secret. */
+  readonly authenticationKeys: ReadonlyMap<string, string>
+  /** Agents that exist; others answer 404. Absent: every agent exists. */
+  readonly agents?: readonly string[]
+  /** Milliseconds between streamed events. */
+  readonly paceMs?: number
+  readonly logger?: boolean
+}
+
+export interface StandIn {
+  readonly app: FastifyInstance
+  readonly received: ReceivedRequest[]
+  readonly events: EventEmitter<{ 'stream-closed': [StreamClosed]; request: [ReceivedRequest] }>
+  /** Every later request fails this way until cleared with null. */
+  setFault(fault: Fault | null): void
+  /** Called before each streamed event is written; tests use it to hold the stream. */
+  setBeforeEvent(hook: ((index: number) => Promise<void> | void) | null): void
+  /** Number of answers being streamed right now. */
+  openStreams(): number
+  /** Listens on 127.0.0.1 (port 0 unless given) and returns the Agent Studio base URL. */
+  listen(port?: number): Promise<URL>
+  close(): Promise<void>
+}
+
+export function createStandIn(options: StandInOptions): StandIn {
+  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true })
+  const received: ReceivedRequest[] = []
+  const events = new EventEmitter<{ 'stream-closed': [StreamClosed]; request: [ReceivedRequest] }>()
+  let fault: Fault | null = null
+  let beforeEvent: ((index: number) => Promise<void> | void) | null = null
+  let open = 0
+  const paceMs = options.paceMs ?? 0
+  const agents = options.agents === undefined ? undefined : new Set(options.agents)
+
+  /** Algolia's own checks: 403 for a wrong app id or key, 401 for a bad user token. */
+  async function authorize(request: FastifyRequest, reply: FastifyReply, acl: string): Promise<VerifiedUserToken | undefined | false> {
+    const headers = request.headers
+    const acls = options.apiKeys.get(String(headers['x-algolia-api-key']))
+    if (headers['x-algolia-application-id'] !== options.appId || acls === undefined) {
+      reply.code(403).send({ message: 'Invalid Application-ID or API key', status: 403 })
+      return false
+    }
+    if (!acls.includes(acl)) {
+      reply.code(403).send({ message: `Method not allowed with this API key: requires ${acl}`, status: 403 })
+      return false
+    }
+    const token = headers['x-algolia-secure-user-token']
+    if (token === undefined) return undefined
+    const check = await checkUserToken(String(token), options.authenticationKeys)
+    if (!check.ok) {
+      reply.code(401).send({ message: check.message, status: 401 })
+      return false
+    }
+    return check.token
+  }
+
+  function record(request: FastifyRequest, userToken: VerifiedUserToken | undefined): ReceivedRequest {
+    const url = new URL(request.url, 'http://stand-in')
+    const entry: ReceivedRequest = {
+      method: request.method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: request.headers,
+      body: request.body,
+      userToken
+    }
+    received.push(entry)
+    events.emit('request', entry)
+    return entry
+  }
+
+  app.post<{ Params: { agentId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/completions', async (request, reply) => {
+    const userToken = await authorize(request, reply, 'search')
+    if (userToken === false) return reply
+    record(request, userToken)
+    const { agentId } = request.params
+    if (agents !== undefined && !agents.has(agentId)) return reply.code(404).send({ message: `Agent ${agentId} not found`, status: 404 })
+    const mode = request.query.compatibilityMode
+    if (!COMPATIBILITY_MODES.includes(mode as CompatibilityMode)) {
+      return reply.code(422).send({ detail: [{ loc: ['query', 'compatibilityMode'], msg: `Input should be ${COMPATIBILITY_MODES.map((m) => `'${m}'`).join(', ')}`, type: 'enum' }] })
+    }
+    const body = request.body as { messages?: unknown } | undefined
+    if (!Array.isArray(body?.messages) || body.messages.length === 0) {
+      return reply.code(422).send({ detail: [{ loc: ['body', 'messages'], msg: 'Field required', type: 'missing' }] })
+    }
+    const question = lastUserText(body.messages)
+    const active = fault ?? faultFromPrompt(question)
+    if (active?.kind === 'status') return reply.code(active.status).send({ message: 'Internal error', status: active.status })
+    if (active?.kind === 'hang') {
+      reply.hijack()
+      return reply
+    }
+    const pieces = answerPieces(question)
+    const messageId = `alg_msg_${randomUUID().replaceAll('-', '')}`
+    if (request.query.stream === 'false') {
+      return reply.send({ id: messageId, role: 'assistant', parts: [{ type: 'text', text: pieces.join('') }] })
+    }
+    await streamAnswer(reply, agentId, mode as CompatibilityMode, messageId, pieces, active)
+    return reply
+  })
+
+  async function streamAnswer(reply: FastifyReply, agentId: string, mode: CompatibilityMode, messageId: string, pieces: string[], active: Fault | null) {
+    const protocol = ANSWER_PROTOCOLS[mode]
+    const chunks = [...protocol.open(messageId), ...pieces.map((piece) => protocol.delta(messageId, piece)), ...protocol.close(messageId)]
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, protocol.headers)
+    open++
+    let complete = false
+    res.once('close', () => {
+      open--
+      events.emit('stream-closed', { agentId, early: !complete, at: performance.now() })
+    })
+    for (let index = 0; index < chunks.length; index++) {
+      if (res.destroyed) return
+      if (active?.kind === 'cut' && index === active.afterEvents) {
+        res.destroy()
+        return
+      }
+      if (active?.kind === 'stall' && index === active.afterEvents) return
+      if (beforeEvent !== null) await beforeEvent(index)
+      if (paceMs > 0 && index > 0) await new Promise((resolve) => setTimeout(resolve, paceMs))
+      if (res.destroyed) return
+      res.write(chunks[index])
+    }
+    complete = true
+    res.end()
+  }
+
+  return {
+    app,
+    received,
+    events,
+    setFault: (next) => {
+      fault = next
+    },
+    setBeforeEvent: (hook) => {
+      beforeEvent = hook
+    },
+    openStreams: () => open,
+    async listen(port = 0) {
+      const address = await app.listen({ host: '127.0.0.1', port })
+      return new URL(`${address}/agent-studio`)
+    },
+    close: () => app.close()
+  }
+}
+
+/** Lets a person try failures from the demo chat box. */
+function faultFromPrompt(question: string): Fault | null {
+  if (question.includes('[fail]')) return { kind: 'status', status: 500 }
+  if (question.includes('[cut]')) return { kind: 'cut', afterEvents: 6 }
+  return null
+}

@@ -1,0 +1,149 @@
+import type { OutgoingHttpHeaders } from 'node:http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Dispatcher } from 'undici'
+import type { CompatibilityMode, UpstreamConfig } from '../config/types.js'
+import { filterUpstreamResponseHeaders } from '../credentials/header-boundary.js'
+import { UpstreamError, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
+import { streamErrorEvent } from './stream-errors.js'
+
+export interface UpstreamCall {
+  readonly method: 'GET' | 'POST' | 'DELETE'
+  /** Path below the Agent Studio base, query string included. */
+  readonly path: string
+  readonly headers: Record<string, string>
+  readonly body?: string
+  /** Set for completions: decides the error event written when a stream breaks. */
+  readonly mode?: CompatibilityMode
+}
+
+export interface Upstream {
+  /** Sends the call and relays the answer to the browser as it arrives. */
+  forward(request: FastifyRequest, reply: FastifyReply, call: UpstreamCall): Promise<void>
+}
+
+class TotalTimeoutError extends Error {
+  override name = 'TotalTimeoutError'
+}
+
+/** Status logged when the browser left before any answer was sent (nginx's convention). */
+export const CLIENT_CLOSED_REQUEST = 499
+
+export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher): Upstream {
+  const origin = baseUrl.origin
+  const basePath = baseUrl.pathname
+  const totalLimit = `${Math.round(config.totalTimeoutMs / 1000)} s in total`
+  const firstByteLimit = `no answer within ${Math.round(config.firstByteTimeoutMs / 1000)} s`
+
+  async function forward(request: FastifyRequest, reply: FastifyReply, call: UpstreamCall): Promise<void> {
+    const summary = request.summary
+    const res = reply.raw
+    const controller = new AbortController()
+
+    // An unfinished LLM answer costs money: when the browser goes, the upstream call goes too.
+    const onClientGone = () => {
+      if (!res.writableFinished) {
+        summary.cutBy ??= 'client'
+        controller.abort()
+      }
+    }
+    // Ahead of the summary logger's listener, so the log line knows who cut the stream.
+    res.prependOnceListener('close', onClientGone)
+    const totalTimer = setTimeout(() => {
+      summary.cutBy ??= 'timeout'
+      controller.abort(new TotalTimeoutError())
+    }, config.totalTimeoutMs)
+    const done = () => {
+      clearTimeout(totalTimer)
+      res.off('close', onClientGone)
+    }
+
+    let response: Dispatcher.ResponseData
+    try {
+      response = await dispatcher.request({
+        origin,
+        path: basePath + call.path,
+        method: call.method,
+        headers: call.headers,
+        body: call.body ?? null,
+        signal: controller.signal,
+        headersTimeout: config.firstByteTimeoutMs,
+        bodyTimeout: config.idleTimeoutMs
+      })
+    } catch (error) {
+      done()
+      if (summary.cutBy === 'client') {
+        // Nobody is left to answer; the summary line still records the cut.
+        reply.hijack()
+        res.statusCode = CLIENT_CLOSED_REQUEST
+        return
+      }
+      throw upstreamFailure(error, summary.cutBy === 'timeout' ? totalLimit : firstByteLimit)
+    }
+
+    const { statusCode, headers, body } = response
+    summary.upstreamStatus = statusCode
+    summary.ttfbMs = Math.round(reply.elapsedTime)
+    if (statusCode >= 500) {
+      done()
+      await body.dump().catch(() => undefined)
+      throw new UpstreamError()
+    }
+
+    reply.hijack()
+    const outgoing = { ...(reply.getHeaders() as OutgoingHttpHeaders), ...filterUpstreamResponseHeaders(headers) }
+    const contentType = headers['content-type']
+    const streaming = typeof contentType === 'string' && !contentType.startsWith('application/json')
+    if (streaming) {
+      // Intermediaries (nginx, CDNs) must pass events on as they come.
+      outgoing['cache-control'] = 'no-cache, no-transform'
+      outgoing['x-accel-buffering'] = 'no'
+    }
+    res.writeHead(statusCode, outgoing)
+    // Headers go out now, not with the first event: the browser learns the stream is open.
+    res.flushHeaders()
+
+    summary.bytesSent = 0
+    const onDrain = () => body.resume()
+    res.on('drain', onDrain)
+    body.on('data', (chunk: Buffer) => {
+      summary.bytesSent! += chunk.length
+      if (!res.write(chunk)) body.pause()
+    })
+    body.once('end', () => {
+      done()
+      res.off('drain', onDrain)
+      res.end()
+    })
+    body.once('error', (error: Error) => {
+      done()
+      res.off('drain', onDrain)
+      if (summary.cutBy === 'client' || res.destroyed) return
+      summary.cutBy ??= isTimeout(error) ? 'timeout' : 'upstream'
+      summary.error = error
+      const last = streaming ? streamErrorEvent(call.mode) : undefined
+      if (last === undefined) {
+        // No way to say it in-band: break the connection so the client cannot mistake it for the end.
+        res.destroy()
+      } else {
+        res.end(last)
+      }
+    })
+  }
+
+  return { forward }
+}
+
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: string }).code
+  return code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || error instanceof TotalTimeoutError
+}
+
+function upstreamFailure(error: unknown, timeoutDetail: string): Error {
+  const code = (error as { code?: string }).code
+  let failure: Error
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') failure = new UpstreamTimeout('connecting took too long')
+  else if (code === 'UND_ERR_HEADERS_TIMEOUT') failure = new UpstreamTimeout(timeoutDetail)
+  else if ((error as Error).name === 'TotalTimeoutError' || code === 'UND_ERR_ABORTED') failure = new UpstreamTimeout(timeoutDetail)
+  else failure = new UpstreamUnavailable()
+  return Object.assign(failure, { cause: error })
+}

@@ -1,0 +1,50 @@
+import { SignJWT } from 'jose'
+import type { JWTPayload } from 'jose'
+
+/** Test-only credentials: never valid anywhere but in these tests. */
+export const TEST_KEYS = {
+  appId: 'TESTAPP01',
+  apiKey: 'test-search-api-key-4f1d2c',
+  keyId: 'test-kid-1',
+  secretKey: 'sk-alg-test-secret-for-unit-tests-only',
+  sessionSecret: 'test-session-secret-of-at-least-32-bytes!'
+} as const
+
+export const AGENT_ID = 'agent-1'
+export const APP_ORIGIN = 'https://app.example.com'
+
+export interface SessionTokenOptions {
+  readonly secret?: string
+  readonly expiresIn?: string | number
+  readonly claims?: JWTPayload
+  readonly header?: Record<string, unknown>
+}
+
+/** A first-party session JWT as the web app would issue it. */
+export function sessionToken(userId: string | undefined, options: SessionTokenOptions = {}): Promise<string> {
+  const jwt = new SignJWT({ ...(userId === undefined ? {} : { sub: userId }), ...options.claims })
+    .setProtectedHeader({ alg: 'HS256', ...options.header })
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '1h')
+  return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_KEYS.sessionSecret))
+}
+
+export const userMessage = (text: string) => ({ id: 'alg_msg_1', role: 'user', parts: [{ type: 'text', text }] })
+
+export const completionBody = (text = 'hello', extra: Record<string, unknown> = {}) => ({ messages: [userMessage(text)], ...extra })
+
+/** Test environment for a gateway pointed at a stand-in: the minimum a real deployment sets. */
+export function gatewayEnv(agentStudioUrl: URL, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    ALGOLIA_APP_ID: TEST_KEYS.appId,
+    ALGOLIA_API_KEY: TEST_KEYS.apiKey,
+    ALGOLIA_KEY_ID: TEST_KEYS.keyId,
+    ALGOLIA_SECRET_KEY: TEST_KEYS.secretKey,
+    AGENT_STUDIO_URL: agentStudioUrl.href,
+    SESSION_JWT_SECRET: TEST_KEYS.sessionSecret,
+    ALLOWED_AGENT_IDS: AGENT_ID,
+    ALLOWED_ORIGINS: APP_ORIGIN,
+    LOG_LEVEL: 'info',
+    ...extra
+  }
+}

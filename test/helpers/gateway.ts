@@ -1,0 +1,80 @@
+import { Writable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import { Agent } from 'undici'
+import { buildApp } from '../../src/app.js'
+import type { AppDependencies } from '../../src/app.js'
+import { loadConfig } from '../../src/config/load-config.js'
+import type { GatewayConfig } from '../../src/config/types.js'
+import { createLogger } from '../../src/logging/logger.js'
+import { createStandIn } from '../../src/standin/standin.js'
+import type { StandIn, StandInOptions } from '../../src/standin/standin.js'
+import { AGENT_ID, TEST_KEYS, gatewayEnv } from './fixtures.js'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+/** Collects the gateway's pino output, parsed, so tests can assert on log lines. */
+export class LogCapture extends Writable {
+  readonly raw: string[] = []
+  override _write(chunk: Buffer, _encoding: string, callback: () => void) {
+    this.raw.push(chunk.toString())
+    callback()
+  }
+  get lines(): Array<Record<string, unknown>> {
+    return this.raw.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>)
+  }
+  /** The per-request summary lines. */
+  get requests(): Array<Record<string, unknown>> {
+    return this.lines.filter((line) => line.msg === 'request')
+  }
+  text(): string {
+    return this.raw.join('')
+  }
+}
+
+export async function startStandIn(t: Teardown, options: Partial<StandInOptions> = {}): Promise<{ standIn: StandIn; url: URL }> {
+  const standIn = createStandIn({
+    appId: TEST_KEYS.appId,
+    apiKeys: new Map([[TEST_KEYS.apiKey, ['search', 'logs']]]),
+    authenticationKeys: new Map([[TEST_KEYS.keyId, TEST_KEYS.secretKey]]),
+    agents: [AGENT_ID, 'agent-2'],
+    ...options
+  })
+  const url = await standIn.listen()
+  t.teardown(() => standIn.close())
+  return { standIn, url }
+}
+
+export interface RunningGateway {
+  readonly app: FastifyInstance
+  readonly config: GatewayConfig
+  readonly url: string
+  readonly logs: LogCapture
+}
+
+export interface GatewayOptions {
+  readonly env?: Record<string, string | undefined>
+  readonly deps?: AppDependencies
+  /** Skip listening (for app.inject tests). */
+  readonly listen?: boolean
+}
+
+/** Builds the real app exactly as server.ts does, from environment variables, on a random port. */
+export async function startGateway(t: Teardown, agentStudioUrl: URL, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const { config } = loadConfig(gatewayEnv(agentStudioUrl, options.env), { defaultConfigFile: undefined })
+  const logs = new LogCapture()
+  const app = await buildApp(config, { logger: createLogger({ level: config.log.level, pretty: false }, logs), ...options.deps })
+  t.teardown(() => app.close())
+  let url = ''
+  if (options.listen !== false) url = await app.listen({ host: '127.0.0.1', port: 0 })
+  else await app.ready()
+  return { app, config, url, logs }
+}
+
+/** A client pool per test, so no connection outlives it. */
+export function testClient(t: Teardown): Agent {
+  const agent = new Agent({ connections: 64 })
+  t.teardown(() => agent.close())
+  return agent
+}
