@@ -16,7 +16,7 @@ interface PublicError {
  */
 export function toPublicError(error: FastifyError & { headers?: Record<string, string | number> }, bodyLimit: number): PublicError {
   if (GATEWAY_ERROR_CODES.has(error.code)) {
-    return { statusCode: error.statusCode ?? 500, code: error.code, message: error.message, ...(error.headers ? { headers: error.headers } : {}) }
+    return { statusCode: error.statusCode ?? 500, code: publicCode(error.code), message: error.message, ...(error.headers ? { headers: error.headers } : {}) }
   }
   if (error.validation !== undefined) {
     return from(new InvalidRequest(error.message))
@@ -43,7 +43,12 @@ export function toPublicError(error: FastifyError & { headers?: Record<string, s
 }
 
 function from(error: FastifyError): PublicError {
-  return { statusCode: error.statusCode!, code: error.code, message: error.message }
+  return { statusCode: error.statusCode!, code: publicCode(error.code), message: error.message }
+}
+
+/** @fastify/error upper-cases codes; the public ones are snake_case (`upstream_timeout`). */
+export function publicCode(code: string): string {
+  return code.toLowerCase()
 }
 
 export function errorBody(code: string, message: string, requestId: string): ErrorBody {
@@ -69,6 +74,7 @@ export function buildErrorHandler(bodyLimit: number) {
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   const error = new NotFound()
-  request.summary.rule = error.code
-  reply.code(404).header('cache-control', 'no-store').send(errorBody(error.code, error.message, request.id))
+  const code = publicCode(error.code)
+  request.summary.rule = code
+  reply.code(404).header('cache-control', 'no-store').send(errorBody(code, error.message, request.id))
 }

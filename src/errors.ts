@@ -33,7 +33,7 @@ export const SessionUnavailable = serverError('session_unavailable', 503, 'Your 
 export const UpstreamTimeout = serverError('upstream_timeout', 504, 'Agent Studio took too long to answer (%s); try again.')
 export const InternalError = serverError('internal_error', 500, 'Something went wrong in the gateway; the request id helps us find out what.')
 
-/** The codes above; anything else reaching the error handler is mapped or becomes internal_error. */
+/** The codes above (as @fastify/error stores them: upper case); anything else reaching the error handler is mapped or becomes internal_error. */
 export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
   MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
   AgentNotAllowed, OriginNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,

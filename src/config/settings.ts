@@ -69,7 +69,7 @@ export const SETTINGS: readonly Setting[] = [
   setting(['session', 'userIdClaim'], 'SESSION_USER_ID_CLAIM', z.string().min(1).default('sub'), 'session JWT claim holding the user id'),
   setting(['session', 'clockToleranceSeconds'], 'SESSION_CLOCK_TOLERANCE_SECONDS', int(0, 300).default(5), 'leeway for exp/nbf'),
   setting(['session', 'jwksCooldownSeconds'], 'SESSION_JWKS_COOLDOWN_SECONDS', int(0, 3600).default(30), 'least time between two JWKS fetches'),
-  setting(['session', 'jwksCacheMaxAgeSeconds'], 'SESSION_JWKS_CACHE_MAX_AGE_SECONDS', int(1, 604_800).default(600), 'JWKS refresh interval'),
+  setting(['session', 'jwksCacheMaxAgeSeconds'], 'SESSION_JWKS_CACHE_MAX_AGE_SECONDS', int(0, 604_800).default(600), 'JWKS refresh interval (0: refetch on every verification)'),
   setting(['session', 'jwksTimeoutMs'], 'SESSION_JWKS_TIMEOUT_MS', int(1, 60_000).default(5000), 'JWKS fetch timeout'),
   setting(['session', 'introspectTimeoutMs'], 'SESSION_INTROSPECT_TIMEOUT_MS', int(1, 60_000).default(3000), 'forward-auth timeout'),
   setting(['session', 'introspectCacheSeconds'], 'SESSION_INTROSPECT_CACHE_SECONDS', int(0, 3600).default(30), 'how long a positive forward-auth answer is reused (0: never)'),

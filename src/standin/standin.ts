@@ -52,6 +52,8 @@ export interface StandInOptions {
   readonly agents?: readonly string[]
   /** Milliseconds between streamed events. */
   readonly paceMs?: number
+  /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
+  readonly responseHeaders?: Readonly<Record<string, string>>
   readonly logger?: boolean
 }
 
@@ -133,15 +135,16 @@ export function createStandIn(options: StandInOptions): StandIn {
     }
     const question = lastUserText(body.messages)
     const active = fault ?? faultFromPrompt(question)
-    if (active?.kind === 'status') return reply.code(active.status).send({ message: 'Internal error', status: active.status })
+    if (active?.kind === 'status') return reply.code(active.status).send(faultBody(active.status))
     if (active?.kind === 'hang') {
       reply.hijack()
+      reply.raw.once('close', () => events.emit('stream-closed', { agentId, early: true, at: performance.now() }))
       return reply
     }
     const pieces = answerPieces(question)
     const messageId = `alg_msg_${randomUUID().replaceAll('-', '')}`
     if (request.query.stream === 'false') {
-      return reply.send({ id: messageId, role: 'assistant', parts: [{ type: 'text', text: pieces.join('') }] })
+      return reply.headers(options.responseHeaders ?? {}).send({ id: messageId, role: 'assistant', parts: [{ type: 'text', text: pieces.join('') }] })
     }
     await streamAnswer(reply, agentId, mode as CompatibilityMode, messageId, pieces, active)
     return reply
@@ -152,7 +155,7 @@ export function createStandIn(options: StandInOptions): StandIn {
     const chunks = [...protocol.open(messageId), ...pieces.map((piece) => protocol.delta(messageId, piece)), ...protocol.close(messageId)]
     reply.hijack()
     const res = reply.raw
-    res.writeHead(200, protocol.headers)
+    res.writeHead(200, { ...protocol.headers, ...options.responseHeaders })
     open++
     let complete = false
     res.once('close', () => {
@@ -192,6 +195,11 @@ export function createStandIn(options: StandInOptions): StandIn {
     },
     close: () => app.close()
   }
+}
+
+function faultBody(status: number) {
+  if (status === 422) return { detail: [{ loc: ['body', 'messages', 0], msg: 'Invalid message', type: 'value_error' }] }
+  return { message: status >= 500 ? 'Internal server error' : 'Request failed', status }
 }
 
 /** Lets a person try failures from the demo chat box. */
