@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici'
 import type { GatewayConfig } from './config/types.js'
 import { UserTokenMinter } from './credentials/user-token.js'
 import demoRoutes from './demo/demo-routes.js'
-import { buildErrorHandler, notFoundHandler } from './error-handler.js'
+import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import { createLogger } from './logging/logger.js'
 import requestSummary from './plugins/request-summary.js'
 import agentStudioRoutes from './routes/agent-studio/index.js'
@@ -45,6 +45,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     genReqId: () => randomUUID(),
     bodyLimit: config.policy.bodyLimitBytes,
     return503OnClosing: true,
+    // Ids are validated by our own patterns (up to 128 characters), not cut short by the router.
+    maxParamLength: 256,
+    frameworkErrors: frameworkErrorHandler,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error'
   })

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { GATEWAY_ERROR_CODES, InternalError, InvalidRequest, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from './errors.js'
+import { GATEWAY_ERROR_CODES, InternalError, InvalidId, InvalidRequest, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from './errors.js'
 import type { ErrorBody } from './errors.js'
+import { startSummary } from './plugins/request-summary.js'
 
 interface PublicError {
   readonly statusCode: number
@@ -70,6 +71,18 @@ export function buildErrorHandler(bodyLimit: number) {
       .header('cache-control', 'no-store')
       .send(errorBody(failure.code, failure.message, request.id))
   }
+}
+
+/**
+ * Requests the router rejects before any hook runs: a malformed percent-encoding in the path
+ * or an over-long path segment. Same JSON shape and summary line as everything else.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  startSummary(request, reply)
+  const failure = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new InvalidId('path segment') : new InvalidRequest('the URL path is not valid')
+  const code = publicCode(failure.code)
+  request.summary.rule = code
+  reply.code(400).header('cache-control', 'no-store').send(errorBody(code, failure.message, request.id))
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {

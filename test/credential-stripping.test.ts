@@ -1,21 +1,7 @@
-import { connect } from 'node:net'
 import t from 'tap'
 import { AGENT_ID, APP_ORIGIN, TEST_KEYS, completionBody, sessionToken } from './helpers/fixtures.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
-
-/** Raw HTTP over a socket: nothing between the test and the gateway normalises the headers. */
-function rawRequest(url: string, head: string, body: string): Promise<string> {
-  const { hostname, port } = new URL(url)
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => {
-      socket.write(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
-    })
-    let answer = ''
-    socket.on('data', (chunk) => (answer += chunk.toString()))
-    socket.on('end', () => resolve(answer))
-    socket.on('error', reject)
-  })
-}
+import { rawRequest } from './helpers/requests.js'
 
 t.test('nothing the browser sends can pass for the gateway\'s credentials', async (t) => {
   const { standIn, url: upstream } = await startStandIn(t)

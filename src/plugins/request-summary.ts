@@ -10,11 +10,16 @@ import { CLIENT_CLOSED_REQUEST } from '../upstream/forward.js'
 async function requestSummary(app: FastifyInstance) {
   app.decorateRequest('summary', null as never)
   app.addHook('onRequest', (request, reply, done) => {
-    request.summary = {}
-    reply.header('x-request-id', request.id)
-    reply.raw.once('close', () => writeSummary(request, reply))
+    startSummary(request, reply)
     done()
   })
+}
+
+/** Also called for requests the router rejects before any hook runs (see frameworkErrors in app.ts). */
+export function startSummary(request: FastifyRequest, reply: FastifyReply): void {
+  request.summary = {}
+  reply.header('x-request-id', request.id)
+  reply.raw.once('close', () => writeSummary(request, reply))
 }
 
 function writeSummary(request: FastifyRequest, reply: FastifyReply) {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { request } from 'undici'
 import type { Dispatcher } from 'undici'
 import { AGENT_ID, completionBody, sessionToken } from './fixtures.js'
@@ -47,3 +48,18 @@ export async function waitFor(condition: () => boolean, ms = 3000): Promise<void
     await new Promise((resolve) => setImmediate(resolve))
   }
 }
+
+/** Raw HTTP over a socket: nothing between the test and the gateway normalises the headers. */
+export function rawRequest(url: string, head: string, body: string): Promise<string> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    })
+    let answer = ''
+    socket.on('data', (chunk) => (answer += chunk.toString()))
+    socket.on('end', () => resolve(answer))
+    socket.on('error', reject)
+  })
+}
+

@@ -1,0 +1,92 @@
+import t from 'tap'
+import fc from 'fast-check'
+import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
+import { startGateway, startStandIn } from './helpers/gateway.js'
+import { rawRequest } from './helpers/requests.js'
+import { isAgentId, isConversationId } from '../src/policy/ids.js'
+
+t.test('path tricks sent on a raw socket never reach another upstream path', async (t) => {
+  const { standIn, url } = await startStandIn(t)
+  const gateway = await startGateway(t, url, { env: { ALLOWED_AGENT_IDS: AGENT_ID } })
+  const authorization = `Bearer ${await sessionToken('u1')}`
+  const body = JSON.stringify(completionBody())
+  // Each path is written to the socket exactly as here: no client library normalises it.
+  const attempts: Array<{ path: string; refusals: string[] }> = [
+    { path: '/agent-studio/1/agents/..%2F..%2F1%2Fsecrets/completions', refusals: ['invalid_id'] },
+    { path: '/agent-studio/1/agents/%2e%2e/completions', refusals: ['invalid_id', 'not_found'] },
+    { path: '/agent-studio/1/agents/agent-1%2F..%2Fagent-2/completions', refusals: ['invalid_id'] },
+    { path: '/agent-studio/1/agents/agent-1%5C..%5Cadmin/completions', refusals: ['invalid_id'] },
+    { path: '/agent-studio/1/agents/agent-1%252F/completions', refusals: ['invalid_id'] },
+    { path: '/agent-studio/1/agents/agent-1%00/completions', refusals: ['invalid_id'] },
+    { path: '/agent-studio/1/agents/agent%201/completions', refusals: ['invalid_id'] },
+    { path: '/agent-studio/1/agents/agent-1%E0%A4%A/completions', refusals: ['invalid_request', 'invalid_id'] },
+    { path: `/agent-studio/1/agents/${'a'.repeat(129)}/completions`, refusals: ['invalid_id'] },
+    { path: `/agent-studio/1/agents/${'a'.repeat(400)}/completions`, refusals: ['invalid_id'] },
+    { path: '/agent-studio/1/agents/agent-1/../agent-1/completions', refusals: ['not_found'] },
+    { path: '/agent-studio/1/agents/./agent-1/completions', refusals: ['not_found'] },
+    { path: '/agent-studio/1/agents//completions', refusals: ['invalid_id', 'not_found'] },
+    { path: '/agent-studio/1/agents/agent-1//completions', refusals: ['not_found'] },
+    { path: '//agent-studio/1/agents/agent-1/completions', refusals: ['not_found'] },
+    { path: '/agent-studio/1/agents/agent-1/completions/', refusals: ['not_found'] },
+    { path: '/agent-studio/1/agents/agent-1/completions;x=1', refusals: ['not_found'] },
+    { path: '/agent-studio/1/agents/agent-1\\completions', refusals: ['not_found'] },
+    { path: '/agent-studio\\1\\agents\\agent-1\\completions', refusals: ['not_found'] },
+    { path: '/agent-studio/1/AGENTS/agent-1/completions', refusals: ['not_found'] },
+    { path: '/agent-studio/1/agents/unknown-agent/completions', refusals: ['agent_not_allowed'] }
+  ]
+  for (const { path, refusals } of attempts) {
+    const head = `POST ${path}?compatibilityMode=ai-sdk-5&stream=false HTTP/1.1\r\nHost: gw.test\r\nContent-Type: application/json\r\nAuthorization: ${authorization}`
+    const answer = await rawRequest(gateway.url, head, body)
+    const status = Number(answer.slice(9, 12))
+    const json = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: string; requestId: string }
+    t.ok([400, 403, 404].includes(status), `${path.slice(0, 70)} is refused (${status})`)
+    t.ok(refusals.includes(json.error), `${path.slice(0, 70)} → ${json.error}`)
+    t.match(json.requestId, /^[0-9a-f-]{36}$/)
+  }
+  t.equal(standIn.received.length, 0, 'not one of them was forwarded')
+  t.equal(gateway.logs.requests.length, attempts.length, 'each refusal has its summary line')
+})
+
+t.test('administration and unknown routes are 404 and forwarded nowhere', async (t) => {
+  const { standIn, url } = await startStandIn(t)
+  const gateway = await startGateway(t, url, { listen: false })
+  const authorization = `Bearer ${await sessionToken('u1')}`
+  const routes: Array<[string, string]> = [
+    ['GET', '/agent-studio/1/agents'],
+    ['POST', '/agent-studio/1/agents'],
+    ['GET', `/agent-studio/1/agents/${AGENT_ID}`],
+    ['PATCH', `/agent-studio/1/agents/${AGENT_ID}`],
+    ['DELETE', `/agent-studio/1/agents/${AGENT_ID}`],
+    ['POST', `/agent-studio/1/agents/${AGENT_ID}/publish`],
+    ['GET', '/agent-studio/1/providers'],
+    ['GET', '/agent-studio/1/secret-keys'],
+    ['DELETE', '/agent-studio/1/cache'],
+    ['GET', `/agent-studio/1/agents/${AGENT_ID}/completions`],
+    ['PUT', `/agent-studio/1/agents/${AGENT_ID}/completions`],
+    ['GET', '/1/indexes'],
+    ['GET', '/admin']
+  ]
+  for (const [method, path] of routes) {
+    const response = await gateway.app.inject({ method: method as 'GET', url: path, headers: { authorization } })
+    t.equal(response.statusCode, 404, `${method} ${path}`)
+    t.same(response.json(), { error: 'not_found', message: 'There is no such route on this gateway.', requestId: response.headers['x-request-id'] })
+  }
+  t.equal(standIn.received.length, 0)
+})
+
+t.test('id validators accept only whole plain ids, whatever the input', async (t) => {
+  const plain = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/)
+  fc.assert(fc.property(plain, (id) => isAgentId(id) && isConversationId(id)))
+
+  const dangerous = fc.oneof(
+    fc.constantFrom('/', '\\', '..', '.', '%', '%2F', '%2e', '?', '#', ';', ' ', '\u0000', '\n', '\r', '\u202e', '／', '%00', '@', ':'),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }).filter((s) => /[^A-Za-z0-9_-]/.test(s))
+  )
+  const withTrick = fc.tuple(plain, dangerous, fc.string({ maxLength: 20 })).map(([a, b, c]) => a + b + c)
+  fc.assert(fc.property(withTrick, (id) => !isAgentId(id) && !isConversationId(id)))
+  fc.assert(fc.property(fc.string({ minLength: 129, maxLength: 300 }), (id) => !isAgentId(id)))
+  t.notOk(isAgentId(''))
+  t.notOk(isAgentId('-leading-dash'))
+  t.notOk(isAgentId(42))
+  t.ok(isAgentId('1feae05a-7f2b-4f2b-9b2d-0a1b2c3d4e5f'))
+})
