@@ -9,6 +9,7 @@ import { UserTokenMinter } from './credentials/user-token.js'
 import demoRoutes from './demo/demo-routes.js'
 import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import { createLogger } from './logging/logger.js'
+import drainOnClose from './plugins/drain-on-close.js'
 import requestSummary from './plugins/request-summary.js'
 import agentStudioRoutes from './routes/agent-studio/index.js'
 import healthRoutes from './routes/health.js'
@@ -55,6 +56,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   app.setErrorHandler(buildErrorHandler(config.policy.bodyLimitBytes))
   app.setNotFoundHandler(notFoundHandler)
   await app.register(requestSummary)
+  await app.register(drainOnClose)
   await app.register(cors, {
     origin: [...config.policy.allowedOrigins],
     credentials: true,

@@ -163,6 +163,8 @@ function resolveSettings(env: Environment, file: Record<string, unknown>, config
     } else {
       const source = fromEnv !== undefined ? setting.env : `config file ${configFile} ${section}.${key} (or ${setting.env})`
       problems.push(`${source}: ${result.error.issues.map((issue) => issue.message).join('; ')}`)
+      // Keep going with the default, so later checks still run and every problem is reported.
+      target[key] = setting.schema.safeParse(undefined).data
     }
   }
   return sections as unknown as Sections

@@ -1,0 +1,25 @@
+import t from 'tap'
+import { startGateway, startStandIn } from './helpers/gateway.js'
+
+t.test('/healthz answers without a session and without asking anyone', async (t) => {
+  const { standIn, url } = await startStandIn(t)
+  const gateway = await startGateway(t, url, { listen: false })
+  const response = await gateway.app.inject({ method: 'GET', url: '/healthz' })
+  t.equal(response.statusCode, 200)
+  t.same(response.json(), { status: 'ok' })
+  t.equal(standIn.received.length, 0)
+})
+
+t.test('/readyz is ready when Agent Studio answers, 503 not_ready when it cannot be reached', async (t) => {
+  const { standIn, url } = await startStandIn(t)
+  const up = await startGateway(t, url, { listen: false })
+  const ready = await up.app.inject({ method: 'GET', url: '/readyz' })
+  t.equal(ready.statusCode, 200)
+  t.same(ready.json(), { status: 'ready' })
+
+  await standIn.close()
+  const down = await startGateway(t, url, { listen: false })
+  const notReady = await down.app.inject({ method: 'GET', url: '/readyz' })
+  t.equal(notReady.statusCode, 503)
+  t.same(notReady.json(), { error: 'not_ready', message: 'The gateway is not ready: Agent Studio is unreachable.', requestId: notReady.headers['x-request-id'] })
+})

@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createInterface } from 'node:readline'
+
+export interface GatewayProcess {
+  readonly child: ChildProcessWithoutNullStreams
+  readonly lines: Array<Record<string, unknown>>
+  /** stderr, for start-up failures. */
+  readonly stderr: () => string
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Resolves with the first JSON log line that matches. */
+  waitForLine(predicate: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>
+}
+
+/** Runs src/server.ts in its own process, exactly as `npm start` would (through tsx instead of the build). */
+export function spawnGateway(env: Record<string, string | undefined>): GatewayProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
+  const lines: Array<Record<string, unknown>> = []
+  const waiters: Array<{ predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = []
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr += chunk.toString()))
+  createInterface({ input: child.stdout }).on('line', (text) => {
+    let line: Record<string, unknown>
+    try {
+      line = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      return
+    }
+    lines.push(line)
+    for (const waiter of [...waiters]) {
+      if (waiter.predicate(line)) {
+        waiters.splice(waiters.indexOf(waiter), 1)
+        waiter.resolve(line)
+      }
+    }
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    exited,
+    waitForLine(predicate, ms = 15_000) {
+      const found = lines.find(predicate)
+      if (found !== undefined) return Promise.resolve(found)
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching log line within ${ms} ms; stderr: ${stderr}`)), ms)
+        waiters.push({ predicate, resolve: (line) => { clearTimeout(timer); resolve(line) } })
+        void exited.then(() => reject(new Error(`gateway exited; stderr: ${stderr}`)))
+      })
+    }
+  }
+}
