@@ -28,7 +28,7 @@ const forbidden: Array<{ field: string; body: Record<string, unknown>; allowWith
 
 for (const { field, body, allowWith, message } of forbidden) {
   t.test(`${field} is refused with 400 forbidden_field unless ops allow it`, async (t) => {
-    const env = field.startsWith('toolApprovals') ? { ALLOW_TOOL_APPROVALS: 'false' } : {}
+    const env: Record<string, string> = field.startsWith('toolApprovals') ? { ALLOW_TOOL_APPROVALS: 'false' } : {}
     const refused = await setup(t, env)
     const response = await refused.send(body)
     t.equal(response.statusCode, 400)

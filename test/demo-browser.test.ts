@@ -41,7 +41,7 @@ t.test('the demo: sign in as alice in a real browser and watch an answer stream 
   await answer.filter({ hasText: 'through the gateway.' }).waitFor({ timeout: 10_000 })
   t.match(await answer.textContent(), /^Agent: You asked: "Where is my order\?"\. This answer comes from the Agent Studio stand-in/)
 
-  const storage = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }))
+  const storage = await page.evaluate('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })')
   t.equal(storage, '{"local":{},"session":{}}', 'no token is stored in the page')
   const completions = standIn.received.filter((r) => r.path.endsWith('/completions'))
   t.equal(completions.at(-1)?.userToken?.sub, 'alice', 'Agent Studio saw alice, proven by the gateway')

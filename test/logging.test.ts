@@ -48,7 +48,7 @@ t.test('no secret, token, cookie or message content ever reaches the log', async
 
   const minted = String(standIn.received[0]!.headers['x-algolia-secure-user-token'])
   const logText = gateway.logs.text()
-  for (const [what, secret] of [
+  const secrets: Array<[string, string]> = [
     ['the API key', TEST_KEYS.apiKey],
     ['the authentication key', TEST_KEYS.secretKey],
     ['the session secret', TEST_KEYS.sessionSecret],
@@ -57,7 +57,8 @@ t.test('no secret, token, cookie or message content ever reaches the log', async
     ['the browser-sent key', 'browser-key-xyz'],
     ['the forged token', 'forged.token.value'],
     ['the message content', 'medical question']
-  ]) {
+  ]
+  for (const [what, secret] of secrets) {
     t.notOk(logText.includes(secret), `${what} is not in the log`)
   }
   t.same(gateway.logs.requests.map((l) => l.status), [200, 403, 401, 502])

@@ -1,5 +1,6 @@
-import { createPublicKey, type KeyObject } from 'node:crypto'
+import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto'
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose'
+import { LRUCache } from 'lru-cache'
 import type { JWTVerifyGetKey, JWTVerifyOptions } from 'jose'
 import type { JwtSessionConfig } from '../config/types.js'
 import { SessionInvalid, SessionUnavailable } from '../errors.js'
@@ -37,8 +38,21 @@ export function buildJwtVerifier(config: JwtSessionConfig, options: JwtVerifierO
     ...(config.audience === undefined ? {} : { audience: config.audience })
   }
   const now = options.now
+  const clock = () => (now === undefined ? Date.now() : now().getTime())
+  const toleranceMs = config.clockToleranceSeconds * 1000
+  // A browser sends the same session token on every request. Remember the ones verified
+  // recently (keyed by the whole token, bounded, at most a minute) so a signature is checked
+  // about once a minute per user instead of per request; exp and nbf are still enforced
+  // against the clock on every hit.
+  const verified = new LRUCache<string, VerifiedSession & { exp: number; nbf: number }>({ max: 10_000, ttl: 60_000, ttlAutopurge: false })
 
   return async function verifySessionToken(token) {
+    const cached = verified.get(token)
+    if (cached !== undefined) {
+      const at = clock()
+      if (at - toleranceMs < cached.exp && at + toleranceMs >= cached.nbf) return cached
+      verified.delete(token)
+    }
     let payload: Record<string, unknown>
     try {
       const verifyOptions = now === undefined ? baseOptions : { ...baseOptions, currentDate: now() }
@@ -50,7 +64,9 @@ export function buildJwtVerifier(config: JwtSessionConfig, options: JwtVerifierO
     }
     const id = normaliseUserId(payload[claim])
     if (id === undefined) throw Object.assign(new SessionInvalid(), { cause: new Error(`claim ${claim} is not a usable user id`) })
-    return { id, claims: payload }
+    const session = { id, claims: payload, exp: (payload.exp as number) * 1000, nbf: typeof payload.nbf === 'number' ? payload.nbf * 1000 : 0 }
+    verified.set(token, session)
+    return session
   }
 }
 
@@ -58,7 +74,7 @@ function resolveKey(config: JwtSessionConfig, options: JwtVerifierOptions): { ke
   const source = config.key
   switch (source.type) {
     case 'secret':
-      return { key: source.secret, algorithms: HMAC_ALGORITHMS }
+      return { key: hmacKeys(source.secret), algorithms: HMAC_ALGORITHMS }
     case 'public-key': {
       const key = createPublicKey(source.pem)
       return { key, algorithms: algorithmsForPublicKey(key) }
@@ -88,6 +104,20 @@ function algorithmsForPublicKey(key: KeyObject): string[] {
     default:
       throw new Error(`unsupported public key type ${key.asymmetricKeyType}`)
   }
+}
+
+/**
+ * jose imports a raw secret into a WebCrypto key on every verification, which costs more than
+ * the HMAC itself; import once per algorithm instead. (The algorithm is already pinned by
+ * `algorithms`, so the header only selects among the allowed ones.)
+ */
+function hmacKeys(secret: Uint8Array): JWTVerifyGetKey {
+  const keys = new Map<string, Promise<webcrypto.CryptoKey>>()
+  for (const alg of HMAC_ALGORITHMS) {
+    const hash = `SHA-${alg.slice(2)}`
+    keys.set(alg, webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash }, false, ['verify']))
+  }
+  return (header) => keys.get(header.alg) ?? Promise.reject(new errors.JOSEAlgNotAllowed('algorithm not allowed'))
 }
 
 class JwksUnavailableError extends Error {}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond npm packages, only when it is missing:
+# Debian's Chromium for the browser test (playwright-core drives it; no browser is downloaded).
+set -euo pipefail
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "ensure-test-deps: installing Debian's chromium for the browser test" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "ensure-test-deps: chromium is missing; run 'sudo apt-get install chromium' (or run as root)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
