@@ -115,7 +115,7 @@ async function streamOnce(target: Target) {
   const started = performance.now()
   const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...target.headers }, body: BODY })
   let first = 0
-  for await (const _chunk of response.body) if (first === 0) first = performance.now() - started
+  for await (const chunk of response.body) if (first === 0 && chunk.length > 0) first = performance.now() - started
   return { firstMs: first, endMs: performance.now() - started }
 }
 
@@ -124,7 +124,6 @@ async function main() {
   const lines: string[] = []
   const say = (line = '') => { lines.push(line); process.stdout.write(`${line}\n`) }
   const fast = await startStack(0)
-  const [direct, bare, gateway] = fast.targets as [Target, Target, Target]
 
   // Warm up JITs and connection pools.
   for (const target of fast.targets) wrk(target, 1)
