@@ -16,9 +16,15 @@ import healthRoutes from './routes/health.js'
 import { buildAuthenticator } from './session/authenticate.js'
 import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
+import { LiveLimits } from './limits/live-limits.js'
+import { createRedisClient } from './limits/redis-client.js'
+import { memoryStreamSlots, redisStreamSlots } from './limits/stream-slots.js'
+import { createMetrics } from './metrics.js'
 
 export interface AppDependencies {
   readonly logger?: Logger
+  /** The limits in force; server.ts keeps it to apply SIGHUP reloads. */
+  readonly live?: LiveLimits
   /** The connection pool for Agent Studio and the session endpoints; created from config if absent. */
   readonly dispatcher?: Dispatcher
   /** Injectable clock (milliseconds since the epoch), for tests. */
@@ -46,6 +52,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     genReqId: () => randomUUID(),
     bodyLimit: config.policy.bodyLimitBytes,
     return503OnClosing: true,
+    // X-Forwarded-For is believed only from these proxies (RFC 7239 §5.2 caveats apply).
+    trustProxy: config.server.trustedProxies.length === 0 ? false : [...config.server.trustedProxies],
     // Ids are validated by our own patterns (up to 128 characters), not cut short by the router.
     maxParamLength: 256,
     frameworkErrors: frameworkErrorHandler,
@@ -55,7 +63,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
 
   app.setErrorHandler(buildErrorHandler(config.policy.bodyLimitBytes))
   app.setNotFoundHandler(notFoundHandler)
-  await app.register(requestSummary)
+  const metrics = createMetrics()
+  await app.register(requestSummary, { metrics })
   await app.register(drainOnClose)
   await app.register(cors, {
     origin: [...config.policy.allowedOrigins],
@@ -66,6 +75,12 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     maxAge: 600
   })
   await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher })
+  if (config.server.metrics) {
+    app.get('/metrics', async (_request, reply) => {
+      reply.type(metrics.registry.contentType).header('cache-control', 'no-store')
+      return metrics.registry.metrics()
+    })
+  }
 
   const minter = new UserTokenMinter({
     key: { keyId: config.algolia.keyId, secret: config.algolia.secretKey },
@@ -82,10 +97,20 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     }
   )
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher)
-  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream })
+  const live = deps.live ?? new LiveLimits(config.limits)
+  const redis = config.redis.url === undefined ? undefined : createRedisClient(config.redis.url, logger)
+  const streamSlots = redis === undefined
+    ? memoryStreamSlots(live, metrics)
+    : redisStreamSlots(redis, config.redis.namespace, live, metrics, logger)
+  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, redis, metrics, streamSlots })
 
   if (config.demo) await app.register(demoRoutes, { config })
 
+  if (redis !== undefined) {
+    app.addHook('onClose', async () => {
+      redis.disconnect()
+    })
+  }
   if (deps.dispatcher === undefined) {
     app.addHook('onClose', async () => {
       await dispatcher.close()

@@ -30,6 +30,7 @@ export const UpstreamUnavailable = serverError('upstream_unavailable', 502, 'Age
 export const Overloaded = serverError('overloaded', 503, 'The gateway is overloaded; retry in a few seconds.')
 export const NotReady = serverError('not_ready', 503, 'The gateway is not ready: %s.')
 export const SessionUnavailable = serverError('session_unavailable', 503, 'Your session could not be checked right now; try again shortly.')
+export const RedisUnavailable = serverError('redis_unavailable', 503, 'Usage limits cannot be checked right now; try again in a few seconds.')
 export const UpstreamTimeout = serverError('upstream_timeout', 504, 'Agent Studio took too long to answer (%s); try again.')
 export const InternalError = serverError('internal_error', 500, 'Something went wrong in the gateway; the request id helps us find out what.')
 
@@ -37,7 +38,7 @@ export const InternalError = serverError('internal_error', 500, 'Something went 
 export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
   MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
   AgentNotAllowed, OriginNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
-  TooManyStreams, UpstreamError, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable,
+  TooManyStreams, UpstreamError, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
   UpstreamTimeout, InternalError
 ].map((ErrorClass) => new ErrorClass().code))
 

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfigFromProcess } from './config/load-config.js'
+import { ConfigError, loadConfigFromProcess, reloadLimits } from './config/load-config.js'
+import { LiveLimits } from './limits/live-limits.js'
 import type { GatewayConfig } from './config/types.js'
 import { startDemoUpstream } from './demo/demo-upstream.js'
 import { createLogger } from './logging/logger.js'
@@ -28,7 +29,21 @@ async function main(): Promise<void> {
     closeDemo = () => demo.standIn.close()
   }
 
-  const app = await buildApp(config, { logger })
+  const live = new LiveLimits(config.limits)
+  const app = await buildApp(config, { logger, live })
+
+  // Live tuning: SIGHUP re-reads the policy file's limits. Counters and connections are kept;
+  // a bad file is rejected with its problems logged and the limits in force stay.
+  const configFile = config.configFile
+  process.on('SIGHUP', () => {
+    const result = reloadLimits(configFile)
+    if ('problems' in result) {
+      logger.error({ problems: result.problems, limits: live.current }, 'reload rejected: the limits in force are unchanged')
+      return
+    }
+    live.update(result.limits)
+    logger.info({ limits: live.current, configFile }, 'limits reloaded')
+  })
 
   closeWithGrace({ delay: config.server.shutdownGraceMs, skip: ['SIGHUP'], logger }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'fatal error, shutting down')
@@ -60,6 +75,9 @@ function startupFacts(config: GatewayConfig, address: string) {
     userTokenKeyId: config.algolia.keyId,
     session: config.session.kind === 'jwt' ? `jwt (${config.session.key.type})` : 'forward-auth',
     policy: { ...config.policy },
+    limits: config.limits,
+    limitsStore: config.redis.url === undefined ? 'memory (this replica only)' : `redis (namespace ${config.redis.namespace})`,
+    trustedProxies: config.server.trustedProxies,
     upstreamTimeouts: { ...config.upstream }
   }
 }

@@ -147,4 +147,6 @@ t.test('the shipped config/gateway.yaml is valid and matches the built-in defaul
   t.equal(shipped.configFile, 'config/gateway.yaml')
   t.same({ ...shipped.policy, allowedAgentIds: [] }, { ...builtIn.policy, allowedAgentIds: [] })
   t.same(shipped.upstream, builtIn.upstream)
+  t.same(shipped.limits, builtIn.limits)
+  t.same(shipped.server, builtIn.server)
 })

@@ -3,6 +3,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { ENVIRONMENT_ONLY_VARIABLES, SECRET_VARIABLES, SETTINGS } from './settings.js'
 import type { ResolvedSettings } from './settings.js'
+import { parseLimits } from './limits.js'
+import type { LimitsConfig } from './limits.js'
+import { isAddressOrCidr } from './addresses.js'
 import type { GatewayConfig, SessionConfig, SessionKey } from './types.js'
 
 export type Environment = Readonly<Record<string, string | undefined>>
@@ -69,6 +72,12 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
     else warnings.push(message)
   }
 
+  const limitsResult = parseLimits((fileValues as { limits?: unknown }).limits, `config file ${configFile}`)
+  if ('problems' in limitsResult) problems.push(...limitsResult.problems)
+  const trustedProxies = settings.server.trustedProxies
+  for (const entry of trustedProxies) {
+    if (!isAddressOrCidr(entry)) problems.push(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   const { server } = settings
@@ -80,14 +89,18 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
       host: server.host,
       port: server.port,
       shutdownGraceMs: server.shutdownGraceSeconds * 1000,
-      maxEventLoopDelayMs: server.maxEventLoopDelayMs
+      maxEventLoopDelayMs: server.maxEventLoopDelayMs,
+      trustedProxies,
+      metrics: server.metrics
     },
     algolia: algolia!,
     userToken: { ttlSeconds: settings.userToken.ttlSeconds },
     session: session!,
     policy: settings.policy,
     upstream: settings.upstream,
-    log: { level: settings.log.level, pretty: demo }
+    log: { level: settings.log.level, pretty: demo },
+    limits: (limitsResult as { limits: LimitsConfig }).limits,
+    redis: { url: read('REDIS_URL'), namespace: server.redisNamespace ?? `asg:${algolia!.appId}:` }
   }
   return { config: deepFreeze(config), warnings }
 }
@@ -134,6 +147,8 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
   }
   const known = new Set(SETTINGS.map((s) => s.path.join('.')))
   for (const [section, values] of Object.entries(parsed)) {
+    // The limits section has its own strict schema (src/config/limits.ts).
+    if (section === 'limits') continue
     if (values === null || typeof values !== 'object' || Array.isArray(values)) {
       problems.push(`config file ${path}: "${section}" must be a mapping`)
       continue
@@ -276,6 +291,18 @@ function parseHttpUrl(value: string, name: string, problems: string[], productio
     return undefined
   }
   return url
+}
+
+/**
+ * Re-reads only the `limits:` section of the policy file, for a live reload (SIGHUP). The
+ * caller keeps the limits in force when this returns problems.
+ */
+export function reloadLimits(configFile: string | undefined): { limits: LimitsConfig } | { problems: string[] } {
+  if (configFile === undefined) return { problems: ['no policy file was loaded at start (set GATEWAY_CONFIG_FILE or ship config/gateway.yaml): nothing to reload'] }
+  const problems: string[] = []
+  const values = readConfigFile(configFile, problems)
+  if (problems.length > 0) return { problems }
+  return parseLimits((values as { limits?: unknown }).limits, `config file ${configFile}`)
 }
 
 function isLoopback(hostname: string): boolean {

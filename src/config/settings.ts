@@ -46,6 +46,9 @@ export const SETTINGS: readonly Setting[] = [
   setting(['server', 'port'], 'PORT', int(0, 65535).default(3000), 'listen port'),
   setting(['server', 'shutdownGraceSeconds'], 'SHUTDOWN_GRACE_SECONDS', int(0, 3600).default(30), 'how long streams in flight may finish after SIGTERM/SIGINT'),
   setting(['server', 'maxEventLoopDelayMs'], 'MAX_EVENT_LOOP_DELAY_MS', int(0, 60_000).default(1000), 'event-loop delay above which new requests get 503 overloaded (0 disables)'),
+  setting(['server', 'trustedProxies'], 'TRUSTED_PROXIES', list(z.string().min(1)).default([]), 'proxy addresses/CIDRs whose X-Forwarded-For is believed (none: the socket address is the client)'),
+  setting(['server', 'metrics'], 'METRICS_ENABLED', bool.default(true), 'serve Prometheus metrics at /metrics'),
+  setting(['server', 'redisNamespace'], 'REDIS_NAMESPACE', z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only').optional(), 'prefix of every Redis key (default asg:<app id>:), so gateways of different apps can share a Redis'),
   setting(['policy', 'allowedAgentIds'], 'ALLOWED_AGENT_IDS', list(agentId).default([]), 'agents the browser may reach; any other id gets 403'),
   setting(['policy', 'allowedOrigins'], 'ALLOWED_ORIGINS', list(origin).default([]), 'origins allowed by CORS (with credentials) and the CSRF check'),
   setting(['policy', 'compatibilityModes'], 'COMPATIBILITY_MODES', list(z.enum(COMPATIBILITY_MODES)).pipe(z.array(z.enum(COMPATIBILITY_MODES)).min(1, 'allow at least one mode')).default([...COMPATIBILITY_MODES]), 'compatibilityMode values the browser may ask for'),
@@ -80,6 +83,7 @@ export const SETTINGS: readonly Setting[] = [
 
 /** Secrets and endpoints: environment only (each also as NAME_FILE), never in the config file. */
 export const SECRET_VARIABLES = [
+  'REDIS_URL',
   'ALGOLIA_API_KEY',
   'ALGOLIA_SECRET_KEY',
   'SESSION_JWT_SECRET',
@@ -100,7 +104,7 @@ export const ENVIRONMENT_ONLY_VARIABLES = [
 
 /** The shape SETTINGS resolve to (each value already validated by its schema). */
 export interface ResolvedSettings {
-  server: { host: string; port: number; shutdownGraceSeconds: number; maxEventLoopDelayMs: number }
+  server: { host: string; port: number; shutdownGraceSeconds: number; maxEventLoopDelayMs: number; trustedProxies: string[]; metrics: boolean; redisNamespace: string | undefined }
   policy: {
     allowedAgentIds: string[]
     allowedOrigins: string[]

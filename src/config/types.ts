@@ -1,3 +1,5 @@
+import type { LimitsConfig } from './limits.js'
+
 /** The validated, frozen configuration every other module receives as an argument. */
 
 export const COMPATIBILITY_MODES = ['ai-sdk-4', 'ai-sdk-5', 'ag-ui'] as const
@@ -70,6 +72,16 @@ export interface ServerConfig {
   readonly port: number
   readonly shutdownGraceMs: number
   readonly maxEventLoopDelayMs: number
+  /** Proxies whose X-Forwarded-For is believed; empty: the socket address is the client. */
+  readonly trustedProxies: readonly string[]
+  readonly metrics: boolean
+}
+
+export interface RedisConfig {
+  /** Unset: limits and stream caps are kept in this process's memory. */
+  readonly url: string | undefined
+  /** Prefix of every key, so gateways of different apps can share one Redis. */
+  readonly namespace: string
 }
 
 export interface GatewayConfig {
@@ -83,6 +95,9 @@ export interface GatewayConfig {
   readonly policy: PolicyConfig
   readonly upstream: UpstreamConfig
   readonly log: { readonly level: string; readonly pretty: boolean }
+  /** Live-tunable: replaced on SIGHUP reload. */
+  readonly limits: LimitsConfig
+  readonly redis: RedisConfig
   /** Where the policy file was read from, if any (for the start-up log). */
   readonly configFile: string | undefined
 }

@@ -1,14 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CLIENT_CLOSED_REQUEST } from '../upstream/forward.js'
+import type { Metrics } from '../metrics.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
 
 /**
  * One structured line per request, written when its connection is done with it ('close'
  * fires for finished, failed and abandoned responses alike; Fastify's onResponse does not
  * run when the browser leaves mid-stream). Contents, headers and tokens are never logged.
  */
-async function requestSummary(app: FastifyInstance) {
+async function requestSummary(app: FastifyInstance, { metrics }: { metrics: Metrics }) {
   app.decorateRequest('summary', null as never)
+  app.decorate('metrics', metrics)
   app.addHook('onRequest', (request, reply, done) => {
     startSummary(request, reply)
     done()
@@ -19,10 +27,10 @@ async function requestSummary(app: FastifyInstance) {
 export function startSummary(request: FastifyRequest, reply: FastifyReply): void {
   request.summary = {}
   reply.header('x-request-id', request.id)
-  reply.raw.once('close', () => writeSummary(request, reply))
+  reply.raw.once('close', () => writeSummary(request, reply, request.server.metrics))
 }
 
-function writeSummary(request: FastifyRequest, reply: FastifyReply) {
+function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Metrics) {
   const summary = request.summary
   const res = reply.raw
   const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST
@@ -40,8 +48,12 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply) {
     bytesSent: summary.bytesSent ?? (contentLength === undefined ? 0 : Number(contentLength)),
     cutBy: summary.cutBy,
     rule: summary.rule,
+    degraded: summary.degraded,
     err: summary.error
   }
+  metrics.requests.inc({ route: line.route ?? 'unmatched', status })
+  if (summary.rule !== undefined) metrics.refusals.inc({ rule: summary.rule })
+  if (summary.cutBy !== undefined) metrics.streamsCut.inc({ by: summary.cutBy })
   if (status >= 500 && status !== CLIENT_CLOSED_REQUEST) request.log.error(line, 'request')
   else request.log.info(line, 'request')
 }

@@ -7,6 +7,12 @@ import type { Authenticate } from '../../session/authenticate.js'
 import type { SessionUser } from '../../session/types.js'
 import type { Upstream } from '../../upstream/forward.js'
 import completionRoutes from './completions.js'
+import type { Redis } from 'ioredis'
+import { registerRequestLimiters } from '../../limits/request-limits.js'
+import type { RequestLimiters } from '../../limits/request-limits.js'
+import type { LiveLimits } from '../../limits/live-limits.js'
+import type { StreamSlots } from '../../limits/stream-slots.js'
+import type { Metrics } from '../../metrics.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,6 +25,14 @@ export interface AgentStudioRouteOptions {
   readonly authenticate: Authenticate
   readonly minter: UserTokenMinter
   readonly upstream: Upstream
+  readonly live: LiveLimits
+  readonly redis: Redis | undefined
+  readonly metrics: Metrics
+  readonly streamSlots: StreamSlots
+}
+
+export interface AgentStudioRouteContext extends AgentStudioRouteOptions {
+  readonly limiters: RequestLimiters
 }
 
 const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i
@@ -42,12 +56,17 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     })
   }
 
+  const limiters = await registerRequestLimiters(app, { live: options.live, redis: options.redis, namespace: config.redis.namespace, metrics: options.metrics })
+
   app.decorateRequest('user', null as never)
+  // Before sign-in is checked: per-IP limit, so a flood of bad sessions costs us little.
+  app.addHook('onRequest', limiters.ip)
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const user = await options.authenticate(request.headers)
     request.user = user
     request.summary.userId = user.id
   })
+  app.addHook('onRequest', limiters.user)
   // Bodies are JSON or nothing: checked before a byte of the body is read.
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (request.method === 'POST' && !JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) {
@@ -55,5 +74,5 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     }
   })
 
-  await app.register(completionRoutes, options)
+  await app.register(completionRoutes, { ...options, limiters })
 }

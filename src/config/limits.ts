@@ -1,0 +1,44 @@
+import { z } from 'zod'
+import { isAddressOrCidr } from './addresses.js'
+
+/**
+ * Request limits and stream caps: the part of the configuration ops tune live. They live in
+ * the policy file's `limits:` section only (so that a SIGHUP reload can change them) and are
+ * validated by this schema at start and on every reload.
+ */
+
+const window = z.object({
+  /** Requests allowed per window; 0 turns this limit off. */
+  max: z.number().int().min(0).max(1_000_000),
+  windowSeconds: z.number().int().min(1).max(86_400)
+}).strict()
+
+const cidr = z.string().refine(isAddressOrCidr, 'each entry is an IP address or CIDR range, e.g. 10.0.0.0/8')
+
+export const ROUTE_LIMIT_NAMES = ['completions'] as const
+
+export const limitsSchema = z.object({
+  ip: window.default({ max: 60, windowSeconds: 60 }),
+  user: window.default({ max: 120, windowSeconds: 60 }),
+  routes: z.object({
+    completions: window.default({ max: 20, windowSeconds: 60 })
+  }).strict().default({ completions: { max: 20, windowSeconds: 60 } }),
+  streams: z.object({
+    perUser: z.number().int().min(0).max(10_000).default(3),
+    global: z.number().int().min(0).max(10_000_000).default(1000),
+    leaseSeconds: z.number().int().min(5).max(3600).default(30)
+  }).strict().default({ perUser: 3, global: 1000, leaseSeconds: 30 }),
+  allowList: z.array(cidr).default([]),
+  onRedisError: z.enum(['open', 'closed']).default('open')
+}).strict()
+
+export type LimitsConfig = z.infer<typeof limitsSchema>
+
+export const DEFAULT_LIMITS: LimitsConfig = limitsSchema.parse({})
+
+/** Validates a `limits:` section; problems are named by their path in the file. */
+export function parseLimits(raw: unknown, source: string): { limits: LimitsConfig } | { problems: string[] } {
+  const result = limitsSchema.safeParse(raw ?? {})
+  if (result.success) return { limits: result.data }
+  return { problems: result.error.issues.map((issue) => `${source} limits.${issue.path.join('.')}: ${issue.message}`) }
+}

@@ -1,0 +1,28 @@
+import { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+
+/**
+ * The Redis connection shared by the limiters. Commands must fail fast while Redis is away
+ * (no offline queue, one try, a short timeout) so the configured failure policy applies at
+ * once instead of requests piling up; ioredis keeps reconnecting in the background, and the
+ * gateway is back to shared limits as soon as Redis answers again.
+ */
+export function createRedisClient(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 500,
+    connectTimeout: 2000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000)
+  })
+  let healthy: boolean | undefined
+  redis.on('ready', () => {
+    if (healthy !== true) logger.info('Redis connected: limits and stream caps are shared across replicas')
+    healthy = true
+  })
+  redis.on('error', (error: Error) => {
+    if (healthy !== false) logger.warn({ err: error }, 'Redis unavailable: applying the limits failure policy until it returns')
+    healthy = false
+  })
+  return redis
+}
