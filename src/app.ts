@@ -17,7 +17,7 @@ import { buildAuthenticator } from './session/authenticate.js'
 import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
-import { createRedisClient } from './limits/redis-client.js'
+import { createRedisClient, waitForRedis } from './limits/redis-client.js'
 import { memoryStreamSlots, redisStreamSlots } from './limits/stream-slots.js'
 import { createMetrics } from './metrics.js'
 
@@ -107,6 +107,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   if (config.demo) await app.register(demoRoutes, { config })
 
   if (redis !== undefined) {
+    app.addHook('onReady', async () => {
+      if (!(await waitForRedis(redis, 3000))) app.log.warn(`Redis not reachable at start; the limits failure policy (${live.current.onRedisError}) applies until it is`)
+    })
     app.addHook('onClose', async () => {
       redis.disconnect()
     })

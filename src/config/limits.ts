@@ -26,7 +26,7 @@ export const limitsSchema = z.object({
   streams: z.object({
     perUser: z.number().int().min(0).max(10_000).default(3),
     global: z.number().int().min(0).max(10_000_000).default(1000),
-    leaseSeconds: z.number().int().min(5).max(3600).default(30)
+    leaseSeconds: z.number().int().min(2).max(3600).default(30)
   }).strict().default({ perUser: 3, global: 1000, leaseSeconds: 30 }),
   allowList: z.array(cidr).default([]),
   onRedisError: z.enum(['open', 'closed']).default('open')

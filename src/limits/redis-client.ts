@@ -26,3 +26,19 @@ export function createRedisClient(url: string, logger: Logger): Redis {
   })
   return redis
 }
+
+/** Start-up: give Redis a moment to connect, so the first requests do not fall to the failure policy. */
+export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return true
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady)
+      resolve(false)
+    }, timeoutMs)
+    const onReady = () => {
+      clearTimeout(timer)
+      resolve(true)
+    }
+    redis.once('ready', onReady)
+  })
+}

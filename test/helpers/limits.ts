@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { stringify } from 'yaml'
+import type { Test } from 'tap'
+
+export const SHARED_REDIS = 'redis://127.0.0.1:6379'
+
+/** A policy file with these limits (everything else default). */
+export function limitsFile(limits: Record<string, unknown>): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'asg-limits-')), 'gateway.yaml')
+  writeFileSync(path, stringify({ limits }))
+  return path
+}
+
+export function rewriteLimits(path: string, limits: Record<string, unknown> | string): void {
+  writeFileSync(path, typeof limits === 'string' ? limits : stringify({ limits }))
+}
+
+/** A namespace of this test's own on the shared Redis, removed afterwards: tests run in parallel. */
+export function redisNamespace(t: Test): string {
+  const namespace = `asg-test:${randomUUID()}:`
+  t.teardown(async () => {
+    const redis = new Redis(SHARED_REDIS)
+    const keys = await redis.keys(`${namespace}*`)
+    if (keys.length > 0) await redis.del(...keys)
+    redis.disconnect()
+  })
+  return namespace
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+/** A Redis of the test's own, on another port, that the test may stop and start again. */
+export async function privateRedis(t: Test) {
+  const port = await freePort()
+  let child: ReturnType<typeof spawn> | undefined
+  async function start() {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null })
+    await probe.connect().catch(() => undefined)
+    await probe.ping()
+    probe.disconnect()
+  }
+  async function stop() {
+    const exited = new Promise((resolve) => child!.once('exit', resolve))
+    child!.kill('SIGKILL')
+    await exited
+  }
+  await start()
+  t.teardown(() => child?.kill('SIGKILL'))
+  return { url: `redis://127.0.0.1:${port}`, start, stop }
+}
