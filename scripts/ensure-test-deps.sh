@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, only when it is missing:
-# Debian's Chromium for the browser test (playwright-core drives it; no browser is downloaded).
+# Debian's Chromium for the browser test (playwright-core drives it; no browser is downloaded),
+# and a running Redis on 127.0.0.1:6379 (the limits tests use a real server).
 set -euo pipefail
 
 if ! command -v chromium >/dev/null 2>&1; then
@@ -11,4 +12,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "ensure-test-deps: installing Debian's redis-server" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "ensure-test-deps: starting redis-server on 127.0.0.1:6379" >&2
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 fi

@@ -197,6 +197,12 @@ function realAlgolia(read: (name: string) => string | undefined, problems: strin
   } else if (appId !== undefined) {
     agentStudioUrl = new URL(`https://${appId.toLowerCase()}.algolia.net/agent-studio`)
   }
+  // Values such as the compose demo's must never run a production gateway by accident.
+  if (production) {
+    for (const name of REQUIRED_ALGOLIA) {
+      if (/(^|[-_])demo[-_]/i.test(read(name) ?? '')) problems.push(`${name}: looks like a demo value; not allowed under NODE_ENV=production`)
+    }
+  }
   if (missing.length > 0 || agentStudioUrl === undefined) return undefined
   return {
     appId: appId!,

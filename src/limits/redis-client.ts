@@ -20,10 +20,14 @@ export function createRedisClient(url: string, logger: Logger): Redis {
     if (healthy !== true) logger.info('Redis connected: limits and stream caps are shared across replicas')
     healthy = true
   })
-  redis.on('error', (error: Error) => {
+  const lost = (error?: Error) => {
+    // 'end': we disconnected on purpose (shutdown).
+    if (redis.status === 'end') return
     if (healthy !== false) logger.warn({ err: error }, 'Redis unavailable: applying the limits failure policy until it returns')
     healthy = false
-  })
+  }
+  redis.on('error', lost)
+  redis.on('close', () => lost())
   return redis
 }
 

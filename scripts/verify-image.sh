@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Reproduces the Dockerfile's steps without a Docker engine, so CI checks what the image does:
+#   build stage:   npm ci, tsc, in a clean folder holding only what the Dockerfile copies;
+#   runtime stage: npm ci --omit=dev in another clean folder, dist/ and config/ copied in;
+#   then start it as the image would (NODE_ENV=production, node dist/server.js), run the
+#   image's HEALTHCHECK command, stream one answer through it, and stop it with SIGTERM.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+say() { printf 'verify-image: %s\n' "$*"; }
+
+say "build stage"
+mkdir -p "$work/build" "$work/app"
+cp "$repo/package.json" "$repo/package-lock.json" "$repo/tsconfig.json" "$repo/tsconfig.build.json" "$work/build/"
+cp -r "$repo/src" "$work/build/src"
+(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run build --silent >/dev/null)
+
+say "runtime stage (production dependencies only)"
+cp "$repo/package.json" "$repo/package-lock.json" "$work/app/"
+(cd "$work/app" && npm ci --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
+cp -r "$work/build/dist" "$work/app/dist"
+cp -r "$repo/config" "$work/app/config"
+for dev in tap typescript eslint tsx playwright-core; do
+  if [ -d "$work/app/node_modules/$dev" ]; then say "FAIL: dev dependency $dev is in the runtime image"; exit 1; fi
+done
+
+export ALGOLIA_APP_ID=IMAGECHECK ALGOLIA_API_KEY=image-check-api-key ALGOLIA_KEY_ID=image-check-kid ALGOLIA_SECRET_KEY=sk-alg-image-check-secret
+export ALLOWED_AGENT_IDS=image-agent SESSION_JWT_SECRET=image-check-session-secret-0123456789abcdef
+standin_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+gateway_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+
+say "start the stand-in and the gateway as the image would"
+(cd "$work/app" && STANDIN_PORT=$standin_port STANDIN_PACE_MS=0 node dist/standin/main.js >"$work/standin.log" 2>&1) &
+pids+=($!)
+(cd "$work/app" && NODE_ENV=production HOST=127.0.0.1 PORT=$gateway_port AGENT_STUDIO_URL="http://127.0.0.1:$standin_port/agent-studio" exec node dist/server.js >"$work/gateway.log" 2>&1) &
+gateway_pid=$!
+pids+=($gateway_pid)
+
+healthcheck() { PORT=$gateway_port node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; }
+for _ in $(seq 1 100); do healthcheck && break; sleep 0.1; done
+healthcheck || { say "FAIL: HEALTHCHECK did not pass"; cat "$work/gateway.log"; exit 1; }
+say "HEALTHCHECK passes"
+
+token=$(cd "$repo" && node scripts/session-token.mjs image-user 5)
+answer=$(curl -sS -N -X POST "http://127.0.0.1:$gateway_port/agent-studio/1/agents/image-agent/completions?compatibilityMode=ai-sdk-5" \
+  -H 'content-type: application/json' -H "authorization: Bearer $token" \
+  -d '{"messages":[{"role":"user","content":"hello from the image check"}]}')
+case "$answer" in
+  *'data: [DONE]'*) say "a completion streamed through the production build" ;;
+  *) say "FAIL: no streamed answer: $answer"; cat "$work/gateway.log"; exit 1 ;;
+esac
+
+kill -TERM "$gateway_pid"
+wait "$gateway_pid" && say "SIGTERM: clean exit" || { say "FAIL: exit code $? after SIGTERM"; exit 1; }
+grep -q '"msg":"shutting down' "$work/gateway.log" || { say "FAIL: no shutdown log line"; exit 1; }
+say "ok"

@@ -1,0 +1,32 @@
+import type { Environment } from './load-config.js'
+
+/** Settings of the stand-alone Agent Studio stand-in (compose demo, image check). */
+export interface StandInConfig {
+  readonly host: string
+  readonly port: number
+  readonly appId: string
+  readonly apiKey: string
+  readonly keyId: string
+  readonly secretKey: string
+  readonly agents: readonly string[] | undefined
+  readonly paceMs: number
+}
+
+export function loadStandInConfig(env: Environment = process.env): StandInConfig {
+  const missing = ['ALGOLIA_APP_ID', 'ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SECRET_KEY'].filter((name) => !env[name])
+  if (missing.length > 0) throw new Error(`stand-in: set ${missing.join(', ')} (the same values the gateway uses)`)
+  const port = Number(env.STANDIN_PORT ?? 4000)
+  const paceMs = Number(env.STANDIN_PACE_MS ?? 40)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('stand-in: STANDIN_PORT must be a port number')
+  if (!Number.isInteger(paceMs) || paceMs < 0) throw new Error('stand-in: STANDIN_PACE_MS must be a whole number of milliseconds')
+  return {
+    host: env.STANDIN_HOST ?? '127.0.0.1',
+    port,
+    appId: env.ALGOLIA_APP_ID!,
+    apiKey: env.ALGOLIA_API_KEY!,
+    keyId: env.ALGOLIA_KEY_ID!,
+    secretKey: env.ALGOLIA_SECRET_KEY!,
+    agents: env.ALLOWED_AGENT_IDS ? env.ALLOWED_AGENT_IDS.split(',').map((id) => id.trim()) : undefined,
+    paceMs
+  }
+}

@@ -1,0 +1,15 @@
+import { loadStandInConfig } from '../config/standin-config.js'
+import { createStandIn } from './standin.js'
+
+/** The stand-in as a program of its own: `node dist/standin/main.js` (compose demo profile, image check). */
+const config = loadStandInConfig()
+const standIn = createStandIn({
+  appId: config.appId,
+  apiKeys: new Map([[config.apiKey, ['search', 'logs']]]),
+  authenticationKeys: new Map([[config.keyId, config.secretKey]]),
+  ...(config.agents === undefined ? {} : { agents: config.agents }),
+  paceMs: config.paceMs,
+  logger: true
+})
+await standIn.app.listen({ host: config.host, port: config.port })
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void standIn.close().then(() => process.exit(0)))

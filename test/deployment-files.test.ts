@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs'
+import t from 'tap'
+import { parse } from 'yaml'
+import { loadConfig } from '../src/config/load-config.js'
+import { ConfigError } from '../src/config/load-config.js'
+
+// No Docker engine runs here: these checks stand in for `docker compose config`, and
+// scripts/verify-image.sh (run by CI) reproduces the Dockerfile's steps.
+
+interface Service { image?: string; build?: string; profiles?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown> | string[]; command?: string[]; healthcheck?: { test?: string[] }; ports?: string[]; volumes?: string[] }
+
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service> }
+const dockerfile = readFileSync('Dockerfile', 'utf8')
+const nginx = readFileSync('deploy/nginx.conf', 'utf8')
+
+t.test('compose: Redis, two gateway replicas behind one entry point, the stand-in under the demo profile', async (t) => {
+  const { services } = compose
+  t.same(Object.keys(services).sort(), ['gateway-1', 'gateway-2', 'lb', 'redis', 'standin'])
+  for (const name of ['gateway-1', 'gateway-2']) {
+    const gateway = services[name]!
+    t.equal(gateway.build, '.', `${name} is built from the Dockerfile`)
+    t.equal(gateway.environment?.REDIS_URL, 'redis://redis:6379', `${name} shares its limits through Redis`)
+    t.match(gateway.depends_on, { redis: { condition: 'service_healthy' } })
+    t.notOk(gateway.profiles, `${name} runs in every profile`)
+  }
+  t.same(services.redis!.healthcheck?.test, ['CMD', 'redis-cli', 'ping'])
+  t.same(services.lb!.ports, ['8080:8080'])
+  t.ok(services.lb!.volumes?.some((v) => v.startsWith('./deploy/nginx.conf:')))
+  t.same(services.standin!.profiles, ['demo'])
+  t.same(services.standin!.command, ['node', 'dist/standin/main.js'])
+  t.match(services['gateway-1']!.environment?.AGENT_STUDIO_URL, /standin:4000\/agent-studio/)
+})
+
+t.test('compose: the demo defaults cannot run a production gateway', async (t) => {
+  const env = Object.fromEntries(Object.entries(compose.services['gateway-1']!.environment!).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/, '$1')]))
+  const { config } = loadConfig({ ...env, NODE_ENV: 'development' }, { defaultConfigFile: undefined })
+  t.equal(config.demo, false, 'the replicas run as configured gateways, sharing Redis')
+  t.same(config.policy.allowedAgentIds, ['demo-agent'])
+  try {
+    loadConfig({ ...env, NODE_ENV: 'production' }, { defaultConfigFile: undefined })
+    t.fail('production accepted demo values')
+  } catch (error) {
+    t.ok(error instanceof ConfigError)
+    const text = (error as ConfigError).problems.join('\n')
+    t.match(text, /ALGOLIA_API_KEY: looks like a demo value/)
+    t.match(text, /AGENT_STUDIO_URL: must use https under NODE_ENV=production/)
+  }
+})
+
+t.test('nginx: both replicas, and streams pass unbuffered', async (t) => {
+  t.match(nginx, /server gateway-1:3000;/)
+  t.match(nginx, /server gateway-2:3000;/)
+  t.match(nginx, /proxy_buffering off;/)
+  t.match(nginx, /proxy_http_version 1\.1;/)
+})
+
+t.test('Dockerfile: multi-stage, production dependencies, non-root, LTS base, healthcheck, tini', async (t) => {
+  const stages = dockerfile.match(/^FROM .*/gm) ?? []
+  t.equal(stages.length, 2)
+  for (const stage of stages) t.match(stage, /^FROM node:24-/, 'current Node LTS')
+  t.match(dockerfile, /npm ci --omit=dev/)
+  t.match(dockerfile, /COPY --from=build \/app\/dist \.\/dist/)
+  t.match(dockerfile, /^USER node$/m)
+  t.match(dockerfile, /^HEALTHCHECK .*\n\s+CMD .*\/healthz/m)
+  t.match(dockerfile, /^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m)
+  t.match(dockerfile, /^CMD \["node", "dist\/server\.js"\]$/m)
+  t.match(dockerfile, /ENV NODE_ENV=production/)
+  const dockerignore = readFileSync('.dockerignore', 'utf8')
+  for (const entry of ['node_modules', '.env', '.git', 'test']) t.match(dockerignore, new RegExp(`^${entry.replace('.', '\\.')}$`, 'm'))
+})
