@@ -55,7 +55,22 @@ function drain(proc: Proc) {
   void (async () => { for (let n = await proc.lines.next(); !n.done; n = await proc.lines.next()); })()
 }
 
-async function startStack(paceMs: number) {
+/** Policy files for the gateway variants: limits off, or generous limits that never refuse (so only their cost shows). */
+function limitsConfig(enabled: boolean): string {
+  const window = enabled ? '{ max: 1000000, windowSeconds: 3600 }' : '{ max: 0, windowSeconds: 60 }'
+  const streams = enabled ? '{ perUser: 10000, global: 1000000 }' : '{ perUser: 0, global: 0 }'
+  const path = join(dir, `limits-${enabled ? 'on' : 'off'}.yaml`)
+  writeFileSync(path, `limits:\n  ip: ${window}\n  user: ${window}\n  routes:\n    completions: ${window}\n  streams: ${streams}\n`)
+  return path
+}
+
+const GATEWAY_VARIANTS = {
+  gateway: () => ({ GATEWAY_CONFIG_FILE: limitsConfig(false) }),
+  'gateway + memory limits': () => ({ GATEWAY_CONFIG_FILE: limitsConfig(true) }),
+  'gateway + Redis limits': () => ({ GATEWAY_CONFIG_FILE: limitsConfig(true), REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_NAMESPACE: `asg-bench:${process.pid}:` })
+} as const
+
+async function startStack(paceMs: number, variants: Array<keyof typeof GATEWAY_VARIANTS>) {
   const userToken = await new SignJWT({ sub: 'bench-user' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: KEYS.keyId }).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(KEYS.secretKey))
   const session = await new SignJWT({ sub: 'bench-user' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(new TextEncoder().encode(KEYS.session))
   const standIn = start('bench/standin-server.ts', { BENCH_APP_ID: KEYS.appId, BENCH_API_KEY: KEYS.apiKey, BENCH_KEY_ID: KEYS.keyId, BENCH_SECRET_KEY: KEYS.secretKey, BENCH_PACE_MS: String(paceMs) })
@@ -63,19 +78,24 @@ async function startStack(paceMs: number) {
   const bare = start('bench/bare-proxy.ts', { BENCH_UPSTREAM: standInUrl, BENCH_APP_ID: KEYS.appId, BENCH_API_KEY: KEYS.apiKey, BENCH_USER_TOKEN: userToken })
   const bareUrl = String((await firstJson(bare, (l) => typeof l.url === 'string')).url)
   drain(bare)
-  const gateway = start('dist/server.js', {
-    NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info',
-    ALGOLIA_APP_ID: KEYS.appId, ALGOLIA_API_KEY: KEYS.apiKey, ALGOLIA_KEY_ID: KEYS.keyId, ALGOLIA_SECRET_KEY: KEYS.secretKey,
-    AGENT_STUDIO_URL: standInUrl, SESSION_JWT_SECRET: KEYS.session, ALLOWED_AGENT_IDS: AGENT, GATEWAY_CONFIG_FILE: 'config/gateway.yaml'
-  })
-  const gatewayUrl = String((await firstJson(gateway, (l) => l.msg === 'agent-studio-gateway listening')).address)
-  drain(gateway)
   const targets: Target[] = [
     { name: 'direct', base: new URL(standInUrl).origin, headers: { 'x-algolia-application-id': KEYS.appId, 'x-algolia-api-key': KEYS.apiKey, 'x-algolia-secure-user-token': userToken } },
-    { name: 'bare proxy', base: bareUrl, headers: {}, pid: bare.pid },
-    { name: 'gateway', base: gatewayUrl, headers: { authorization: `Bearer ${session}` }, pid: gateway.pid }
+    { name: 'bare proxy', base: bareUrl, headers: {}, pid: bare.pid }
   ]
-  return { standIn, targets, stop: () => [standIn, bare, gateway].forEach((p) => p.child.kill('SIGTERM')) }
+  const procs = [standIn, bare]
+  for (const variant of variants) {
+    const gateway = start('dist/server.js', {
+      NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info',
+      ALGOLIA_APP_ID: KEYS.appId, ALGOLIA_API_KEY: KEYS.apiKey, ALGOLIA_KEY_ID: KEYS.keyId, ALGOLIA_SECRET_KEY: KEYS.secretKey,
+      AGENT_STUDIO_URL: standInUrl, SESSION_JWT_SECRET: KEYS.session, ALLOWED_AGENT_IDS: AGENT,
+      ...GATEWAY_VARIANTS[variant]()
+    })
+    const gatewayUrl = String((await firstJson(gateway, (l) => l.msg === 'agent-studio-gateway listening')).address)
+    drain(gateway)
+    targets.push({ name: variant, base: gatewayUrl, headers: { authorization: `Bearer ${session}` }, pid: gateway.pid })
+    procs.push(gateway)
+  }
+  return { standIn, targets, stop: () => procs.forEach((p) => p.child.kill('SIGTERM')) }
 }
 
 function cpuTicks(pid: number): number {
@@ -123,12 +143,13 @@ async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
   const lines: string[] = []
   const say = (line = '') => { lines.push(line); process.stdout.write(`${line}\n`) }
-  const fast = await startStack(0)
+  const fast = await startStack(0, ['gateway', 'gateway + memory limits', 'gateway + Redis limits'])
+  const main = fast.targets.slice(0, 3)
 
   // Warm up JITs and connection pools.
   for (const target of fast.targets) wrk(target, 1)
 
-  const through: Record<string, Array<ReturnType<typeof wrk>>> = { direct: [], 'bare proxy': [], gateway: [] }
+  const through: Record<string, Array<ReturnType<typeof wrk>>> = Object.fromEntries(fast.targets.map((target) => [target.name, []]))
   for (let rep = 0; rep < REPS; rep++) {
     const order = rep % 2 === 0 ? fast.targets : [...fast.targets].reverse()
     for (const target of order) through[target.name]!.push(wrk(target, SECONDS))
@@ -137,7 +158,7 @@ async function main() {
 
   const ttfe: Record<string, { first: number[]; end: number[] }> = { direct: { first: [], end: [] }, 'bare proxy': { first: [], end: [] }, gateway: { first: [], end: [] } }
   for (let i = 0; i < SAMPLES; i++) {
-    for (const target of fast.targets) {
+    for (const target of main) {
       const { firstMs, endMs } = await streamOnce(target)
       if (i >= 10) { ttfe[target.name]!.first.push(firstMs); ttfe[target.name]!.end.push(endMs) }
     }
@@ -145,7 +166,7 @@ async function main() {
   fast.stop()
 
   // Slow streams (one event every 2 s) stay open: memory per stream, and abort latency.
-  const slow = await startStack(2000)
+  const slow = await startStack(2000, ['gateway'])
   const memory: Record<string, number> = {}
   const abort: Record<string, number[]> = { 'bare proxy': [], gateway: [] }
   const closes = slow.standIn.lines
@@ -186,6 +207,14 @@ async function main() {
   say(`| memory per open stream, ${STREAMS} open (KiB) | – | ${memory['bare proxy']!.toFixed(1)} | ${memory.gateway!.toFixed(1)} | **${(memory.gateway! / memory['bare proxy']!).toFixed(2)}×** |`)
   say(`| client abort → upstream close p50 (ms) | – | ${percentile(abort['bare proxy']!, 50).toFixed(2)} | ${percentile(abort.gateway!, 50).toFixed(2)} | |`)
   say(`| client abort → upstream close p99 (ms) | – | ${percentile(abort['bare proxy']!, 99).toFixed(2)} | ${percentile(abort.gateway!, 99).toFixed(2)} | |`)
+  say()
+  say('Request limits (issue 4), each variant against the gateway with limits off, same run:')
+  say()
+  say('| variant | req/s | ÷ limits off | CPU µs/request | ÷ limits off |')
+  say('|---|---|---|---|---|')
+  for (const name of ['gateway', 'gateway + memory limits', 'gateway + Redis limits']) {
+    say(`| ${name === 'gateway' ? 'gateway, limits off' : name} | ${m(name, 'rps').toFixed(0)} | ${(m(name, 'rps') / m('gateway', 'rps')).toFixed(2)}× | ${m(name, 'cpuUsPerRequest').toFixed(0)} | ${(m(name, 'cpuUsPerRequest') / m('gateway', 'cpuUsPerRequest')).toFixed(2)}× |`)
+  }
   mkdirSync('bench/results', { recursive: true })
   writeFileSync('bench/results/latest.md', `${lines.join('\n')}\n`)
   await client.close()

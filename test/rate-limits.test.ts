@@ -53,22 +53,35 @@ t.test('a completions limit shared through Redis holds across two gateway instan
 })
 
 t.test('per-user and per-IP limits are independent', async (t) => {
-  const { instances: [gateway] } = await gateways(t, { ip: { max: 4, windowSeconds: 60 }, user: { max: 2, windowSeconds: 60 }, routes: { completions: { max: 0, windowSeconds: 60 } } }, 1)
+  const { instances: [gateway] } = await gateways(t, { ip: { max: 2, windowSeconds: 60 }, user: { max: 2, windowSeconds: 60 }, routes: { completions: { max: 0, windowSeconds: 60 } } }, 1)
+  const anonymous = () => gateway!.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: completionBody() })
   t.equal((await send(gateway!, 'alice')).statusCode, 200)
   t.equal((await send(gateway!, 'alice')).statusCode, 200)
   const third = await send(gateway!, 'alice')
   t.equal(third.statusCode, 429)
-  t.match(gateway!.logs.requests.at(-1), { rule: 'rate_limited:user' })
-  t.equal((await send(gateway!, 'bob')).statusCode, 200, 'bob is not limited by alice\'s user budget')
-  t.equal((await send(gateway!, 'bob')).statusCode, 429, 'the IP budget (4) is spent by both users together, before their sessions are even checked')
+  t.match(third.json(), { error: 'rate_limited' })
+  t.match(gateway!.logs.requests.at(-1), { rule: 'rate_limited:user', userId: 'alice' })
+  t.equal((await send(gateway!, 'bob')).statusCode, 200, 'bob is not limited by alice\'s budget')
+
+  const first = await anonymous()
+  t.equal(first.statusCode, 401)
+  t.equal(first.headers['x-ratelimit-limit'], '2', 'requests without a session are counted per IP')
+  t.equal((await anonymous()).statusCode, 401)
+  const flooded = await anonymous()
+  t.equal(flooded.statusCode, 429, 'the third anonymous request from this IP is refused before its session is even judged')
   t.match(gateway!.logs.requests.at(-1), { rule: 'rate_limited:ip' })
-  const anonymous = await gateway!.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: completionBody() })
-  t.equal(anonymous.statusCode, 429, 'an unauthenticated flood is stopped by the IP limit first')
+  const forged = await gateway!.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', authorization: 'Bearer forged' }, payload: completionBody() })
+  t.equal(forged.statusCode, 429, 'invalid sessions count against the IP too')
+
+  t.equal((await send(gateway!, 'bob')).statusCode, 200, 'signed-in users behind the same IP are not punished for the anonymous flood')
 })
 
 t.test('the allow-list exempts internal callers from request limits', async (t) => {
-  const { instances: [gateway] } = await gateways(t, { ip: { max: 1, windowSeconds: 60 }, allowList: ['127.0.0.0/8'] }, 1)
+  const { instances: [gateway] } = await gateways(t, { user: { max: 1, windowSeconds: 60 }, routes: { completions: { max: 1, windowSeconds: 60 } }, allowList: ['127.0.0.0/8'] }, 1)
   for (let i = 0; i < 3; i++) t.equal((await send(gateway!, 'internal')).statusCode, 200)
+  const listed = await startGateway(t, (await startStandIn(t)).url, { listen: false, env: { GATEWAY_CONFIG_FILE: limitsFile({ user: { max: 1, windowSeconds: 60 }, allowList: ['10.0.0.0/8'] }) } })
+  t.equal((await send(listed, 'external')).statusCode, 200)
+  t.equal((await send(listed, 'external')).statusCode, 429, 'an address outside the allow-list is limited')
 })
 
 t.test('without Redis the limits hold in memory', async (t) => {
@@ -79,20 +92,23 @@ t.test('without Redis the limits hold in memory', async (t) => {
 })
 
 t.test('X-Forwarded-For is believed only from trusted proxies', async (t) => {
-  const limits = { ip: { max: 1, windowSeconds: 60 }, user: { max: 0, windowSeconds: 60 }, routes: { completions: { max: 0, windowSeconds: 60 } } }
+  const limits = { ip: { max: 1, windowSeconds: 60 } }
+  const anonymous = (gateway: Awaited<ReturnType<typeof startGateway>>, forwardedFor: string) =>
+    gateway.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor }, payload: completionBody() })
 
   const trusted = (await gateways(t, limits, 1, { TRUSTED_PROXIES: '127.0.0.1' })).instances[0]!
-  t.equal((await send(trusted, 'u', { 'x-forwarded-for': '203.0.113.1' })).statusCode, 200)
-  t.equal((await send(trusted, 'u', { 'x-forwarded-for': '203.0.113.2' })).statusCode, 200, 'behind a trusted proxy, each client IP has its own budget')
-  t.equal((await send(trusted, 'u', { 'x-forwarded-for': '203.0.113.1' })).statusCode, 429)
+  t.equal((await anonymous(trusted, '203.0.113.1')).statusCode, 401)
+  t.equal((await anonymous(trusted, '203.0.113.2')).statusCode, 401, 'behind a trusted proxy, each client IP has its own budget')
+  t.equal((await anonymous(trusted, '203.0.113.1')).statusCode, 429)
+  t.equal((await anonymous(trusted, '198.51.100.9, 203.0.113.1')).statusCode, 429, 'only the hop the trusted proxy saw counts, not what the client prepended')
 
   const untrusted = (await gateways(t, limits, 1, { TRUSTED_PROXIES: '10.0.0.1' })).instances[0]!
-  t.equal((await send(untrusted, 'u', { 'x-forwarded-for': '203.0.113.1' })).statusCode, 200)
-  t.equal((await send(untrusted, 'u', { 'x-forwarded-for': '198.51.100.7' })).statusCode, 429, 'a spoofed X-Forwarded-For from an untrusted address does not change the key')
+  t.equal((await anonymous(untrusted, '203.0.113.1')).statusCode, 401)
+  t.equal((await anonymous(untrusted, '198.51.100.7')).statusCode, 429, 'a spoofed X-Forwarded-For from an untrusted address does not change the key')
 
   const none = (await gateways(t, limits, 1)).instances[0]!
-  t.equal((await send(none, 'u', { 'x-forwarded-for': '203.0.113.1' })).statusCode, 200)
-  t.equal((await send(none, 'u', { 'x-forwarded-for': '203.0.113.9' })).statusCode, 429, 'with no trusted proxy the header is ignored')
+  t.equal((await anonymous(none, '203.0.113.1')).statusCode, 401)
+  t.equal((await anonymous(none, '203.0.113.9')).statusCode, 429, 'with no trusted proxy the header is ignored')
 })
 
 t.test('rate-limit headers are on every Agent Studio response, refusals included', async (t) => {

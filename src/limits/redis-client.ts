@@ -10,6 +10,8 @@ import type { Logger } from 'pino'
 export function createRedisClient(url: string, logger: Logger): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
+    // Commands issued in the same tick (many concurrent requests) share one write and one read.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     commandTimeout: 500,
     connectTimeout: 2000,

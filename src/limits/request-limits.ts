@@ -10,12 +10,14 @@ import type { LiveLimits } from './live-limits.js'
 export type LimitHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
 
 export interface RequestLimiters {
-  /** Per client IP, before authentication. */
+  /** Per client IP, for requests without a valid session. */
   readonly ip: LimitHook
-  /** Per signed-in user, on every authenticated route. */
-  readonly user: LimitHook
-  /** Per signed-in user, for one route (tighter than the user limit). */
-  route(name: keyof LimitsConfig['routes']): LimitHook
+  /**
+   * Per signed-in user, and per user on this route when a route limit is named. Both are
+   * checked at once (one Redis round trip when auto-pipelined); the headers describe the most
+   * specific limit.
+   */
+  forRoute(name?: keyof LimitsConfig['routes']): LimitHook
 }
 
 export interface RequestLimitOptions {
@@ -65,23 +67,39 @@ export async function registerRequestLimiters(app: FastifyInstance, options: Req
     })
   }
 
-  function hook(rule: string, window: () => Window, check: Limiter): LimitHook {
-    return async function applyLimit(request, reply) {
-      if (window().max === 0) return
-      let result: Awaited<ReturnType<Limiter>>
-      try {
-        result = await check(request)
-      } catch (error) {
-        return onStoreFailure(request, error)
-      }
-      if (result.isAllowed) return
-      reply.header('x-ratelimit-limit', result.max)
-      reply.header('x-ratelimit-remaining', result.remaining)
-      reply.header('x-ratelimit-reset', result.ttlInSeconds)
-      if (!result.isExceeded) return
-      request.summary.rule = `rate_limited:${rule}`
-      throw Object.assign(new RateLimited(String(result.ttlInSeconds)), { headers: { 'retry-after': result.ttlInSeconds, 'x-ratelimit-remaining': 0 } })
+  interface Checked {
+    readonly rule: string
+    readonly result: Exclude<Awaited<ReturnType<Limiter>>, { isAllowed: true }>
+  }
+
+  /** One limit's verdict; undefined when it is off, allow-listed, or its store failed open. */
+  async function check(request: FastifyRequest, rule: string, window: () => Window, limiter: Limiter): Promise<Checked | undefined> {
+    if (window().max === 0) return undefined
+    let result: Awaited<ReturnType<Limiter>>
+    try {
+      result = await limiter(request)
+    } catch (error) {
+      onStoreFailure(request, error)
+      return undefined
     }
+    return result.isAllowed ? undefined : { rule, result }
+  }
+
+  /** Headers of the most specific limit checked (the last); refusal by the first exceeded, most specific first. */
+  function enforce(request: FastifyRequest, reply: FastifyReply, checked: Array<Checked | undefined>): void {
+    const applied = checked.filter((c): c is Checked => c !== undefined)
+    const shown = applied.at(-1)
+    if (shown === undefined) return
+    reply.header('x-ratelimit-limit', shown.result.max)
+    reply.header('x-ratelimit-remaining', shown.result.remaining)
+    reply.header('x-ratelimit-reset', shown.result.ttlInSeconds)
+    const exceeded = [...applied].reverse().find((c) => c.result.isExceeded)
+    if (exceeded === undefined) return
+    const { max, ttlInSeconds } = exceeded.result
+    request.summary.rule = `rate_limited:${exceeded.rule}`
+    throw Object.assign(new RateLimited(String(ttlInSeconds)), {
+      headers: { 'retry-after': ttlInSeconds, 'x-ratelimit-limit': max, 'x-ratelimit-remaining': 0, 'x-ratelimit-reset': ttlInSeconds }
+    })
   }
 
   function onStoreFailure(request: FastifyRequest, error: unknown): void {
@@ -98,16 +116,24 @@ export async function registerRequestLimiters(app: FastifyInstance, options: Req
   const ipWindow = () => live.current.ip
   const userWindow = () => live.current.user
   const byUser = (request: FastifyRequest) => request.user.id
-  const routes = new Map<string, LimitHook>()
+  const ipLimiter = limiter('ip', ipWindow, (request) => request.ip)
+  const userLimiter = limiter('user', userWindow, byUser)
+  const routeHooks = new Map<string, LimitHook>()
+
   return {
-    ip: hook('ip', ipWindow, limiter('ip', ipWindow, (request) => request.ip)),
-    user: hook('user', userWindow, limiter('user', userWindow, byUser)),
-    route(name) {
-      let routeHook = routes.get(name)
+    ip: async (request, reply) => enforce(request, reply, [await check(request, 'ip', ipWindow, ipLimiter)]),
+    forRoute(name) {
+      const cacheKey = name ?? ''
+      let routeHook = routeHooks.get(cacheKey)
       if (routeHook === undefined) {
-        const window = () => live.current.routes[name]
-        routeHook = hook(`route:${name}`, window, limiter(`route:${name}`, window, byUser))
-        routes.set(name, routeHook)
+        const routeWindow = name === undefined ? undefined : () => live.current.routes[name]
+        const routeLimiter = name === undefined ? undefined : limiter(`route:${name}`, routeWindow!, byUser)
+        routeHook = async (request, reply) => {
+          const checks = [check(request, 'user', userWindow, userLimiter)]
+          if (routeLimiter !== undefined) checks.push(check(request, `route:${name}`, routeWindow!, routeLimiter))
+          enforce(request, reply, await Promise.all(checks))
+        }
+        routeHooks.set(cacheKey, routeHook)
       }
       return routeHook
     }

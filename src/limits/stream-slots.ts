@@ -78,7 +78,14 @@ redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) * 2)
 return 0
 `
 
+const RELEASE = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 0
+`
+
 interface LeaseCommands {
+  releaseStream(userKey: string, globalKey: string, id: string): Promise<number>
   acquireStream(userKey: string, globalKey: string, id: string, userCap: number, globalCap: number, leaseMs: number): Promise<number>
   renewStream(userKey: string, globalKey: string, id: string, leaseMs: number): Promise<number>
 }
@@ -86,6 +93,7 @@ interface LeaseCommands {
 export function redisStreamSlots(redis: Redis, namespace: string, live: LiveLimits, metrics: Metrics, logger: Logger): StreamSlots {
   redis.defineCommand('acquireStream', { numberOfKeys: 2, lua: ACQUIRE })
   redis.defineCommand('renewStream', { numberOfKeys: 2, lua: RENEW })
+  redis.defineCommand('releaseStream', { numberOfKeys: 2, lua: RELEASE })
   const commands = redis as unknown as Redis & LeaseCommands
   const globalKey = `${namespace}streams:global`
 
@@ -119,7 +127,7 @@ export function redisStreamSlots(redis: Redis, namespace: string, live: LiveLimi
           released = true
           clearInterval(renewal)
           metrics.openStreams.dec()
-          redis.multi().zrem(userKey, id).zrem(globalKey, id).exec().catch((error: unknown) => {
+          commands.releaseStream(userKey, globalKey, id).catch((error: unknown) => {
             logger.warn({ err: error }, 'stream lease release failed; it will expire by itself')
           })
         }

@@ -27,7 +27,7 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
         const agentId = checkAgent((request.params as { agentId: string }).agentId)
         request.summary.agentId = agentId
       },
-      limiters.route('completions')
+      limiters.forRoute('completions')
     ],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
       const { mode, upstreamQuery } = queryPolicy(request.query)

@@ -59,14 +59,20 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   const limiters = await registerRequestLimiters(app, { live: options.live, redis: options.redis, namespace: config.redis.namespace, metrics: options.metrics })
 
   app.decorateRequest('user', null as never)
-  // Before sign-in is checked: per-IP limit, so a flood of bad sessions costs us little.
-  app.addHook('onRequest', limiters.ip)
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    const user = await options.authenticate(request.headers)
+  // Session first. Requests without a valid session are counted per client IP (an anonymous
+  // flood, a credential-stuffing run); signed-in users are counted per user instead, so an
+  // office behind one NAT address is not limited as if it were one person.
+  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
+    let user: SessionUser
+    try {
+      user = await options.authenticate(request.headers)
+    } catch (error) {
+      await limiters.ip(request, reply)
+      throw error
+    }
     request.user = user
     request.summary.userId = user.id
   })
-  app.addHook('onRequest', limiters.user)
   // Bodies are JSON or nothing: checked before a byte of the body is read.
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (request.method === 'POST' && !JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) {
