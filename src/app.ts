@@ -20,6 +20,7 @@ import { LiveLimits } from './limits/live-limits.js'
 import { createRedisClient, waitForRedis } from './limits/redis-client.js'
 import { memoryStreamSlots, redisStreamSlots } from './limits/stream-slots.js'
 import { createMetrics } from './metrics.js'
+import { memoryConversationOwners, redisConversationOwners } from './policy/conversation-owners.js'
 
 export interface AppDependencies {
   readonly logger?: Logger
@@ -57,6 +58,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     // Ids are validated by our own patterns (up to 128 characters), not cut short by the router.
     maxParamLength: 256,
     frameworkErrors: frameworkErrorHandler,
+    // Schemas validate, they do not repair: an extra field or a "1" for 1 is refused, not fixed up.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error'
   })
@@ -102,7 +105,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   const streamSlots = redis === undefined
     ? memoryStreamSlots(live, metrics)
     : redisStreamSlots(redis, config.redis.namespace, live, metrics, logger)
-  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, redis, metrics, streamSlots })
+  const owners = redis === undefined ? memoryConversationOwners() : redisConversationOwners(redis, config.redis.namespace, logger)
+  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, redis, metrics, streamSlots, owners })
 
   if (config.demo) await app.register(demoRoutes, { config })
 

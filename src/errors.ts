@@ -21,6 +21,7 @@ export const SessionInvalid = clientError('session_invalid', 401, 'Your session 
 export const AgentNotAllowed = clientError('agent_not_allowed', 403, 'This agent is not available through this gateway.')
 export const OriginNotAllowed = clientError('origin_not_allowed', 403, 'Requests from this page\'s origin are not allowed%s.')
 export const NotFound = clientError('not_found', 404, 'There is no such route on this gateway.')
+export const ConversationNotFound = clientError('conversation_not_found', 404, 'There is no such conversation.')
 export const PayloadTooLarge = clientError('payload_too_large', 413, 'The request body is larger than the %s bytes this gateway accepts.')
 export const UnsupportedMediaType = clientError('unsupported_media_type', 415, 'Send the request body as JSON with content-type: application/json.')
 export const RateLimited = clientError('rate_limited', 429, 'Too many requests; retry in %s seconds.')
@@ -37,7 +38,7 @@ export const InternalError = serverError('internal_error', 500, 'Something went 
 /** The codes above (as @fastify/error stores them: upper case); anything else reaching the error handler is mapped or becomes internal_error. */
 export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
   MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
-  AgentNotAllowed, OriginNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
+  AgentNotAllowed, OriginNotAllowed, NotFound, ConversationNotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
   TooManyStreams, UpstreamError, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
   UpstreamTimeout, InternalError
 ].map((ErrorClass) => new ErrorClass().code))

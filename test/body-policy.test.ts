@@ -58,7 +58,8 @@ t.test('AI SDK fields and toolApprovals pass; unknown fields are dropped', async
   }
   const response = await send(body)
   t.equal(response.statusCode, 200)
-  t.same(standIn.received[0]!.body, {
+  const completion = standIn.received.find((r) => r.path.endsWith('/completions'))
+  t.same(completion?.body, {
     id: 'alg_cnv_abc123',
     messages: [userMessage('hello')],
     trigger: 'submit-message',

@@ -82,3 +82,10 @@ t.test('upstream response headers: only the allow-list reaches the browser', asy
     'content-length': '42'
   })
 })
+
+t.test('a call without a body carries no content-type, and a key-only call no user token', async (t) => {
+  t.same(buildUpstreamRequestHeaders({ 'x-algolia-secure-user-token': 'forged', 'content-type': 'application/json' }, { appId: 'APP', apiKey: 'gateway-key', userToken: undefined }, false), {
+    'x-algolia-application-id': 'APP',
+    'x-algolia-api-key': 'gateway-key'
+  })
+})

@@ -15,14 +15,21 @@ const window = z.object({
 
 const cidr = z.string().refine(isAddressOrCidr, 'each entry is an IP address or CIDR range, e.g. 10.0.0.0/8')
 
-export const ROUTE_LIMIT_NAMES = ['completions'] as const
 
 export const limitsSchema = z.object({
   ip: window.default({ max: 60, windowSeconds: 60 }),
   user: window.default({ max: 120, windowSeconds: 60 }),
   routes: z.object({
-    completions: window.default({ max: 20, windowSeconds: 60 })
-  }).strict().default({ completions: { max: 20, windowSeconds: 60 } }),
+    completions: window.default({ max: 20, windowSeconds: 60 }),
+    conversations: window.default({ max: 60, windowSeconds: 60 }),
+    feedback: window.default({ max: 30, windowSeconds: 60 }),
+    userData: window.default({ max: 10, windowSeconds: 60 })
+  }).strict().default({
+    completions: { max: 20, windowSeconds: 60 },
+    conversations: { max: 60, windowSeconds: 60 },
+    feedback: { max: 30, windowSeconds: 60 },
+    userData: { max: 10, windowSeconds: 60 }
+  }),
   streams: z.object({
     perUser: z.number().int().min(0).max(10_000).default(3),
     global: z.number().int().min(0).max(10_000_000).default(1000),

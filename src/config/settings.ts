@@ -60,6 +60,9 @@ export const SETTINGS: readonly Setting[] = [
   setting(['policy', 'allowIndices'], 'ALLOW_INDICES', bool.default(false), 'let the browser send `algolia.indices`'),
   setting(['policy', 'allowToolApprovals'], 'ALLOW_TOOL_APPROVALS', bool.default(true), 'let the browser send `toolApprovals`'),
   setting(['policy', 'allowSystemMessages'], 'ALLOW_SYSTEM_MESSAGES', bool.default(false), 'let the browser send messages with role "system"'),
+  setting(['policy', 'enableConversations'], 'ENABLE_CONVERSATIONS', bool.default(true), 'serve conversation list/read/delete (needs an API key with the logs ACL)'),
+  setting(['policy', 'enableFeedback'], 'ENABLE_FEEDBACK', bool.default(true), 'serve POST /agent-studio/1/feedback'),
+  setting(['policy', 'enableUserData'], 'ENABLE_USER_DATA', bool.default(true), 'serve export/erasure of the caller\'s own data (needs the logs ACL)'),
   setting(['policy', 'maxMessages'], 'MAX_MESSAGES', int(1, 10_000).default(100), 'most messages in one completion request'),
   setting(['policy', 'bodyLimitBytes'], 'BODY_LIMIT_BYTES', int(1024, 64 * 1024 * 1024).default(512 * 1024), 'largest request body accepted (413 above)'),
   setting(['policy', 'allowCookieRequestsWithoutOrigin'], 'ALLOW_COOKIE_REQUESTS_WITHOUT_ORIGIN', bool.default(true), 'accept cookie sessions on requests with no Origin and no Sec-Fetch-Site (non-browser callers)'),
@@ -117,6 +120,9 @@ export interface ResolvedSettings {
     allowIndices: boolean
     allowToolApprovals: boolean
     allowSystemMessages: boolean
+    enableConversations: boolean
+    enableFeedback: boolean
+    enableUserData: boolean
     maxMessages: number
     bodyLimitBytes: number
     allowCookieRequestsWithoutOrigin: boolean

@@ -53,6 +53,11 @@ export interface PolicyConfig {
   readonly allowIndices: boolean
   readonly allowToolApprovals: boolean
   readonly allowSystemMessages: boolean
+  /** Conversation list/read/delete routes (the API key needs `logs`). */
+  readonly enableConversations: boolean
+  readonly enableFeedback: boolean
+  /** Export/erasure of the caller's own data (the API key needs `logs`). */
+  readonly enableUserData: boolean
   readonly maxMessages: number
   readonly bodyLimitBytes: number
   /** Cookie-authenticated requests that carry neither Origin nor Sec-Fetch-Site (non-browser callers). */

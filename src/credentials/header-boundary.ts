@@ -15,10 +15,11 @@ export const FORWARDED_CLIENT_HEADERS = ['accept', 'accept-language', 'user-agen
 export interface UpstreamCredentials {
   readonly appId: string
   readonly apiKey: string
-  readonly userToken: string
+  /** Absent only for calls Agent Studio takes without one (conversation DELETE, ownership probes). */
+  readonly userToken: string | undefined
 }
 
-export function buildUpstreamRequestHeaders(client: IncomingHttpHeaders, credentials: UpstreamCredentials): Record<string, string> {
+export function buildUpstreamRequestHeaders(client: IncomingHttpHeaders, credentials: UpstreamCredentials, jsonBody = true): Record<string, string> {
   const headers: Record<string, string> = {}
   // RFC 9110 §7.6.1: headers named in Connection are hop-by-hop. Drop them before anything
   // else, so `Connection: x-algolia-api-key` cannot remove what the gateway adds below.
@@ -27,10 +28,11 @@ export function buildUpstreamRequestHeaders(client: IncomingHttpHeaders, credent
     const value = client[name]
     if (typeof value === 'string' && !named.has(name)) headers[name] = value
   }
-  headers['content-type'] = 'application/json'
+  // The body is always one the gateway rebuilt (JSON) or none at all.
+  if (jsonBody) headers['content-type'] = 'application/json'
   headers['x-algolia-application-id'] = credentials.appId
   headers['x-algolia-api-key'] = credentials.apiKey
-  headers['x-algolia-secure-user-token'] = credentials.userToken
+  if (credentials.userToken !== undefined) headers['x-algolia-secure-user-token'] = credentials.userToken
   return headers
 }
 

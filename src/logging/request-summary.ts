@@ -11,6 +11,8 @@ export interface RequestSummary {
   cutBy?: 'client' | 'upstream' | 'timeout'
   /** The rule that refused the request, or the error code the gateway answered with. */
   rule?: string
+  /** How a conversation id's owner was established: known (cache), verified or new (an upstream check). */
+  ownership?: 'known' | 'verified' | 'new'
   /** Served without a check that could not run (e.g. `redis_unavailable` with the fail-open policy). */
   degraded?: string
   /** Kept for 5xx answers only, so ops see the cause without flooding logs with client mistakes. */

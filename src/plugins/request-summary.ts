@@ -48,6 +48,7 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     bytesSent: summary.bytesSent ?? (contentLength === undefined ? 0 : Number(contentLength)),
     cutBy: summary.cutBy,
     rule: summary.rule,
+    ownership: summary.ownership,
     degraded: summary.degraded,
     err: summary.error
   }

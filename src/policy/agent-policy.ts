@@ -11,3 +11,11 @@ export function buildAgentPolicy(policy: PolicyConfig): (agentId: unknown) => st
     return agentId
   }
 }
+
+/** The same check as an onRequest hook for routes with an `:agentId` parameter. */
+export function buildAgentHook(policy: PolicyConfig) {
+  const checkAgent = buildAgentPolicy(policy)
+  return async function agentFromPath(request: { params: unknown; summary: { agentId?: string } }): Promise<void> {
+    request.summary.agentId = checkAgent((request.params as { agentId?: unknown }).agentId)
+  }
+}

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { COMPATIBILITY_MODES } from '../config/types.js'
 import type { CompatibilityMode } from '../config/types.js'
 import { ANSWER_PROTOCOLS, answerPieces, lastUserText } from './answer-stream.js'
+import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 
@@ -60,6 +61,8 @@ export interface StandInOptions {
 export interface StandIn {
   readonly app: FastifyInstance
   readonly received: ReceivedRequest[]
+  /** Conversations, feedback and deletions, per owner. */
+  readonly store: ConversationStore
   readonly events: EventEmitter<{ 'stream-closed': [StreamClosed]; request: [ReceivedRequest] }>
   /** Every later request fails this way until cleared with null. */
   setFault(fault: Fault | null): void
@@ -81,6 +84,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   let open = 0
   const paceMs = options.paceMs ?? 0
   const agents = options.agents === undefined ? undefined : new Set(options.agents)
+  const store = new ConversationStore()
 
   /** Algolia's own checks: 403 for a wrong app id or key, 401 for a bad user token. */
   async function authorize(request: FastifyRequest, reply: FastifyReply, acl: string): Promise<VerifiedUserToken | undefined | false> {
@@ -134,6 +138,11 @@ export function createStandIn(options: StandInOptions): StandIn {
       return reply.code(422).send({ detail: [{ loc: ['body', 'messages'], msg: 'Field required', type: 'missing' }] })
     }
     const question = lastUserText(body.messages)
+    const conversationId = (body as { id?: unknown }).id
+    if (typeof conversationId === 'string') {
+      // Persisted like Agent Studio does when the request names a conversation.
+      store.append(agentId, conversationId, userToken?.sub, { role: 'user', text: question, sentBy: userToken?.sub })
+    }
     const active = fault ?? faultFromPrompt(question)
     if (active?.kind === 'status') return reply.code(active.status).send(faultBody(active.status))
     if (active?.kind === 'hang') {
@@ -149,6 +158,8 @@ export function createStandIn(options: StandInOptions): StandIn {
     await streamAnswer(reply, agentId, mode as CompatibilityMode, messageId, pieces, active)
     return reply
   })
+
+  conversationRoutes(app, store, authorize, record)
 
   async function streamAnswer(reply: FastifyReply, agentId: string, mode: CompatibilityMode, messageId: string, pieces: string[], active: Fault | null) {
     const protocol = ANSWER_PROTOCOLS[mode]
@@ -181,6 +192,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   return {
     app,
     received,
+    store,
     events,
     setFault: (next) => {
       fault = next

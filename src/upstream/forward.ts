@@ -15,11 +15,20 @@ export interface UpstreamCall {
   readonly body?: string
   /** Set for completions: decides the error event written when a stream breaks. */
   readonly mode?: CompatibilityMode
+  /** Turns an upstream status into the gateway's own error instead of relaying it (e.g. 404 → no oracle). */
+  readonly refuse?: (statusCode: number) => Error | undefined
+}
+
+export interface UpstreamAnswer {
+  readonly statusCode: number
+  readonly body: unknown
 }
 
 export interface Upstream {
   /** Sends the call and relays the answer to the browser as it arrives. */
   forward(request: FastifyRequest, reply: FastifyReply, call: UpstreamCall): Promise<void>
+  /** A call the gateway itself reads (ownership checks): small JSON answers, same timeouts. */
+  request(call: Omit<UpstreamCall, 'mode' | 'refuse'>): Promise<UpstreamAnswer>
 }
 
 /** Status logged when the browser left before any answer was sent (nginx's convention). */
@@ -83,10 +92,11 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     const { statusCode, headers, body } = response
     summary.upstreamStatus = statusCode
     summary.ttfbMs = Math.round(reply.elapsedTime)
-    if (statusCode >= 500) {
+    const refusal = statusCode >= 500 ? new UpstreamError() : call.refuse?.(statusCode)
+    if (refusal !== undefined) {
       done()
       await body.dump().catch(() => undefined)
-      throw new UpstreamError()
+      throw refusal
     }
 
     reply.hijack()
@@ -130,7 +140,34 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     })
   }
 
-  return { forward }
+  async function request(call: Omit<UpstreamCall, 'mode' | 'refuse'>): Promise<UpstreamAnswer> {
+    let response: Dispatcher.ResponseData
+    try {
+      response = await dispatcher.request({
+        origin,
+        path: basePath + call.path,
+        method: call.method,
+        headers: call.headers,
+        body: call.body ?? null,
+        signal: AbortSignal.timeout(config.firstByteTimeoutMs),
+        headersTimeout: config.firstByteTimeoutMs,
+        bodyTimeout: config.idleTimeoutMs
+      })
+    } catch (error) {
+      throw upstreamFailure(error, firstByteLimit)
+    }
+    const text = await response.body.text()
+    if (response.statusCode >= 500) throw Object.assign(new UpstreamError(), { cause: new Error(`upstream answered ${response.statusCode}`) })
+    let body: unknown
+    try {
+      body = text.length === 0 ? undefined : JSON.parse(text)
+    } catch {
+      body = undefined
+    }
+    return { statusCode: response.statusCode, body }
+  }
+
+  return { forward, request }
 }
 
 function isTimeout(error: unknown): boolean {

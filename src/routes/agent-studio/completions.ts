@@ -3,7 +3,8 @@ import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.j
 import { buildCompletionBodyPolicy, completionBodySchema } from '../../policy/completion-body.js'
 import type { CompletionBody } from '../../policy/completion-body.js'
 import { buildCompletionQueryPolicy } from '../../policy/completion-query.js'
-import { buildAgentPolicy } from '../../policy/agent-policy.js'
+import { buildAgentHook } from '../../policy/agent-policy.js'
+import { buildOwnershipCheck } from '../../policy/conversation-ownership.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 interface CompletionRoute {
@@ -15,27 +16,24 @@ interface CompletionRoute {
 /** `POST /agent-studio/1/agents/:agentId/completions`: the chat itself, streamed back. */
 export default async function completionRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
   const { config, minter, upstream, limiters, streamSlots } = options
+  const assertOwnership = buildOwnershipCheck({ owners: options.owners, upstream, appId: config.algolia.appId, apiKey: config.algolia.apiKey })
   const { appId, apiKey } = config.algolia
-  const checkAgent = buildAgentPolicy(config.policy)
+  const agentFromPath = buildAgentHook(config.policy)
   const queryPolicy = buildCompletionQueryPolicy(config.policy)
   const bodyPolicy = buildCompletionBodyPolicy(config.policy)
 
   app.post<CompletionRoute>('/agent-studio/1/agents/:agentId/completions', {
     schema: { body: completionBodySchema(config.policy) },
-    onRequest: [
-      async (request) => {
-        const agentId = checkAgent((request.params as { agentId: string }).agentId)
-        request.summary.agentId = agentId
-      },
-      limiters.forRoute('completions')
-    ],
+    onRequest: [agentFromPath, limiters.forRoute('completions')],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
       const { mode, upstreamQuery } = queryPolicy(request.query)
       const body = bodyPolicy(request.body)
+      const userToken = await minter.tokenFor(request.user.id)
+      // Nobody continues (or reads back through memory) someone else's conversation.
+      if (body.id !== undefined) await assertOwnership(request, request.params.agentId, body.id, userToken)
       // Held until the response closes, whatever closes it (end, error, client abort).
       const lease = await streamSlots.acquire(request.user.id, (reason) => (request.summary.degraded = reason))
       reply.raw.once('close', () => lease.release())
-      const userToken = await minter.tokenFor(request.user.id)
       await upstream.forward(request, reply, {
         method: 'POST',
         path: `/1/agents/${request.params.agentId}/completions${upstreamQuery}`,

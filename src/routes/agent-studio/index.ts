@@ -7,6 +7,10 @@ import type { Authenticate } from '../../session/authenticate.js'
 import type { SessionUser } from '../../session/types.js'
 import type { Upstream } from '../../upstream/forward.js'
 import completionRoutes from './completions.js'
+import conversationRoutes from './conversations.js'
+import feedbackRoutes from './feedback.js'
+import userDataRoutes from './user-data.js'
+import type { ConversationOwners } from '../../policy/conversation-owners.js'
 import type { Redis } from 'ioredis'
 import { registerRequestLimiters } from '../../limits/request-limits.js'
 import type { RequestLimiters } from '../../limits/request-limits.js'
@@ -29,11 +33,15 @@ export interface AgentStudioRouteOptions {
   readonly redis: Redis | undefined
   readonly metrics: Metrics
   readonly streamSlots: StreamSlots
+  readonly owners: ConversationOwners
 }
 
 export interface AgentStudioRouteContext extends AgentStudioRouteOptions {
   readonly limiters: RequestLimiters
 }
+
+// Each group can be switched off (an API key without the logs ACL): its routes then do not
+// exist, and answer 404 like any unknown path.
 
 const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i
 
@@ -80,5 +88,9 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     }
   })
 
-  await app.register(completionRoutes, { ...options, limiters })
+  const context = { ...options, limiters }
+  await app.register(completionRoutes, context)
+  if (config.policy.enableConversations) await app.register(conversationRoutes, context)
+  if (config.policy.enableFeedback) await app.register(feedbackRoutes, context)
+  if (config.policy.enableUserData) await app.register(userDataRoutes, context)
 }

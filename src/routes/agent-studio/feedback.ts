@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify'
+import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
+import { buildAgentPolicy } from '../../policy/agent-policy.js'
+import type { AgentStudioRouteContext } from './index.js'
+
+interface FeedbackBody {
+  messageId: string
+  agentId: string
+  vote: 0 | 1
+  tags?: string[]
+  notes?: string
+}
+
+/** `POST /agent-studio/1/feedback`: a vote on one answer, validated field by field; nothing else passes. */
+export default async function feedbackRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
+  const { config, minter, upstream, limiters } = options
+  const { appId, apiKey } = config.algolia
+  const checkAgent = buildAgentPolicy(config.policy)
+
+  app.post<{ Body: FeedbackBody }>('/agent-studio/1/feedback', {
+    onRequest: [limiters.forRoute('feedback')],
+    schema: {
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['messageId', 'agentId', 'vote'],
+        properties: {
+          messageId: { type: 'string', minLength: 1, maxLength: 128 },
+          agentId: { type: 'string', minLength: 1, maxLength: 128 },
+          vote: { type: 'integer', enum: [0, 1] },
+          tags: { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 50 } },
+          notes: { type: 'string', maxLength: 1000 }
+        }
+      }
+    }
+  }, async (request, reply) => {
+    const { messageId, agentId, vote, tags, notes } = request.body
+    request.summary.agentId = checkAgent(agentId)
+    const body: FeedbackBody = { messageId, agentId, vote }
+    if (tags !== undefined) body.tags = tags
+    if (notes !== undefined) body.notes = notes
+    await upstream.forward(request, reply, {
+      method: 'POST',
+      path: '/1/feedback',
+      headers: buildUpstreamRequestHeaders(request.headers, { appId, apiKey, userToken: await minter.tokenFor(request.user.id) }),
+      body: JSON.stringify(body)
+    })
+  })
+}
