@@ -87,7 +87,8 @@ async function startStack(paceMs: number, variants: Array<keyof typeof GATEWAY_V
     const gateway = start('dist/server.js', {
       NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info',
       ALGOLIA_APP_ID: KEYS.appId, ALGOLIA_API_KEY: KEYS.apiKey, ALGOLIA_KEY_ID: KEYS.keyId, ALGOLIA_SECRET_KEY: KEYS.secretKey,
-      AGENT_STUDIO_URL: standInUrl, SESSION_JWT_SECRET: KEYS.session, ALLOWED_AGENT_IDS: AGENT,
+      AGENT_STUDIO_URL: standInUrl, ALGOLIA_SEARCH_API_URL: new URL(standInUrl).origin, ENABLE_SEARCH_KEY: 'false',
+      SESSION_JWT_SECRET: KEYS.session, ALLOWED_AGENT_IDS: AGENT,
       ...GATEWAY_VARIANTS[variant]()
     })
     const gatewayUrl = String((await firstJson(gateway, (l) => l.msg === 'agent-studio-gateway listening')).address)

@@ -27,7 +27,7 @@ for dev in tap typescript eslint tsx playwright-core; do
   if [ -d "$work/app/node_modules/$dev" ]; then say "FAIL: dev dependency $dev is in the runtime image"; exit 1; fi
 done
 
-export ALGOLIA_APP_ID=IMAGECHECK ALGOLIA_API_KEY=image-check-api-key ALGOLIA_KEY_ID=image-check-kid ALGOLIA_SECRET_KEY=sk-alg-image-check-secret
+export ALGOLIA_APP_ID=IMAGECHECK ALGOLIA_API_KEY=image-check-api-key ALGOLIA_SEARCH_KEY=image-check-search-key ALGOLIA_KEY_ID=image-check-kid ALGOLIA_SECRET_KEY=sk-alg-image-check-secret
 export ALLOWED_AGENT_IDS=image-agent SESSION_JWT_SECRET=image-check-session-secret-0123456789abcdef
 standin_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 gateway_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
@@ -35,7 +35,7 @@ gateway_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.
 say "start the stand-in and the gateway as the image would"
 (cd "$work/app" && STANDIN_PORT=$standin_port STANDIN_PACE_MS=0 node dist/standin/main.js >"$work/standin.log" 2>&1) &
 pids+=($!)
-(cd "$work/app" && NODE_ENV=production HOST=127.0.0.1 PORT=$gateway_port AGENT_STUDIO_URL="http://127.0.0.1:$standin_port/agent-studio" exec node dist/server.js >"$work/gateway.log" 2>&1) &
+(cd "$work/app" && NODE_ENV=production HOST=127.0.0.1 PORT=$gateway_port AGENT_STUDIO_URL="http://127.0.0.1:$standin_port/agent-studio" ALGOLIA_SEARCH_API_URL="http://127.0.0.1:$standin_port" exec node dist/server.js >"$work/gateway.log" 2>&1) &
 gateway_pid=$!
 pids+=($gateway_pid)
 
@@ -43,6 +43,8 @@ healthcheck() { PORT=$gateway_port node -e "fetch('http://127.0.0.1:' + (process
 for _ in $(seq 1 100); do healthcheck && break; sleep 0.1; done
 healthcheck || { say "FAIL: HEALTHCHECK did not pass"; cat "$work/gateway.log"; exit 1; }
 say "HEALTHCHECK passes"
+grep -q 'key audit passed' "$work/gateway.log" || { say "FAIL: the key audit did not run"; cat "$work/gateway.log"; exit 1; }
+say "key audit passed against the stand-in"
 
 token=$(cd "$repo" && node scripts/session-token.mjs image-user 5)
 answer=$(curl -sS -N -X POST "http://127.0.0.1:$gateway_port/agent-studio/1/agents/image-agent/completions?compatibilityMode=ai-sdk-5" \

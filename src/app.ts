@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { Dispatcher } from 'undici'
 import type { GatewayConfig } from './config/types.js'
 import { UserTokenMinter } from './credentials/user-token.js'
+import { LiveSecrets } from './credentials/live-secrets.js'
 import demoRoutes from './demo/demo-routes.js'
 import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import { createLogger } from './logging/logger.js'
@@ -26,6 +27,8 @@ export interface AppDependencies {
   readonly logger?: Logger
   /** The limits in force; server.ts keeps it to apply SIGHUP reloads. */
   readonly live?: LiveLimits
+  /** Called with the secrets in force, so server.ts can rotate them on SIGHUP. */
+  readonly onSecrets?: (secrets: LiveSecrets) => void
   /** The connection pool for Agent Studio and the session endpoints; created from config if absent. */
   readonly dispatcher?: Dispatcher
   /** Injectable clock (milliseconds since the epoch), for tests. */
@@ -90,6 +93,12 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     ttlSeconds: config.userToken.ttlSeconds,
     ...(now === undefined ? {} : { now })
   })
+  const secrets = new LiveSecrets(config.algolia.appId, {
+    apiKey: config.algolia.apiKey,
+    searchKey: config.algolia.searchKey,
+    signingKey: { keyId: config.algolia.keyId, secret: config.algolia.secretKey }
+  }, minter)
+  deps.onSecrets?.(secrets)
   const authenticate = buildAuthenticator(
     config.session,
     { allowedOrigins: new Set(config.policy.allowedOrigins), allowCookieRequestsWithoutOrigin: config.policy.allowCookieRequestsWithoutOrigin },
@@ -106,7 +115,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     ? memoryStreamSlots(live, metrics)
     : redisStreamSlots(redis, config.redis.namespace, live, metrics, logger)
   const owners = redis === undefined ? memoryConversationOwners() : redisConversationOwners(redis, config.redis.namespace, logger)
-  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, redis, metrics, streamSlots, owners })
+  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, redis, metrics, streamSlots, owners, secrets })
 
   if (config.demo) await app.register(demoRoutes, { config })
 

@@ -20,6 +20,7 @@ export const SessionRequired = clientError('session_required', 401, 'Sign in fir
 export const SessionInvalid = clientError('session_invalid', 401, 'Your session is invalid or has expired; sign in again.')
 export const AgentNotAllowed = clientError('agent_not_allowed', 403, 'This agent is not available through this gateway.')
 export const OriginNotAllowed = clientError('origin_not_allowed', 403, 'Requests from this page\'s origin are not allowed%s.')
+export const SearchKeyUnavailable = clientError('search_key_unavailable', 403, 'No search key can be issued for this session: it lacks the claim "%s" the search restrictions need.')
 export const NotFound = clientError('not_found', 404, 'There is no such route on this gateway.')
 export const ConversationNotFound = clientError('conversation_not_found', 404, 'There is no such conversation.')
 export const PayloadTooLarge = clientError('payload_too_large', 413, 'The request body is larger than the %s bytes this gateway accepts.')
@@ -38,7 +39,7 @@ export const InternalError = serverError('internal_error', 500, 'Something went 
 /** The codes above (as @fastify/error stores them: upper case); anything else reaching the error handler is mapped or becomes internal_error. */
 export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
   MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
-  AgentNotAllowed, OriginNotAllowed, NotFound, ConversationNotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
+  AgentNotAllowed, OriginNotAllowed, SearchKeyUnavailable, NotFound, ConversationNotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
   TooManyStreams, UpstreamError, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
   UpstreamTimeout, InternalError
 ].map((ErrorClass) => new ErrorClass().code))

@@ -1,6 +1,9 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfigFromProcess, reloadLimits } from './config/load-config.js'
+import { Agent } from 'undici'
+import { ConfigError, loadConfigFromProcess, reloadLimits, reloadSecretsFromProcess } from './config/load-config.js'
+import type { LiveSecrets } from './credentials/live-secrets.js'
+import { auditKeys } from './keys/key-audit.js'
 import { LiveLimits } from './limits/live-limits.js'
 import type { GatewayConfig } from './config/types.js'
 import { startDemoUpstream } from './demo/demo-upstream.js'
@@ -29,20 +32,32 @@ async function main(): Promise<void> {
     closeDemo = () => demo.standIn.close()
   }
 
-  const live = new LiveLimits(config.limits)
-  const app = await buildApp(config, { logger, live })
+  await auditOrExit(config, logger)
 
-  // Live tuning: SIGHUP re-reads the policy file's limits. Counters and connections are kept;
-  // a bad file is rejected with its problems logged and the limits in force stay.
+  const live = new LiveLimits(config.limits)
+  let secrets: LiveSecrets | undefined
+  const app = await buildApp(config, { logger, live, onSecrets: (s) => (secrets = s) })
+
+  // SIGHUP: re-read the policy file's limits and the secrets (from their *_FILE files).
+  // Counters and connections are kept; anything invalid is rejected with its problems logged,
+  // and what is in force stays.
   const configFile = config.configFile
   process.on('SIGHUP', () => {
-    const result = reloadLimits(configFile)
-    if ('problems' in result) {
-      logger.error({ problems: result.problems, limits: live.current }, 'reload rejected: the limits in force are unchanged')
+    const limits = reloadLimits(configFile)
+    if ('problems' in limits) {
+      logger.error({ problems: limits.problems, limits: live.current }, 'reload rejected: the limits in force are unchanged')
+    } else {
+      live.update(limits.limits)
+      logger.info({ limits: live.current, configFile }, 'limits reloaded')
+    }
+    if (config.demo) return
+    const reread = reloadSecretsFromProcess()
+    if ('problems' in reread) {
+      logger.error({ problems: reread.problems }, 'secrets reload rejected: the secrets in force are unchanged')
       return
     }
-    live.update(result.limits)
-    logger.info({ limits: live.current, configFile }, 'limits reloaded')
+    const changed = secrets!.update(reread.secrets)
+    logger.info({ changed, userTokenKeyId: secrets!.keyId }, changed.length === 0 ? 'secrets reloaded: nothing changed' : 'secrets reloaded')
   })
 
   closeWithGrace({ delay: config.server.shutdownGraceMs, skip: ['SIGHUP'], logger }, async ({ signal, err }) => {
@@ -64,6 +79,22 @@ async function main(): Promise<void> {
   }
 }
 
+/** Refuses to start with an over-privileged key (see src/keys/key-audit.ts), unless told to skip. */
+async function auditOrExit(config: GatewayConfig, logger: ReturnType<typeof createLogger>): Promise<void> {
+  if (config.server.skipKeyAudit) {
+    logger.warn('*** KEY AUDIT SKIPPED (SKIP_KEY_AUDIT=true): the ACLs of the Algolia keys were NOT checked. Use only for air-gapped starts. ***')
+    return
+  }
+  const dispatcher = new Agent()
+  const { problems, warnings } = await auditKeys(config, dispatcher).finally(() => dispatcher.close())
+  for (const warning of warnings) logger.warn(`key audit: ${warning}`)
+  if (problems.length > 0) {
+    process.stderr.write(`agent-studio-gateway: refusing to start, the key audit found ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`)
+    process.exit(1)
+  }
+  logger.info('key audit passed: every key has only the ACLs the enabled routes need')
+}
+
 /** What ops need to see at start: where, which upstream, which policy. Never a secret. */
 function startupFacts(config: GatewayConfig, address: string) {
   return {
@@ -73,6 +104,8 @@ function startupFacts(config: GatewayConfig, address: string) {
     upstream: config.algolia.agentStudioUrl.href,
     appId: config.algolia.appId,
     userTokenKeyId: config.algolia.keyId,
+    searchApi: config.algolia.searchApiUrl.href,
+    searchKey: config.searchKey,
     session: config.session.kind === 'jwt' ? `jwt (${config.session.key.type})` : 'forward-auth',
     policy: { ...config.policy },
     limits: config.limits,

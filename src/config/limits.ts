@@ -23,8 +23,10 @@ export const limitsSchema = z.object({
     completions: window.default({ max: 20, windowSeconds: 60 }),
     conversations: window.default({ max: 60, windowSeconds: 60 }),
     feedback: window.default({ max: 30, windowSeconds: 60 }),
-    userData: window.default({ max: 10, windowSeconds: 60 })
+    userData: window.default({ max: 10, windowSeconds: 60 }),
+    searchKey: window.default({ max: 30, windowSeconds: 60 })
   }).strict().default({
+    searchKey: { max: 30, windowSeconds: 60 },
     completions: { max: 20, windowSeconds: 60 },
     conversations: { max: 60, windowSeconds: 60 },
     feedback: { max: 30, windowSeconds: 60 },

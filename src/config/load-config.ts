@@ -6,6 +6,7 @@ import type { ResolvedSettings } from './settings.js'
 import { parseLimits } from './limits.js'
 import type { LimitsConfig } from './limits.js'
 import { isAddressOrCidr } from './addresses.js'
+import { filterTemplateProblem } from './filter-template.js'
 import type { GatewayConfig, SessionConfig, SessionKey } from './types.js'
 
 export type Environment = Readonly<Record<string, string | undefined>>
@@ -74,6 +75,8 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
 
   const limitsResult = parseLimits((fileValues as { limits?: unknown }).limits, `config file ${configFile}`)
   if ('problems' in limitsResult) problems.push(...limitsResult.problems)
+  const templateProblem = filterTemplateProblem(settings.searchKey.filters)
+  if (templateProblem !== undefined) problems.push(`SEARCH_KEY_FILTERS: ${templateProblem}`)
   const trustedProxies = settings.server.trustedProxies
   for (const entry of trustedProxies) {
     if (!isAddressOrCidr(entry)) problems.push(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`)
@@ -91,10 +94,12 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
       shutdownGraceMs: server.shutdownGraceSeconds * 1000,
       maxEventLoopDelayMs: server.maxEventLoopDelayMs,
       trustedProxies,
-      metrics: server.metrics
+      metrics: server.metrics,
+      skipKeyAudit: server.skipKeyAudit
     },
     algolia: algolia!,
     userToken: { ttlSeconds: settings.userToken.ttlSeconds },
+    searchKey: settings.searchKey,
     session: session!,
     policy: settings.policy,
     upstream: settings.upstream,
@@ -199,14 +204,19 @@ function realAlgolia(read: (name: string) => string | undefined, problems: strin
   }
   // Values such as the compose demo's must never run a production gateway by accident.
   if (production) {
-    for (const name of REQUIRED_ALGOLIA) {
+    for (const name of [...REQUIRED_ALGOLIA, 'ALGOLIA_SEARCH_KEY']) {
       if (/(^|[-_])demo[-_]/i.test(read(name) ?? '')) problems.push(`${name}: looks like a demo value; not allowed under NODE_ENV=production`)
     }
   }
-  if (missing.length > 0 || agentStudioUrl === undefined) return undefined
+  const searchApiUrl = read('ALGOLIA_SEARCH_API_URL') === undefined
+    ? (appId === undefined ? undefined : new URL(`https://${appId.toLowerCase()}-dsn.algolia.net`))
+    : parseHttpUrl(read('ALGOLIA_SEARCH_API_URL')!, 'ALGOLIA_SEARCH_API_URL', problems, production)
+  if (missing.length > 0 || agentStudioUrl === undefined || searchApiUrl === undefined) return undefined
   return {
     appId: appId!,
     apiKey: read('ALGOLIA_API_KEY')!,
+    searchKey: read('ALGOLIA_SEARCH_KEY') ?? read('ALGOLIA_API_KEY')!,
+    searchApiUrl: new URL(searchApiUrl.origin),
     keyId: read('ALGOLIA_KEY_ID')!,
     secretKey: read('ALGOLIA_SECRET_KEY')!,
     agentStudioUrl: withoutTrailingSlash(agentStudioUrl)
@@ -311,6 +321,35 @@ export function reloadLimits(configFile: string | undefined): { limits: LimitsCo
   return parseLimits((values as { limits?: unknown }).limits, `config file ${configFile}`)
 }
 
+export interface ReloadedSecrets {
+  readonly apiKey: string
+  readonly searchKey: string
+  readonly signingKey: { readonly keyId: string; readonly secret: string }
+}
+
+/**
+ * Re-reads the Algolia secrets (SIGHUP): from the files named by `*_FILE` when they are used
+ * (the Docker/Kubernetes secrets convention: a mounted file changes, the process does not).
+ */
+export function reloadSecretsFromProcess(): { secrets: ReloadedSecrets } | { problems: string[] } {
+  return reloadSecrets(process.env)
+}
+
+export function reloadSecrets(env: Environment): { secrets: ReloadedSecrets } | { problems: string[] } {
+  const problems: string[] = []
+  const read = environmentReader(env, problems)
+  const missing = REQUIRED_ALGOLIA.filter((name) => name !== 'ALGOLIA_APP_ID' && read(name) === undefined)
+  for (const name of missing) problems.push(`${name}: required`)
+  if (problems.length > 0) return { problems }
+  return {
+    secrets: {
+      apiKey: read('ALGOLIA_API_KEY')!,
+      searchKey: read('ALGOLIA_SEARCH_KEY') ?? read('ALGOLIA_API_KEY')!,
+      signingKey: { keyId: read('ALGOLIA_KEY_ID')!, secret: read('ALGOLIA_SECRET_KEY')! }
+    }
+  }
+}
+
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.')
 }
@@ -327,7 +366,10 @@ function withoutTrailingSlash(url: URL): URL {
 function demoAlgolia() {
   return {
     appId: 'DEMOAPP',
-    apiKey: `demo-search-key-${randomBytes(12).toString('hex')}`,
+    apiKey: `demo-agent-key-${randomBytes(12).toString('hex')}`,
+    // A search-only parent for the browser's secured keys, as the key audit wants.
+    searchKey: `demo-search-only-key-${randomBytes(12).toString('hex')}`,
+    searchApiUrl: new URL('http://127.0.0.1:9'),
     keyId: 'demo-key-1',
     secretKey: `sk-alg-demo-${randomBytes(24).toString('hex')}`,
     // Replaced by the address of the embedded stand-in once it listens.

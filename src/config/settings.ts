@@ -49,6 +49,12 @@ export const SETTINGS: readonly Setting[] = [
   setting(['server', 'trustedProxies'], 'TRUSTED_PROXIES', list(z.string().min(1)).default([]), 'proxy addresses/CIDRs whose X-Forwarded-For is believed (none: the socket address is the client)'),
   setting(['server', 'metrics'], 'METRICS_ENABLED', bool.default(true), 'serve Prometheus metrics at /metrics'),
   setting(['server', 'redisNamespace'], 'REDIS_NAMESPACE', z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only').optional(), 'prefix of every Redis key (default asg:<app id>:), so gateways of different apps can share a Redis'),
+  setting(['server', 'skipKeyAudit'], 'SKIP_KEY_AUDIT', bool.default(false), 'start without asking Algolia for the keys\' ACLs (air-gapped starts only; logged loudly)'),
+  setting(['searchKey', 'enabled'], 'ENABLE_SEARCH_KEY', bool.default(true), 'serve POST /search-key (per-user Secured API Keys for InstantSearch)'),
+  setting(['searchKey', 'ttlSeconds'], 'SEARCH_KEY_TTL', int(60, 86_400).default(3600), 'validity of an issued Secured API Key'),
+  setting(['searchKey', 'indices'], 'SEARCH_KEY_INDICES', list(z.string().regex(/^[^\s,]{1,256}$/, 'index names or patterns, without spaces or commas')).default([]), 'restrictIndices of every secured key (empty: the parent key\'s indices)'),
+  setting(['searchKey', 'filters'], 'SEARCH_KEY_FILTERS', z.string().max(1024).default(''), 'filters template filled from session claims, e.g. tenant_id:{tenant} (values are quoted by the gateway)'),
+  setting(['searchKey', 'agentTenantIsolation'], 'AGENT_TENANT_ISOLATION', bool.default(false), 'send Agent Studio a per-user Secured API Key (same filters and indices) instead of ALGOLIA_API_KEY'),
   setting(['policy', 'allowedAgentIds'], 'ALLOWED_AGENT_IDS', list(agentId).default([]), 'agents the browser may reach; any other id gets 403'),
   setting(['policy', 'allowedOrigins'], 'ALLOWED_ORIGINS', list(origin).default([]), 'origins allowed by CORS (with credentials) and the CSRF check'),
   setting(['policy', 'compatibilityModes'], 'COMPATIBILITY_MODES', list(z.enum(COMPATIBILITY_MODES)).pipe(z.array(z.enum(COMPATIBILITY_MODES)).min(1, 'allow at least one mode')).default([...COMPATIBILITY_MODES]), 'compatibilityMode values the browser may ask for'),
@@ -88,6 +94,7 @@ export const SETTINGS: readonly Setting[] = [
 export const SECRET_VARIABLES = [
   'REDIS_URL',
   'ALGOLIA_API_KEY',
+  'ALGOLIA_SEARCH_KEY',
   'ALGOLIA_SECRET_KEY',
   'SESSION_JWT_SECRET',
   'SESSION_JWT_PUBLIC_KEY'
@@ -97,6 +104,7 @@ export const ENVIRONMENT_ONLY_VARIABLES = [
   'ALGOLIA_APP_ID',
   'ALGOLIA_KEY_ID',
   'AGENT_STUDIO_URL',
+  'ALGOLIA_SEARCH_API_URL',
   'SESSION_JWT_ISSUER',
   'SESSION_JWT_AUDIENCE',
   'SESSION_JWKS_URL',
@@ -107,7 +115,8 @@ export const ENVIRONMENT_ONLY_VARIABLES = [
 
 /** The shape SETTINGS resolve to (each value already validated by its schema). */
 export interface ResolvedSettings {
-  server: { host: string; port: number; shutdownGraceSeconds: number; maxEventLoopDelayMs: number; trustedProxies: string[]; metrics: boolean; redisNamespace: string | undefined }
+  server: { host: string; port: number; shutdownGraceSeconds: number; maxEventLoopDelayMs: number; trustedProxies: string[]; metrics: boolean; redisNamespace: string | undefined; skipKeyAudit: boolean }
+  searchKey: { enabled: boolean; ttlSeconds: number; indices: string[]; filters: string; agentTenantIsolation: boolean }
   policy: {
     allowedAgentIds: string[]
     allowedOrigins: string[]

@@ -6,6 +6,8 @@ export interface StandInConfig {
   readonly port: number
   readonly appId: string
   readonly apiKey: string
+  /** A search-only key (the parent of browser search keys), when the gateway uses one. */
+  readonly searchKey: string | undefined
   readonly keyId: string
   readonly secretKey: string
   readonly agents: readonly string[] | undefined
@@ -24,6 +26,7 @@ export function loadStandInConfig(env: Environment = process.env): StandInConfig
     port,
     appId: env.ALGOLIA_APP_ID!,
     apiKey: env.ALGOLIA_API_KEY!,
+    searchKey: env.ALGOLIA_SEARCH_KEY || undefined,
     keyId: env.ALGOLIA_KEY_ID!,
     secretKey: env.ALGOLIA_SECRET_KEY!,
     agents: env.ALLOWED_AGENT_IDS ? env.ALLOWED_AGENT_IDS.split(',').map((id) => id.trim()) : undefined,

@@ -38,6 +38,19 @@ export interface AlgoliaConfig {
   readonly secretKey: string
   /** Upstream base including `/agent-studio`, without a trailing slash. */
   readonly agentStudioUrl: URL
+  /** Parent of the browser's Secured API Keys (ALGOLIA_SEARCH_KEY, default ALGOLIA_API_KEY). */
+  readonly searchKey: string
+  /** Search API host for the key audit (`GET /1/keys/{key}`). */
+  readonly searchApiUrl: URL
+}
+
+export interface SearchKeyConfig {
+  readonly enabled: boolean
+  readonly ttlSeconds: number
+  readonly indices: readonly string[]
+  /** Filters template, e.g. `tenant_id:{tenant}`; '' for none. */
+  readonly filters: string
+  readonly agentTenantIsolation: boolean
 }
 
 export interface PolicyConfig {
@@ -80,6 +93,7 @@ export interface ServerConfig {
   /** Proxies whose X-Forwarded-For is believed; empty: the socket address is the client. */
   readonly trustedProxies: readonly string[]
   readonly metrics: boolean
+  readonly skipKeyAudit: boolean
 }
 
 export interface RedisConfig {
@@ -96,6 +110,7 @@ export interface GatewayConfig {
   readonly server: ServerConfig
   readonly algolia: AlgoliaConfig
   readonly userToken: { readonly ttlSeconds: number }
+  readonly searchKey: SearchKeyConfig
   readonly session: SessionConfig
   readonly policy: PolicyConfig
   readonly upstream: UpstreamConfig

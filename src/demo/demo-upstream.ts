@@ -8,17 +8,19 @@ import type { StandIn } from '../standin/standin.js'
  */
 export async function startDemoUpstream(config: GatewayConfig): Promise<{ config: GatewayConfig; standIn: StandIn }> {
   if (!config.demo || config.production) throw new Error('the demo upstream exists only in demo mode')
-  const { appId, apiKey, keyId, secretKey } = config.algolia
+  const { appId, apiKey, keyId, secretKey, searchKey } = config.algolia
   const standIn = createStandIn({
     appId,
-    apiKeys: new Map([[apiKey, ['search', 'logs']]]),
+    apiKeys: new Map([[apiKey, ['search', 'logs']], [searchKey, ['search']]]),
+    // The search-only parent is set up the way the key audit recommends.
+    keyDetails: new Map([[searchKey, { maxQueriesPerIPPerHour: 1000, referers: ['http://127.0.0.1:*', 'http://localhost:*'] }]]),
     authenticationKeys: new Map([[keyId, secretKey]]),
     agents: config.policy.allowedAgentIds,
     paceMs: 40
   })
   const agentStudioUrl = await standIn.listen()
   return {
-    config: Object.freeze({ ...config, algolia: Object.freeze({ ...config.algolia, agentStudioUrl }) }),
+    config: Object.freeze({ ...config, algolia: Object.freeze({ ...config.algolia, agentStudioUrl, searchApiUrl: new URL(agentStudioUrl.origin) }) }),
     standIn
   }
 }

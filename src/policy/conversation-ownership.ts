@@ -2,13 +2,13 @@ import type { FastifyRequest } from 'fastify'
 import { buildUpstreamRequestHeaders } from '../credentials/header-boundary.js'
 import { ConversationNotFound, UpstreamError } from '../errors.js'
 import type { Upstream } from '../upstream/forward.js'
+import type { LiveSecrets } from '../credentials/live-secrets.js'
 import type { ConversationOwners } from './conversation-owners.js'
 
 export interface OwnershipDependencies {
   readonly owners: ConversationOwners
   readonly upstream: Upstream
-  readonly appId: string
-  readonly apiKey: string
+  readonly secrets: LiveSecrets
 }
 
 /**
@@ -23,7 +23,7 @@ export interface OwnershipDependencies {
  * Refusals look exactly like a missing conversation (404), so ids cannot be probed.
  */
 export function buildOwnershipCheck(deps: OwnershipDependencies) {
-  const { owners, upstream, appId, apiKey } = deps
+  const { owners, upstream, secrets } = deps
 
   function refuse(request: FastifyRequest): never {
     request.summary.rule = 'not_owner'
@@ -40,12 +40,12 @@ export function buildOwnershipCheck(deps: OwnershipDependencies) {
     if (known !== undefined) refuse(request)
 
     const path = `/1/agents/${agentId}/conversations/${conversationId}`
-    const asCaller = await upstream.request({ method: 'GET', path, headers: buildUpstreamRequestHeaders(request.headers, { appId, apiKey, userToken }, false) })
+    const asCaller = await upstream.request({ method: 'GET', path, headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(userToken), false) })
     let verdict: 'verified' | 'new'
     if (asCaller.statusCode === 200) {
       verdict = 'verified'
     } else {
-      const asKey = await upstream.request({ method: 'GET', path, headers: buildUpstreamRequestHeaders(request.headers, { appId, apiKey, userToken: undefined }, false) })
+      const asKey = await upstream.request({ method: 'GET', path, headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(undefined), false) })
       if (asKey.statusCode === 404) verdict = 'new'
       else if (asKey.statusCode === 200) {
         const owner = (asKey.body as { userToken?: unknown } | undefined)?.userToken

@@ -8,6 +8,7 @@ import type { CompatibilityMode } from '../config/types.js'
 import { ANSWER_PROTOCOLS, answerPieces, lastUserText } from './answer-stream.js'
 import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
+import { keyRoutes, verifySecuredApiKey } from './keys.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 
 /**
@@ -33,6 +34,8 @@ export interface ReceivedRequest {
   readonly headers: IncomingHttpHeaders
   readonly body: unknown
   readonly userToken: VerifiedUserToken | undefined
+  /** When the API key was a Secured API Key: its verified restrictions. */
+  readonly securedKeyRestrictions: Record<string, string> | undefined
 }
 
 export interface StreamClosed {
@@ -53,6 +56,12 @@ export interface StandInOptions {
   readonly agents?: readonly string[]
   /** Milliseconds between streamed events. */
   readonly paceMs?: number
+  /** What `GET /1/keys/{key}` tells about a key beyond its ACL (the key audit reads it). */
+  readonly keyDetails?: ReadonlyMap<string, { readonly maxQueriesPerIPPerHour?: number; readonly referers?: readonly string[] }>
+  /** The app's Admin API key: unknown to `GET /1/keys/{key}`, but allowed to list every key. */
+  readonly adminKey?: string
+  /** Parent keys whose Secured API Keys are accepted (AGENT_TENANT_ISOLATION): their restrictions are recorded. */
+  readonly acceptSecuredKeysFrom?: readonly string[]
   /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
   readonly responseHeaders?: Readonly<Record<string, string>>
   readonly logger?: boolean
@@ -85,11 +94,15 @@ export function createStandIn(options: StandInOptions): StandIn {
   const paceMs = options.paceMs ?? 0
   const agents = options.agents === undefined ? undefined : new Set(options.agents)
   const store = new ConversationStore()
+  const securedKeyRestrictions = new WeakMap<FastifyRequest, Record<string, string>>()
 
   /** Algolia's own checks: 403 for a wrong app id or key, 401 for a bad user token. */
   async function authorize(request: FastifyRequest, reply: FastifyReply, acl: string): Promise<VerifiedUserToken | undefined | false> {
     const headers = request.headers
-    const acls = options.apiKeys.get(String(headers['x-algolia-api-key']))
+    const presented = String(headers['x-algolia-api-key'])
+    const secured = verifySecuredApiKey(presented, options.acceptSecuredKeysFrom ?? [])
+    if (secured !== undefined) securedKeyRestrictions.set(request, secured.restrictions)
+    const acls = options.apiKeys.get(secured?.parentKey ?? presented)
     if (headers['x-algolia-application-id'] !== options.appId || acls === undefined) {
       reply.code(403).send({ message: 'Invalid Application-ID or API key', status: 403 })
       return false
@@ -116,7 +129,8 @@ export function createStandIn(options: StandInOptions): StandIn {
       query: Object.fromEntries(url.searchParams),
       headers: request.headers,
       body: request.body,
-      userToken
+      userToken,
+      securedKeyRestrictions: securedKeyRestrictions.get(request)
     }
     received.push(entry)
     events.emit('request', entry)
@@ -160,6 +174,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
 
   conversationRoutes(app, store, authorize, record)
+  keyRoutes(app, options)
 
   async function streamAnswer(reply: FastifyReply, agentId: string, mode: CompatibilityMode, messageId: string, pieces: string[], active: Fault | null) {
     const protocol = ANSWER_PROTOCOLS[mode]

@@ -4,7 +4,8 @@ import type { JWTPayload } from 'jose'
 /** Test-only credentials: never valid anywhere but in these tests. */
 export const TEST_KEYS = {
   appId: 'TESTAPP01',
-  apiKey: 'test-search-api-key-4f1d2c',
+  apiKey: 'test-agent-api-key-4f1d2c',
+  searchKey: 'test-search-only-key-9a8b7c',
   keyId: 'test-kid-1',
   secretKey: 'sk-alg-test-secret-for-unit-tests-only',
   sessionSecret: 'test-session-secret-of-at-least-32-bytes!'
@@ -41,6 +42,8 @@ export function gatewayEnv(agentStudioUrl: URL, extra: Record<string, string | u
     ALGOLIA_KEY_ID: TEST_KEYS.keyId,
     ALGOLIA_SECRET_KEY: TEST_KEYS.secretKey,
     AGENT_STUDIO_URL: agentStudioUrl.href,
+    ALGOLIA_SEARCH_KEY: TEST_KEYS.searchKey,
+    ALGOLIA_SEARCH_API_URL: agentStudioUrl.origin,
     SESSION_JWT_SECRET: TEST_KEYS.sessionSecret,
     ALLOWED_AGENT_IDS: AGENT_ID,
     ALLOWED_ORIGINS: APP_ORIGIN,

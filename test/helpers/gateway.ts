@@ -36,7 +36,8 @@ export class LogCapture extends Writable {
 export async function startStandIn(t: Teardown, options: Partial<StandInOptions> = {}): Promise<{ standIn: StandIn; url: URL }> {
   const standIn = createStandIn({
     appId: TEST_KEYS.appId,
-    apiKeys: new Map([[TEST_KEYS.apiKey, ['search', 'logs']]]),
+    apiKeys: new Map([[TEST_KEYS.apiKey, ['search', 'logs']], [TEST_KEYS.searchKey, ['search']]]),
+    keyDetails: new Map([[TEST_KEYS.searchKey, { maxQueriesPerIPPerHour: 500, referers: ['https://app.example.com/*'] }]]),
     authenticationKeys: new Map([[TEST_KEYS.keyId, TEST_KEYS.secretKey]]),
     agents: [AGENT_ID, 'agent-2'],
     ...options

@@ -4,6 +4,8 @@ import { buildCompletionBodyPolicy, completionBodySchema } from '../../policy/co
 import type { CompletionBody } from '../../policy/completion-body.js'
 import { buildCompletionQueryPolicy } from '../../policy/completion-query.js'
 import { buildAgentHook } from '../../policy/agent-policy.js'
+import { buildAgentKeyCache } from '../../keys/secured-keys.js'
+import { requireJson } from '../../policy/require-json.js'
 import { buildOwnershipCheck } from '../../policy/conversation-ownership.js'
 import type { AgentStudioRouteContext } from './index.js'
 
@@ -16,15 +18,19 @@ interface CompletionRoute {
 /** `POST /agent-studio/1/agents/:agentId/completions`: the chat itself, streamed back. */
 export default async function completionRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
   const { config, minter, upstream, limiters, streamSlots } = options
-  const assertOwnership = buildOwnershipCheck({ owners: options.owners, upstream, appId: config.algolia.appId, apiKey: config.algolia.apiKey })
-  const { appId, apiKey } = config.algolia
+  const { secrets } = options
+  const assertOwnership = buildOwnershipCheck({ owners: options.owners, upstream, secrets })
+  // AGENT_TENANT_ISOLATION: the agent's own searches get the user's restrictions too.
+  const agentKeyFor = config.searchKey.agentTenantIsolation
+    ? buildAgentKeyCache({ appId: secrets.appId, parentKey: () => secrets.apiKey, config: config.searchKey }, secrets)
+    : undefined
   const agentFromPath = buildAgentHook(config.policy)
   const queryPolicy = buildCompletionQueryPolicy(config.policy)
   const bodyPolicy = buildCompletionBodyPolicy(config.policy)
 
   app.post<CompletionRoute>('/agent-studio/1/agents/:agentId/completions', {
     schema: { body: completionBodySchema(config.policy) },
-    onRequest: [agentFromPath, limiters.forRoute('completions')],
+    onRequest: [agentFromPath, limiters.forRoute('completions'), requireJson],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
       const { mode, upstreamQuery } = queryPolicy(request.query)
       const body = bodyPolicy(request.body)
@@ -37,7 +43,7 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
       await upstream.forward(request, reply, {
         method: 'POST',
         path: `/1/agents/${request.params.agentId}/completions${upstreamQuery}`,
-        headers: buildUpstreamRequestHeaders(request.headers, { appId, apiKey, userToken }),
+        headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(userToken, agentKeyFor?.(request.user))),
         body: JSON.stringify(body),
         mode
       })

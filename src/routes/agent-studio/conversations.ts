@@ -16,8 +16,7 @@ interface ConversationParams {
  * DELETE takes no user token upstream, so ownership is proven first with a read as the caller.
  */
 export default async function conversationRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters, owners } = options
-  const { appId, apiKey } = config.algolia
+  const { config, minter, upstream, limiters, owners, secrets } = options
   const agentFromPath = buildAgentHook(config.policy)
   const conversationFromPath = async (request: FastifyRequest) => {
     if (!isConversationId((request.params as { conversationId?: unknown }).conversationId)) throw new InvalidId('conversation id')
@@ -25,7 +24,7 @@ export default async function conversationRoutes(app: FastifyInstance, options: 
   const onRequest = [agentFromPath, conversationFromPath, limiters.forRoute('conversations')]
   const notFound = (status: number) => (status === 403 || status === 404 ? new ConversationNotFound() : undefined)
   const headersFor = async (request: FastifyRequest, withUserToken: boolean) =>
-    buildUpstreamRequestHeaders(request.headers, { appId, apiKey, userToken: withUserToken ? await minter.tokenFor(request.user.id) : undefined }, false)
+    buildUpstreamRequestHeaders(request.headers, secrets.credentials(withUserToken ? await minter.tokenFor(request.user.id) : undefined), false)
 
   app.get<{ Params: { agentId: string }; Querystring: Record<string, unknown> }>('/agent-studio/1/agents/:agentId/conversations', {
     onRequest: [agentFromPath, limiters.forRoute('conversations')]

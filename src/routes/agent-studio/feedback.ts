@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
 import { buildAgentPolicy } from '../../policy/agent-policy.js'
+import { requireJson } from '../../policy/require-json.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 interface FeedbackBody {
@@ -13,12 +14,11 @@ interface FeedbackBody {
 
 /** `POST /agent-studio/1/feedback`: a vote on one answer, validated field by field; nothing else passes. */
 export default async function feedbackRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters } = options
-  const { appId, apiKey } = config.algolia
+  const { config, minter, upstream, limiters, secrets } = options
   const checkAgent = buildAgentPolicy(config.policy)
 
   app.post<{ Body: FeedbackBody }>('/agent-studio/1/feedback', {
-    onRequest: [limiters.forRoute('feedback')],
+    onRequest: [limiters.forRoute('feedback'), requireJson],
     schema: {
       body: {
         type: 'object',
@@ -42,7 +42,7 @@ export default async function feedbackRoutes(app: FastifyInstance, options: Agen
     await upstream.forward(request, reply, {
       method: 'POST',
       path: '/1/feedback',
-      headers: buildUpstreamRequestHeaders(request.headers, { appId, apiKey, userToken: await minter.tokenFor(request.user.id) }),
+      headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(await minter.tokenFor(request.user.id))),
       body: JSON.stringify(body)
     })
   })

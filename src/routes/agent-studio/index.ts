@@ -2,7 +2,7 @@ import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../../config/types.js'
 import type { UserTokenMinter } from '../../credentials/user-token.js'
-import { Overloaded, UnsupportedMediaType } from '../../errors.js'
+import { Overloaded } from '../../errors.js'
 import type { Authenticate } from '../../session/authenticate.js'
 import type { SessionUser } from '../../session/types.js'
 import type { Upstream } from '../../upstream/forward.js'
@@ -10,7 +10,9 @@ import completionRoutes from './completions.js'
 import conversationRoutes from './conversations.js'
 import feedbackRoutes from './feedback.js'
 import userDataRoutes from './user-data.js'
+import searchKeyRoutes from './search-key.js'
 import type { ConversationOwners } from '../../policy/conversation-owners.js'
+import type { LiveSecrets } from '../../credentials/live-secrets.js'
 import type { Redis } from 'ioredis'
 import { registerRequestLimiters } from '../../limits/request-limits.js'
 import type { RequestLimiters } from '../../limits/request-limits.js'
@@ -34,6 +36,7 @@ export interface AgentStudioRouteOptions {
   readonly metrics: Metrics
   readonly streamSlots: StreamSlots
   readonly owners: ConversationOwners
+  readonly secrets: LiveSecrets
 }
 
 export interface AgentStudioRouteContext extends AgentStudioRouteOptions {
@@ -42,8 +45,6 @@ export interface AgentStudioRouteContext extends AgentStudioRouteOptions {
 
 // Each group can be switched off (an API key without the logs ACL): its routes then do not
 // exist, and answer 404 like any unknown path.
-
-const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i
 
 /**
  * Everything the browser may reach of Agent Studio, in one encapsulated scope: its body
@@ -81,16 +82,10 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     request.user = user
     request.summary.userId = user.id
   })
-  // Bodies are JSON or nothing: checked before a byte of the body is read.
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (request.method === 'POST' && !JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) {
-      throw new UnsupportedMediaType()
-    }
-  })
-
   const context = { ...options, limiters }
   await app.register(completionRoutes, context)
   if (config.policy.enableConversations) await app.register(conversationRoutes, context)
   if (config.policy.enableFeedback) await app.register(feedbackRoutes, context)
   if (config.policy.enableUserData) await app.register(userDataRoutes, context)
+  if (config.searchKey.enabled) await app.register(searchKeyRoutes, context)
 }

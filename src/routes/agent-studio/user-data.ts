@@ -8,8 +8,7 @@ import type { AgentStudioRouteContext } from './index.js'
  * the session, never from the URL, so no path can name anyone else.
  */
 export default async function userDataRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters } = options
-  const { appId, apiKey } = config.algolia
+  const { minter, upstream, limiters, secrets } = options
 
   async function forward(request: FastifyRequest, reply: FastifyReply, method: 'GET' | 'DELETE') {
     const userId = request.user.id
@@ -18,7 +17,7 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
     await upstream.forward(request, reply, {
       method,
       path: `/1/user-data/${encodeURIComponent(userId)}`,
-      headers: buildUpstreamRequestHeaders(request.headers, { appId, apiKey, userToken: await minter.tokenFor(userId) }, false)
+      headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(await minter.tokenFor(userId)), false)
     })
   }
 

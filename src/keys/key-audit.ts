@@ -1,0 +1,95 @@
+import type { Dispatcher } from 'undici'
+import type { GatewayConfig } from '../config/types.js'
+
+export interface KeyAuditResult {
+  /** Reasons not to start: each names the key, the ACL at fault and what to create instead. */
+  readonly problems: string[]
+  readonly warnings: string[]
+}
+
+interface KeyToAudit {
+  readonly name: string
+  readonly value: string
+  readonly allowed: readonly string[]
+  /** Handed to browsers (derived into Secured API Keys): referers and per-IP limits matter. */
+  readonly browserFacing: boolean
+}
+
+/** What each key needs, from the routes that are switched on. */
+export function keysToAudit(config: GatewayConfig): KeyToAudit[] {
+  const needsLogs = config.policy.enableConversations || config.policy.enableUserData
+  const upstreamAcl = needsLogs ? ['search', 'logs'] : ['search']
+  const keys: KeyToAudit[] = [{ name: 'ALGOLIA_API_KEY', value: config.algolia.apiKey, allowed: upstreamAcl, browserFacing: false }]
+  if (config.searchKey.enabled) {
+    if (config.algolia.searchKey === config.algolia.apiKey) {
+      // One key for both: it must satisfy the stricter rule, since browsers get keys derived from it.
+      keys[0] = { ...keys[0]!, name: 'ALGOLIA_API_KEY (also the parent of browser search keys: set ALGOLIA_SEARCH_KEY to separate them)', allowed: ['search'], browserFacing: true }
+    } else {
+      keys.push({ name: 'ALGOLIA_SEARCH_KEY', value: config.algolia.searchKey, allowed: ['search'], browserFacing: true })
+    }
+  }
+  return keys
+}
+
+/**
+ * Before listening, ask Algolia what each key the gateway holds may do (`GET /1/keys/{key}` on
+ * the Search API, which any key may call about itself) and refuse an over-privileged setup:
+ * an Admin API key, or ACLs beyond what the enabled routes need. An unreachable endpoint is a
+ * problem too (fail closed): the keys cannot be shown to be safe.
+ */
+export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): Promise<KeyAuditResult> {
+  const problems: string[] = []
+  const warnings: string[] = []
+  const origin = config.algolia.searchApiUrl.origin
+  const headers = (key: string) => ({ 'x-algolia-application-id': config.algolia.appId, 'x-algolia-api-key': key, accept: 'application/json' })
+
+  async function get(path: string, key: string) {
+    const response = await dispatcher.request({ origin, path, method: 'GET', headers: headers(key), signal: AbortSignal.timeout(5000) })
+    const text = await response.body.text()
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      body = undefined
+    }
+    return { statusCode: response.statusCode, body }
+  }
+
+  for (const key of keysToAudit(config)) {
+    const fix = `create a key with exactly [${key.allowed.join(', ')}] in the Algolia dashboard (Settings > API Keys) and use it instead`
+    let answer: { statusCode: number; body: unknown }
+    try {
+      answer = await get(`/1/keys/${encodeURIComponent(key.value)}`, key.value)
+    } catch (error) {
+      problems.push(`key audit: ${origin} could not be reached (${(error as Error).message}); the keys cannot be checked. Fix the network or ALGOLIA_SEARCH_API_URL, or set SKIP_KEY_AUDIT=true for an air-gapped start`)
+      return { problems, warnings }
+    }
+    if (answer.statusCode === 404) {
+      const list = await get('/1/keys', key.value).catch(() => ({ statusCode: 0, body: undefined }))
+      if (list.statusCode === 200) problems.push(`${key.name} is the Admin API key: it can do anything, including deleting indices and keys. Never deploy it; ${fix}`)
+      else problems.push(`${key.name}: Algolia does not know this key for application ${config.algolia.appId}; ${fix}`)
+      continue
+    }
+    if (answer.statusCode !== 200) {
+      problems.push(`${key.name}: Algolia refused to describe it (HTTP ${answer.statusCode}): check ALGOLIA_APP_ID and the key`)
+      continue
+    }
+    const details = answer.body as { acl?: unknown; maxQueriesPerIPPerHour?: unknown; referers?: unknown }
+    const acl = Array.isArray(details.acl) ? details.acl.map(String) : []
+    const beyond = acl.filter((entry) => !key.allowed.includes(entry))
+    if (beyond.length > 0) problems.push(`${key.name} has ACL ${beyond.join(', ')} beyond what the enabled routes need (${key.allowed.join(', ')}); ${fix}`)
+    if (!acl.includes('search')) problems.push(`${key.name} lacks the search ACL that completions need; ${fix}`)
+    if (key.allowed.includes('logs') && !acl.includes('logs')) {
+      warnings.push(`${key.name} lacks the logs ACL: conversation and user-data routes will fail; grant logs or set ENABLE_CONVERSATIONS=false and ENABLE_USER_DATA=false`)
+    }
+    if (key.browserFacing) {
+      if (typeof details.maxQueriesPerIPPerHour !== 'number' || details.maxQueriesPerIPPerHour <= 0) {
+        warnings.push(`${key.name} has no maxQueriesPerIPPerHour: set one on the key in the Algolia dashboard so a leaked secured key cannot be used without limit`)
+      }
+      if (!Array.isArray(details.referers) || details.referers.length === 0) {
+        warnings.push(`${key.name} has no referer restriction: add your site's referers (https://app.example.com/*) on the key in the Algolia dashboard`)
+      }
+    }
+  }
+  return { problems, warnings }
+}
