@@ -57,11 +57,15 @@ export function buildAgentKeyCache(options: SecuredKeyIssuerOptions, changes?: {
   const cache = new LRUCache<string, IssuedSearchKey>({ max: 100_000 })
   // A rotated parent key invalidates every key derived from it.
   changes?.onChange(() => cache.clear())
+  const template = options.config.filters
   return function agentKeyFor(user: SessionUser): string {
-    const cached = cache.get(user.id)
+    // Keyed by what the restrictions depend on: a session with other claims gets its own key.
+    const rendered = template === '' ? undefined : renderFilters(template, user.claims)
+    const cacheKey = rendered !== undefined && 'filters' in rendered ? `${user.id}\u0000${rendered.filters}` : user.id
+    const cached = cache.get(cacheKey)
     if (cached !== undefined && cached.validUntil - marginSeconds > now() / 1000) return cached.apiKey
     const issued = issue(user)
-    cache.set(user.id, issued)
+    cache.set(cacheKey, issued)
     return issued.apiKey
   }
 }

@@ -1,0 +1,119 @@
+import { Redis } from 'ioredis'
+import { createRemoteJWKSet } from 'jose'
+import { Agent } from 'undici'
+import type { Dispatcher } from 'undici'
+import { ConfigError, loadConfigFromProcess } from './config/load-config.js'
+import type { GatewayConfig } from './config/types.js'
+import { auditKeys } from './keys/key-audit.js'
+
+type Outcome = 'ok' | 'warn' | 'fail'
+interface Check { readonly outcome: Outcome; readonly title: string; readonly detail?: string }
+
+const MARK: Record<Outcome, string> = { ok: '✓', warn: '!', fail: '✗' }
+
+/**
+ * `npm run doctor` / `npx agent-studio-gateway doctor`: checks a configuration without
+ * serving, and prints a checklist with what to fix. Exit code 1 when anything failed.
+ */
+export async function runDoctor(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+  const checks: Check[] = []
+  const report = (check: Check) => {
+    checks.push(check)
+    write(`${MARK[check.outcome]} ${check.title}${check.detail ? `\n    ${check.detail.split('\n').join('\n    ')}` : ''}`)
+  }
+  write('agent-studio-gateway doctor')
+
+  let config: GatewayConfig
+  try {
+    const loaded = loadConfigFromProcess()
+    config = loaded.config
+    report({ outcome: 'ok', title: `configuration is valid${config.configFile ? ` (policy file ${config.configFile})` : ''}` })
+    for (const warning of loaded.warnings) report({ outcome: 'warn', title: warning })
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    report({ outcome: 'fail', title: 'configuration is invalid', detail: error.problems.map((p) => `- ${p}`).join('\n') })
+    return summarise(checks, write)
+  }
+  if (config.demo) {
+    report({ outcome: 'fail', title: 'nothing is configured: `npm start` would run the embedded DEMO', detail: 'set ALGOLIA_APP_ID, ALGOLIA_API_KEY, ALGOLIA_KEY_ID, ALGOLIA_SECRET_KEY and a SESSION_* method (see README, Configuration)' })
+    return summarise(checks, write)
+  }
+
+  const dispatcher = new Agent({ connect: { timeout: 5000 } })
+  try {
+    await checkKeys(config, dispatcher, report)
+    await checkReachable(dispatcher, config.algolia.agentStudioUrl, 'Agent Studio', 'AGENT_STUDIO_URL', report)
+    await checkSession(config, dispatcher, report)
+    await checkRedis(config, report)
+  } finally {
+    await dispatcher.close()
+  }
+  return summarise(checks, write)
+}
+
+async function checkKeys(config: GatewayConfig, dispatcher: Dispatcher, report: (check: Check) => void) {
+  if (config.server.skipKeyAudit) {
+    report({ outcome: 'warn', title: 'key audit skipped (SKIP_KEY_AUDIT=true): the keys\' ACLs are not checked' })
+    return
+  }
+  const { problems, warnings } = await auditKeys(config, dispatcher)
+  if (problems.length === 0) report({ outcome: 'ok', title: 'Algolia keys have only the ACLs the enabled routes need' })
+  for (const problem of problems) report({ outcome: 'fail', title: 'key audit', detail: problem })
+  for (const warning of warnings) report({ outcome: 'warn', title: 'key hygiene', detail: warning })
+}
+
+async function checkReachable(dispatcher: Dispatcher, url: URL, name: string, variable: string, report: (check: Check) => void) {
+  try {
+    const { statusCode, body } = await dispatcher.request({ origin: url.origin, path: url.pathname || '/', method: 'HEAD', signal: AbortSignal.timeout(5000) })
+    await body.dump()
+    report({ outcome: 'ok', title: `${name} is reachable at ${url.origin} (HTTP ${statusCode})` })
+  } catch (error) {
+    report({ outcome: 'fail', title: `${name} is unreachable at ${url.href}`, detail: `${(error as Error).message}: check ${variable} and the network` })
+  }
+}
+
+async function checkSession(config: GatewayConfig, dispatcher: Dispatcher, report: (check: Check) => void) {
+  const session = config.session
+  if (session.kind === 'introspect') {
+    await checkReachable(dispatcher, session.url, 'the session endpoint', 'SESSION_INTROSPECT_URL', report)
+    return
+  }
+  if (session.key.type !== 'jwks') {
+    report({ outcome: 'ok', title: `session JWTs are verified with a ${session.key.type === 'secret' ? 'shared secret' : 'public key'} (loaded)` })
+    return
+  }
+  try {
+    const jwks = createRemoteJWKSet(session.key.url, { timeoutDuration: session.key.timeoutMs })
+    await jwks.reload()
+    const keys = jwks.jwks()?.keys.length ?? 0
+    if (keys === 0) throw new Error('the key set is empty')
+    report({ outcome: 'ok', title: `JWKS loaded from ${session.key.url.href} (${keys} key${keys === 1 ? '' : 's'})` })
+  } catch (error) {
+    report({ outcome: 'fail', title: `JWKS cannot be loaded from ${session.key.url.href}`, detail: `${(error as Error).message}: check SESSION_JWKS_URL` })
+  }
+}
+
+async function checkRedis(config: GatewayConfig, report: (check: Check) => void) {
+  if (config.redis.url === undefined) {
+    report({ outcome: 'ok', title: 'no REDIS_URL: limits and stream caps are per replica (fine for one replica)' })
+    return
+  }
+  const redis = new Redis(config.redis.url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
+  redis.on('error', () => undefined)
+  try {
+    await redis.connect()
+    await redis.ping()
+    report({ outcome: 'ok', title: `Redis answers (namespace ${config.redis.namespace})` })
+  } catch (error) {
+    report({ outcome: 'fail', title: 'Redis is unreachable', detail: `${(error as Error).message}: check REDIS_URL (limits would follow limits.onRedisError)` })
+  } finally {
+    redis.disconnect()
+  }
+}
+
+function summarise(checks: Check[], write: (line: string) => void): number {
+  const failed = checks.filter((check) => check.outcome === 'fail').length
+  const warned = checks.filter((check) => check.outcome === 'warn').length
+  write(failed === 0 ? `\nready: ${checks.length - warned} checks passed${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}` : `\nnot ready: ${failed} check${failed === 1 ? '' : 's'} failed; fix them and run doctor again`)
+  return failed === 0 ? 0 : 1
+}
