@@ -59,7 +59,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     // X-Forwarded-For is believed only from these proxies (RFC 7239 §5.2 caveats apply).
     trustProxy: config.server.trustedProxies.length === 0 ? false : [...config.server.trustedProxies],
     // Ids are validated by our own patterns (up to 128 characters), not cut short by the router.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     frameworkErrors: frameworkErrorHandler,
     // Schemas validate, they do not repair: an extra field or a "1" for 1 is refused, not fixed up.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },

@@ -40,6 +40,20 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
   const totalLimit = `${Math.round(config.totalTimeoutMs / 1000)} s in total`
   const firstByteLimit = `no answer within ${Math.round(config.firstByteTimeoutMs / 1000)} s`
 
+  /** One upstream call with the configured per-phase timeouts; `signal` aborts it. */
+  function send(call: Omit<UpstreamCall, 'mode' | 'refuse'>, signal: EventEmitter | AbortSignal): Promise<Dispatcher.ResponseData> {
+    return dispatcher.request({
+      origin,
+      path: basePath + call.path,
+      method: call.method,
+      headers: call.headers,
+      body: call.body ?? null,
+      signal,
+      headersTimeout: config.firstByteTimeoutMs,
+      bodyTimeout: config.idleTimeoutMs
+    })
+  }
+
   async function forward(request: FastifyRequest, reply: FastifyReply, call: UpstreamCall): Promise<void> {
     const summary = request.summary
     const res = reply.raw
@@ -68,16 +82,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
 
     let response: Dispatcher.ResponseData
     try {
-      response = await dispatcher.request({
-        origin,
-        path: basePath + call.path,
-        method: call.method,
-        headers: call.headers,
-        body: call.body ?? null,
-        signal: abortSignal,
-        headersTimeout: config.firstByteTimeoutMs,
-        bodyTimeout: config.idleTimeoutMs
-      })
+      response = await send(call, abortSignal)
     } catch (error) {
       done()
       if (summary.cutBy === 'client') {
@@ -143,16 +148,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
   async function request(call: Omit<UpstreamCall, 'mode' | 'refuse'>): Promise<UpstreamAnswer> {
     let response: Dispatcher.ResponseData
     try {
-      response = await dispatcher.request({
-        origin,
-        path: basePath + call.path,
-        method: call.method,
-        headers: call.headers,
-        body: call.body ?? null,
-        signal: AbortSignal.timeout(config.firstByteTimeoutMs),
-        headersTimeout: config.firstByteTimeoutMs,
-        bodyTimeout: config.idleTimeoutMs
-      })
+      response = await send(call, AbortSignal.timeout(config.firstByteTimeoutMs))
     } catch (error) {
       throw upstreamFailure(error, firstByteLimit)
     }
