@@ -18,6 +18,7 @@ import { buildAuthenticator } from './session/authenticate.js'
 import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
+import { allowListMatcher } from './limits/allow-list.js'
 import { createRedisClient, waitForRedis } from './limits/redis-client.js'
 import { memoryStreamSlots, redisStreamSlots } from './limits/stream-slots.js'
 import { createMetrics } from './metrics.js'
@@ -70,6 +71,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   app.setErrorHandler(buildErrorHandler(config.policy.bodyLimitBytes))
   app.setNotFoundHandler(notFoundHandler)
   const metrics = createMetrics()
+  const live = deps.live ?? new LiveLimits(config.limits)
   await app.register(requestSummary, { metrics })
   await app.register(drainOnClose)
   await app.register(cors, {
@@ -82,7 +84,12 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   })
   await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher })
   if (config.server.metrics) {
-    app.get('/metrics', async (_request, reply) => {
+    // Deny by default: only loopback and the internal allow-list (limits.allowList) may scrape;
+    // anyone else gets the same 404 as for a route that does not exist.
+    const allowListed = allowListMatcher(live)
+    const internal = (address: string | undefined) => (address !== undefined && isLoopback(address)) || allowListed(address)
+    app.get('/metrics', async (request, reply) => {
+      if (!internal(request.socket.remoteAddress)) return notFoundHandler(request, reply)
       reply.type(metrics.registry.contentType).header('cache-control', 'no-store')
       return metrics.registry.metrics()
     })
@@ -109,7 +116,6 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     }
   )
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher)
-  const live = deps.live ?? new LiveLimits(config.limits)
   const redis = config.redis.url === undefined ? undefined : createRedisClient(config.redis.url, logger)
   const streamSlots = redis === undefined
     ? memoryStreamSlots(live, metrics)
@@ -133,4 +139,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     })
   }
   return app
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')
 }

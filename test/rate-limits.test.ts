@@ -133,3 +133,17 @@ t.test('refusals are counted for monitoring at /metrics', async (t) => {
   t.match(metrics.body, /gateway_refusals_total\{rule="rate_limited:route:completions"\} 1/)
   t.match(metrics.body, /gateway_requests_total\{route="\/agent-studio\/1\/agents\/:agentId\/completions",status="429"\} 1/)
 })
+
+t.test('/metrics answers loopback and the internal allow-list only; anyone else gets a plain 404', async (t) => {
+  const { url } = await startStandIn(t)
+  const gateway = await startGateway(t, url, { listen: false, env: { GATEWAY_CONFIG_FILE: limitsFile({ allowList: ['10.1.0.0/16'] }) } })
+  const local = await gateway.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })
+  t.equal(local.statusCode, 200)
+  t.match(local.body, /# TYPE gateway_requests_total counter/)
+  t.equal((await gateway.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3' })).statusCode, 200, 'a scraper on the allow-list')
+  const outside = await gateway.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.5' })
+  t.equal(outside.statusCode, 404)
+  t.equal(outside.json().error, 'not_found')
+  const spoofed = await gateway.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.5', headers: { 'x-forwarded-for': '127.0.0.1' } })
+  t.equal(spoofed.statusCode, 404, 'X-Forwarded-For cannot claim to be local')
+})

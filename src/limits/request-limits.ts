@@ -1,4 +1,3 @@
-import proxyAddr from '@fastify/proxy-addr'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
@@ -6,6 +5,7 @@ import type { LimitsConfig } from '../config/limits.js'
 import { RateLimited, RedisUnavailable } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import type { LiveLimits } from './live-limits.js'
+import { allowListMatcher } from './allow-list.js'
 
 export type LimitHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
 
@@ -45,18 +45,8 @@ export async function registerRequestLimiters(app: FastifyInstance, options: Req
     ...(options.redis === undefined ? {} : { redis: options.redis, nameSpace: `${options.namespace}rl:` })
   })
 
-  let allowListSource: readonly string[] | undefined
-  let allowed: (address: string) => boolean = () => false
-  /** Internal callers on the allow-list skip request limits (compiled once per reload). */
-  function isAllowListed(ip: string): boolean {
-    const list = live.current.allowList
-    if (list !== allowListSource) {
-      allowListSource = list
-      const trust = list.length === 0 ? undefined : proxyAddr.compile([...list])
-      allowed = trust === undefined ? () => false : (address) => trust(address, 0)
-    }
-    return allowed(ip)
-  }
+  /** Internal callers on the allow-list skip request limits. */
+  const isAllowListed = allowListMatcher(live)
 
   function limiter(prefix: string, window: () => Window, key: (request: FastifyRequest) => string): Limiter {
     return app.createRateLimit({
