@@ -6,6 +6,7 @@ import { RateLimited, RedisUnavailable } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import type { LiveLimits } from './live-limits.js'
 import { allowListMatcher } from './allow-list.js'
+import { batchingRedisStore } from './batching-redis-store.js'
 
 export type LimitHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
 
@@ -42,7 +43,7 @@ export async function registerRequestLimiters(app: FastifyInstance, options: Req
   await app.register(rateLimit, {
     global: false,
     skipOnError: false,
-    ...(options.redis === undefined ? {} : { redis: options.redis, nameSpace: `${options.namespace}rl:` })
+    ...(options.redis === undefined ? {} : { store: batchingRedisStore(options.redis, `${options.namespace}rl:`) as never })
   })
 
   /** Internal callers on the allow-list skip request limits. */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { RedisUnavailable, TooManyStreams } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import type { LiveLimits } from './live-limits.js'
+import { tickBatcher } from './tick-batcher.js'
 
 /** One open completion stream's claim on the caps; released exactly once, whatever ends the stream. */
 export interface StreamLease {
@@ -52,21 +53,31 @@ export function memoryStreamSlots(live: LiveLimits, metrics: Metrics): StreamSlo
  * streams live; if it dies, its leases simply expire (`streams.leaseSeconds`), so no slot is
  * lost for good. Expiry uses Redis's clock, so replicas' clocks need not agree.
  */
+// Acquires the leases of every request handled in one turn of the event loop, in order:
+// KEYS come in pairs (user set, global set), ARGV in fours (lease id, user cap, global cap, ms).
 const ACQUIRE = `
 local now = redis.call('TIME')
 local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local leaseMs = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowMs)
-local userCap = tonumber(ARGV[2])
-local globalCap = tonumber(ARGV[3])
-if userCap > 0 and redis.call('ZCARD', KEYS[1]) >= userCap then return 1 end
-if globalCap > 0 and redis.call('ZCARD', KEYS[2]) >= globalCap then return 2 end
-redis.call('ZADD', KEYS[1], nowMs + leaseMs, ARGV[1])
-redis.call('ZADD', KEYS[2], nowMs + leaseMs, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], leaseMs * 2)
-redis.call('PEXPIRE', KEYS[2], leaseMs * 2)
-return 0
+local out = {}
+for i = 1, #KEYS / 2 do
+  local userKey, globalKey = KEYS[2 * i - 1], KEYS[2 * i]
+  local id, userCap, globalCap, leaseMs = ARGV[4 * i - 3], tonumber(ARGV[4 * i - 2]), tonumber(ARGV[4 * i - 1]), tonumber(ARGV[4 * i])
+  redis.call('ZREMRANGEBYSCORE', userKey, '-inf', nowMs)
+  redis.call('ZREMRANGEBYSCORE', globalKey, '-inf', nowMs)
+  local outcome = 0
+  if userCap > 0 and redis.call('ZCARD', userKey) >= userCap then
+    outcome = 1
+  elseif globalCap > 0 and redis.call('ZCARD', globalKey) >= globalCap then
+    outcome = 2
+  else
+    redis.call('ZADD', userKey, nowMs + leaseMs, id)
+    redis.call('ZADD', globalKey, nowMs + leaseMs, id)
+    redis.call('PEXPIRE', userKey, leaseMs * 2)
+    redis.call('PEXPIRE', globalKey, leaseMs * 2)
+  end
+  out[i] = outcome
+end
+return out
 `
 const RENEW = `
 local now = redis.call('TIME')
@@ -78,24 +89,46 @@ redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) * 2)
 return 0
 `
 
+// Releases many leases at once: KEYS in pairs, one lease id per pair.
 const RELEASE = `
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
+for i = 1, #KEYS / 2 do
+  redis.call('ZREM', KEYS[2 * i - 1], ARGV[i])
+  redis.call('ZREM', KEYS[2 * i], ARGV[i])
+end
 return 0
 `
 
 interface LeaseCommands {
-  releaseStream(userKey: string, globalKey: string, id: string): Promise<number>
-  acquireStream(userKey: string, globalKey: string, id: string, userCap: number, globalCap: number, leaseMs: number): Promise<number>
+  releaseStreams(...args: Array<string | number>): Promise<number>
+  acquireStreams(...args: Array<string | number>): Promise<number[]>
   renewStream(userKey: string, globalKey: string, id: string, leaseMs: number): Promise<number>
 }
 
+interface LeaseRequest {
+  readonly userKey: string
+  readonly id: string
+  readonly userCap: number
+  readonly globalCap: number
+  readonly leaseMs: number
+}
+
 export function redisStreamSlots(redis: Redis, namespace: string, live: LiveLimits, metrics: Metrics, logger: Logger): StreamSlots {
-  redis.defineCommand('acquireStream', { numberOfKeys: 2, lua: ACQUIRE })
+  // No fixed number of keys for the batched scripts: ioredis takes the count as the first argument.
+  redis.defineCommand('acquireStreams', { lua: ACQUIRE })
   redis.defineCommand('renewStream', { numberOfKeys: 2, lua: RENEW })
-  redis.defineCommand('releaseStream', { numberOfKeys: 2, lua: RELEASE })
+  redis.defineCommand('releaseStreams', { lua: RELEASE })
   const commands = redis as unknown as Redis & LeaseCommands
   const globalKey = `${namespace}streams:global`
+  const acquireBatch = tickBatcher((batch: LeaseRequest[]) =>
+    commands.acquireStreams(
+      batch.length * 2,
+      ...batch.flatMap((lease) => [lease.userKey, globalKey]),
+      ...batch.flatMap((lease) => [lease.id, lease.userCap, lease.globalCap, lease.leaseMs])
+    ))
+  const releaseBatch = tickBatcher(async (batch: Array<{ userKey: string; id: string }>) => {
+    await commands.releaseStreams(batch.length * 2, ...batch.flatMap((lease) => [lease.userKey, globalKey]), ...batch.map((lease) => lease.id))
+    return batch.map(() => undefined)
+  })
 
   return {
     async acquire(userId, onDegraded) {
@@ -105,7 +138,7 @@ export function redisStreamSlots(redis: Redis, namespace: string, live: LiveLimi
       const id = randomUUID()
       let outcome: number
       try {
-        outcome = await commands.acquireStream(userKey, globalKey, id, perUser, global, leaseMs)
+        outcome = await acquireBatch({ userKey, id, userCap: perUser, globalCap: global, leaseMs })
       } catch (error) {
         metrics.redisFailures.inc({ policy: live.current.onRedisError })
         if (live.current.onRedisError === 'closed') throw Object.assign(new RedisUnavailable(), { cause: error, headers: { 'retry-after': 5 } })
@@ -127,7 +160,7 @@ export function redisStreamSlots(redis: Redis, namespace: string, live: LiveLimi
           released = true
           clearInterval(renewal)
           metrics.openStreams.dec()
-          commands.releaseStream(userKey, globalKey, id).catch((error: unknown) => {
+          releaseBatch({ userKey, id }).catch((error: unknown) => {
             logger.warn({ err: error }, 'stream lease release failed; it will expire by itself')
           })
         }
