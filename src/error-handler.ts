@@ -58,7 +58,7 @@ export function errorBody(code: string, message: string, requestId: string): Err
 
 export function buildErrorHandler(bodyLimit: number) {
   return function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-    const failure = toPublicError(error, bodyLimit)
+    const failure = toPublicError(error, request.routeOptions.bodyLimit ?? bodyLimit)
     request.summary.rule ??= failure.code
     if (failure.statusCode >= 500) request.summary.error = error
     if (reply.raw.headersSent) {

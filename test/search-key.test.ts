@@ -50,6 +50,23 @@ t.test('POST /search-key returns a Secured API Key derived from the search key, 
   t.notMatch(response.body, new RegExp(TEST_KEYS.searchKey), 'the parent key never leaves the gateway')
 })
 
+t.test('the request body does not matter: none, empty JSON, {} or text', async (t) => {
+  const { gateway } = await setup(t)
+  const authorization = `Bearer ${await sessionToken('u', { claims: { tenant: 'acme' } })}`
+  for (const [headers, payload] of [
+    [{}, undefined],
+    [{ 'content-type': 'application/json' }, ''],
+    [{ 'content-type': 'application/json' }, '{}'],
+    [{ 'content-type': 'text/plain' }, 'hello']
+  ] as const) {
+    const response = await gateway.app.inject({ method: 'POST', url: '/search-key', headers: { authorization, ...headers }, ...(payload === undefined ? {} : { payload }) })
+    t.equal(response.statusCode, 200, JSON.stringify(headers))
+  }
+  const large = await gateway.app.inject({ method: 'POST', url: '/search-key', headers: { authorization, 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'y'.repeat(2000) }) })
+  t.equal(large.statusCode, 413, 'but it is not a place to upload anything')
+  t.match(large.json().message, /larger than the 1024 bytes/)
+})
+
 t.test('a crafted claim cannot widen the filter', async (t) => {
   const { ask } = await setup(t)
   const attacks = [

@@ -10,7 +10,12 @@ export default async function searchKeyRoutes(app: FastifyInstance, options: Age
   const { config, limiters, secrets } = options
   const issue = buildSecuredKeyIssuer({ appId: secrets.appId, parentKey: () => secrets.searchKey, config: config.searchKey })
 
-  app.post('/search-key', { onRequest: [limiters.forRoute('searchKey')] }, async (request, reply) => {
+  // The request needs no body: whatever a client sends (nothing, `{}`, any content type) is
+  // read up to 1 KiB and ignored, so `fetch('/search-key', { method: 'POST' })` just works.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 }, (_request, _body, done) => done(null, undefined))
+
+  app.post('/search-key', { onRequest: [limiters.forRoute('searchKey')], bodyLimit: 1024 }, async (request, reply) => {
     const key = issue(request.user)
     reply.header('cache-control', 'no-store')
     return { appId: secrets.appId, apiKey: key.apiKey, validUntil: key.validUntil, indices: key.indices }
