@@ -15,10 +15,6 @@ export function filterTemplateProblem(template: string): string | undefined {
   return undefined
 }
 
-export function templatePlaceholders(template: string): string[] {
-  return [...template.matchAll(PLACEHOLDER)].map((match) => match[1]!)
-}
-
 export type RenderedFilters = { readonly filters: string } | { readonly missingClaim: string }
 
 /** Fills the template from verified session claims; a missing or non-scalar claim refuses the key. */

@@ -43,8 +43,6 @@ export const limitsSchema = z.object({
 
 export type LimitsConfig = z.infer<typeof limitsSchema>
 
-export const DEFAULT_LIMITS: LimitsConfig = limitsSchema.parse({})
-
 /** Validates a `limits:` section; problems are named by their path in the file. */
 export function parseLimits(raw: unknown, source: string): { limits: LimitsConfig } | { problems: string[] } {
   const result = limitsSchema.safeParse(raw ?? {})

@@ -15,7 +15,7 @@ const bool = z.union([
 const list = <T extends z.ZodType>(item: T) =>
   z.preprocess((value) => (typeof value === 'string' ? splitList(value) : value), z.array(item))
 
-export function splitList(value: string): string[] {
+function splitList(value: string): string[] {
   return value.split(',').map((part) => part.trim()).filter((part) => part.length > 0)
 }
 

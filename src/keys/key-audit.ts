@@ -16,7 +16,7 @@ interface KeyToAudit {
 }
 
 /** What each key needs, from the routes that are switched on. */
-export function keysToAudit(config: GatewayConfig): KeyToAudit[] {
+function keysToAudit(config: GatewayConfig): KeyToAudit[] {
   const needsLogs = config.policy.enableConversations || config.policy.enableUserData
   const upstreamAcl = needsLogs ? ['search', 'logs'] : ['search']
   const keys: KeyToAudit[] = [{ name: 'ALGOLIA_API_KEY', value: config.algolia.apiKey, allowed: upstreamAcl, browserFacing: false }]

@@ -7,7 +7,6 @@ import { AGENT_ID_PATTERN } from '../config/settings.js'
  */
 export { AGENT_ID_PATTERN }
 export const CONVERSATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
-export const MESSAGE_ID_PATTERN = CONVERSATION_ID_PATTERN
 
 export const isAgentId = (value: unknown): value is string => typeof value === 'string' && AGENT_ID_PATTERN.test(value)
 export const isConversationId = (value: unknown): value is string => typeof value === 'string' && CONVERSATION_ID_PATTERN.test(value)
