@@ -208,8 +208,10 @@ function realAlgolia(read: (name: string) => string | undefined, problems: strin
       if (/(^|[-_])demo[-_]/i.test(read(name) ?? '')) problems.push(`${name}: looks like a demo value; not allowed under NODE_ENV=production`)
     }
   }
+  // The key audit asks the Search API. Agent Studio's own host (https://APPID.algolia.net) is
+  // also a Search API host, so by default the audit asks wherever Agent Studio is.
   const searchApiUrl = read('ALGOLIA_SEARCH_API_URL') === undefined
-    ? (appId === undefined ? undefined : new URL(`https://${appId.toLowerCase()}-dsn.algolia.net`))
+    ? agentStudioUrl
     : parseHttpUrl(read('ALGOLIA_SEARCH_API_URL')!, 'ALGOLIA_SEARCH_API_URL', problems, production)
   if (missing.length > 0 || agentStudioUrl === undefined || searchApiUrl === undefined) return undefined
   return {

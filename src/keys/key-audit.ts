@@ -22,9 +22,10 @@ function keysToAudit(config: GatewayConfig): KeyToAudit[] {
   const keys: KeyToAudit[] = [{ name: 'ALGOLIA_API_KEY', value: config.algolia.apiKey, allowed: upstreamAcl, browserFacing: false }]
   if (config.searchKey.enabled) {
     if (config.algolia.searchKey === config.algolia.apiKey) {
-      // One key for both: it must satisfy the stricter rule, since browsers get keys derived from it.
-      keys[0] = { ...keys[0]!, name: 'ALGOLIA_API_KEY (also the parent of browser search keys: set ALGOLIA_SEARCH_KEY to separate them)', allowed: ['search'], browserFacing: true }
+      // One key for both: the routes' needs decide, and browser-key hygiene is checked on it too.
+      keys[0] = { ...keys[0]!, browserFacing: true }
     } else {
+      // A separate parent serves only /search-key, which needs nothing but search.
       keys.push({ name: 'ALGOLIA_SEARCH_KEY', value: config.algolia.searchKey, allowed: ['search'], browserFacing: true })
     }
   }
@@ -81,6 +82,9 @@ export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): 
     if (!acl.includes('search')) problems.push(`${key.name} lacks the search ACL that completions need; ${fix}`)
     if (key.allowed.includes('logs') && !acl.includes('logs')) {
       warnings.push(`${key.name} lacks the logs ACL: conversation and user-data routes will fail; grant logs or set ENABLE_CONVERSATIONS=false and ENABLE_USER_DATA=false`)
+    }
+    if (key.browserFacing && acl.includes('logs')) {
+      warnings.push(`${key.name} is also the parent of the browser's Secured API Keys and has the logs ACL: set ALGOLIA_SEARCH_KEY to a search-only key so browser keys cannot read conversation logs`)
     }
     if (key.browserFacing) {
       if (typeof details.maxQueriesPerIPPerHour !== 'number' || details.maxQueriesPerIPPerHour <= 0) {
