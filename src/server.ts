@@ -86,13 +86,15 @@ async function auditOrExit(config: GatewayConfig, logger: ReturnType<typeof crea
     return
   }
   const dispatcher = new Agent()
-  const { problems, warnings } = await auditKeys(config, dispatcher).finally(() => dispatcher.close())
+  const audit = await auditKeys(config, dispatcher).finally(() => dispatcher.close())
+  const problems = config.production ? [...audit.problems, ...audit.unverifiable] : audit.problems
+  const warnings = config.production ? audit.warnings : [...audit.unverifiable.map((text) => `${text} (refused under NODE_ENV=production)`), ...audit.warnings]
   for (const warning of warnings) logger.warn(`key audit: ${warning}`)
   if (problems.length > 0) {
     process.stderr.write(`agent-studio-gateway: refusing to start, the key audit found ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`)
     process.exit(1)
   }
-  logger.info('key audit passed: every key has only the ACLs the enabled routes need')
+  if (audit.unverifiable.length === 0) logger.info('key audit passed: every key has only the ACLs the enabled routes need')
 }
 
 /** What ops need to see at start: where, which upstream, which policy. Never a secret. */

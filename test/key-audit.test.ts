@@ -21,7 +21,7 @@ async function audit(t: Test, acls: { api: string[]; search?: string[] }, env: R
 
 t.test('search-only keys (and logs where conversations need it) pass', async (t) => {
   const result = await audit(t, { api: ['search', 'logs'], search: ['search'] })
-  t.same(result, { problems: [], warnings: [] })
+  t.same(result, { problems: [], unverifiable: [], warnings: [] })
 })
 
 t.test('logs is refused when conversations and user data are off, accepted when on', async (t) => {
@@ -59,9 +59,23 @@ t.test('the parent of browser keys must be search-only, and gets hygiene warning
   t.match(bare.warnings, [/ALGOLIA_SEARCH_KEY has no maxQueriesPerIPPerHour/, /ALGOLIA_SEARCH_KEY has no referer restriction/])
 })
 
-t.test('a key Algolia does not know is refused', async (t) => {
+t.test('a key Algolia rejects is refused', async (t) => {
   const result = await audit(t, { api: ['search', 'logs'], search: ['search'] }, { ALGOLIA_SEARCH_KEY: 'never-created-key' })
-  t.match(result.problems, [/ALGOLIA_SEARCH_KEY: Algolia (does not know this key|refused to describe it)/])
+  t.same(result.problems, ['ALGOLIA_SEARCH_KEY: Algolia refused to describe it (HTTP 403): check ALGOLIA_APP_ID and the key'])
+})
+
+t.test('a Search API that has no key endpoint cannot verify anything', async (t) => {
+  const Fastify = (await import('fastify')).default
+  const bare = Fastify()
+  await bare.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => bare.close())
+  const { url } = await startStandIn(t)
+  const { config } = loadConfig(gatewayEnv(url, { ALGOLIA_SEARCH_API_URL: `http://127.0.0.1:${(bare.server.address() as { port: number }).port}` }), { defaultConfigFile: undefined })
+  const dispatcher = new Agent()
+  t.teardown(() => dispatcher.close())
+  const result = await auditKeys(config, dispatcher)
+  t.same(result.problems, [])
+  t.match(result.unverifiable, [/^ALGOLIA_API_KEY: http:\/\/127\.0\.0\.1:\d+ does not know this key for application TESTAPP01 \(GET \/1\/keys\/\{key\} answered 404\)/])
 })
 
 t.test('an unreachable audit endpoint fails closed, saying how to skip it', async (t) => {
@@ -70,7 +84,21 @@ t.test('an unreachable audit endpoint fails closed, saying how to skip it', asyn
   const dispatcher = new Agent()
   t.teardown(() => dispatcher.close())
   const result = await auditKeys(config, dispatcher)
-  t.match(result.problems, [/^key audit: http:\/\/127\.0\.0\.1:9 could not be reached .*set SKIP_KEY_AUDIT=true for an air-gapped start$/])
+  t.match(result.unverifiable, [/^key audit: http:\/\/127\.0\.0\.1:9 could not be reached .*set SKIP_KEY_AUDIT=true for an air-gapped start$/])
+})
+
+t.test('an audit that cannot tell: production refuses to start, development warns and starts', async (t) => {
+  const { url } = await startStandIn(t)
+  const env = { ...gatewayEnv(url), ALGOLIA_SEARCH_API_URL: 'http://127.0.0.1:9', PORT: '0' }
+  const production = spawnGateway({ ...env, NODE_ENV: 'production', SESSION_JWT_SECRET: 'a-production-grade-session-secret-0123456789' })
+  t.equal((await production.exited).code, 1)
+  t.match(production.stderr(), /refusing to start, the key audit found 1 problem:\n {2}- key audit: http:\/\/127\.0\.0\.1:9 could not be reached/)
+
+  const development = spawnGateway(env)
+  t.teardown(() => development.child.kill('SIGKILL'))
+  const warning = await development.waitForLine((line) => /could not be reached .*\(refused under NODE_ENV=production\)/.test(String(line.msg)))
+  t.equal(warning.level, 40)
+  await development.waitForLine((line) => line.msg === 'agent-studio-gateway listening')
 })
 
 t.test('the gateway refuses to start on a failed audit, and starts (loudly) when told to skip it', async (t) => {

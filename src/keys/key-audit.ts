@@ -4,6 +4,8 @@ import type { GatewayConfig } from '../config/types.js'
 export interface KeyAuditResult {
   /** Reasons not to start: each names the key, the ACL at fault and what to create instead. */
   readonly problems: string[]
+  /** The audit could not tell (endpoint unreachable, key unknown to it): fatal in production only. */
+  readonly unverifiable: string[]
   readonly warnings: string[]
 }
 
@@ -35,11 +37,13 @@ function keysToAudit(config: GatewayConfig): KeyToAudit[] {
 /**
  * Before listening, ask Algolia what each key the gateway holds may do (`GET /1/keys/{key}` on
  * the Search API, which any key may call about itself) and refuse an over-privileged setup:
- * an Admin API key, or ACLs beyond what the enabled routes need. An unreachable endpoint is a
- * problem too (fail closed): the keys cannot be shown to be safe.
+ * an Admin API key, or ACLs beyond what the enabled routes need. When the audit cannot tell
+ * (endpoint unreachable, key unknown), production refuses too (fail closed: the keys cannot be
+ * shown to be safe), while development only warns, so a laptop without network still starts.
  */
 export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): Promise<KeyAuditResult> {
   const problems: string[] = []
+  const unverifiable: string[] = []
   const warnings: string[] = []
   const origin = config.algolia.searchApiUrl.origin
   const headers = (key: string) => ({ 'x-algolia-application-id': config.algolia.appId, 'x-algolia-api-key': key, accept: 'application/json' })
@@ -62,13 +66,13 @@ export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): 
     try {
       answer = await get(`/1/keys/${encodeURIComponent(key.value)}`, key.value)
     } catch (error) {
-      problems.push(`key audit: ${origin} could not be reached (${(error as Error).message}); the keys cannot be checked. Fix the network or ALGOLIA_SEARCH_API_URL, or set SKIP_KEY_AUDIT=true for an air-gapped start`)
-      return { problems, warnings }
+      unverifiable.push(`key audit: ${origin} could not be reached (${(error as Error).message}); the keys cannot be checked. Fix the network or ALGOLIA_SEARCH_API_URL, or set SKIP_KEY_AUDIT=true for an air-gapped start`)
+      return { problems, unverifiable, warnings }
     }
     if (answer.statusCode === 404) {
       const list = await get('/1/keys', key.value).catch(() => ({ statusCode: 0, body: undefined }))
       if (list.statusCode === 200) problems.push(`${key.name} is the Admin API key: it can do anything, including deleting indices and keys. Never deploy it; ${fix}`)
-      else problems.push(`${key.name}: Algolia does not know this key for application ${config.algolia.appId}; ${fix}`)
+      else unverifiable.push(`${key.name}: ${origin} does not know this key for application ${config.algolia.appId} (GET /1/keys/{key} answered 404); check the key and ALGOLIA_SEARCH_API_URL, or ${fix}`)
       continue
     }
     if (answer.statusCode !== 200) {
@@ -95,5 +99,5 @@ export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): 
       }
     }
   }
-  return { problems, warnings }
+  return { problems, unverifiable, warnings }
 }
