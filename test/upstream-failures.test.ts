@@ -123,3 +123,18 @@ t.test('ops can narrow the compatibility modes, and ai-sdk-4 (text/plain) still 
   t.equal(refused.statusCode, 400, 'ops narrowed the modes: ag-ui is refused')
   t.match(await refused.body.json(), { error: 'invalid_query', message: /compatibilityMode must be one of ai-sdk-5, ai-sdk-4/ })
 })
+
+t.test('the stand-in can be told to fail from another process, over HTTP', async (t) => {
+  const { url: upstream } = await startStandIn(t)
+  const gateway = await startGateway(t, upstream)
+  const client = testClient(t)
+  const { request } = await import('undici')
+  const set = (fault: unknown) => request(`${upstream.origin}/__standin/fault`, { method: 'PUT', dispatcher: client, headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) })
+  t.equal((await set({ kind: 'status', status: 500 })).statusCode, 200)
+  t.equal((await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u1' })).statusCode, 502)
+  t.equal((await set({ kind: 'nonsense' })).statusCode, 400)
+  t.equal((await set(null)).statusCode, 200)
+  const ok = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u1' })
+  t.equal(ok.statusCode, 200)
+  await ok.body.dump()
+})

@@ -174,6 +174,15 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
 
   conversationRoutes(app, store, authorize, record)
+
+  // For test harnesses in other processes: PUT a Fault (or null) to make every later request fail that way.
+  app.put('/__standin/fault', async (request, reply) => {
+    const next = request.body as Fault | null
+    const valid = next === null || (typeof next === 'object' && ['status', 'hang', 'cut', 'stall'].includes((next as { kind?: string }).kind ?? ''))
+    if (!valid) return reply.code(400).send({ message: 'send null or { "kind": "status" | "hang" | "cut" | "stall", "status"?, "afterEvents"? }' })
+    fault = next
+    return { fault }
+  })
   keyRoutes(app, options)
 
   async function streamAnswer(reply: FastifyReply, agentId: string, mode: CompatibilityMode, messageId: string, pieces: string[], active: Fault | null) {
@@ -233,5 +242,6 @@ function faultBody(status: number) {
 function faultFromPrompt(question: string): Fault | null {
   if (question.includes('[fail]')) return { kind: 'status', status: 500 }
   if (question.includes('[cut]')) return { kind: 'cut', afterEvents: 6 }
+  if (question.includes('[hang]')) return { kind: 'hang' }
   return null
 }
