@@ -11,7 +11,7 @@ t.test('SIGHUP applies new limits without a restart, keeps counters, and rejects
   const gateway = spawnGateway({ ...gatewayEnv(url), PORT: '0', GATEWAY_CONFIG_FILE: file })
   t.teardown(() => gateway.child.kill('SIGKILL'))
   const listening = await gateway.waitForLine((line) => line.msg === 'agent-studio-gateway listening')
-  t.match(listening.limits, { routes: { completions: { max: 10, windowSeconds: 60 } }, streams: { perUser: 3 } }, 'the limits in force are logged at start')
+  t.match(listening.limits, { routes: { completions: { max: 10, windowSeconds: 60 } }, streams: { perUser: 5 } }, 'the limits in force are logged at start')
   const address = String(listening.address)
   const client = testClient(t)
   const complete = async () => {

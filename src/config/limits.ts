@@ -17,26 +17,26 @@ const cidr = z.string().refine(isAddressOrCidr, 'each entry is an IP address or 
 
 
 export const limitsSchema = z.object({
-  ip: window.default({ max: 60, windowSeconds: 60 }),
-  user: window.default({ max: 120, windowSeconds: 60 }),
+  ip: window.default({ max: 300, windowSeconds: 60 }),
+  user: window.default({ max: 600, windowSeconds: 60 }),
   routes: z.object({
-    completions: window.default({ max: 20, windowSeconds: 60 }),
-    conversations: window.default({ max: 60, windowSeconds: 60 }),
-    feedback: window.default({ max: 30, windowSeconds: 60 }),
-    userData: window.default({ max: 10, windowSeconds: 60 }),
-    searchKey: window.default({ max: 30, windowSeconds: 60 })
+    completions: window.default({ max: 60, windowSeconds: 60 }),
+    conversations: window.default({ max: 120, windowSeconds: 60 }),
+    feedback: window.default({ max: 60, windowSeconds: 60 }),
+    userData: window.default({ max: 20, windowSeconds: 60 }),
+    searchKey: window.default({ max: 60, windowSeconds: 60 })
   }).strict().default({
-    searchKey: { max: 30, windowSeconds: 60 },
-    completions: { max: 20, windowSeconds: 60 },
-    conversations: { max: 60, windowSeconds: 60 },
-    feedback: { max: 30, windowSeconds: 60 },
-    userData: { max: 10, windowSeconds: 60 }
+    searchKey: { max: 60, windowSeconds: 60 },
+    completions: { max: 60, windowSeconds: 60 },
+    conversations: { max: 120, windowSeconds: 60 },
+    feedback: { max: 60, windowSeconds: 60 },
+    userData: { max: 20, windowSeconds: 60 }
   }),
   streams: z.object({
-    perUser: z.number().int().min(0).max(10_000).default(3),
-    global: z.number().int().min(0).max(10_000_000).default(1000),
+    perUser: z.number().int().min(0).max(10_000).default(5),
+    global: z.number().int().min(0).max(10_000_000).default(2000),
     leaseSeconds: z.number().int().min(2).max(3600).default(30)
-  }).strict().default({ perUser: 3, global: 1000, leaseSeconds: 30 }),
+  }).strict().default({ perUser: 5, global: 2000, leaseSeconds: 30 }),
   allowList: z.array(cidr).default([]),
   onRedisError: z.enum(['open', 'closed']).default('open')
 }).strict()
