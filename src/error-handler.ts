@@ -79,7 +79,7 @@ export function buildErrorHandler(bodyLimit: number) {
  */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   startSummary(request, reply)
-  const failure = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new InvalidId('path segment') : new InvalidRequest('the URL path is not valid')
+  const failure = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new InvalidId('path has a segment longer than any valid id (128 characters)') : new InvalidRequest('the URL path is not valid')
   const code = publicCode(failure.code)
   request.summary.rule = code
   reply.code(400).header('cache-control', 'no-store').send(errorBody(code, failure.message, request.id))

@@ -14,7 +14,7 @@ const serverError = (code: string, statusCode: number, message: string) =>
 export const MalformedJson = clientError('malformed_json', 400, 'The request body is not valid JSON%s.')
 export const InvalidRequest = clientError('invalid_request', 400, 'The request is not valid: %s.')
 export const InvalidQuery = clientError('invalid_query', 400, 'The query string is not valid: %s.')
-export const InvalidId = clientError('invalid_id', 400, 'The %s is not a valid id.')
+export const InvalidId = clientError('invalid_id', 400, 'The %s.')
 export const ForbiddenField = clientError('forbidden_field', 400, 'The field %s may not be sent from a browser.')
 export const SessionRequired = clientError('session_required', 401, 'Sign in first: this request carries no session.')
 export const SessionInvalid = clientError('session_invalid', 401, 'Your session is invalid or has expired; sign in again.')

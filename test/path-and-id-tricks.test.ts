@@ -90,3 +90,20 @@ t.test('id validators accept only whole plain ids, whatever the input', async (t
   t.notOk(isAgentId(42))
   t.ok(isAgentId('1feae05a-7f2b-4f2b-9b2d-0a1b2c3d4e5f'))
 })
+
+t.test('an invalid id is explained: what is wrong and what an id looks like', async (t) => {
+  const { url } = await startStandIn(t)
+  const gateway = await startGateway(t, url, { listen: false })
+  const response = await gateway.app.inject({
+    method: 'POST',
+    url: '/agent-studio/1/agents/bad%20id/completions?compatibilityMode=ai-sdk-5',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken('u1')}` },
+    payload: completionBody()
+  })
+  t.equal(response.statusCode, 400)
+  t.same(response.json(), {
+    error: 'invalid_id',
+    message: 'The agent id is not valid: ids are 1 to 128 letters, digits, "-" or "_", starting with a letter or digit.',
+    requestId: response.headers['x-request-id']
+  })
+})

@@ -6,7 +6,7 @@ import { isAgentId } from './ids.js'
 export function buildAgentPolicy(policy: PolicyConfig): (agentId: unknown) => string {
   const allowed = new Set(policy.allowedAgentIds)
   return function checkAgent(agentId) {
-    if (!isAgentId(agentId)) throw new InvalidId('agent id')
+    if (!isAgentId(agentId)) throw new InvalidId('agent id is not valid: ids are 1 to 128 letters, digits, "-" or "_", starting with a letter or digit')
     if (!allowed.has(agentId)) throw new AgentNotAllowed()
     return agentId
   }

@@ -19,7 +19,7 @@ export default async function conversationRoutes(app: FastifyInstance, options: 
   const { config, minter, upstream, limiters, owners, secrets } = options
   const agentFromPath = buildAgentHook(config.policy)
   const conversationFromPath = async (request: FastifyRequest) => {
-    if (!isConversationId((request.params as { conversationId?: unknown }).conversationId)) throw new InvalidId('conversation id')
+    if (!isConversationId((request.params as { conversationId?: unknown }).conversationId)) throw new InvalidId('conversation id is not valid: ids are 1 to 128 letters, digits, "-" or "_", starting with a letter or digit')
   }
   const onRequest = [agentFromPath, conversationFromPath, limiters.forRoute('conversations')]
   const notFound = (status: number) => (status === 403 || status === 404 ? new ConversationNotFound() : undefined)

@@ -13,7 +13,7 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
   async function forward(request: FastifyRequest, reply: FastifyReply, method: 'GET' | 'DELETE') {
     const userId = request.user.id
     // encodeURIComponent keeps "/" and "?" inside the segment; dot segments would still move up a level.
-    if (userId === '.' || userId === '..') throw new InvalidId('user id')
+    if (userId === '.' || userId === '..') throw new InvalidId('user id of this session cannot name a data export ("." and ".." are path steps)')
     await upstream.forward(request, reply, {
       method,
       path: `/1/user-data/${encodeURIComponent(userId)}`,
