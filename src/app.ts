@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import cors from '@fastify/cors'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -12,6 +11,7 @@ import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './err
 import { createLogger } from './logging/logger.js'
 import drainOnClose from './plugins/drain-on-close.js'
 import requestSummary from './plugins/request-summary.js'
+import corsPolicy from './plugins/cors.js'
 import agentStudioRoutes from './routes/agent-studio/index.js'
 import healthRoutes from './routes/health.js'
 import { buildAuthenticator } from './session/authenticate.js'
@@ -35,9 +35,6 @@ export interface AppDependencies {
   /** Injectable clock (milliseconds since the epoch), for tests. */
   readonly now?: () => number
 }
-
-/** Response headers a browser script may read (CORS hides everything else). */
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream']
 
 /**
  * The composition root: builds everything from a validated config and never listens
@@ -74,14 +71,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   const live = deps.live ?? new LiveLimits(config.limits)
   await app.register(requestSummary, { metrics })
   await app.register(drainOnClose)
-  await app.register(cors, {
-    origin: [...config.policy.allowedOrigins],
-    credentials: true,
-    methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['content-type', 'authorization'],
-    exposedHeaders: EXPOSED_HEADERS,
-    maxAge: 600
-  })
+  await app.register(corsPolicy, { policy: config.policy })
   await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher })
   if (config.server.metrics) {
     // Deny by default: only loopback and the internal allow-list (limits.allowList) may scrape;

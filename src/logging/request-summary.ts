@@ -15,6 +15,11 @@ export interface RequestSummary {
   ownership?: 'known' | 'verified' | 'new'
   /** Served without a check that could not run (e.g. `redis_unavailable` with the fail-open policy). */
   degraded?: string
+  /** A CORS refusal (the browser will hide the answer from the page), with what it refused. */
+  cors?: string
+  origin?: string
+  header?: string
+  method?: string
   /** Kept for 5xx answers only, so ops see the cause without flooding logs with client mistakes. */
   error?: unknown
 }

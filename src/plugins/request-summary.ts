@@ -50,6 +50,10 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     rule: summary.rule,
     ownership: summary.ownership,
     degraded: summary.degraded,
+    cors: summary.cors,
+    origin: summary.origin,
+    header: summary.header,
+    refusedMethod: summary.method,
     err: summary.error
   }
   metrics.requests.inc({ route: line.route ?? 'unmatched', status })

@@ -10,7 +10,8 @@ import type { JwtVerifierOptions } from './jwt-verifier.js'
 import { readCredential } from './read-credential.js'
 import type { SessionUser } from './types.js'
 
-export type Authenticate = (headers: IncomingHttpHeaders) => Promise<SessionUser>
+/** `host`: where the request was sent (X-Forwarded-Host from a trusted proxy); default: the Host header. */
+export type Authenticate = (headers: IncomingHttpHeaders, host?: string) => Promise<SessionUser>
 
 export interface AuthenticateDependencies extends JwtVerifierOptions {
   readonly dispatcher: Dispatcher
@@ -31,10 +32,10 @@ export function buildAuthenticator(session: SessionConfig, originRules: OriginRu
         return (headers: IncomingHttpHeaders) => forwardAuth(headers)
       })()
 
-  return async function authenticate(headers) {
+  return async function authenticate(headers, host) {
     const credential = readCredential(headers, session.cookieName)
     if (credential === undefined) throw new SessionRequired()
-    if (credential.via === 'cookie') checkCookieOrigin(headers, originRules)
+    if (credential.via === 'cookie') checkCookieOrigin(headers, originRules, host ?? headers.host)
     const verified = await verify(headers, credential.token)
     return { id: verified.id, via: credential.via, claims: verified.claims }
   }

@@ -7,6 +7,7 @@ import type { Authenticate } from '../../session/authenticate.js'
 import type { SessionUser } from '../../session/types.js'
 import type { Upstream } from '../../upstream/forward.js'
 import completionRoutes from './completions.js'
+import resumeRoutes from './resume.js'
 import conversationRoutes from './conversations.js'
 import feedbackRoutes from './feedback.js'
 import userDataRoutes from './user-data.js'
@@ -74,7 +75,8 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
     let user: SessionUser
     try {
-      user = await options.authenticate(request.headers)
+      // request.host: the Host header, or X-Forwarded-Host when the peer is in TRUSTED_PROXIES.
+      user = await options.authenticate(request.headers, request.host)
     } catch (error) {
       await limiters.ip(request, reply)
       throw error
@@ -84,6 +86,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   })
   const context = { ...options, limiters }
   await app.register(completionRoutes, context)
+  await app.register(resumeRoutes, context)
   if (config.policy.enableConversations) await app.register(conversationRoutes, context)
   if (config.policy.enableFeedback) await app.register(feedbackRoutes, context)
   if (config.policy.enableUserData) await app.register(userDataRoutes, context)

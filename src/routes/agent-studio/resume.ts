@@ -1,0 +1,26 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { InvalidId } from '../../errors.js'
+import { buildAgentHook } from '../../policy/agent-policy.js'
+import { isConversationId } from '../../policy/ids.js'
+import type { AgentStudioRouteContext } from './index.js'
+
+/**
+ * `GET /agent-studio/1/agents/:agentId/completions/:chatId/stream`: the AI SDK's resume probe.
+ * `useChat({ resume: true })` calls it on every page load (DefaultChatTransport's
+ * `reconnectToStream`, `${api}/${chatId}/stream`) and treats any answer but 204 or a stream as
+ * an error. Agent Studio has no resumable streams, so the answer is always 204 "nothing to
+ * resume" (vercel/ai packages/ai/src/ui/http-chat-transport.ts: `if (response.status === 204)
+ * return null`), after the same session, agent and id checks as every other route, and
+ * without an upstream call.
+ */
+export default async function resumeRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
+  const agentFromPath = buildAgentHook(options.config.policy)
+  const chatFromPath = async (request: FastifyRequest) => {
+    if (!isConversationId((request.params as { chatId?: unknown }).chatId)) throw new InvalidId('chat id is not valid: ids are 1 to 128 letters, digits, "-" or "_", starting with a letter or digit')
+  }
+  app.get('/agent-studio/1/agents/:agentId/completions/:chatId/stream', {
+    onRequest: [agentFromPath, chatFromPath, options.limiters.forRoute()]
+  }, async (_request, reply) => {
+    reply.header('cache-control', 'no-store').code(204).send()
+  })
+}
