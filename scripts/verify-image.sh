@@ -16,7 +16,7 @@ say "build stage"
 mkdir -p "$work/build" "$work/app"
 cp "$repo/package.json" "$repo/package-lock.json" "$repo/tsconfig.json" "$repo/tsconfig.build.json" "$work/build/"
 cp -r "$repo/src" "$work/build/src"
-(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run build --silent >/dev/null)
+(cd "$work/build" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run build:server --silent >/dev/null)
 
 say "runtime stage (production dependencies only)"
 cp "$repo/package.json" "$repo/package-lock.json" "$work/app/"

@@ -6,7 +6,7 @@ import type { StandIn } from '../standin/standin.js'
  * DEMO ONLY: starts the Agent Studio stand-in on a random loopback port with the demo's
  * generated keys, and returns the config pointed at it.
  */
-export async function startDemoUpstream(config: GatewayConfig): Promise<{ config: GatewayConfig; standIn: StandIn }> {
+export async function startDemoUpstream(config: GatewayConfig, { paceMs = 40 }: { paceMs?: number } = {}): Promise<{ config: GatewayConfig; standIn: StandIn }> {
   if (!config.demo || config.production) throw new Error('the demo upstream exists only in demo mode')
   const { appId, apiKey, keyId, secretKey, searchKey } = config.algolia
   const standIn = createStandIn({
@@ -16,7 +16,7 @@ export async function startDemoUpstream(config: GatewayConfig): Promise<{ config
     keyDetails: new Map([[searchKey, { maxQueriesPerIPPerHour: 1000, referers: ['http://127.0.0.1:*', 'http://localhost:*'] }]]),
     authenticationKeys: new Map([[keyId, secretKey]]),
     agents: config.policy.allowedAgentIds,
-    paceMs: 40
+    paceMs
   })
   const agentStudioUrl = await standIn.listen()
   return {
