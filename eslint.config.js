@@ -15,7 +15,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ['src/config/**', 'scripts/**', 'bench/**', 'test/**'],
+    files: ['src/config/**', 'scripts/**', 'bench/**', 'test/**', 'examples/**'],
     rules: { 'no-restricted-properties': 'off' }
   }
 )

@@ -11,7 +11,7 @@ interface Teardown {
 /**
  * One headless Chromium per test file. No request interception (it would answer CORS
  * preflights itself, see STYLE.md): outside hosts are cut off by the resolver instead, and
- * `*.example.test` names (the examples' sites) resolve to this machine.
+ * `*.test` names (the examples' sites) resolve to this machine.
  */
 export async function launchBrowser(t: Teardown): Promise<Browser> {
   const browser = await chromium.launch({
@@ -19,7 +19,7 @@ export async function launchBrowser(t: Teardown): Promise<Browser> {
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--host-resolver-rules=MAP *.example.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'
+      '--host-resolver-rules=MAP *.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'
     ]
   })
   t.teardown(() => browser.close())
@@ -29,7 +29,7 @@ export async function launchBrowser(t: Teardown): Promise<Browser> {
 export interface Exchange {
   readonly url: string
   readonly method: string
-  readonly requestHeaders: Record<string, string>
+  requestHeaders: Record<string, string>
   readonly postData: string | null
   status?: number
   responseHeaders?: Record<string, string>
@@ -45,6 +45,8 @@ export function recordTraffic(context: BrowserContext): { exchanges: Exchange[];
     const exchange: Exchange = { url: request.url(), method: request.method(), requestHeaders: request.headers(), postData: request.postData() }
     byRequest.set(request, exchange)
     exchanges.push(exchange)
+    // headers() leaves out cookie and the like; allHeaders() has what went on the wire.
+    pending.push(request.allHeaders().then((headers) => { exchange.requestHeaders = headers }, () => undefined))
   })
   context.on('response', (response: Response) => {
     const exchange = byRequest.get(response.request())
