@@ -18,9 +18,10 @@ for (const example of readdirSync(join(root, 'examples'), { withFileTypes: true 
 }
 
 const started = performance.now()
-await Promise.all(entries.map((entry) => build({
+// One build for every page: esbuild parses the shared packages (React, ai, …) once.
+await build({
   absWorkingDir: root,
-  entryPoints: [{ in: entry.in, out: entry.out }],
+  entryPoints: entries,
   outdir: '.',
   bundle: true,
   minify: true,
@@ -31,5 +32,5 @@ await Promise.all(entries.map((entry) => build({
   define: { 'process.env.NODE_ENV': '"production"' },
   legalComments: 'none',
   logLevel: 'warning'
-})))
+})
 console.log(`build-web: ${entries.length} bundles in ${Math.round(performance.now() - started)} ms`)
