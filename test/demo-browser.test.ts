@@ -82,7 +82,7 @@ t.test('the plain demo page: sign in as alice and watch an answer stream in', as
   t.ok(logs.requests.some((line) => line.userId === 'alice' && line.status === 200 && line.upstreamStatus === 200))
 })
 
-t.test('the InstantSearch chat widget (transport mode): two turns, a vote, history list/open/delete, 429 and 401', async (t) => {
+t.test('the InstantSearch chat widget (transport mode): two turns, a vote, stop, regenerate, history list/open/delete, 429 and 401', async (t) => {
   const context = await browser.newContext()
   context.setDefaultTimeout(10_000)
   t.teardown(() => context.close())
@@ -97,14 +97,15 @@ t.test('the InstantSearch chat widget (transport mode): two turns, a vote, histo
 
   const prompt = page.locator('.ais-ChatPrompt-textarea')
   const assistant = page.locator('.ais-ChatMessage[data-role="assistant"]')
-  const ask = async (text: string, turn: number) => {
+  const ask = async (text: string) => {
+    const before = await assistant.count()
     await prompt.fill(text)
     await prompt.press('Enter')
-    await assistant.nth(turn - 1).filter({ hasText: 'through the gateway.' }).waitFor({ timeout: 10_000 })
+    await assistant.nth(before).filter({ hasText: 'through the gateway.' }).waitFor()
   }
-  await ask('Do you ship to Norway?', 1)
+  await ask('Do you ship to Norway?')
   t.match(await assistant.first().textContent(), /You asked: "Do you ship to Norway\?"/, 'the first answer streamed into the widget')
-  await ask('And to Iceland?', 2)
+  await ask('And to Iceland?')
   t.match(await assistant.nth(1).textContent(), /You asked: "And to Iceland\?"/, 'a second turn')
   const [first, second] = completionsReceived().filter((r) => r.userToken?.sub === 'carol')
   const firstBody = first!.body as { id: string; messages: unknown[] }
@@ -117,6 +118,26 @@ t.test('the InstantSearch chat widget (transport mode): two turns, a vote, histo
   await assistant.nth(1).locator('.demo-voted', { hasText: 'Thanks' }).waitFor()
   const vote = standIn.store.feedback.at(-1)!
   t.match(vote, { userToken: 'carol', body: { vote: 1, agentId: config.policy.allowedAgentIds[0] } }, 'Agent Studio got carol\'s vote')
+
+  // Stop: hold the stream after a few events and press the prompt's stop button.
+  let release = () => {}
+  standIn.setBeforeEvent((index) => (index === 4 ? new Promise<void>((resolve) => { release = resolve }) : undefined))
+  t.teardown(() => { standIn.setBeforeEvent(null); release() })
+  const closed = new Promise<{ early: boolean }>((resolve) => standIn.events.once('stream-closed', resolve))
+  await prompt.fill('Please stop')
+  await prompt.press('Enter')
+  await page.locator('.ais-ChatPrompt-submit[data-status="streaming"]').click()
+  t.equal((await closed).early, true, 'stopping the widget ended the upstream stream early')
+  standIn.setBeforeEvent(null)
+  release()
+  await page.locator('.ais-ChatPrompt-submit[data-status="ready"]').waitFor({ state: 'attached' })
+
+  // Regenerate (the widget's own action, kept in our actions template).
+  const answers = await assistant.count()
+  await assistant.last().locator('button[title="Regenerate"]').click()
+  await assistant.last().filter({ hasText: 'Please stop' }).filter({ hasText: 'through the gateway.' }).waitFor()
+  t.equal(await assistant.count(), answers, 'the answer was replaced')
+  t.equal((completionsReceived().at(-1)!.body as { trigger?: string }).trigger, 'regenerate-message')
 
   // History: list, open, continue, delete.
   await page.click('#history-refresh')
@@ -132,7 +153,7 @@ t.test('the InstantSearch chat widget (transport mode): two turns, a vote, histo
   await userMessages.nth(1).filter({ hasText: 'And to Iceland?' }).waitFor()
   t.match(await userMessages.first().textContent(), /Do you ship to Norway\?/, 'opening it shows the stored conversation again')
   const storedCount = await page.locator('.ais-ChatMessage').count()
-  await ask('One more question', await assistant.count() + 1)
+  await ask('One more question')
   const continued = completionsReceived().filter((r) => r.userToken?.sub === 'carol').at(-1)!.body as { id: string; messages: unknown[] }
   t.equal(continued.id, firstBody.id, 'a message after opening continues that conversation')
   t.equal(continued.messages.length, storedCount + 1, 'with the opened history')
