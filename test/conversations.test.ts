@@ -1,9 +1,10 @@
 import t from 'tap'
+import { request } from 'undici'
 import type { Test } from 'tap'
 import { conversationNamespace } from '../src/policy/conversation-namespace.js'
 import type { StandInOptions } from '../src/standin/standin.js'
 import { AGENT_ID, TEST_KEYS, completionBody, sessionToken } from './helpers/fixtures.js'
-import { startGateway, startStandIn } from './helpers/gateway.js'
+import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
 
 const upstreamId = (user: string, clientId: string) => conversationNamespace(user).toUpstream(clientId)
 
@@ -13,18 +14,23 @@ const upstreamId = (user: string, clientId: string) => conversationNamespace(use
  */
 async function setup(t: Test, env: Record<string, string> = {}, standInOptions: Partial<StandInOptions> = {}) {
   const { standIn, url } = await startStandIn(t, standInOptions)
-  const gateway = await startGateway(t, url, { listen: false, env })
+  // Real sockets: the gateway listens and every call goes over HTTP.
+  const gateway = await startGateway(t, url, { env })
+  const client = testClient(t)
   standIn.store.append(AGENT_ID, upstreamId('user-a', 'conv_a1'), 'user-a', { role: 'user', text: 'A private question', sentBy: 'user-a' })
   standIn.store.append(AGENT_ID, upstreamId('user-a', 'conv_a2'), 'user-a', { role: 'user', text: 'A second question', sentBy: 'user-a' })
   standIn.store.append(AGENT_ID, 'legacy_a', 'user-a', { role: 'user', text: 'From before the gateway', sentBy: 'user-a' })
   standIn.store.append(AGENT_ID, upstreamId('user-b', 'conv_b1'), 'user-b', { role: 'user', text: 'B medical history', sentBy: 'user-b' })
-  const as = (user: string, claims: Record<string, unknown> = {}) => async (method: 'GET' | 'DELETE' | 'POST', url: string, payload?: unknown) =>
-    gateway.app.inject({
+  const as = (user: string, claims: Record<string, unknown> = {}) => async (method: 'GET' | 'DELETE' | 'POST', path: string, payload?: unknown) => {
+    const response = await request(`${gateway.url}${path}`, {
       method,
-      url,
+      dispatcher: client,
       headers: { authorization: `Bearer ${await sessionToken(user, { claims })}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(payload === undefined ? {} : { payload: payload as object })
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) })
     })
+    const body = await response.body.text()
+    return { statusCode: response.statusCode, headers: response.headers, body, json: () => JSON.parse(body) as Record<string, unknown> }
+  }
   return { standIn, gateway, as, a: as('user-a'), b: as('user-b') }
 }
 
