@@ -1,5 +1,6 @@
 import t from 'tap'
 import type { Test } from 'tap'
+import { MAX_CLIENT_CONVERSATION_ID_LENGTH } from '../src/policy/conversation-namespace.js'
 import { AGENT_ID, APP_ORIGIN, sessionToken } from './helpers/fixtures.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
 
@@ -45,6 +46,7 @@ t.test('the resume probe checks the agent allow-list and the chat id like every 
   t.equal(badId.statusCode, 400)
   t.same(badId.json().error, 'invalid_id')
   t.match(badId.json().message, /chat id is not valid/)
-  t.equal((await get(resumePath(AGENT_ID, 'x'.repeat(129)))).statusCode, 400)
+  t.equal((await get(resumePath(AGENT_ID, 'x'.repeat(MAX_CLIENT_CONVERSATION_ID_LENGTH)))).statusCode, 204, 'the longest client conversation id is fine')
+  t.equal((await get(resumePath(AGENT_ID, 'x'.repeat(MAX_CLIENT_CONVERSATION_ID_LENGTH + 1)))).statusCode, 400)
   t.equal(standIn.received.length, 0)
 })

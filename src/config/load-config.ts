@@ -253,7 +253,8 @@ function resolveSession(read: (name: string) => string | undefined, settings: Se
       timeoutMs: s.introspectTimeoutMs,
       cacheTtlMs: s.introspectCacheSeconds * 1000,
       cacheMax: s.introspectCacheMax,
-      cookieName: s.cookieName
+      cookieName: s.cookieName,
+      tenantClaim: s.tenantClaim
     }
   }
   const key = sessionKey(method, read(method)!, s, problems, production)
@@ -265,7 +266,8 @@ function resolveSession(read: (name: string) => string | undefined, settings: Se
     audience: read('SESSION_JWT_AUDIENCE'),
     userIdClaim: s.userIdClaim,
     clockToleranceSeconds: s.clockToleranceSeconds,
-    cookieName: s.cookieName
+    cookieName: s.cookieName,
+    tenantClaim: s.tenantClaim
   }
 }
 
@@ -395,7 +397,8 @@ function demoSession(settings: Sections): SessionConfig {
     audience: undefined,
     userIdClaim: 'sub',
     clockToleranceSeconds: s.clockToleranceSeconds,
-    cookieName: s.cookieName
+    cookieName: s.cookieName,
+    tenantClaim: s.tenantClaim
   }
 }
 

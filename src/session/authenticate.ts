@@ -8,6 +8,7 @@ import { buildForwardAuth } from './forward-auth.js'
 import { buildJwtVerifier } from './jwt-verifier.js'
 import type { JwtVerifierOptions } from './jwt-verifier.js'
 import { readCredential } from './read-credential.js'
+import { tenantScopedUserId } from './tenant.js'
 import type { SessionUser } from './types.js'
 
 /** `host`: where the request was sent (X-Forwarded-Host from a trusted proxy); default: the Host header. */
@@ -37,6 +38,6 @@ export function buildAuthenticator(session: SessionConfig, originRules: OriginRu
     if (credential === undefined) throw new SessionRequired()
     if (credential.via === 'cookie') checkCookieOrigin(headers, originRules, host ?? headers.host)
     const verified = await verify(headers, credential.token)
-    return { id: verified.id, via: credential.via, claims: verified.claims }
+    return { id: tenantScopedUserId(verified.id, verified.claims, session.tenantClaim), via: credential.via, claims: verified.claims }
   }
 }

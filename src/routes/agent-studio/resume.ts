@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { InvalidId } from '../../errors.js'
 import { buildAgentHook } from '../../policy/agent-policy.js'
-import { isConversationId } from '../../policy/ids.js'
+import { MAX_CLIENT_CONVERSATION_ID_LENGTH, isClientConversationId } from '../../policy/conversation-namespace.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 /**
@@ -13,10 +13,13 @@ import type { AgentStudioRouteContext } from './index.js'
  * return null`), after the same session, agent and id checks as every other route, and
  * without an upstream call.
  */
+const CHAT_ID_MESSAGE = `chat id is not valid: ids are 1 to ${MAX_CLIENT_CONVERSATION_ID_LENGTH} letters, digits, "-" or "_", starting with a letter or digit`
+
 export default async function resumeRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
   const agentFromPath = buildAgentHook(options.config.policy)
   const chatFromPath = async (request: FastifyRequest) => {
-    if (!isConversationId((request.params as { chatId?: unknown }).chatId)) throw new InvalidId('chat id is not valid: ids are 1 to 128 letters, digits, "-" or "_", starting with a letter or digit')
+    // The chat id is the browser's conversation id: the same rule as everywhere else.
+    if (!isClientConversationId((request.params as { chatId?: unknown }).chatId)) throw new InvalidId(CHAT_ID_MESSAGE)
   }
   app.get('/agent-studio/1/agents/:agentId/completions/:chatId/stream', {
     onRequest: [agentFromPath, chatFromPath, options.limiters.forRoute()]
