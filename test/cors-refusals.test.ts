@@ -19,15 +19,6 @@ async function setup(t: Test, env: Record<string, string> = {}) {
   return { standIn, gateway, preflight }
 }
 
-t.test('a preflight asking for traceparent and tracestate is allowed by default', async (t) => {
-  const { preflight, gateway } = await setup(t)
-  const response = await preflight(APP_ORIGIN, 'POST', 'content-type,traceparent,tracestate')
-  t.equal(response.statusCode, 204)
-  t.equal(response.headers['access-control-allow-origin'], APP_ORIGIN)
-  t.equal(response.headers['access-control-allow-headers'], 'content-type, authorization, traceparent, tracestate')
-  t.equal(gateway.logs.requests[0]!.cors, undefined, 'nothing refused, nothing named')
-})
-
 t.test('CORS_ALLOWED_HEADERS replaces the request-header allow-list', async (t) => {
   const { preflight, gateway } = await setup(t, { CORS_ALLOWED_HEADERS: 'Content-Type, Authorization, X-Client-Version' })
   t.equal(gateway.config.policy.corsAllowedHeaders.join(), 'content-type,authorization,x-client-version', 'names are kept lower case')

@@ -1,7 +1,9 @@
+// Regression (issue 12): a same-origin page behind a proxy that rewrites Host (changeOrigin,
+// nginx's default) got 403 origin_not_allowed on every chat request.
 import t from 'tap'
 import type { Test } from 'tap'
-import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
-import { startGateway, startStandIn } from './helpers/gateway.js'
+import { AGENT_ID, completionBody, sessionToken } from '../helpers/fixtures.js'
+import { startGateway, startStandIn } from '../helpers/gateway.js'
 
 // A same-origin page behind a reverse proxy that rewrites Host (a dev server's changeOrigin,
 // nginx's default proxy_pass): the page's Origin is the public host, Host is the gateway's.

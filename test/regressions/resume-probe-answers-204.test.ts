@@ -1,8 +1,10 @@
+// Regression (issue 12): useChat({ resume: true }) opened every page in an error state, because
+// the gateway answered its resume probe with 404.
 import t from 'tap'
 import type { Test } from 'tap'
-import { MAX_CLIENT_CONVERSATION_ID_LENGTH } from '../src/policy/conversation-namespace.js'
-import { AGENT_ID, APP_ORIGIN, sessionToken } from './helpers/fixtures.js'
-import { startGateway, startStandIn } from './helpers/gateway.js'
+import { MAX_CLIENT_CONVERSATION_ID_LENGTH } from '../../src/policy/conversation-namespace.js'
+import { AGENT_ID, APP_ORIGIN, sessionToken } from '../helpers/fixtures.js'
+import { startGateway, startStandIn } from '../helpers/gateway.js'
 
 // useChat({ resume: true }) probes this on every page load and shows an error for anything but 204.
 const resumePath = (agentId: string, chatId: string) => `/agent-studio/1/agents/${agentId}/completions/${chatId}/stream?compatibilityMode=ai-sdk-5`
