@@ -2,6 +2,7 @@ import cors from '@fastify/cors'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { PolicyConfig } from '../config/types.js'
+import { isSameOrigin } from '../policy/origin-check.js'
 
 /** Response headers a browser script may read (CORS hides everything else). */
 const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream']
@@ -53,7 +54,7 @@ interface Refusal {
 function corsRefusal(request: FastifyRequest, origin: string, origins: ReadonlySet<string>, headers: ReadonlySet<string>): Refusal | undefined {
   const preflight = isPreflight(request)
   // Same-origin requests carry Origin on POST/DELETE but need no CORS permission.
-  if (!origins.has(origin) && !(!preflight && sameHost(origin, request.host))) return { rule: 'cors_origin_not_allowed' }
+  if (!origins.has(origin) && !(!preflight && isSameOrigin(origin, request.host))) return { rule: 'cors_origin_not_allowed' }
   if (!preflight) return undefined
   const method = String(request.headers['access-control-request-method'])
   if (!METHODS.includes(method)) return { rule: 'cors_method_not_allowed', method }
@@ -68,11 +69,6 @@ function corsRefusal(request: FastifyRequest, origin: string, origins: ReadonlyS
 
 function isPreflight(request: FastifyRequest): boolean {
   return request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined
-}
-
-function sameHost(origin: string, host: string): boolean {
-  const schemeEnd = origin.indexOf('://')
-  return schemeEnd > 0 && origin.slice(schemeEnd + 3) === host
 }
 
 function truncate(value: string): string {

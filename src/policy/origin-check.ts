@@ -35,7 +35,8 @@ export function checkCookieOrigin(headers: IncomingHttpHeaders, rules: OriginRul
   if (!rules.allowCookieRequestsWithoutOrigin) throw new OriginNotAllowed(': requests with a session cookie must carry an Origin header')
 }
 
-function isSameOrigin(origin: string, host: string | undefined): boolean {
+/** Same-origin: the page's host is the host the request was sent to (also used to tell CORS refusals apart in the log). */
+export function isSameOrigin(origin: string, host: string | undefined): boolean {
   if (host === undefined) return false
   const schemeEnd = origin.indexOf('://')
   return schemeEnd > 0 && origin.slice(schemeEnd + 3) === host
