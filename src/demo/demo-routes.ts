@@ -8,6 +8,8 @@ import { ASSET_TYPES, MISSING_BUNDLES, instantSearchPage, readAssets, useChatPag
 const DEMO_USER = /^[a-z0-9_-]{1,32}$/
 /** Where sign-in may send the browser back to: the demo's own pages only (no open redirect). */
 const DEMO_PAGES = new Set(['/', '/demo/instantsearch', '/demo/use-chat'])
+// No 'unsafe-eval': zod (inside the AI SDK) probes once for eval, is refused (one CSP line in
+// the console) and validates without it.
 const PAGE_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
 const SESSION_HOURS = 8
 

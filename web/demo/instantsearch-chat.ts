@@ -89,11 +89,11 @@ search.addWidgets([
     },
     templates: {
       actions: ({ actions, message }, { html }) => {
-        if (message.role !== 'assistant') return html``
+        if (message.role !== 'assistant') return ''
         const vote = votes.get(message.id)
         const thumbs = vote === undefined || vote === 'failed'
-          ? html`<button type="button" class="demo-thumb" data-vote="1" title="Helpful" onClick=${() => sendVote(message.id, 1)}>👍</button>
-                 <button type="button" class="demo-thumb" data-vote="0" title="Not helpful" onClick=${() => sendVote(message.id, 0)}>👎</button>`
+          ? html`<button type="button" class="demo-thumb" data-vote="1" title="Helpful" onClick=${() => sendVote(message.id, 1)}>Helpful</button>
+                 <button type="button" class="demo-thumb" data-vote="0" title="Not helpful" onClick=${() => sendVote(message.id, 0)}>Not helpful</button>`
           : html`<span class="demo-voted">${vote === 'sending' ? 'Sending…' : 'Thanks for the feedback'}</span>`
         return html`<div class="demo-actions">
           ${actions.map((action) => html`<button type="button" class="ais-ChatMessage-action" title=${action.title} disabled=${action.disabled} onClick=${() => action.onClick?.(message)}>${action.icon?.()}</button>`)}
