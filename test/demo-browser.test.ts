@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import t from 'tap'
 import type { Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
@@ -50,6 +51,11 @@ async function assertNoAlgoliaCredential(t: Test, exchanges: Exchange[], page: P
   t.notOk(/x-algolia/i.test(JSON.stringify(exchanges.map((e) => [e.requestHeaders, e.responseHeaders]))), 'no x-algolia-* header either way')
   const hosts = new Set(exchanges.map((e) => new URL(e.url).host))
   t.same([...hosts], [new URL(address).host], 'the page talked to the gateway only (never to algolia.net)')
+}
+
+/** The previous answer's stream may close after its last word shows: wait for it, so the next close is the stopped one's. */
+async function noOpenStreams() {
+  while (standIn.openStreams() > 0) await once(standIn.events, 'stream-closed')
 }
 
 const completionsReceived = () => standIn.received.filter((r) => r.path.endsWith('/completions'))
@@ -123,6 +129,7 @@ t.test('the InstantSearch chat widget (transport mode): two turns, a vote, stop,
   let release = () => {}
   standIn.setBeforeEvent((index) => (index === 4 ? new Promise<void>((resolve) => { release = resolve }) : undefined))
   t.teardown(() => { standIn.setBeforeEvent(null); release() })
+  await noOpenStreams()
   const closed = new Promise<{ early: boolean }>((resolve) => standIn.events.once('stream-closed', resolve))
   await prompt.fill('Please stop')
   await prompt.press('Enter')
@@ -211,6 +218,7 @@ t.test('AI SDK useChat: resume probe, two turns, stop, regenerate, 429, 401 and 
   let release = () => {}
   standIn.setBeforeEvent((index) => (index === 4 ? new Promise<void>((resolve) => { release = resolve }) : undefined))
   t.teardown(() => { standIn.setBeforeEvent(null); release() })
+  await noOpenStreams()
   const closed = new Promise<{ early: boolean }>((resolve) => standIn.events.once('stream-closed', resolve))
   await ask('Please stop me')
   await page.locator('#status[data-status="streaming"]').waitFor()
