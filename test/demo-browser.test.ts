@@ -103,7 +103,10 @@ t.test('the InstantSearch chat widget (transport mode): two turns, a vote, stop,
 
   const prompt = page.locator('.ais-ChatPrompt-textarea')
   const assistant = page.locator('.ais-ChatMessage[data-role="assistant"]')
+  // Enter while the widget is still busy would press Stop instead of sending.
+  const idle = () => page.locator('.ais-ChatPrompt-submit[data-status="error"], .ais-ChatPrompt-submit[data-status="ready"]').waitFor({ state: 'attached' })
   const ask = async (text: string) => {
+    await idle()
     const before = await assistant.count()
     await prompt.fill(text)
     await prompt.press('Enter')
@@ -137,7 +140,7 @@ t.test('the InstantSearch chat widget (transport mode): two turns, a vote, stop,
   t.equal((await closed).early, true, 'stopping the widget ended the upstream stream early')
   standIn.setBeforeEvent(null)
   release()
-  await page.locator('.ais-ChatPrompt-submit[data-status="ready"]').waitFor({ state: 'attached' })
+  await idle()
 
   // Regenerate (the widget's own action, kept in our actions template).
   const answers = await assistant.count()
@@ -171,11 +174,14 @@ t.test('the InstantSearch chat widget (transport mode): two turns, a vote, stop,
   // 429: the widget's transport fetch shows the wait.
   const restore = limitCompletions(0 + 1)
   t.teardown(restore)
+  await idle()
   await prompt.fill('too fast')
   await prompt.press('Enter')
   await page.locator('#status[data-code="rate_limited"]').waitFor()
   t.match(await page.textContent('#status'), /Too many messages: wait \d+ seconds/)
   restore()
+  // The banner comes from the transport's fetch, before the widget settles.
+  await idle()
 
   // 401: the session is gone; the page offers to sign in again.
   await context.clearCookies()
