@@ -69,7 +69,7 @@ t.test('a traceparent from an origin not allowed to set it, or with no Origin, s
   }
 })
 
-t.test('no secret, token, cookie, session or message content reaches any span', async (t) => {
+t.test('no secret, token, cookie, session, user id or message content reaches any span', async (t) => {
   const cookieToken = await sessionToken('secret-keeper')
   const ok = await traced({ origin: APP_ORIGIN, cookie: `session=${cookieToken}`, traceparent: traceparent('1af7651916cd43dd8448eb211c80319c') }, completionBody('my private medical question'))
   standIn.setFault({ kind: 'status', status: 500 })
@@ -86,6 +86,8 @@ t.test('no secret, token, cookie, session or message content reaches any span', 
     ['the cookie session token', cookieToken],
     ['the minted user token', minted],
     ['the message content', 'private'],
+    ['the user id', 'secret-keeper'],
+    ['the other user id', 'trace-user'],
     ['the app id header value', 'x-algolia']
   ] as const) t.notOk(text.includes(secret), `no ${what} in any span`)
 })
