@@ -48,7 +48,7 @@ t.test('docs/metrics.md lists exactly the metrics the gateway exports, with thei
 
 t.test('no user id, conversation id, IP or path ever becomes a label value', async (t) => {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: { MAX_EVENT_LOOP_DELAY_MS: '0' } })
   const client = testClient(t)
   const marker = () => `zz${randomBytes(6).toString('hex')}`
   const secrets: string[] = []
