@@ -274,7 +274,8 @@ function resolveSession(read: (name: string) => string | undefined, settings: Se
       timeoutMs: s.introspectTimeoutMs,
       cacheTtlMs: s.introspectCacheSeconds * 1000,
       cacheMax: s.introspectCacheMax,
-      cookieName: s.cookieName
+      cookieName: s.cookieName,
+      tenantClaim: s.tenantClaim
     }
   }
   const key = sessionKey(method, read(method)!, s, problems, production)
@@ -286,7 +287,8 @@ function resolveSession(read: (name: string) => string | undefined, settings: Se
     audience: read('SESSION_JWT_AUDIENCE'),
     userIdClaim: s.userIdClaim,
     clockToleranceSeconds: s.clockToleranceSeconds,
-    cookieName: s.cookieName
+    cookieName: s.cookieName,
+    tenantClaim: s.tenantClaim
   }
 }
 
@@ -416,7 +418,8 @@ function demoSession(settings: Sections): SessionConfig {
     audience: undefined,
     userIdClaim: 'sub',
     clockToleranceSeconds: s.clockToleranceSeconds,
-    cookieName: s.cookieName
+    cookieName: s.cookieName,
+    tenantClaim: s.tenantClaim
   }
 }
 

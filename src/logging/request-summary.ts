@@ -15,8 +15,12 @@ export interface RequestSummary {
   cutBy?: 'client' | 'upstream' | 'timeout'
   /** The rule that refused the request, or the error code the gateway answered with. */
   rule?: string
-  /** How a conversation id's owner was established: known (cache), verified or new (an upstream check). */
-  ownership?: 'known' | 'verified' | 'new'
+  /** Why a session was refused (e.g. a missing tenant claim, an expired token); never a credential. */
+  reason?: string
+  /** Conversations in an upstream answer that lie outside the caller's namespace and were left out. */
+  conversationsHidden?: number
+  /** Erasure (`DELETE /user-data/me`): conversations deleted by this request. */
+  conversationsDeleted?: number
   /** Served without a check that could not run (e.g. `redis_unavailable` with the fail-open policy). */
   degraded?: string
   /** Kept for 5xx answers only, so ops see the cause without flooding logs with client mistakes. */
@@ -26,8 +30,8 @@ export interface RequestSummary {
 }
 
 /**
- * The fields of the summary line (`msg: "request"`), besides pino's own (level, time, pid,
- * hostname, service, reqId, msg). docs/logging.md documents exactly these: the record below
+ * The fields of the summary line (`msg: "request"`), besides every line's own (level, time,
+ * service, reqId, msg). docs/logging.md documents exactly these: the record below
  * must name every key of SummaryLine (the compiler checks it), and a test compares it with the
  * document, so neither can drift.
  */
@@ -45,7 +49,9 @@ export interface SummaryLine {
   bytesSent: number
   cutBy: RequestSummary['cutBy']
   rule: string | undefined
-  ownership: RequestSummary['ownership']
+  reason: string | undefined
+  conversationsHidden: number | undefined
+  conversationsDeleted: number | undefined
   degraded: string | undefined
   traceId: string | undefined
   err: unknown
@@ -53,7 +59,8 @@ export interface SummaryLine {
 
 const FIELDS: Record<keyof SummaryLine, true> = {
   method: true, route: true, path: true, status: true, upstreamStatus: true, agentId: true, userId: true, ttfbMs: true,
-  upstreamTtfbMs: true, durationMs: true, bytesSent: true, cutBy: true, rule: true, ownership: true, degraded: true, traceId: true, err: true
+  upstreamTtfbMs: true, durationMs: true, bytesSent: true, cutBy: true, rule: true, reason: true, conversationsHidden: true,
+  conversationsDeleted: true, degraded: true, traceId: true, err: true
 }
 export const SUMMARY_LINE_FIELDS: readonly string[] = Object.keys(FIELDS)
 
