@@ -78,7 +78,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   const metrics = createMetrics({ streamCaps: () => live.current.streams })
   await app.register(requestSummary, { metrics })
   // After the summary (its trace id goes on the line), before everything it traces.
-  const tracing = await loadTracing(config.tracing, deps.spanExporter)
+  const tracing = await loadTracing(config.tracing, logger, deps.spanExporter)
   if (tracing !== undefined) {
     await tracing.register(app)
     app.addHook('onClose', () => tracing.shutdown())

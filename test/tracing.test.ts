@@ -92,3 +92,15 @@ t.test('no secret, token, cookie, session, user id or message content reaches an
     ['the app id header value', 'x-algolia']
   ] as const) t.notOk(text.includes(secret), `no ${what} in any span`)
 })
+
+t.test('when spans cannot be exported, the log says so and requests are unaffected', async (t) => {
+  // Last in this file: a stopped exporter refuses every export from now on.
+  await exporter.shutdown()
+  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'after-exporter-stopped' })
+  await response.body.text()
+  t.equal(response.statusCode, 200, 'the request is served')
+  await waitFor(() => gateway.logs.lines.some((line) => String(line.msg).startsWith('OpenTelemetry: ')))
+  const line = gateway.logs.lines.find((l) => String(l.msg).startsWith('OpenTelemetry: '))!
+  t.equal(line.level, 40, 'a warning')
+  t.match(line.msg, /stopped/, 'with OpenTelemetry\'s reason')
+})

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, TraceFlags, context, defaultTextMapGetter } from '@opentelemetry/api'
+import { DiagLogLevel, ROOT_CONTEXT, TraceFlags, context, defaultTextMapGetter, diag } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
@@ -8,6 +8,7 @@ import { BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRat
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
 import type { TracingConfig } from '../config/types.js'
 import type { Tracing } from './tracing.js'
 
@@ -23,7 +24,12 @@ const UNTRACED = new Set(['/metrics', '/healthz', '/readyz'])
  * the configured origins (below), and nothing is added to the upstream request behind the header
  * boundary's back (undici's instrumentation injects through the global propagator, a no-op here).
  */
-export function createOtelTracing(config: TracingConfig, exporter?: SpanExporter): Tracing {
+export function createOtelTracing(config: TracingConfig, logger: Logger, exporter?: SpanExporter): Tracing {
+  // OpenTelemetry reports its own trouble (a collector that refuses exports, …) through `diag`,
+  // silent by default: ops would see traces missing and nothing in the log. Message only: its
+  // arguments can hold the exporter's request options.
+  const report = (message: string) => logger.warn(`OpenTelemetry: ${message}`)
+  diag.setLogger({ error: report, warn: report, info: () => undefined, debug: () => undefined, verbose: () => undefined }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),

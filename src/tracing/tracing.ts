@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { TracingConfig } from '../config/types.js'
 
@@ -13,8 +14,8 @@ export interface Tracing {
  * Tracing off costs nothing: OpenTelemetry is not even loaded (a dynamic import, only when
  * config.tracing is set), no hook is added, no span is made. bench/tracing.ts measures it.
  */
-export async function loadTracing(config: TracingConfig | undefined, exporter?: SpanExporter): Promise<Tracing | undefined> {
+export async function loadTracing(config: TracingConfig | undefined, logger: Logger, exporter?: SpanExporter): Promise<Tracing | undefined> {
   if (config === undefined) return undefined
   const { createOtelTracing } = await import('./otel.js')
-  return createOtelTracing(config, exporter)
+  return createOtelTracing(config, logger, exporter)
 }
