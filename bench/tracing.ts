@@ -9,15 +9,19 @@
 //   on, sampled 0 : tracing on, TRACE_SAMPLE_RATIO=0 (instrumented, nothing recorded)
 //   on, sampled 1 : tracing on, every request recorded and exported to a local OTLP sink
 // and, for "off", which OpenTelemetry modules the process loaded at all (a resolve hook counts them).
+// BENCH_BASELINE=<commit> adds that commit's gateway (built in a temporary folder from `git
+// archive`, with this checkout's node_modules) as "before": off against before is what this
+// version costs a deployment that does not trace.
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { SignJWT } from 'jose'
 
 const REPS = Number(process.env.BENCH_REPS ?? 3)
+const BASELINE = process.env.BENCH_BASELINE
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const AGENT = 'bench-agent'
 const KEYS = { appId: 'BENCHAPP', apiKey: 'bench-api-key', keyId: 'bench-kid', secretKey: 'sk-alg-bench-secret', session: 'bench-session-secret-of-32-bytes-or-more' }
@@ -85,6 +89,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
+  let baselineServer: string | undefined
+  if (BASELINE !== undefined) {
+    const base = join(dir, 'baseline')
+    execFileSync('bash', ['-c', `mkdir -p ${base} && git archive ${BASELINE} src tsconfig.json tsconfig.build.json package.json | tar -x -C ${base}`])
+    symlinkSync(join(process.cwd(), 'node_modules'), join(base, 'node_modules'))
+    execFileSync(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: base, stdio: 'inherit' })
+    baselineServer = join(base, 'dist/server.js')
+  }
   // A stand-in for an OTLP collector, in its own process (wrk blocks this one): accepts every
   // export, and says how many it got when told to stop.
   const sink = start(['-e', `
@@ -103,13 +115,14 @@ async function main() {
   const limitsOff = join(dir, 'limits-off.yaml')
   writeFileSync(limitsOff, 'limits:\n  ip: { max: 0, windowSeconds: 60 }\n  user: { max: 0, windowSeconds: 60 }\n  routes:\n    completions: { max: 0, windowSeconds: 60 }\n  streams: { perUser: 0, global: 0 }\n')
   const variants: Record<string, Record<string, string>> = {
+    ...(baselineServer === undefined ? {} : { [`before (${BASELINE!.slice(0, 7)})`]: {} }),
     'off': {},
     'on, sampled 0': { TRACING_ENABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, TRACE_SAMPLE_RATIO: '0' },
     'on, sampled 1': { TRACING_ENABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, TRACE_SAMPLE_RATIO: '1' }
   }
   const targets: Target[] = []
   for (const [name, env] of Object.entries(variants)) {
-    const gateway = start(['--import', probe, 'dist/server.js'], {
+    const gateway = start(['--import', probe, name.startsWith('before') ? baselineServer! : 'dist/server.js'], {
       NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info', GATEWAY_CONFIG_FILE: limitsOff,
       ALGOLIA_APP_ID: KEYS.appId, ALGOLIA_API_KEY: KEYS.apiKey, ALGOLIA_KEY_ID: KEYS.keyId, ALGOLIA_SECRET_KEY: KEYS.secretKey,
       AGENT_STUDIO_URL: standInUrl, ALGOLIA_SEARCH_API_URL: new URL(standInUrl).origin, ENABLE_SEARCH_KEY: 'false',
@@ -130,7 +143,7 @@ async function main() {
     load.push(Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]))
   }
 
-  const off = targets[0]!.name
+  const off = 'off'
   const rps = (name: string) => median(results[name]!.map((r) => r.rps))
   const cpu = (name: string) => median(results[name]!.map((r) => r.cpuUs))
   const spread = (name: string) => `${Math.min(...results[name]!.map((r) => r.rps)).toFixed(0)}–${Math.max(...results[name]!.map((r) => r.rps)).toFixed(0)}`
