@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import ts from 'typescript'
+import { request } from 'undici'
 import { SUMMARY_LINE_FIELDS } from '../src/logging/request-summary.js'
 import { gatewayEnv } from './helpers/fixtures.js'
 import { startStandIn } from './helpers/gateway.js'
@@ -127,7 +128,7 @@ t.test('the summary line is documented with exactly the fields it has', async (t
   t.same([...reference.common].sort(), ['level', 'msg', 'reqId', 'service', 'time'], 'and every line\'s own fields')
 })
 
-t.test('a real process writes only documented lines and fields through start, reload and shutdown', async (t) => {
+t.test('a real process writes only documented lines and fields through start, reload and shutdown, and counts the reload', async (t) => {
   const { url } = await startStandIn(t)
   const dir = mkdtempSync(join(tmpdir(), 'asg-logref-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -140,6 +141,11 @@ t.test('a real process writes only documented lines and fields through start, re
   gateway.child.kill('SIGHUP')
   await gateway.waitForLine((line) => line.msg === 'limits reloaded')
   await gateway.waitForLine((line) => String(line.msg).startsWith('secrets reloaded'))
+  // The same events, counted for the alerts (ReloadRejected, KeyAuditProblems).
+  const metrics = await (await request(`${String(listening.address)}/metrics`)).body.text()
+  t.match(metrics, /^gateway_reloads_total\{what="limits",outcome="applied"\} 1$/m, 'the reload is counted')
+  t.match(metrics, /^gateway_reloads_total\{what="secrets",outcome="applied"\} 1$/m)
+  t.match(metrics, /^gateway_key_audit_problems 0$/m, 'the clean key audit is on the gauge')
   gateway.child.kill('SIGTERM')
   t.equal((await gateway.exited).code, 0)
 
