@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       logger.info({ limits: live.current, configFile }, 'limits reloaded')
     }
     if (config.demo) return
-    const reread = reloadSecretsFromProcess()
+    const reread = reloadSecretsFromProcess({ requireSearchKey: config.searchKey.enabled })
     if ('problems' in reread) {
       logger.error({ problems: reread.problems }, 'secrets reload rejected: the secrets in force are unchanged')
       return
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   })
 
   const address = await app.listen({ host: config.server.host, port: config.server.port })
-  logger.info(startupFacts(config, address), 'agent-studio-gateway listening')
+  logger.info({ ...startupFacts(config, address), maxConnections: app.server.maxConnections }, 'agent-studio-gateway listening')
   if (config.demo) {
     logger.warn(
       `\n\n  *** DEMO MODE — NOT FOR PRODUCTION ***\n` +
@@ -113,6 +113,12 @@ function startupFacts(config: GatewayConfig, address: string) {
     limits: config.limits,
     limitsStore: config.redis.url === undefined ? 'memory (this replica only)' : `redis (namespace ${config.redis.namespace})`,
     trustedProxies: config.server.trustedProxies,
+    clientTimeouts: {
+      headersMs: config.server.headersTimeoutMs,
+      requestMs: config.server.requestTimeoutMs,
+      keepAliveMs: config.server.keepAliveTimeoutMs,
+      connectionMs: config.server.connectionTimeoutMs
+    },
     upstreamTimeouts: { ...config.upstream }
   }
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CLIENT_CLOSED_REQUEST } from '../upstream/forward.js'
 import type { Metrics } from '../metrics.js'
+import { escapeForLog } from '../logging/escape.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,11 +39,12 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
   const line = {
     method: request.method,
     route: request.routeOptions.url,
-    path: pathOf(request.url),
+    path: escapeForLog(pathOf(request.url)),
     status,
     upstreamStatus: summary.upstreamStatus,
     agentId: summary.agentId,
-    userId: summary.userId,
+    // Ids come from the app's session; whatever they contain must not act on a log viewer.
+    userId: summary.userId === undefined ? undefined : escapeForLog(summary.userId),
     ttfbMs: summary.ttfbMs,
     durationMs: Math.round(reply.elapsedTime),
     bytesSent: summary.bytesSent ?? (contentLength === undefined ? 0 : Number(contentLength)),
