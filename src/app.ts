@@ -8,7 +8,7 @@ import type { GatewayConfig } from './config/types.js'
 import { UserTokenMinter } from './credentials/user-token.js'
 import { LiveSecrets } from './credentials/live-secrets.js'
 import demoRoutes from './demo/demo-routes.js'
-import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
+import { buildErrorHandler, clientErrorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import { createLogger } from './logging/logger.js'
 import drainOnClose from './plugins/drain-on-close.js'
 import requestSummary from './plugins/request-summary.js'
@@ -79,6 +79,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     // Ids are validated by our own patterns (up to 128 characters), not cut short by the router.
     routerOptions: { maxParamLength: 256 },
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Schemas validate, they do not repair: an extra field or a "1" for 1 is refused, not fixed up.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     onProtoPoisoning: 'error',

@@ -19,7 +19,7 @@ const idpToken = (claims: { iss: string; aud: string }) =>
 t.test('production refuses a public-key or JWKS session without SESSION_JWT_AUDIENCE and SESSION_JWT_ISSUER', async (t) => {
   const url = new URL('http://127.0.0.1:9/agent-studio')
   for (const method of [{ SESSION_JWT_PUBLIC_KEY: pem }, { SESSION_JWKS_URL: 'https://id.example.com/.well-known/jwks.json' }]) {
-    const name = Object.keys(method)[0]
+    const name = Object.keys(method)[0]!
     const env = gatewayEnv(url, { NODE_ENV: 'production', SESSION_JWT_SECRET: undefined, ...method })
     t.throws(() => loadConfig(env, { defaultConfigFile: undefined }), new ConfigError([
       `SESSION_JWT_ISSUER: required with ${name}, or a token the identity provider issued for another API or client is accepted (NODE_ENV=production)`,
