@@ -3,10 +3,12 @@ import { request } from 'undici'
 import { AGENT_ID, sessionToken } from '../helpers/fixtures.js'
 import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 
-// Issue 11, item 10: a 20 KB body nesting arrays 10,000 deep answered 500 internal_error, with
-// an error-level log line and a stack trace.
+// Issue 11, item 10: a 20 KB body nesting arrays 10,000 deep inside a message part answered
+// 500 internal_error (the stack overflowed past the schema), with an error-level log line and a
+// stack trace.
 
-const deep = (depth: number) => `{"messages":${'['.repeat(depth)}${']'.repeat(depth)}}`
+const deep = (depth: number) =>
+  `{"messages":[{"id":"m1","role":"user","parts":[{"type":"text","text":"hi","data":${'['.repeat(depth)}${']'.repeat(depth)}}]}]}`
 
 t.test('JSON nested 10,000 deep is 400 invalid_request, logged as a client error without a stack', async (t) => {
   const { standIn, url } = await startStandIn(t)
