@@ -265,7 +265,8 @@ function resolveSession(read: (name: string) => string | undefined, settings: Se
       timeoutMs: s.introspectTimeoutMs,
       cacheTtlMs: s.introspectCacheSeconds * 1000,
       cacheMax: s.introspectCacheMax,
-      cookieName: s.cookieName
+      cookieName: s.cookieName,
+      tenantClaim: s.tenantClaim
     }
   }
   const key = sessionKey(method, read(method)!, s, problems, production)
@@ -289,7 +290,8 @@ function resolveSession(read: (name: string) => string | undefined, settings: Se
     userIdClaim: s.userIdClaim,
     maxAgeSeconds: s.maxAgeSeconds,
     clockToleranceSeconds: s.clockToleranceSeconds,
-    cookieName: s.cookieName
+    cookieName: s.cookieName,
+    tenantClaim: s.tenantClaim
   }
 }
 
@@ -428,7 +430,8 @@ function demoSession(settings: Sections): SessionConfig {
     userIdClaim: 'sub',
     maxAgeSeconds: s.maxAgeSeconds,
     clockToleranceSeconds: s.clockToleranceSeconds,
-    cookieName: s.cookieName
+    cookieName: s.cookieName,
+    tenantClaim: s.tenantClaim
   }
 }
 

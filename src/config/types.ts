@@ -20,6 +20,8 @@ export interface JwtSessionConfig {
   readonly maxAgeSeconds: number
   readonly clockToleranceSeconds: number
   readonly cookieName: string
+  /** SESSION_TENANT_CLAIM: the user id becomes `<tenant>:<user>`. */
+  readonly tenantClaim: string | undefined
 }
 
 export interface IntrospectSessionConfig {
@@ -29,6 +31,8 @@ export interface IntrospectSessionConfig {
   readonly cacheTtlMs: number
   readonly cacheMax: number
   readonly cookieName: string
+  /** SESSION_TENANT_CLAIM: a field of the session endpoint's answer; the user id becomes `<tenant>:<user>`. */
+  readonly tenantClaim: string | undefined
 }
 
 export type SessionConfig = JwtSessionConfig | IntrospectSessionConfig

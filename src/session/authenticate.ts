@@ -9,6 +9,7 @@ import { buildJwtVerifier } from './jwt-verifier.js'
 import type { JwtVerifierOptions } from './jwt-verifier.js'
 import { readCredential } from './read-credential.js'
 import type { SessionCredential, SessionUser } from './types.js'
+import { tenantScopedUserId } from './tenant.js'
 
 /** `protocol`: the scheme the request reached the gateway by (Fastify's request.protocol, trusted proxies included). */
 export type Authenticate = (headers: IncomingHttpHeaders, protocol: 'http' | 'https') => Promise<SessionUser>
@@ -40,6 +41,6 @@ export function buildAuthenticator(session: SessionConfig, originRules: OriginRu
     if (credential === undefined) throw new SessionRequired()
     if (credential.via === 'cookie') checkCookieOrigin(headers, originRules, protocol)
     const verified = await verify(headers, credential)
-    return { id: verified.id, via: credential.via, claims: verified.claims }
+    return { id: tenantScopedUserId(verified.id, verified.claims, session.tenantClaim), via: credential.via, claims: verified.claims }
   }
 }

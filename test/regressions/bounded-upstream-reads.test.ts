@@ -24,9 +24,10 @@ function endless(response: ServerResponse, written: { bytes: number }) {
   pump()
 }
 
-const deleteConversation = async (gatewayUrl: string, t: Parameters<typeof testClient>[0]) => {
+/** A conversation read: the gateway parses the answer to map conversation ids back to the client's. */
+const readConversation = async (gatewayUrl: string, t: Parameters<typeof testClient>[0]) => {
   const response = await request(`${gatewayUrl}/agent-studio/1/agents/${AGENT_ID}/conversations/c1`, {
-    method: 'DELETE',
+    method: 'GET',
     dispatcher: testClient(t),
     headers: { authorization: `Bearer ${await sessionToken('alice')}` }
   })
@@ -38,12 +39,25 @@ t.test('an endless upstream body the gateway reads itself is cut at 1 MiB: 502, 
   const { url, paths } = await startHostileUpstream(t, (_request, response) => endless(response, written))
   const gateway = await startGateway(t, url)
   const rssBefore = process.memoryUsage().rss
-  t.match(await deleteConversation(gateway.url, t), { status: 502, body: { error: 'upstream_error' } })
+  t.match(await readConversation(gateway.url, t), { status: 502, body: { error: 'upstream_error' } })
   t.ok(written.bytes < 8 * 1024 * 1024, `the upstream could write only ${written.bytes} bytes before the gateway hung up`)
   t.ok(process.memoryUsage().rss - rssBefore < 64 * 1024 * 1024, 'memory stayed flat')
-  t.same(paths.filter((path) => path.startsWith('DELETE')), [], 'no DELETE was sent on an unreadable proof')
+  t.equal(paths.length, 1)
   const line = gateway.logs.requests.at(-1)!
   t.match(line, { status: 502, rule: 'upstream_error' })
+})
+
+t.test('an erasure whose conversation list never ends reports itself incomplete instead of growing the process', async (t) => {
+  const written = { bytes: 0 }
+  const { url } = await startHostileUpstream(t, (request, response) => {
+    if (request.method === 'GET') endless(response, written)
+    else response.writeHead(204).end()
+  })
+  const gateway = await startGateway(t, url)
+  const response = await request(`${gateway.url}/agent-studio/1/user-data/me`, { method: 'DELETE', dispatcher: testClient(t), headers: { authorization: `Bearer ${await sessionToken('alice')}` } })
+  t.equal(response.statusCode, 502)
+  t.match(await response.body.json(), { error: 'erasure_incomplete' })
+  t.ok(written.bytes < 8 * 1024 * 1024, `the upstream could write only ${written.bytes} bytes`)
 })
 
 t.test('an upstream body that stalls after its headers is a 504, not a 500', async (t) => {
@@ -52,7 +66,7 @@ t.test('an upstream body that stalls after its headers is a 504, not a 500', asy
     response.write('{"id":')
   })
   const gateway = await startGateway(t, url, { env: { UPSTREAM_IDLE_TIMEOUT_MS: '500', UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '5000' } })
-  t.match(await deleteConversation(gateway.url, t), { status: 504, body: { error: 'upstream_timeout' } })
+  t.match(await readConversation(gateway.url, t), { status: 504, body: { error: 'upstream_timeout' } })
 })
 
 t.test('an endless answer from the forward-auth session endpoint is cut too: 503, never a sign-in', async (t) => {

@@ -53,5 +53,5 @@ t.test('the API key (with logs) named as ALGOLIA_SEARCH_KEY fails the key audit,
   const dispatcher = new Agent()
   t.teardown(() => dispatcher.close())
   const audit = await auditKeys(config, dispatcher)
-  t.match(audit.problems, [/^ALGOLIA_SEARCH_KEY has ACL logs beyond what the enabled routes need \(search\); create a key with exactly \[search\]/])
+  t.match(audit.problems, [/^ALGOLIA_SEARCH_KEY has ACL logs beyond what the enabled routes need \(search for \/search-key\); create a key with exactly \[search\]/])
 })
