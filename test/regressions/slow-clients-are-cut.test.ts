@@ -2,7 +2,8 @@ import { connect } from 'node:net'
 import t from 'tap'
 import type { Test } from 'tap'
 import { AGENT_ID, sessionToken } from '../helpers/fixtures.js'
-import { startGateway, startStandIn } from '../helpers/gateway.js'
+import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
+import { postCompletion } from '../helpers/requests.js'
 
 // Issue 11, item 2: an unauthenticated slow body kept its socket for as long as the attacker
 // trickled (observed 420 s after the 401). Now every phase of a request has a deadline, and an
@@ -90,4 +91,14 @@ t.test('a connection that never sends a byte is answered 408 after HEADERS_TIMEO
   const gateway = await startGateway(t, url, { env: TIMEOUTS })
   const { answer } = await trickle(t, gateway.url, undefined)
   t.match(answer, /^HTTP\/1\.1 408 /)
+})
+
+t.test('an answer that streams for longer than REQUEST_TIMEOUT_MS is not cut: the deadlines bound what the client sends', async (t) => {
+  const { url } = await startStandIn(t, { paceMs: 60 })
+  const gateway = await startGateway(t, url, { env: { ...TIMEOUTS, REQUEST_TIMEOUT_MS: '1000' } })
+  const started = Date.now()
+  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'patient-user' })
+  const text = await response.body.text()
+  t.ok(Date.now() - started > 1000, `the stream lasted ${Date.now() - started} ms`)
+  t.ok(text.endsWith('data: [DONE]\n\n'), 'and it finished')
 })
