@@ -29,11 +29,15 @@ function trickle(t: Test, url: string, head: string | undefined): Promise<Exchan
   return new Promise((resolve, reject) => {
     let answer = ''
     let bytesTrickled = 0
+    let headSent = false
     const socket = connect(Number(port), hostname, () => {
-      if (head !== undefined) socket.write(head)
+      if (head === undefined) return
+      socket.write(head)
+      headSent = true
     })
     const timer = setInterval(() => {
-      if (head !== undefined && socket.writable) {
+      // Only after the head: on a slow machine the first tick can come before the connection.
+      if (headSent && socket.writable) {
         socket.write('x')
         bytesTrickled += 1
       }
