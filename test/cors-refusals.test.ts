@@ -86,7 +86,7 @@ t.test('a same-origin request carrying Origin is not a CORS refusal', async (t) 
   await gateway.app.inject({
     method: 'POST',
     url: path,
-    headers: { 'content-type': 'application/json', cookie: `session=${token}`, origin: 'https://gateway.example.com', host: 'gateway.example.com' },
+    headers: { 'content-type': 'application/json', cookie: `session=${token}`, origin: 'http://gateway.example.com', host: 'gateway.example.com' },
     payload: completionBody()
   })
   t.match(gateway.logs.requests[0], { status: 200 })

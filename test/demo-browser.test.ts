@@ -45,7 +45,7 @@ function limitCompletions(max: number) {
 
 /** No Algolia credential in any request, response, storage or cookie of the page. */
 async function assertNoAlgoliaCredential(t: Test, exchanges: Exchange[], page: Page) {
-  const secrets = [config.algolia.apiKey, config.algolia.searchKey, config.algolia.secretKey, config.algolia.appId]
+  const secrets = [config.algolia.apiKey, config.algolia.searchKey, config.algolia.secretKey, config.algolia.appId].filter((value): value is string => value !== undefined)
   const everything = JSON.stringify(exchanges) + await pageStorage(page)
   for (const secret of secrets) t.notOk(everything.includes(secret), `no ${secret.slice(0, 12)}… anywhere in the page's traffic or storage`)
   t.notOk(/x-algolia/i.test(JSON.stringify(exchanges.map((e) => [e.requestHeaders, e.responseHeaders]))), 'no x-algolia-* header either way')

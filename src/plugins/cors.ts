@@ -54,7 +54,7 @@ interface Refusal {
 function corsRefusal(request: FastifyRequest, origin: string, origins: ReadonlySet<string>, headers: ReadonlySet<string>): Refusal | undefined {
   const preflight = isPreflight(request)
   // Same-origin requests carry Origin on POST/DELETE but need no CORS permission.
-  if (!origins.has(origin) && !(!preflight && isSameOrigin(origin, request.host))) return { rule: 'cors_origin_not_allowed' }
+  if (!origins.has(origin) && !(!preflight && isSameOrigin(origin, request.protocol, request.host))) return { rule: 'cors_origin_not_allowed' }
   if (!preflight) return undefined
   const method = String(request.headers['access-control-request-method'])
   if (!METHODS.includes(method)) return { rule: 'cors_method_not_allowed', method }

@@ -8,11 +8,15 @@ import { buildForwardAuth } from './forward-auth.js'
 import { buildJwtVerifier } from './jwt-verifier.js'
 import type { JwtVerifierOptions } from './jwt-verifier.js'
 import { readCredential } from './read-credential.js'
+import type { SessionCredential, SessionUser } from './types.js'
 import { tenantScopedUserId } from './tenant.js'
-import type { SessionUser } from './types.js'
 
-/** `host`: where the request was sent (X-Forwarded-Host from a trusted proxy); default: the Host header. */
-export type Authenticate = (headers: IncomingHttpHeaders, host?: string) => Promise<SessionUser>
+/**
+ * `protocol` and `host`: the scheme and host the request reached the gateway by (Fastify's
+ * request.protocol and request.host: X-Forwarded-Proto/-Host from TRUSTED_PROXIES only);
+ * `host` defaults to the Host header.
+ */
+export type Authenticate = (headers: IncomingHttpHeaders, protocol: 'http' | 'https', host?: string) => Promise<SessionUser>
 
 export interface AuthenticateDependencies extends JwtVerifierOptions {
   readonly dispatcher: Dispatcher
@@ -26,18 +30,21 @@ export function buildAuthenticator(session: SessionConfig, originRules: OriginRu
   const verify = session.kind === 'jwt'
     ? (() => {
         const verifyToken = buildJwtVerifier(session, deps)
-        return (_headers: IncomingHttpHeaders, token: string) => verifyToken(token)
+        return (_headers: IncomingHttpHeaders, credential: SessionCredential) => verifyToken(credential.token)
       })()
     : (() => {
         const forwardAuth = buildForwardAuth(session, deps.dispatcher)
-        return (headers: IncomingHttpHeaders) => forwardAuth(headers)
+        // Only the chosen credential: a bearer session must not be signed in by a cookie that
+        // skipped the origin check (issue 11).
+        return (headers: IncomingHttpHeaders, credential: SessionCredential) =>
+          forwardAuth(credential.via === 'bearer' ? { authorization: headers.authorization } : { cookie: headers.cookie })
       })()
 
-  return async function authenticate(headers, host) {
+  return async function authenticate(headers, protocol, host) {
     const credential = readCredential(headers, session.cookieName)
     if (credential === undefined) throw new SessionRequired()
-    if (credential.via === 'cookie') checkCookieOrigin(headers, originRules, host ?? headers.host)
-    const verified = await verify(headers, credential.token)
+    if (credential.via === 'cookie') checkCookieOrigin(headers, originRules, protocol, host ?? headers.host)
+    const verified = await verify(headers, credential)
     return { id: tenantScopedUserId(verified.id, verified.claims, session.tenantClaim), via: credential.via, claims: verified.claims }
   }
 }

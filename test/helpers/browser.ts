@@ -53,7 +53,12 @@ export function recordTraffic(context: BrowserContext): { exchanges: Exchange[];
     if (exchange === undefined) return
     exchange.status = response.status()
     pending.push(response.allHeaders().then((headers) => { exchange.responseHeaders = headers }))
-    pending.push(response.text().then((text) => { exchange.responseBody = text }, () => undefined))
+  })
+  // Bodies only of requests that finished: a stopped stream's body never completes.
+  context.on('requestfinished', (request) => {
+    const exchange = byRequest.get(request)
+    if (exchange === undefined) return
+    pending.push(request.response().then((response) => response?.text()).then((text) => { exchange.responseBody = text }, () => undefined))
   })
   return { exchanges, settled: () => Promise.all(pending).then(() => undefined) }
 }

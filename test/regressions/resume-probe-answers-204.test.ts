@@ -22,7 +22,7 @@ t.test('the resume probe of a signed-in user answers 204 "nothing to resume" wit
   const response = await get(resumePath(AGENT_ID, 'Xk3b9aQ2LmN7pR1s'))
   t.equal(response.statusCode, 204)
   t.equal(response.body, '')
-  t.equal(response.headers['cache-control'], 'no-store')
+  t.equal(response.headers['cache-control'], 'private, no-store', 'like every answer about a user')
   t.equal(standIn.received.length, 0, 'Agent Studio has no resumable streams: nothing to ask it')
   t.match(gateway.logs.requests.at(-1), { route: '/agent-studio/1/agents/:agentId/completions/:chatId/stream', status: 204, userId: 'u1', agentId: AGENT_ID })
 })

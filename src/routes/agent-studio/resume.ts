@@ -24,6 +24,6 @@ export default async function resumeRoutes(app: FastifyInstance, options: AgentS
   app.get('/agent-studio/1/agents/:agentId/completions/:chatId/stream', {
     onRequest: [agentFromPath, chatFromPath, options.limiters.forRoute()]
   }, async (_request, reply) => {
-    reply.header('cache-control', 'no-store').code(204).send()
+    reply.code(204).send()
   })
 }
