@@ -1,12 +1,15 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { AGENT_ID, completionBody, sessionToken, userMessage } from './helpers/fixtures.js'
-import { startGateway, startStandIn } from './helpers/gateway.js'
+import { sharedGateways } from './helpers/gateway.js'
 
-async function setup(t: Test, env: Record<string, string> = {}) {
-  const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env, listen: false })
-  const authorization = `Bearer ${await sessionToken('u1')}`
+// One gateway per configuration for the whole file; each test signs in as a user of its own.
+const gatewayFor = sharedGateways(t)
+let users = 0
+
+async function setup(_t: Test, env: Record<string, string> = {}) {
+  const { standIn, gateway } = await gatewayFor(env)
+  const authorization = `Bearer ${await sessionToken(`body-user-${++users}`)}`
   const send = (payload: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
     gateway.app.inject({
       method: 'POST',
