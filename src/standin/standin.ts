@@ -9,6 +9,7 @@ import { ANSWER_PROTOCOLS, answerPieces, lastUserText } from './answer-stream.js
 import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
 import { keyRoutes, verifySecuredApiKey } from './keys.js'
+import { countEveryRequest } from './request-counter.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 
 /**
@@ -86,6 +87,7 @@ export interface StandIn {
 
 export function createStandIn(options: StandInOptions): StandIn {
   const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true })
+  countEveryRequest(app)
   const received: ReceivedRequest[] = []
   const events = new EventEmitter<{ 'stream-closed': [StreamClosed]; request: [ReceivedRequest] }>()
   let fault: Fault | null = null
