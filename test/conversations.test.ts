@@ -127,10 +127,11 @@ t.test('conversation ownership: new and known ids cost no upstream check after t
 
 t.test('invalid conversation ids are 400 and never forwarded', async (t) => {
   const { standIn, a } = await setup(t)
-  for (const id of ['..', 'conv%2F..%2Fx', 'a'.repeat(129), 'conv b', '%00']) {
+  // `..` never reaches the id check: the URL is resolved before routing, to a path no route serves.
+  for (const [id, status, error] of [['..', 404, 'not_found'], ['conv%2F..%2Fx', 400, 'invalid_id'], ['a'.repeat(129), 400, 'invalid_id'], ['conv b', 400, 'invalid_id'], ['%00', 400, 'invalid_id']] as const) {
     const response = await a('GET', `${base}/${id}`)
-    t.ok([400, 404].includes(response.statusCode), `${id.slice(0, 30)} → ${response.statusCode}`)
-    t.ok(['invalid_id', 'not_found'].includes(response.json().error))
+    t.equal(response.statusCode, status, `${id.slice(0, 30)} → ${status}`)
+    t.equal(response.json().error, error, `${id.slice(0, 30)} → ${error}`)
   }
   t.equal(standIn.received.length, 0)
 })
