@@ -2,6 +2,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { AGENT_ID, completionBody, sessionToken, userMessage } from './helpers/fixtures.js'
 import { sharedGateways } from './helpers/gateway.js'
+import { conversationNamespace } from '../src/policy/conversation-namespace.js'
 
 // One gateway per configuration for the whole file; each test signs in as a user of its own.
 const gatewayFor = sharedGateways(t)
@@ -9,7 +10,8 @@ let users = 0
 
 async function setup(_t: Test, env: Record<string, string> = {}) {
   const { standIn, gateway } = await gatewayFor(env)
-  const authorization = `Bearer ${await sessionToken(`body-user-${++users}`)}`
+  const user = `body-user-${++users}`
+  const authorization = `Bearer ${await sessionToken(user)}`
   const send = (payload: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
     gateway.app.inject({
       method: 'POST',
@@ -17,7 +19,7 @@ async function setup(_t: Test, env: Record<string, string> = {}) {
       headers: { authorization, ...headers },
       payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload)
     })
-  return { standIn, gateway, send }
+  return { standIn, gateway, send, user }
 }
 
 const forbidden: Array<{ field: string; body: Record<string, unknown>; allowWith: Record<string, string>; message: RegExp }> = [
@@ -49,7 +51,7 @@ for (const { field, body, allowWith, message } of forbidden) {
 }
 
 t.test('AI SDK fields and toolApprovals pass; unknown fields are dropped', async (t) => {
-  const { standIn, send } = await setup(t)
+  const { standIn, send, user } = await setup(t)
   const body = {
     id: 'alg_cnv_abc123',
     messages: [userMessage('hello')],
@@ -63,7 +65,7 @@ t.test('AI SDK fields and toolApprovals pass; unknown fields are dropped', async
   t.equal(response.statusCode, 200)
   const completion = standIn.received.find((r) => r.path.endsWith('/completions'))
   t.same(completion?.body, {
-    id: 'alg_cnv_abc123',
+    id: conversationNamespace(user).toUpstream('alg_cnv_abc123'),
     messages: [userMessage('hello')],
     trigger: 'submit-message',
     messageId: 'alg_msg_2',
@@ -87,8 +89,8 @@ const invalid: Array<{ name: string; payload: unknown; status: number; error: st
   { name: 'messages that are not objects', payload: { messages: ['hello'] }, status: 400, error: 'invalid_request', message: /messages/ },
   { name: 'a message with an unknown role', payload: { messages: [{ role: 'root', content: 'x' }] }, status: 400, error: 'invalid_request', message: /role/ },
   { name: 'a message with neither content nor parts', payload: { messages: [{ role: 'user' }] }, status: 400, error: 'invalid_request', message: /messages/ },
-  { name: 'a conversation id with a slash', payload: { id: '../other', messages: [userMessage('x')] }, status: 400, error: 'invalid_request', message: /id/ },
-  { name: 'an over-long conversation id', payload: { id: 'a'.repeat(129), messages: [userMessage('x')] }, status: 400, error: 'invalid_request', message: /id/ },
+  { name: 'a conversation id with a slash', payload: { id: '../other', messages: [userMessage('x')] }, status: 400, error: 'invalid_id', message: /conversation id is not valid: ids are 1 to 95 letters/ },
+  { name: 'an over-long conversation id', payload: { id: 'a'.repeat(96), messages: [userMessage('x')] }, status: 400, error: 'invalid_id', message: /1 to 95 letters/ },
   { name: 'more than 10 indices', payload: completionBody('x', { algolia: { indices: Array.from({ length: 11 }, (_, i) => `i${i}`) } }), status: 400, error: 'invalid_request', message: /indices/ },
   { name: 'a JSON array body', payload: '[1,2]', status: 400, error: 'invalid_request', message: /object/ },
   { name: 'a text/plain body', payload: 'hello', status: 415, error: 'unsupported_media_type', message: /content-type: application\/json/, headers: { 'content-type': 'text/plain' } },
