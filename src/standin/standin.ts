@@ -10,6 +10,8 @@ import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
 import { keyRoutes, verifySecuredApiKey } from './keys.js'
 import type { VerifiedUserToken } from './user-token-check.js'
+import { createRequestBudget } from './request-budget.js'
+import type { RequestBudgetOptions } from './request-budget.js'
 
 /**
  * A small stand-in for Algolia Agent Studio, for tests and the demo. It checks what the real
@@ -64,6 +66,8 @@ export interface StandInOptions {
   readonly acceptSecuredKeysFrom?: readonly string[]
   /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
   readonly responseHeaders?: Readonly<Record<string, string>>
+  /** Agent Studio's per-application request budget (429 with retry-after beyond it); absent: unlimited. */
+  readonly requestBudget?: RequestBudgetOptions
   readonly logger?: boolean
 }
 
@@ -95,16 +99,26 @@ export function createStandIn(options: StandInOptions): StandIn {
   const agents = options.agents === undefined ? undefined : new Set(options.agents)
   const store = new ConversationStore()
   const securedKeyRestrictions = new WeakMap<FastifyRequest, Record<string, string>>()
+  const budget = options.requestBudget === undefined ? undefined : createRequestBudget(options.requestBudget)
 
-  /** Algolia's own checks: 403 for a wrong app id or key, 401 for a bad user token. */
+  /**
+   * Algolia's own checks: 401 for a wrong app id or API key, 403 for a key without the ACL the
+   * route needs, 401 for a bad user token (Algolia's Agent Studio authentication docs; the
+   * spec's `x-acl` on each path names the ACL).
+   */
   async function authorize(request: FastifyRequest, reply: FastifyReply, acl: string): Promise<VerifiedUserToken | undefined | false> {
+    const wait = budget?.take()
+    if (wait !== undefined) {
+      reply.code(429).header('retry-after', String(wait)).send({ message: 'Too many requests', status: 429 })
+      return false
+    }
     const headers = request.headers
     const presented = String(headers['x-algolia-api-key'])
     const secured = verifySecuredApiKey(presented, options.acceptSecuredKeysFrom ?? [])
     if (secured !== undefined) securedKeyRestrictions.set(request, secured.restrictions)
     const acls = options.apiKeys.get(secured?.parentKey ?? presented)
     if (headers['x-algolia-application-id'] !== options.appId || acls === undefined) {
-      reply.code(403).send({ message: 'Invalid Application-ID or API key', status: 403 })
+      reply.code(401).send({ message: 'Invalid Application-ID or API key', status: 401 })
       return false
     }
     if (!acls.includes(acl)) {
@@ -234,7 +248,8 @@ export function createStandIn(options: StandInOptions): StandIn {
 }
 
 function faultBody(status: number) {
-  if (status === 422) return { detail: [{ loc: ['body', 'messages', 0], msg: 'Invalid message', type: 'value_error' }] }
+  // FastAPI's validation error shape (the spec's HTTPValidationError): pydantic also echoes `input` and `ctx`.
+  if (status === 422) return { detail: [{ loc: ['body', 'messages', 0], msg: 'Invalid message', type: 'value_error', input: { role: 'user', content: 'echoed request data' }, ctx: { error: 'internal detail' } }] }
   return { message: status >= 500 ? 'Internal server error' : 'Request failed', status }
 }
 

@@ -4,8 +4,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
 import type { CompatibilityMode, UpstreamConfig } from '../config/types.js'
 import { filterUpstreamResponseHeaders } from '../credentials/header-boundary.js'
-import { UpstreamError, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
+import { UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
 import { streamErrorEvent } from './stream-errors.js'
+import { credentialOrBudgetError, upstreamRefusal } from './upstream-errors.js'
+import type { UpstreamStatusHooks } from './upstream-errors.js'
 
 export interface UpstreamCall {
   readonly method: 'GET' | 'POST' | 'DELETE'
@@ -34,7 +36,7 @@ export interface Upstream {
 /** Status logged when the browser left before any answer was sent (nginx's convention). */
 export const CLIENT_CLOSED_REQUEST = 499
 
-export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher): Upstream {
+export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher, hooks: UpstreamStatusHooks = {}): Upstream {
   const origin = baseUrl.origin
   const basePath = baseUrl.pathname
   const totalLimit = `${Math.round(config.totalTimeoutMs / 1000)} s in total`
@@ -97,10 +99,9 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     const { statusCode, headers, body } = response
     summary.upstreamStatus = statusCode
     summary.ttfbMs = Math.round(reply.elapsedTime)
-    const refusal = statusCode >= 500 ? new UpstreamError() : call.refuse?.(statusCode)
+    const refusal = await upstreamRefusal(response, call.refuse, hooks)
     if (refusal !== undefined) {
       done()
-      await body.dump().catch(() => undefined)
       throw refusal
     }
 
@@ -153,7 +154,9 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       throw upstreamFailure(error, firstByteLimit)
     }
     const text = await response.body.text()
-    if (response.statusCode >= 500) throw Object.assign(new UpstreamError(), { cause: new Error(`upstream answered ${response.statusCode}`) })
+    // 5xx, 401/403 and 429 mean the same here as on a streamed call (never "not found").
+    const refusal = credentialOrBudgetError(response.statusCode, response.headers, hooks)
+    if (refusal !== undefined) throw Object.assign(refusal, { cause: new Error(`upstream answered ${response.statusCode}`) })
     let body: unknown
     try {
       body = text.length === 0 ? undefined : JSON.parse(text)
