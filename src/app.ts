@@ -37,7 +37,7 @@ export interface AppDependencies {
 }
 
 /** Response headers a browser script may read (CORS hides everything else). */
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream']
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream', 'x-cache', 'cache-status']
 
 /**
  * The composition root: builds everything from a validated config and never listens

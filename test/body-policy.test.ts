@@ -133,16 +133,17 @@ t.test('query parameters: compatibilityMode required, stream and memory validate
     ['compatibilityMode=ai-sdk-6', /compatibilityMode must be one of/],
     ['compatibilityMode=ai-sdk-5&compatibilityMode=ag-ui', /compatibilityMode must be one of/],
     ['compatibilityMode=ai-sdk-5&stream=yes', /stream must be true or false/],
-    ['compatibilityMode=ai-sdk-5&memory=off', /memory must be false/]
+    ['compatibilityMode=ai-sdk-5&memory=off', /memory must be false/],
+    ['compatibilityMode=ai-sdk-5&cache=no', /cache must be true or false/]
   ] as const) {
     const response = await post(query)
     t.equal(response.statusCode, 400, query)
     t.match(response.json(), { error: 'invalid_query', message }, query)
   }
   t.equal(standIn.received.length, 0)
-  const ok = await post('compatibilityMode=ag-ui&stream=false&memory=true&cache=false&analytics=false&x-algolia-api-key=k')
+  const ok = await post('compatibilityMode=ai-sdk-4&stream=false&memory=true&analytics=false&x-algolia-api-key=k')
   t.equal(ok.statusCode, 200)
-  t.same(standIn.received[0]!.query, { compatibilityMode: 'ag-ui', stream: 'false', cache: 'true', analytics: 'true' })
+  t.same(standIn.received[0]!.query, { compatibilityMode: 'ai-sdk-4', stream: 'false', cache: 'true', analytics: 'true' }, 'analytics is pinned; unknown parameters are dropped')
 })
 
 t.test('cache and analytics are pinned by configuration', async (t) => {

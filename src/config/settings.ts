@@ -58,7 +58,8 @@ export const SETTINGS: readonly Setting[] = [
   setting(['policy', 'allowedAgentIds'], 'ALLOWED_AGENT_IDS', list(agentId).default([]), 'agents the browser may reach; any other id gets 403'),
   setting(['policy', 'allowedOrigins'], 'ALLOWED_ORIGINS', list(origin).default([]), 'origins allowed by CORS (with credentials) and the CSRF check'),
   setting(['policy', 'compatibilityModes'], 'COMPATIBILITY_MODES', list(z.enum(COMPATIBILITY_MODES)).pipe(z.array(z.enum(COMPATIBILITY_MODES)).min(1, 'allow at least one mode')).default([...COMPATIBILITY_MODES]), 'compatibilityMode values the browser may ask for'),
-  setting(['policy', 'upstreamCache'], 'UPSTREAM_CACHE', bool.default(true), 'value of the `cache` query parameter sent upstream'),
+  setting(['policy', 'upstreamCache'], 'UPSTREAM_CACHE', bool.default(true), 'the `cache` query parameter sent upstream (false: answers are never cached)'),
+  setting(['policy', 'upstreamCachePolicy'], 'UPSTREAM_CACHE_POLICY', z.enum(['browser-may-bypass', 'pinned']).default('browser-may-bypass'), 'browser-may-bypass: `cache=false` or a regenerate trigger gets a fresh answer; pinned: always UPSTREAM_CACHE'),
   setting(['policy', 'upstreamAnalytics'], 'UPSTREAM_ANALYTICS', bool.default(true), 'value of the `analytics` query parameter sent upstream'),
   setting(['policy', 'allowConfiguration'], 'ALLOW_CONFIGURATION', bool.default(false), 'let the browser send `configuration` (replaces the agent prompt and tools)'),
   setting(['policy', 'allowMcpServers'], 'ALLOW_MCP_SERVERS', bool.default(false), 'let the browser send `algolia.mcpServers`'),
@@ -122,6 +123,7 @@ export interface ResolvedSettings {
     allowedOrigins: string[]
     compatibilityModes: Array<(typeof COMPATIBILITY_MODES)[number]>
     upstreamCache: boolean
+    upstreamCachePolicy: 'browser-may-bypass' | 'pinned'
     upstreamAnalytics: boolean
     allowConfiguration: boolean
     allowMcpServers: boolean

@@ -57,8 +57,10 @@ export interface PolicyConfig {
   readonly allowedAgentIds: readonly string[]
   readonly allowedOrigins: readonly string[]
   readonly compatibilityModes: readonly CompatibilityMode[]
-  /** Pinned by ops, never chosen by the browser. */
+  /** `false`: answers are never cached upstream. */
   readonly upstreamCache: boolean
+  /** Whether the browser may bypass the cache for one answer (regenerate); see policy/upstream-cache.ts. */
+  readonly upstreamCachePolicy: 'browser-may-bypass' | 'pinned'
   readonly upstreamAnalytics: boolean
   readonly allowConfiguration: boolean
   readonly allowMcpServers: boolean

@@ -5,7 +5,10 @@ import Fastify from 'fastify'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { COMPATIBILITY_MODES } from '../config/types.js'
 import type { CompatibilityMode } from '../config/types.js'
-import { ANSWER_PROTOCOLS, answerPieces, lastUserText } from './answer-stream.js'
+import { STREAM_HEADERS, renderJson, renderStream } from './answer-stream.js'
+import type { RunIds } from './answer-stream.js'
+import { lastUserText, planAnswer } from './answer-plan.js'
+import { ResponseCache, cacheKey } from './response-cache.js'
 import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
 import { keyRoutes, verifySecuredApiKey } from './keys.js'
@@ -24,8 +27,8 @@ export type Fault =
   | { readonly kind: 'status'; readonly status: number }
   /** Accept the request and never answer. */
   | { readonly kind: 'hang' }
-  /** Destroy the connection after this many events. */
-  | { readonly kind: 'cut'; readonly afterEvents: number }
+  /** Destroy the connection after this many events (with `midEvent`, after half of the next one). */
+  | { readonly kind: 'cut'; readonly afterEvents: number; readonly midEvent?: boolean }
   /** Stop sending after this many events, keeping the connection open. */
   | { readonly kind: 'stall'; readonly afterEvents: number }
 
@@ -99,6 +102,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   const agents = options.agents === undefined ? undefined : new Set(options.agents)
   const store = new ConversationStore()
   const securedKeyRestrictions = new WeakMap<FastifyRequest, Record<string, string>>()
+  const cache = new ResponseCache()
   const budget = options.requestBudget === undefined ? undefined : createRequestBudget(options.requestBudget)
 
   /**
@@ -161,7 +165,7 @@ export function createStandIn(options: StandInOptions): StandIn {
     if (!COMPATIBILITY_MODES.includes(mode as CompatibilityMode)) {
       return reply.code(422).send({ detail: [{ loc: ['query', 'compatibilityMode'], msg: `Input should be ${COMPATIBILITY_MODES.map((m) => `'${m}'`).join(', ')}`, type: 'enum' }] })
     }
-    const body = request.body as { messages?: unknown } | undefined
+    const body = request.body as { messages?: unknown; threadId?: unknown; runId?: unknown } | undefined
     if (!Array.isArray(body?.messages) || body.messages.length === 0) {
       return reply.code(422).send({ detail: [{ loc: ['body', 'messages'], msg: 'Field required', type: 'missing' }] })
     }
@@ -178,12 +182,12 @@ export function createStandIn(options: StandInOptions): StandIn {
       reply.raw.once('close', () => events.emit('stream-closed', { agentId, early: true, at: performance.now() }))
       return reply
     }
-    const pieces = answerPieces(question)
-    const messageId = `alg_msg_${randomUUID().replaceAll('-', '')}`
-    if (request.query.stream === 'false') {
-      return reply.headers(options.responseHeaders ?? {}).send({ id: messageId, role: 'assistant', parts: [{ type: 'text', text: pieces.join('') }] })
-    }
-    await streamAnswer(reply, agentId, mode as CompatibilityMode, messageId, pieces, active)
+    const stream = request.query.stream !== 'false'
+    const { plan, headers: cacheHeaders } = cache.answer(cacheKey(agentId, mode as CompatibilityMode, stream, body.messages), request.query.cache !== 'false', () =>
+      planAnswer(body.messages, `alg_msg_${randomUUID().replaceAll('-', '')}`))
+    const headers = { ...cacheHeaders, ...options.responseHeaders }
+    if (!stream) return reply.headers(headers).send(renderJson(mode as CompatibilityMode, plan))
+    await streamAnswer(reply, agentId, STREAM_HEADERS[mode as CompatibilityMode], headers, renderStream(mode as CompatibilityMode, plan, runIds(body, plan.messageId)), active)
     return reply
   })
 
@@ -199,12 +203,10 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
   keyRoutes(app, options)
 
-  async function streamAnswer(reply: FastifyReply, agentId: string, mode: CompatibilityMode, messageId: string, pieces: string[], active: Fault | null) {
-    const protocol = ANSWER_PROTOCOLS[mode]
-    const chunks = [...protocol.open(messageId), ...pieces.map((piece) => protocol.delta(messageId, piece)), ...protocol.close(messageId)]
+  async function streamAnswer(reply: FastifyReply, agentId: string, protocolHeaders: Record<string, string>, headers: Record<string, string>, chunks: string[], active: Fault | null) {
     reply.hijack()
     const res = reply.raw
-    res.writeHead(200, { ...protocol.headers, ...options.responseHeaders })
+    res.writeHead(200, { ...protocolHeaders, ...headers })
     open++
     let complete = false
     res.once('close', () => {
@@ -214,6 +216,7 @@ export function createStandIn(options: StandInOptions): StandIn {
     for (let index = 0; index < chunks.length; index++) {
       if (res.destroyed) return
       if (active?.kind === 'cut' && index === active.afterEvents) {
+        if (active.midEvent === true) res.write(chunks[index]!.slice(0, Math.ceil(chunks[index]!.length / 2)))
         res.destroy()
         return
       }
@@ -244,6 +247,14 @@ export function createStandIn(options: StandInOptions): StandIn {
       return new URL(`${address}/agent-studio`)
     },
     close: () => app.close()
+  }
+}
+
+/** AG-UI runs echo the request's ids (AguiCompletionRequest: `threadId`, `runId` required). */
+function runIds(body: { threadId?: unknown; runId?: unknown }, messageId: string): RunIds {
+  return {
+    threadId: typeof body.threadId === 'string' ? body.threadId : `thread_${messageId}`,
+    runId: typeof body.runId === 'string' ? body.runId : `run_${messageId}`
   }
 }
 

@@ -32,7 +32,7 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
     schema: { body: completionBodySchema(config.policy) },
     onRequest: [agentFromPath, limiters.forRoute('completions'), requireJson],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
-      const { mode, upstreamQuery } = queryPolicy(request.query)
+      const { mode, upstreamQuery } = queryPolicy(request.query, request.body.trigger)
       const body = bodyPolicy(request.body)
       const userToken = await minter.tokenFor(request.user.id)
       // Nobody continues (or reads back through memory) someone else's conversation.
