@@ -216,8 +216,9 @@ export function createStandIn(options: StandInOptions): StandIn {
     for (let index = 0; index < chunks.length; index++) {
       if (res.destroyed) return
       if (active?.kind === 'cut' && index === active.afterEvents) {
-        if (active.midEvent === true) res.write(chunks[index]!.slice(0, Math.ceil(chunks[index]!.length / 2)))
-        res.destroy()
+        // Half an event, then the break once it (and all before it) reached the socket.
+        if (active.midEvent === true) res.write(chunks[index]!.slice(0, Math.ceil(chunks[index]!.length / 2)), () => res.destroy())
+        else res.destroy()
         return
       }
       if (active?.kind === 'stall' && index === active.afterEvents) return

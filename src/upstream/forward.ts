@@ -6,6 +6,7 @@ import type { CompatibilityMode, UpstreamConfig } from '../config/types.js'
 import { filterUpstreamResponseHeaders } from '../credentials/header-boundary.js'
 import { UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
 import { streamErrorEvent } from './stream-errors.js'
+import { eventBoundary } from './event-boundary.js'
 import { credentialOrBudgetError, upstreamRefusal } from './upstream-errors.js'
 import type { UpstreamStatusHooks } from './upstream-errors.js'
 
@@ -121,14 +122,20 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     summary.bytesSent = 0
     const onDrain = () => body.resume()
     res.on('drain', onDrain)
+    // Whole events only, so that an error event after a cut starts on a fresh boundary.
+    const events = streaming && call.mode !== undefined ? eventBoundary(call.mode) : undefined
     body.on('data', (chunk: Buffer) => {
-      summary.bytesSent! += chunk.length
-      if (!res.write(chunk)) body.pause()
+      const out = events === undefined ? chunk : events.push(chunk)
+      if (out === undefined) return
+      summary.bytesSent! += out.length
+      if (!res.write(out)) body.pause()
     })
     body.once('end', () => {
       done()
       res.off('drain', onDrain)
-      res.end()
+      const rest = events?.flush()
+      if (rest !== undefined) summary.bytesSent! += rest.length
+      res.end(rest)
     })
     body.once('error', (error: Error) => {
       done()
@@ -141,7 +148,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
         // No way to say it in-band: break the connection so the client cannot mistake it for the end.
         res.destroy()
       } else {
-        res.end(last)
+        res.end((events?.separator() ?? '') + last)
       }
     })
   }
