@@ -19,7 +19,7 @@ type GatewayErrorLike = FastifyError & { headers?: Record<string, string | numbe
  * Fastify's body-parsing and validation errors are translated; anything else is a 500 whose
  * body says nothing about internals (the whole error goes to the request's log line).
  */
-export function toPublicError(error: GatewayErrorLike, bodyLimit: number): PublicError {
+export function toPublicError(error: GatewayErrorLike, bodyLimit: number, bodyLimitSetting?: string): PublicError {
   if (GATEWAY_ERROR_CODES.has(error.code)) {
     return {
       statusCode: error.statusCode ?? 500,
@@ -34,7 +34,8 @@ export function toPublicError(error: GatewayErrorLike, bodyLimit: number): Publi
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return from(new PayloadTooLarge(String(bodyLimit)))
+      // Name the limit and its value, so a frontend developer knows what to raise or trim.
+      return from(new PayloadTooLarge(`${bodyLimit} bytes${bodyLimitSetting === undefined ? '' : ` (${bodyLimitSetting})`}`))
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return from(new UnsupportedMediaType())
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -68,7 +69,10 @@ export function errorBody(code: string, message: string, requestId: string, fiel
 
 export function buildErrorHandler(bodyLimit: number) {
   return function handleError(error: GatewayErrorLike, request: FastifyRequest, reply: FastifyReply) {
-    const failure = toPublicError(error, request.routeOptions.bodyLimit ?? bodyLimit)
+    const routeLimit = request.routeOptions.bodyLimit
+    // A route with a limit of its own names its setting in `config.bodyLimitSetting` (none: fixed).
+    const setting = routeLimit === undefined || routeLimit === bodyLimit ? 'BODY_LIMIT_BYTES' : (request.routeOptions.config as { bodyLimitSetting?: string } | undefined)?.bodyLimitSetting
+    const failure = toPublicError(error, routeLimit ?? bodyLimit, setting)
     request.summary.rule ??= failure.code
     // Side calls (e.g. a DELETE's ownership read) fail without having set it: the log line says what upstream answered.
     if (error.upstreamStatus !== undefined) request.summary.upstreamStatus ??= error.upstreamStatus

@@ -113,14 +113,14 @@ t.test('too many messages is refused with the limit in the message', async (t) =
   const { send } = await setup(t, { MAX_MESSAGES: '3' })
   const response = await send({ messages: Array.from({ length: 4 }, () => userMessage('x')) })
   t.equal(response.statusCode, 400)
-  t.match(response.json(), { error: 'invalid_request', message: /must NOT have more than 3 items/ })
+  t.match(response.json(), { error: 'invalid_request', message: 'The request is not valid: "messages" has 4 messages, more than the 3 this gateway accepts (MAX_MESSAGES); send fewer (e.g. drop the oldest turns).' })
 })
 
 t.test('a body over the limit is 413 with the limit in the message', async (t) => {
   const { standIn, send } = await setup(t, { BODY_LIMIT_BYTES: '2048' })
   const response = await send(completionBody('x'.repeat(4096)))
   t.equal(response.statusCode, 413)
-  t.same(response.json(), { error: 'payload_too_large', message: 'The request body is larger than the 2048 bytes this gateway accepts.', requestId: response.headers['x-request-id'] })
+  t.same(response.json(), { error: 'payload_too_large', message: 'The request body is larger than the 2048 bytes (BODY_LIMIT_BYTES) this gateway accepts.', requestId: response.headers['x-request-id'] })
   t.equal(standIn.received.length, 0)
 })
 

@@ -1,9 +1,10 @@
 import type { PolicyConfig } from '../config/types.js'
 import { ForbiddenField } from '../errors.js'
 import { CONVERSATION_ID_PATTERN } from './ids.js'
+import { assertMessageCount, MESSAGES_CEILING } from './message-limits.js'
 
 /** The structure a completion body must have; checked by Fastify (ajv) before any policy runs. */
-export function completionBodySchema(policy: PolicyConfig) {
+export function completionBodySchema(_policy: PolicyConfig) {
   return {
     type: 'object',
     required: ['messages'],
@@ -12,7 +13,8 @@ export function completionBodySchema(policy: PolicyConfig) {
       messages: {
         type: 'array',
         minItems: 1,
-        maxItems: policy.maxMessages,
+        // A hard ceiling only; MAX_MESSAGES is checked by the policy below, with a message that names it.
+        maxItems: MESSAGES_CEILING,
         items: {
           type: 'object',
           required: ['role'],
@@ -58,6 +60,7 @@ export type CompletionBodyPolicy = (body: CompletionBody) => CompletionBody
  */
 export function buildCompletionBodyPolicy(policy: PolicyConfig): CompletionBodyPolicy {
   return function completionBody(body) {
+    assertMessageCount(body.messages.length, policy)
     if (body.configuration !== undefined && !policy.allowConfiguration) {
       throw new ForbiddenField('"configuration" (it would replace the agent\'s instructions and tools)')
     }

@@ -123,7 +123,9 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     const onDrain = () => body.resume()
     res.on('drain', onDrain)
     // Whole events only, so that an error event after a cut starts on a fresh boundary.
-    const events = streaming && call.mode !== undefined ? eventBoundary(call.mode) : undefined
+    // Not `call` itself in the listeners below: it holds the request body, megabytes for a long chat.
+    const mode = call.mode
+    const events = streaming && mode !== undefined ? eventBoundary(mode) : undefined
     body.on('data', (chunk: Buffer) => {
       const out = events === undefined ? chunk : events.push(chunk)
       if (out === undefined) return
@@ -143,7 +145,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       if (summary.cutBy === 'client' || res.destroyed) return
       summary.cutBy ??= isTimeout(error) ? 'timeout' : 'upstream'
       summary.error = error
-      const last = streaming ? streamErrorEvent(call.mode) : undefined
+      const last = streaming ? streamErrorEvent(mode) : undefined
       if (last === undefined) {
         // No way to say it in-band: break the connection so the client cannot mistake it for the end.
         res.destroy()

@@ -40,11 +40,15 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
       // Held until the response closes, whatever closes it (end, error, client abort).
       const lease = await streamSlots.acquire(request.user.id, (reason) => (request.summary.degraded = reason))
       reply.raw.once('close', () => lease.release())
+      const upstreamBody = JSON.stringify(body)
+      // A long chat's parsed history is megabytes; a stream lives for minutes. Let it go now,
+      // so memory per open stream does not grow with the chat's length (issue 10, long chats).
+      request.body = undefined as never
       await upstream.forward(request, reply, {
         method: 'POST',
         path: `/1/agents/${request.params.agentId}/completions${upstreamQuery}`,
         headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(userToken, agentKeyFor?.(request.user))),
-        body: JSON.stringify(body),
+        body: upstreamBody,
         mode
       })
     }
