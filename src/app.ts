@@ -22,7 +22,6 @@ import { allowListMatcher } from './limits/allow-list.js'
 import { createRedisClient, waitForRedis } from './limits/redis-client.js'
 import { memoryStreamSlots, redisStreamSlots } from './limits/stream-slots.js'
 import { createMetrics } from './metrics.js'
-import { memoryConversationOwners, redisConversationOwners } from './policy/conversation-owners.js'
 
 export interface AppDependencies {
   readonly logger?: Logger
@@ -123,8 +122,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   const streamSlots = redis === undefined
     ? memoryStreamSlots(live, metrics)
     : redisStreamSlots(redis, config.redis.namespace, live, metrics, logger)
-  const owners = redis === undefined ? memoryConversationOwners() : redisConversationOwners(redis, config.redis.namespace, logger)
-  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, redis, metrics, streamSlots, owners, secrets })
+  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, redis, metrics, streamSlots, secrets })
 
   if (config.demo) await app.register(demoRoutes, { config })
 

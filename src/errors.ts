@@ -34,6 +34,7 @@ export const UpstreamNotFound = clientError('upstream_not_found', 404, 'Agent St
 export const UpstreamValidationFailed = clientError('upstream_validation_failed', 422, 'Agent Studio found the request invalid; see "detail" for the fields it named.')
 export const UpstreamAuthFailed = serverError('upstream_auth_failed', 502, 'Agent Studio refused the gateway\'s own Algolia credentials (status %s): a problem with the gateway\'s configuration, not with your session. Try again later.')
 export const UpstreamError = serverError('upstream_error', 502, 'Agent Studio failed to answer; try again shortly.')
+export const ErasureIncomplete = serverError('erasure_incomplete', 502, 'Your data was only partly erased (%s); send the same request again to finish.')
 export const UpstreamUnavailable = serverError('upstream_unavailable', 502, 'Agent Studio could not be reached; try again shortly.')
 export const Overloaded = serverError('overloaded', 503, 'The gateway is overloaded; retry in a few seconds.')
 export const NotReady = serverError('not_ready', 503, 'The gateway is not ready: %s.')
@@ -46,7 +47,7 @@ export const InternalError = serverError('internal_error', 500, 'Something went 
 export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
   MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
   AgentNotAllowed, OriginNotAllowed, SearchKeyUnavailable, NotFound, ConversationNotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
-  TooManyStreams, UpstreamRateLimited, UpstreamRejected, UpstreamNotFound, UpstreamValidationFailed, UpstreamAuthFailed, UpstreamError, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
+  TooManyStreams, UpstreamRateLimited, UpstreamRejected, UpstreamNotFound, UpstreamValidationFailed, UpstreamAuthFailed, UpstreamError, ErasureIncomplete, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
   UpstreamTimeout, InternalError
 ].map((ErrorClass) => new ErrorClass().code))
 

@@ -7,7 +7,7 @@ import { COMPATIBILITY_MODES } from '../config/types.js'
 import type { CompatibilityMode } from '../config/types.js'
 import { STREAM_HEADERS, renderJson, renderStream } from './answer-stream.js'
 import type { RunIds } from './answer-stream.js'
-import { lastUserText, planAnswer } from './answer-plan.js'
+import { answerText, lastUserText, planAnswer } from './answer-plan.js'
 import { ResponseCache, cacheKey } from './response-cache.js'
 import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
@@ -67,6 +67,11 @@ export interface StandInOptions {
   readonly adminKey?: string
   /** Parent keys whose Secured API Keys are accepted (AGENT_TENANT_ISOLATION): their restrictions are recorded. */
   readonly acceptSecuredKeysFrom?: readonly string[]
+  /**
+   * Answers a request instead of the stand-in when it returns something (tests use it to make
+   * one upstream call fail, e.g. one conversation DELETE during an erasure).
+   */
+  readonly intercept?: (request: { readonly method: string; readonly url: string }) => { readonly status: number; readonly body: unknown } | undefined
   /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
   readonly responseHeaders?: Readonly<Record<string, string>>
   /** Agent Studio's per-application request budget (429 with retry-after beyond it); absent: unlimited. */
@@ -92,7 +97,9 @@ export interface StandIn {
 }
 
 export function createStandIn(options: StandInOptions): StandIn {
-  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true })
+  // Conversation ids are up to 128 characters in Agent Studio (completion request `id`); Fastify's
+  // default 100-character parameter limit would answer 414 where the real service does not.
+  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true, routerOptions: { maxParamLength: 256 } })
   const received: ReceivedRequest[] = []
   const events = new EventEmitter<{ 'stream-closed': [StreamClosed]; request: [ReceivedRequest] }>()
   let fault: Fault | null = null
@@ -104,6 +111,14 @@ export function createStandIn(options: StandInOptions): StandIn {
   const securedKeyRestrictions = new WeakMap<FastifyRequest, Record<string, string>>()
   const cache = new ResponseCache()
   const budget = options.requestBudget === undefined ? undefined : createRequestBudget(options.requestBudget)
+
+  const intercept = options.intercept
+  if (intercept !== undefined) {
+    app.addHook('onRequest', async (request, reply) => {
+      const answer = intercept({ method: request.method, url: request.url })
+      if (answer !== undefined) return reply.code(answer.status).send(answer.body)
+    })
+  }
 
   /**
    * Algolia's own checks: 401 for a wrong app id or API key, 403 for a key without the ACL the
@@ -171,10 +186,8 @@ export function createStandIn(options: StandInOptions): StandIn {
     }
     const question = lastUserText(body.messages)
     const conversationId = (body as { id?: unknown }).id
-    if (typeof conversationId === 'string') {
-      // Persisted like Agent Studio does when the request names a conversation.
-      store.append(agentId, conversationId, userToken?.sub, { role: 'user', text: question, sentBy: userToken?.sub })
-    }
+    // Persisted like Agent Studio does: the request names a conversation and every message has an id.
+    const persisted = store.recordRequest(agentId, conversationId, userToken?.sub, body.messages, (message) => lastUserText([message]))
     const active = fault ?? faultFromPrompt(question)
     if (active?.kind === 'status') return reply.code(active.status).send(faultBody(active.status))
     if (active?.kind === 'hang') {
@@ -186,8 +199,15 @@ export function createStandIn(options: StandInOptions): StandIn {
     const { plan, headers: cacheHeaders } = cache.answer(cacheKey(agentId, mode as CompatibilityMode, stream, body.messages), request.query.cache !== 'false', () =>
       planAnswer(body.messages, `alg_msg_${randomUUID().replaceAll('-', '')}`))
     const headers = { ...cacheHeaders, ...options.responseHeaders }
-    if (!stream) return reply.headers(headers).send(renderJson(mode as CompatibilityMode, plan))
-    await streamAnswer(reply, agentId, STREAM_HEADERS[mode as CompatibilityMode], headers, renderStream(mode as CompatibilityMode, plan, runIds(body, plan.messageId)), active)
+    // The assistant's answer joins the conversation once it is complete (a cut one is not stored).
+    const storeAnswer = persisted
+      ? () => store.append(agentId, conversationId as string, userToken?.sub, { id: plan.messageId, role: 'assistant', text: answerText(plan), sentBy: undefined })
+      : () => undefined
+    if (!stream) {
+      storeAnswer()
+      return reply.headers(headers).send(renderJson(mode as CompatibilityMode, plan))
+    }
+    await streamAnswer(reply, agentId, STREAM_HEADERS[mode as CompatibilityMode], headers, renderStream(mode as CompatibilityMode, plan, runIds(body, plan.messageId)), active, storeAnswer)
     return reply
   })
 
@@ -203,7 +223,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
   keyRoutes(app, options)
 
-  async function streamAnswer(reply: FastifyReply, agentId: string, protocolHeaders: Record<string, string>, headers: Record<string, string>, chunks: string[], active: Fault | null) {
+  async function streamAnswer(reply: FastifyReply, agentId: string, protocolHeaders: Record<string, string>, headers: Record<string, string>, chunks: string[], active: Fault | null, onComplete: () => void) {
     reply.hijack()
     const res = reply.raw
     res.writeHead(200, { ...protocolHeaders, ...headers })
@@ -228,6 +248,7 @@ export function createStandIn(options: StandInOptions): StandIn {
       res.write(chunks[index])
     }
     complete = true
+    onComplete()
     res.end()
   }
 

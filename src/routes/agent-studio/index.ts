@@ -11,7 +11,6 @@ import conversationRoutes from './conversations.js'
 import feedbackRoutes from './feedback.js'
 import userDataRoutes from './user-data.js'
 import searchKeyRoutes from './search-key.js'
-import type { ConversationOwners } from '../../policy/conversation-owners.js'
 import type { LiveSecrets } from '../../credentials/live-secrets.js'
 import type { Redis } from 'ioredis'
 import { registerRequestLimiters } from '../../limits/request-limits.js'
@@ -35,7 +34,6 @@ export interface AgentStudioRouteOptions {
   readonly redis: Redis | undefined
   readonly metrics: Metrics
   readonly streamSlots: StreamSlots
-  readonly owners: ConversationOwners
   readonly secrets: LiveSecrets
 }
 
@@ -76,6 +74,9 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     try {
       user = await options.authenticate(request.headers)
     } catch (error) {
+      // Ops see why (expired, bad signature, missing tenant claim); the browser sees the usual 401.
+      const cause = (error as { cause?: unknown }).cause
+      if (cause instanceof Error) request.summary.reason = cause.message
       await limiters.ip(request, reply)
       throw error
     }
