@@ -71,7 +71,7 @@ export function buildErrorHandler(bodyLimit: number) {
   return function handleError(error: GatewayErrorLike, request: FastifyRequest, reply: FastifyReply) {
     const routeLimit = request.routeOptions.bodyLimit
     // A route with a limit of its own names its setting in `config.bodyLimitSetting` (none: fixed).
-    const setting = routeLimit === undefined || routeLimit === bodyLimit ? 'BODY_LIMIT_BYTES' : (request.routeOptions.config as { bodyLimitSetting?: string } | undefined)?.bodyLimitSetting
+    const setting = routeLimit === undefined || routeLimit === bodyLimit ? 'BODY_LIMIT_BYTES' : request.routeOptions.config?.bodyLimitSetting
     const failure = toPublicError(error, routeLimit ?? bodyLimit, setting)
     request.summary.rule ??= failure.code
     // Side calls (e.g. a DELETE's ownership read) fail without having set it: the log line says what upstream answered.

@@ -72,6 +72,7 @@ export const SETTINGS: readonly Setting[] = [
   setting(['policy', 'enableUserData'], 'ENABLE_USER_DATA', bool.default(true), 'serve export/erasure of the caller\'s own data (needs the logs ACL)'),
   setting(['policy', 'maxMessages'], 'MAX_MESSAGES', int(1, 10_000).default(500), 'most messages in one completion request (a 200-message chat uses 200)'),
   setting(['policy', 'bodyLimitBytes'], 'BODY_LIMIT_BYTES', int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024), 'largest request body accepted (413 above; a 200-message chat with search results is about 1 MiB)'),
+  setting(['policy', 'taskBodyLimitBytes'], 'TASK_BODY_LIMIT_BYTES', int(1024, 16 * 1024 * 1024).default(64 * 1024), 'largest tasks request body (its free-form `input`; 413 above)'),
   setting(['policy', 'allowCookieRequestsWithoutOrigin'], 'ALLOW_COOKIE_REQUESTS_WITHOUT_ORIGIN', bool.default(true), 'accept cookie sessions on requests with no Origin and no Sec-Fetch-Site (non-browser callers)'),
   setting(['upstream', 'connectTimeoutMs'], 'UPSTREAM_CONNECT_TIMEOUT_MS', int(1, 600_000).default(5000), 'connect timeout to Agent Studio'),
   setting(['upstream', 'firstByteTimeoutMs'], 'UPSTREAM_FIRST_BYTE_TIMEOUT_MS', int(1, 3_600_000).default(30_000), 'time allowed until response headers arrive'),
@@ -137,6 +138,7 @@ export interface ResolvedSettings {
     enableUserData: boolean
     maxMessages: number
     bodyLimitBytes: number
+    taskBodyLimitBytes: number
     allowCookieRequestsWithoutOrigin: boolean
   }
   upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; totalTimeoutMs: number; maxConnections: number }

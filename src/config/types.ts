@@ -79,6 +79,8 @@ export interface PolicyConfig {
   readonly enableUserData: boolean
   readonly maxMessages: number
   readonly bodyLimitBytes: number
+  /** The tasks route's body limit (its free-form `input`). */
+  readonly taskBodyLimitBytes: number
   /** Cookie-authenticated requests that carry neither Origin nor Sec-Fetch-Site (non-browser callers). */
   readonly allowCookieRequestsWithoutOrigin: boolean
 }

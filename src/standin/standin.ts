@@ -9,6 +9,7 @@ import { STREAM_HEADERS, renderJson, renderStream } from './answer-stream.js'
 import type { RunIds } from './answer-stream.js'
 import { answerText, lastUserText, planAnswer } from './answer-plan.js'
 import { ResponseCache, cacheKey } from './response-cache.js'
+import { taskRoutes } from './tasks.js'
 import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
 import { keyRoutes, verifySecuredApiKey } from './keys.js'
@@ -212,6 +213,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
 
   conversationRoutes(app, store, authorize, record)
+  taskRoutes(app, authorize, record, (agentId) => agents === undefined || agents.has(agentId))
 
   // For test harnesses in other processes: PUT a Fault (or null) to make every later request fail that way.
   app.put('/__standin/fault', async (request, reply) => {
