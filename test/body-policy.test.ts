@@ -130,7 +130,7 @@ t.test('query parameters: compatibilityMode required, stream and memory validate
   const authorization = `Bearer ${await sessionToken('u1')}`
   const post = (query: string) => gateway.app.inject({ method: 'POST', url: `/agent-studio/1/agents/${AGENT_ID}/completions?${query}`, headers: { authorization, 'content-type': 'application/json' }, payload: completionBody() })
   for (const [query, message] of [
-    ['', /compatibilityMode must be one of ai-sdk-4, ai-sdk-5, ag-ui/],
+    ['', /compatibilityMode must be one of ai-sdk-4, ai-sdk-5\.$/],
     ['compatibilityMode=ai-sdk-6', /compatibilityMode must be one of/],
     ['compatibilityMode=ai-sdk-5&compatibilityMode=ag-ui', /compatibilityMode must be one of/],
     ['compatibilityMode=ai-sdk-5&stream=yes', /stream must be true or false/],

@@ -86,8 +86,10 @@ for (const { mode, last } of cuts) {
     // Paced, so the cut comes after the gateway has started relaying (not in the same packet as the headers).
     const { standIn, url: upstream } = await startStandIn(t, { paceMs: 20 })
     standIn.setFault({ kind: 'cut', afterEvents: 4 })
-    const gateway = await startGateway(t, upstream)
-    const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1', mode })
+    const agUi = mode === 'ag-ui'
+    const gateway = await startGateway(t, upstream, agUi ? { env: { COMPATIBILITY_MODES: 'ai-sdk-5,ag-ui' } } : {})
+    const body = agUi ? { threadId: 'thread-1', runId: 'run-1', messages: [{ id: 'u1', role: 'user', content: 'hello' }] } : undefined
+    const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1', mode, ...(body === undefined ? {} : { body }) })
     t.equal(response.statusCode, 200)
     const text = await response.body.text()
     t.match(text, last)

@@ -57,7 +57,7 @@ export const SETTINGS: readonly Setting[] = [
   setting(['searchKey', 'agentTenantIsolation'], 'AGENT_TENANT_ISOLATION', bool.default(false), 'send Agent Studio a per-user Secured API Key (same filters and indices) instead of ALGOLIA_API_KEY'),
   setting(['policy', 'allowedAgentIds'], 'ALLOWED_AGENT_IDS', list(agentId).default([]), 'agents the browser may reach; any other id gets 403'),
   setting(['policy', 'allowedOrigins'], 'ALLOWED_ORIGINS', list(origin).default([]), 'origins allowed by CORS (with credentials) and the CSRF check'),
-  setting(['policy', 'compatibilityModes'], 'COMPATIBILITY_MODES', list(z.enum(COMPATIBILITY_MODES)).pipe(z.array(z.enum(COMPATIBILITY_MODES)).min(1, 'allow at least one mode')).default([...COMPATIBILITY_MODES]), 'compatibilityMode values the browser may ask for'),
+  setting(['policy', 'compatibilityModes'], 'COMPATIBILITY_MODES', list(z.enum(COMPATIBILITY_MODES)).pipe(z.array(z.enum(COMPATIBILITY_MODES)).min(1, 'allow at least one mode')).default(['ai-sdk-4', 'ai-sdk-5']), 'compatibilityMode values the browser may ask for (ag-ui is off unless listed: Algolia\'s published spec has only the AI SDK modes)'),
   setting(['policy', 'upstreamCache'], 'UPSTREAM_CACHE', bool.default(true), 'the `cache` query parameter sent upstream (false: answers are never cached)'),
   setting(['policy', 'upstreamCachePolicy'], 'UPSTREAM_CACHE_POLICY', z.enum(['browser-may-bypass', 'pinned']).default('browser-may-bypass'), 'browser-may-bypass: `cache=false` or a regenerate trigger gets a fresh answer; pinned: always UPSTREAM_CACHE'),
   setting(['policy', 'upstreamAnalytics'], 'UPSTREAM_ANALYTICS', bool.default(true), 'value of the `analytics` query parameter sent upstream'),

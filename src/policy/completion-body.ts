@@ -82,23 +82,30 @@ export function buildCompletionBodyPolicy(policy: PolicyConfig): CompletionBodyP
     if (body.toolApprovals !== undefined) forwarded.toolApprovals = body.toolApprovals
     if (body.configuration !== undefined) forwarded.configuration = body.configuration
 
-    const algolia = body.algolia
-    if (algolia !== undefined) {
-      const kept: NonNullable<CompletionBody['algolia']> = {}
-      if (algolia.mcpServers !== undefined) {
-        if (!policy.allowMcpServers) throw new ForbiddenField('"algolia.mcpServers" (it would connect the agent to other tools)')
-        kept.mcpServers = algolia.mcpServers
-      }
-      if (algolia.searchParameters !== undefined) {
-        if (!policy.allowSearchParameters) throw new ForbiddenField('"algolia.searchParameters"')
-        kept.searchParameters = algolia.searchParameters
-      }
-      if (algolia.indices !== undefined) {
-        if (!policy.allowIndices) throw new ForbiddenField('"algolia.indices"')
-        kept.indices = algolia.indices
-      }
-      if (Object.keys(kept).length > 0) forwarded.algolia = kept
-    }
+    const algolia = keptAlgolia(body.algolia, policy, 'algolia')
+    if (algolia !== undefined) forwarded.algolia = algolia
     return forwarded
   }
+}
+
+/**
+ * The `algolia` per-request options that may pass (also inside AG-UI's `forwardedProps`):
+ * unknown ones are dropped, the ones that change the agent's data sources refused unless allowed.
+ */
+export function keptAlgolia(algolia: CompletionBody['algolia'], policy: PolicyConfig, path: string): CompletionBody['algolia'] {
+  if (algolia === undefined) return undefined
+  const kept: NonNullable<CompletionBody['algolia']> = {}
+  if (algolia.mcpServers !== undefined) {
+    if (!policy.allowMcpServers) throw new ForbiddenField(`"${path}.mcpServers" (it would connect the agent to other tools)`)
+    kept.mcpServers = algolia.mcpServers
+  }
+  if (algolia.searchParameters !== undefined) {
+    if (!policy.allowSearchParameters) throw new ForbiddenField(`"${path}.searchParameters"`)
+    kept.searchParameters = algolia.searchParameters
+  }
+  if (algolia.indices !== undefined) {
+    if (!policy.allowIndices) throw new ForbiddenField(`"${path}.indices"`)
+    kept.indices = algolia.indices
+  }
+  return Object.keys(kept).length > 0 ? kept : undefined
 }

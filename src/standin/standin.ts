@@ -185,6 +185,10 @@ export function createStandIn(options: StandInOptions): StandIn {
     if (!Array.isArray(body?.messages) || body.messages.length === 0) {
       return reply.code(422).send({ detail: [{ loc: ['body', 'messages'], msg: 'Field required', type: 'missing' }] })
     }
+    if (mode === 'ag-ui' && (typeof body.threadId !== 'string' || typeof body.runId !== 'string')) {
+      // AguiCompletionRequest: threadId and runId are required.
+      return reply.code(422).send({ detail: [{ loc: ['body', typeof body.threadId !== 'string' ? 'threadId' : 'runId'], msg: 'Field required', type: 'missing' }] })
+    }
     const question = lastUserText(body.messages)
     const conversationId = (body as { id?: unknown }).id
     // Persisted like Agent Studio does: the request names a conversation and every message has an id.

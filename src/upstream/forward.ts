@@ -18,6 +18,8 @@ export interface UpstreamCall {
   readonly body?: string
   /** Set for completions: decides the error event written when a stream breaks. */
   readonly mode?: CompatibilityMode
+  /** Rewrites whole streamed events before they are relayed (AG-UI thread ids; needs `mode`). */
+  readonly rewriteEvents?: (events: Buffer) => Buffer
   /** Turns an upstream status into the gateway's own error instead of relaying it (e.g. 404 → no oracle). */
   readonly refuse?: (statusCode: number) => Error | undefined
   /**
@@ -155,16 +157,19 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     // Not `call` itself in the listeners below: it holds the request body, megabytes for a long chat.
     const mode = call.mode
     const events = streaming && mode !== undefined ? eventBoundary(mode) : undefined
+    const rewrite = events === undefined ? undefined : call.rewriteEvents
     body.on('data', (chunk: Buffer) => {
-      const out = events === undefined ? chunk : events.push(chunk)
+      let out = events === undefined ? chunk : events.push(chunk)
       if (out === undefined) return
+      if (rewrite !== undefined) out = rewrite(out)
       summary.bytesSent! += out.length
       if (!res.write(out)) body.pause()
     })
     body.once('end', () => {
       done()
       res.off('drain', onDrain)
-      const rest = events?.flush()
+      let rest = events?.flush()
+      if (rest !== undefined && rewrite !== undefined) rest = rewrite(rest)
       if (rest !== undefined) summary.bytesSent! += rest.length
       res.end(rest)
     })
