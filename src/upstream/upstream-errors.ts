@@ -138,3 +138,12 @@ export async function upstreamRefusal(
   }
   return rejectedError(statusCode, await readBounded(body))
 }
+
+/**
+ * An upstream 429 or 401/403 thrown by a side call: no later call of the same request can
+ * succeed, so a multi-call operation (erasure) stops and answers with it instead of a 502.
+ */
+export function isCredentialOrBudgetError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'UPSTREAM_RATE_LIMITED' || code === 'UPSTREAM_AUTH_FAILED'
+}

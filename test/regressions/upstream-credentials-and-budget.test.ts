@@ -68,3 +68,12 @@ t.test('an upstream 429 is 429 upstream_rate_limited with upstream\'s retry-afte
   const metrics = await gateway.app.inject({ method: 'GET', url: '/metrics' })
   t.match(metrics.body, /gateway_upstream_rate_limited_total 2/)
 })
+
+t.test('an erasure stopped by Agent Studio\'s budget answers 429 with what was done, not 502', async (t) => {
+  const { url } = await startStandIn(t, { requestBudget: { max: 1, windowMs: 30_000 } })
+  const gateway = await startGateway(t, url, { listen: false })
+  const response = await gateway.app.inject({ method: 'DELETE', url: '/agent-studio/1/user-data/me', headers: { authorization: `Bearer ${await sessionToken('u1')}` } })
+  t.equal(response.statusCode, 429)
+  t.ok(Number(response.headers['retry-after']) >= 29)
+  t.match(response.json(), { error: 'upstream_rate_limited', conversationsDeleted: 0, messagesDeleted: false, memoriesDeleted: false })
+})
