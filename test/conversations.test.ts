@@ -1,38 +1,6 @@
 import t from 'tap'
-import { request } from 'undici'
-import type { Test } from 'tap'
-import { conversationNamespace } from '../src/policy/conversation-namespace.js'
-import type { StandInOptions } from '../src/standin/standin.js'
-import { AGENT_ID, TEST_KEYS, completionBody, sessionToken } from './helpers/fixtures.js'
-import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
-
-const upstreamId = (user: string, clientId: string) => conversationNamespace(user).toUpstream(clientId)
-
-/**
- * Users A and B, each with a conversation in the stand-in under their own namespace, A also
- * with one created before the gateway namespaced ids (a raw id), and a gateway in front.
- */
-async function setup(t: Test, env: Record<string, string> = {}, standInOptions: Partial<StandInOptions> = {}) {
-  const { standIn, url } = await startStandIn(t, standInOptions)
-  // Real sockets: the gateway listens and every call goes over HTTP.
-  const gateway = await startGateway(t, url, { env })
-  const client = testClient(t)
-  standIn.store.append(AGENT_ID, upstreamId('user-a', 'conv_a1'), 'user-a', { role: 'user', text: 'A private question', sentBy: 'user-a' })
-  standIn.store.append(AGENT_ID, upstreamId('user-a', 'conv_a2'), 'user-a', { role: 'user', text: 'A second question', sentBy: 'user-a' })
-  standIn.store.append(AGENT_ID, 'legacy_a', 'user-a', { role: 'user', text: 'From before the gateway', sentBy: 'user-a' })
-  standIn.store.append(AGENT_ID, upstreamId('user-b', 'conv_b1'), 'user-b', { role: 'user', text: 'B medical history', sentBy: 'user-b' })
-  const as = (user: string, claims: Record<string, unknown> = {}) => async (method: 'GET' | 'DELETE' | 'POST', path: string, payload?: unknown) => {
-    const response = await request(`${gateway.url}${path}`, {
-      method,
-      dispatcher: client,
-      headers: { authorization: `Bearer ${await sessionToken(user, { claims })}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(payload === undefined ? {} : { body: JSON.stringify(payload) })
-    })
-    const body = await response.body.text()
-    return { statusCode: response.statusCode, headers: response.headers, body, json: () => JSON.parse(body) as Record<string, unknown> }
-  }
-  return { standIn, gateway, as, a: as('user-a'), b: as('user-b') }
-}
+import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
+import { conversationSetup as setup, upstreamId } from './helpers/conversations.js'
 
 const base = `/agent-studio/1/agents/${AGENT_ID}/conversations`
 const completions = (agent = AGENT_ID) => `/agent-studio/1/agents/${agent}/completions?compatibilityMode=ai-sdk-5&stream=false`
@@ -88,21 +56,6 @@ t.test('A reads A\'s conversation under A\'s id; B\'s id answers 404 byte for by
   t.match(gateway.logs.requests.at(-2), { status: 404, rule: 'conversation_not_found', userId: 'user-a' })
 })
 
-t.test('the same client id from A and B reaches two upstream conversations; each sees only their own', async (t) => {
-  const { standIn, a, b } = await setup(t)
-  t.equal((await a('POST', completions(), completionBody('A says hello', { id: 'shared7' }))).statusCode, 200)
-  t.equal((await b('POST', completions(), completionBody('B says hello', { id: 'shared7' }))).statusCode, 200)
-  const forwarded = standIn.received.filter((r) => r.path.endsWith('/completions')).map((r) => (r.body as { id: string }).id)
-  t.same(forwarded, [upstreamId('user-a', 'shared7'), upstreamId('user-b', 'shared7')])
-  t.not(forwarded[0], forwarded[1])
-
-  const readA = (await a('GET', `${base}/shared7`)).json() as { messages: Array<{ role: string; parts: Array<{ text: string }> }> }
-  const readB = (await b('GET', `${base}/shared7`)).json() as { messages: Array<{ role: string; parts: Array<{ text: string }> }> }
-  t.same(readA.messages.map((m) => m.role), ['user', 'assistant'], 'the question and the answer are stored')
-  t.equal(readA.messages[0]!.parts[0]!.text, 'A says hello')
-  t.equal(readB.messages[0]!.parts[0]!.text, 'B says hello')
-  t.notMatch(JSON.stringify(readA), /B says/)
-})
 
 t.test('A reaches B\'s conversation by no route, agent, encoding or case trick', async (t) => {
   const { standIn, a } = await setup(t, { ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` })
@@ -191,15 +144,6 @@ t.test('A deletes A\'s conversation with one upstream DELETE (no user token, no 
   t.same(strip(again.json()), notFoundBody)
 })
 
-t.test('chat with a conversation id works with a search-only key when conversations and user data are off', async (t) => {
-  const { standIn, a } = await setup(t, { ALGOLIA_API_KEY: TEST_KEYS.searchKey, ENABLE_CONVERSATIONS: 'false', ENABLE_USER_DATA: 'false' })
-  for (const text of ['first', 'second']) {
-    const response = await a('POST', completions(), completionBody(text, { id: 'k3j9x0q' }))
-    t.equal(response.statusCode, 200, text)
-  }
-  t.same(standIn.received.map((r) => `${r.method} ${r.path}`), [`POST /agent-studio/1/agents/${AGENT_ID}/completions`, `POST /agent-studio/1/agents/${AGENT_ID}/completions`], 'nothing but the completions, so no logs ACL is needed')
-  t.equal(standIn.received[0]!.headers['x-algolia-api-key'], TEST_KEYS.searchKey)
-})
 
 t.test('erasure deletes every conversation of the caller on every allowed agent and the messages, and touches no one else\'s', async (t) => {
   const { standIn, gateway, a, b } = await setup(t, { ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` })
