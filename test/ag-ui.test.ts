@@ -2,7 +2,7 @@ import t from 'tap'
 import { HttpAgent } from '@ag-ui/client'
 import type { BaseEvent, Message } from '@ag-ui/client'
 import { AGENT_ID, sessionToken } from './helpers/fixtures.js'
-import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
+import { NO_SHEDDING, startGateway, startStandIn, testClient } from './helpers/gateway.js'
 import { postCompletion } from './helpers/requests.js'
 import { conversationNamespace } from '../src/policy/conversation-namespace.js'
 
@@ -22,7 +22,7 @@ async function agent(gatewayUrl: string, user: string, threadId: string, message
 
 t.test('AG-UI is off unless ops list it', async (t) => {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1', mode: 'ag-ui', body: { threadId: 't1', runId: 'r1', messages: [{ id: 'u1', role: 'user', content: 'hi' }] } })
   t.equal(response.statusCode, 400)
   t.match(await response.body.json(), { error: 'invalid_query', message: /compatibilityMode must be one of ai-sdk-4, ai-sdk-5/ })
@@ -31,7 +31,7 @@ t.test('AG-UI is off unless ops list it', async (t) => {
 
 t.test('a run through the real HttpAgent streams, with the browser\'s threadId and runId echoed', async (t) => {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env: AG_UI })
+  const gateway = await startGateway(t, url, { env: { ...NO_SHEDDING, ...AG_UI } })
   const client = await agent(gateway.url, 'alice', 'thread-abc', [{ id: 'u1', role: 'user', content: '[search] trail shoes' }])
   const events: BaseEvent[] = []
   const result = await client.runAgent({ runId: 'run-1', forwardedProps: { algolia: {} } }, { onEvent: ({ event }) => void events.push(event) })
@@ -54,7 +54,7 @@ t.test('a run through the real HttpAgent streams, with the browser\'s threadId a
 
 t.test('AG-UI roles: tool-call-only assistant messages and tool results pass; developer and system messages are refused', async (t) => {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env: AG_UI })
+  const gateway = await startGateway(t, url, { env: { ...NO_SHEDDING, ...AG_UI } })
   const client = testClient(t)
   const history = [
     { id: 'u1', role: 'user', content: 'Add the boots to my cart' },
@@ -93,7 +93,7 @@ t.test('AG-UI roles: tool-call-only assistant messages and tool results pass; de
 t.test('a run that breaks mid-stream ends with RUN_ERROR, which HttpAgent reports', async (t) => {
   const { standIn, url } = await startStandIn(t, { paceMs: 5 })
   standIn.setFault({ kind: 'cut', afterEvents: 3, midEvent: true })
-  const gateway = await startGateway(t, url, { env: AG_UI })
+  const gateway = await startGateway(t, url, { env: { ...NO_SHEDDING, ...AG_UI } })
   const client = await agent(gateway.url, 'carol', 'thread-err', [{ id: 'u1', role: 'user', content: 'hello' }])
   const errors: unknown[] = []
   const outcome = await client.runAgent({ runId: 'run-err' }, { onRunErrorEvent: ({ event }) => void errors.push(event) }).then(() => 'resolved', (error: Error) => error.message)

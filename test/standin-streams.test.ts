@@ -1,7 +1,7 @@
 import t from 'tap'
 import { request } from 'undici'
 import { AGENT_ID, sessionToken } from './helpers/fixtures.js'
-import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
+import { NO_SHEDDING, startGateway, startStandIn, testClient } from './helpers/gateway.js'
 import { chatTurn, userTurn } from './helpers/ai-sdk.js'
 import type { UIMessage } from 'ai'
 
@@ -11,7 +11,7 @@ import type { UIMessage } from 'ai'
 
 t.test('a search answer: reasoning, a search tool round with hits and queryID, text, suggestions, metadata, two steps', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const turn = await chatTurn({ gatewayUrl: gateway.url, user: 'u1', messages: [userTurn('m1', '[search] trail shoes')] })
   t.same(turn.errors, [])
   const parts = turn.message!.parts
@@ -24,7 +24,7 @@ t.test('a search answer: reasoning, a search tool round with hits and queryID, t
 
 t.test('a client-side tool stops at tool-input-available; the browser\'s result in the next request gets the answer', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const question = userTurn('m1', 'Buy it [client-tool]')
   const first = await chatTurn({ gatewayUrl: gateway.url, user: 'u1', messages: [question] })
   t.same(first.errors, [])
@@ -39,14 +39,14 @@ t.test('a client-side tool stops at tool-input-available; the browser\'s result 
 
 t.test('a thinking answer streams reasoning before its text', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const turn = await chatTurn({ gatewayUrl: gateway.url, user: 'u1', messages: [userTurn('m1', '[think] why?')] })
   t.match(turn.message!.parts, [{ type: 'step-start' }, { type: 'reasoning', text: /Thinking/ }, { type: 'text', text: /why\?/ }])
 })
 
 t.test('ai-sdk-4 answers use the data stream protocol\'s tool, reasoning and data parts', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const response = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-4`, {
     method: 'POST', dispatcher: testClient(t),
     headers: { authorization: `Bearer ${await sessionToken('u1')}`, 'content-type': 'application/json' },
@@ -63,7 +63,7 @@ t.test('ai-sdk-4 answers use the data stream protocol\'s tool, reasoning and dat
 
 t.test('stream=false answers in each mode\'s own shape', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const ask = async (mode: string, text: string) => {
     const response = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=${mode}&stream=false`, {
       method: 'POST', dispatcher: testClient(t),

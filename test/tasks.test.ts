@@ -3,14 +3,14 @@ import type { Test } from 'tap'
 // InstantSearch's own task transport (what its prompt-suggestion widgets use), unmodified.
 import { DefaultTaskTransport } from 'instantsearch.js/es/lib/tasks/index.js'
 import { AGENT_ID, sessionToken } from './helpers/fixtures.js'
-import { startGateway, startStandIn } from './helpers/gateway.js'
+import { NO_SHEDDING, startGateway, startStandIn } from './helpers/gateway.js'
 
 // Issue 10, item 2: InstantSearch's prompt suggestions call POST /1/agents/{agentId}/tasks,
 // which was a 404 through the gateway.
 
 async function setup(t: Test) {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const transport = new DefaultTaskTransport({
     api: `${gateway.url}/agent-studio/1/agents/${AGENT_ID}/tasks`,
     headers: { authorization: `Bearer ${await sessionToken('alice')}` }

@@ -92,6 +92,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     }
 
     let response: Dispatcher.ResponseData
+    const sentAt = (summary.upstreamSentAtMs = reply.elapsedTime)
     try {
       response = await send(call, abortSignal)
     } catch (error) {
@@ -108,6 +109,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     const { statusCode, headers, body } = response
     summary.upstreamStatus = statusCode
     summary.ttfbMs = Math.round(reply.elapsedTime)
+    summary.upstreamTtfbMs = Math.round(reply.elapsedTime - sentAt)
     const refusal = await upstreamRefusal(response, call.refuse, hooks)
     if (refusal !== undefined) {
       done()

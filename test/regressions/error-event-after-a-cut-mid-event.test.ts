@@ -1,6 +1,6 @@
 import t from 'tap'
 import { eventBoundary, HOLD_LIMIT } from '../../src/upstream/event-boundary.js'
-import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
+import { NO_SHEDDING, startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 import { chatTurn, userTurn } from '../helpers/ai-sdk.js'
 import { postCompletion } from '../helpers/requests.js'
 
@@ -10,7 +10,7 @@ import { postCompletion } from '../helpers/requests.js'
 t.test('the AI SDK reads the gateway\'s error message after upstream breaks off in the middle of an event', async (t) => {
   const { standIn, url } = await startStandIn(t, { paceMs: 10 })
   standIn.setFault({ kind: 'cut', afterEvents: 4, midEvent: true })
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const turn = await chatTurn({ gatewayUrl: gateway.url, user: 'u1', messages: [userTurn('m1', 'Tell me more')] })
   t.equal(turn.errors.length, 1, 'one error, and it is ours, not a JSON parse error')
   t.equal((turn.errors[0] as Error).message, 'The answer was interrupted before it finished. Please try again.')
@@ -20,7 +20,7 @@ t.test('the AI SDK reads the gateway\'s error message after upstream breaks off 
 t.test('an ai-sdk-4 stream cut mid-line ends with the error part on a line of its own', async (t) => {
   const { standIn, url } = await startStandIn(t, { paceMs: 10 })
   standIn.setFault({ kind: 'cut', afterEvents: 3, midEvent: true })
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1', mode: 'ai-sdk-4' })
   const text = await response.body.text()
   const lines = text.split('\n')

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
+import { NO_SHEDDING, startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 import { longChat } from '../helpers/long-chat.js'
 import { postCompletion } from '../helpers/requests.js'
 
@@ -8,7 +8,7 @@ import { postCompletion } from '../helpers/requests.js'
 
 t.test('a 200-message chat with search results (about 1 MiB) passes the default limits untouched', async (t) => {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const messages = longChat()
   const body = JSON.stringify({ messages })
   t.ok(Buffer.byteLength(body) > 1_000_000, `the chat is ${Buffer.byteLength(body)} bytes`)
@@ -21,7 +21,7 @@ t.test('a 200-message chat with search results (about 1 MiB) passes the default 
 
 t.test('over the limits, the refusal names the limit and its value', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env: { MAX_MESSAGES: '150', BODY_LIMIT_BYTES: '1048576' } })
+  const gateway = await startGateway(t, url, { env: { ...NO_SHEDDING, MAX_MESSAGES: '150', BODY_LIMIT_BYTES: '1048576' } })
   const client = testClient(t)
   const tooMany = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u1', body: { messages: longChat(80, 0) } })
   t.equal(tooMany.statusCode, 400)

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { request } from 'undici'
 import { AGENT_ID, sessionToken } from '../helpers/fixtures.js'
-import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
+import { NO_SHEDDING, startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 import { postCompletion } from '../helpers/requests.js'
 
 // Issue 10, item 3: `includeFeedback` (get and list) and `feedbackVote` (list) were dropped, so
@@ -10,7 +10,7 @@ import { postCompletion } from '../helpers/requests.js'
 
 t.test('a vote is answered 201 with the stored feedback, and a reopened chat shows it', async (t) => {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const client = testClient(t)
   const headers = { authorization: `Bearer ${await sessionToken('alice')}`, 'content-type': 'application/json' }
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
@@ -41,7 +41,7 @@ t.test('a vote is answered 201 with the stored feedback, and a reopened chat sho
 
 t.test('includeFeedback and feedbackVote are validated', async (t) => {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { listen: false })
+  const gateway = await startGateway(t, url, { listen: false, env: NO_SHEDDING })
   const headers = { authorization: `Bearer ${await sessionToken('alice')}` }
   for (const [path, message] of [
     ['conversations?includeFeedback=yes', /includeFeedback must be true or false/],

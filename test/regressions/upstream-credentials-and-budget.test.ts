@@ -1,7 +1,7 @@
 import t from 'tap'
 import { request } from 'undici'
 import { AGENT_ID, TEST_KEYS, sessionToken } from '../helpers/fixtures.js'
-import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
+import { NO_SHEDDING, startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 import { postCompletion, waitFor } from '../helpers/requests.js'
 
 // Issue 10, item 4: an upstream 401/403 (the gateway's Algolia credentials refused) used to be
@@ -10,7 +10,7 @@ import { postCompletion, waitFor } from '../helpers/requests.js'
 
 t.test('a wrong API key upstream (401) is 502 upstream_auth_failed, logged at error level and counted', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env: { ALGOLIA_API_KEY: 'a-rotated-away-key' } })
+  const gateway = await startGateway(t, url, { env: { ...NO_SHEDDING, ALGOLIA_API_KEY: 'a-rotated-away-key' } })
   const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1' })
   t.equal(response.statusCode, 502)
   const body = (await response.body.json()) as Record<string, string>
@@ -28,7 +28,7 @@ t.test('a wrong API key upstream (401) is 502 upstream_auth_failed, logged at er
 t.test('a key without the logs ACL (403 upstream) on a conversation read is 502, not "not found"', async (t) => {
   const { url } = await startStandIn(t)
   // The search-only key lacks `logs`: Agent Studio answers 403 on every conversation route.
-  const gateway = await startGateway(t, url, { listen: false, env: { ALGOLIA_API_KEY: TEST_KEYS.searchKey } })
+  const gateway = await startGateway(t, url, { listen: false, env: { ...NO_SHEDDING, ALGOLIA_API_KEY: TEST_KEYS.searchKey } })
   const headers = { authorization: `Bearer ${await sessionToken('u1')}` }
   for (const path of ['conversations', 'conversations/conv_1']) {
     const response = await gateway.app.inject({ method: 'GET', url: `/agent-studio/1/agents/${AGENT_ID}/${path}`, headers })
@@ -43,7 +43,7 @@ t.test('a key without the logs ACL (403 upstream) on a conversation read is 502,
 
 t.test('an upstream 429 is 429 upstream_rate_limited with upstream\'s retry-after, on completions and side calls', async (t) => {
   const { url } = await startStandIn(t, { requestBudget: { max: 1, windowMs: 30_000 } })
-  const gateway = await startGateway(t, url)
+  const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const client = testClient(t)
   const first = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u1' })
   t.equal(first.statusCode, 200)
@@ -71,7 +71,7 @@ t.test('an upstream 429 is 429 upstream_rate_limited with upstream\'s retry-afte
 
 t.test('an erasure stopped by Agent Studio\'s budget answers 429 with what was done, not 502', async (t) => {
   const { url } = await startStandIn(t, { requestBudget: { max: 1, windowMs: 30_000 } })
-  const gateway = await startGateway(t, url, { listen: false })
+  const gateway = await startGateway(t, url, { listen: false, env: NO_SHEDDING })
   const response = await gateway.app.inject({ method: 'DELETE', url: '/agent-studio/1/user-data/me', headers: { authorization: `Bearer ${await sessionToken('u1')}` } })
   t.equal(response.statusCode, 429)
   t.ok(Number(response.headers['retry-after']) >= 29)

@@ -70,7 +70,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   // Session first. Requests without a valid session are counted per client IP (an anonymous
   // flood, a credential-stuffing run); signed-in users are counted per user instead, so an
   // office behind one NAT address is not limited as if it were one person.
-  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
+  app.addHook('onRequest', async function session(request: FastifyRequest, reply) {
     let user: SessionUser
     try {
       user = await options.authenticate(request.headers)
