@@ -148,7 +148,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       onJwksFallback: (error) => app.log.warn({ err: error }, 'JWKS endpoint unreachable; verifying with the keys fetched last')
     }
   )
-  const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher)
+  const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
+    onAuthFailed: (status) => metrics.upstreamAuthFailures.inc({ status: String(status) }),
+    onRateLimited: () => metrics.upstreamRateLimited.inc()
+  })
   const redis = config.redis.url === undefined ? undefined : createRedisClient(config.redis.url, logger)
   const streamSlots = redis === undefined
     ? memoryStreamSlots(live, metrics)

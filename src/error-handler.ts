@@ -10,23 +10,34 @@ interface PublicError {
   readonly code: string
   readonly message: string
   readonly headers?: Record<string, string | number>
+  /** Extra body fields our own errors may carry (an upstream 422's sanitised `detail`). */
+  readonly fields?: Record<string, unknown>
 }
+
+type GatewayErrorLike = FastifyError & { headers?: Record<string, string | number>; publicFields?: Record<string, unknown>; upstreamStatus?: number }
 
 /**
  * The one place errors become responses. Our own errors keep their code and sentence;
  * Fastify's body-parsing and validation errors are translated; anything else is a 500 whose
  * body says nothing about internals (the whole error goes to the request's log line).
  */
-export function toPublicError(error: FastifyError & { headers?: Record<string, string | number> }, bodyLimit: number): PublicError {
+export function toPublicError(error: GatewayErrorLike, bodyLimit: number, bodyLimitSetting?: string): PublicError {
   if (GATEWAY_ERROR_CODES.has(error.code)) {
-    return { statusCode: error.statusCode ?? 500, code: publicCode(error.code), message: error.message, ...(error.headers ? { headers: error.headers } : {}) }
+    return {
+      statusCode: error.statusCode ?? 500,
+      code: publicCode(error.code),
+      message: error.message,
+      ...(error.headers ? { headers: error.headers } : {}),
+      ...(error.publicFields ? { fields: error.publicFields } : {})
+    }
   }
   if (error.validation !== undefined) {
     return from(new InvalidRequest(error.message))
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return from(new PayloadTooLarge(String(bodyLimit)))
+      // Name the limit and its value, so a frontend developer knows what to raise or trim.
+      return from(new PayloadTooLarge(`${bodyLimit} bytes${bodyLimitSetting === undefined ? '' : ` (${bodyLimitSetting})`}`))
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return from(new UnsupportedMediaType())
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -54,14 +65,19 @@ export function publicCode(code: string): string {
   return code.toLowerCase()
 }
 
-export function errorBody(code: string, message: string, requestId: string): ErrorBody {
-  return { error: code, message, requestId }
+export function errorBody(code: string, message: string, requestId: string, fields?: Record<string, unknown>): ErrorBody {
+  return fields === undefined ? { error: code, message, requestId } : { error: code, message, requestId, ...fields }
 }
 
 export function buildErrorHandler(bodyLimit: number) {
-  return function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-    const failure = toPublicError(error, request.routeOptions.bodyLimit ?? bodyLimit)
+  return function handleError(error: GatewayErrorLike, request: FastifyRequest, reply: FastifyReply) {
+    const routeLimit = request.routeOptions.bodyLimit
+    // A route with a limit of its own names its setting in `config.bodyLimitSetting` (none: fixed).
+    const setting = routeLimit === undefined || routeLimit === bodyLimit ? 'BODY_LIMIT_BYTES' : request.routeOptions.config?.bodyLimitSetting
+    const failure = toPublicError(error, routeLimit ?? bodyLimit, setting)
     request.summary.rule ??= failure.code
+    // Side calls (e.g. a DELETE's ownership read) fail without having set it: the log line says what upstream answered.
+    if (error.upstreamStatus !== undefined) request.summary.upstreamStatus ??= error.upstreamStatus
     if (failure.statusCode >= 500) request.summary.error = error
     if (reply.raw.headersSent) {
       reply.raw.destroy()
@@ -71,7 +87,7 @@ export function buildErrorHandler(bodyLimit: number) {
     reply
       .code(failure.statusCode)
       .header('cache-control', 'no-store')
-      .send(errorBody(failure.code, failure.message, request.id))
+      .send(errorBody(failure.code, failure.message, request.id, failure.fields))
   }
 }
 

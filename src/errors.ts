@@ -23,10 +23,16 @@ export const OriginNotAllowed = clientError('origin_not_allowed', 403, 'Requests
 export const SearchKeyUnavailable = clientError('search_key_unavailable', 403, 'No search key can be issued for this session: it lacks the claim "%s" the search restrictions need.')
 export const NotFound = clientError('not_found', 404, 'There is no such route on this gateway.')
 export const ConversationNotFound = clientError('conversation_not_found', 404, 'There is no such conversation.')
-export const PayloadTooLarge = clientError('payload_too_large', 413, 'The request body is larger than the %s bytes this gateway accepts.')
+export const PayloadTooLarge = clientError('payload_too_large', 413, 'The request body is larger than the %s this gateway accepts.')
 export const UnsupportedMediaType = clientError('unsupported_media_type', 415, 'Send the request body as JSON with content-type: application/json.')
 export const RateLimited = clientError('rate_limited', 429, 'Too many requests; retry in %s seconds.')
 export const TooManyStreams = clientError('too_many_streams', 429, 'Too many answers are streaming at once%s; wait for one to finish.')
+export const UpstreamRateLimited = clientError('upstream_rate_limited', 429, 'Agent Studio is answering too many requests for this application right now; retry in %s seconds.')
+/** Agent Studio's own 4xx answers, re-worded: its body is never relayed (issue 11). The status is upstream's. */
+export const UpstreamRejected = clientError('upstream_rejected', 400, 'Agent Studio refused the request (status %s).')
+export const UpstreamNotFound = clientError('upstream_not_found', 404, 'Agent Studio has no such agent or resource.')
+export const UpstreamValidationFailed = clientError('upstream_validation_failed', 422, 'Agent Studio found the request invalid; see "detail" for the fields it named.')
+export const UpstreamAuthFailed = serverError('upstream_auth_failed', 502, 'Agent Studio refused the gateway\'s own Algolia credentials (status %s): a problem with the gateway\'s configuration, not with your session. Try again later.')
 export const UpstreamError = serverError('upstream_error', 502, 'Agent Studio failed to answer; try again shortly.')
 export const ErasureIncomplete = serverError('erasure_incomplete', 502, 'Your data was only partly erased (%s); send the same request again to finish.')
 export const UpstreamUnavailable = serverError('upstream_unavailable', 502, 'Agent Studio could not be reached; try again shortly.')
@@ -41,7 +47,7 @@ export const InternalError = serverError('internal_error', 500, 'Something went 
 export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
   MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
   AgentNotAllowed, OriginNotAllowed, SearchKeyUnavailable, NotFound, ConversationNotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
-  TooManyStreams, UpstreamError, ErasureIncomplete, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
+  TooManyStreams, UpstreamRateLimited, UpstreamRejected, UpstreamNotFound, UpstreamValidationFailed, UpstreamAuthFailed, UpstreamError, ErasureIncomplete, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
   UpstreamTimeout, InternalError
 ].map((ErrorClass) => new ErrorClass().code))
 

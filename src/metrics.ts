@@ -39,6 +39,8 @@ export function createMetrics(sources: MetricsSources = {}) {
         this.set({ scope: 'per_user' }, caps.perUser)
       }
     }),
+    upstreamAuthFailures: new Counter({ name: 'gateway_upstream_auth_failures_total', help: 'Agent Studio refused the gateway\'s Algolia credentials (401/403), by upstream status', labelNames: ['status'] as const, registers }),
+    upstreamRateLimited: new Counter({ name: 'gateway_upstream_rate_limited_total', help: 'Agent Studio answered 429 (the application\'s budget)', registers }),
     redisFailures: new Counter({ name: 'gateway_redis_failures_total', help: 'Limit checks that could not reach Redis, by the policy applied', labelNames: ['policy'] as const, registers }),
     redisUp: new Gauge({ name: 'gateway_redis_up', help: '1 while the Redis connection is ready, 0 while it is not (absent without REDIS_URL)', registers }),
     upstreamResponses: new Counter({

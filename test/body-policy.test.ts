@@ -118,14 +118,14 @@ t.test('too many messages is refused with the limit in the message', async (t) =
   const { send } = await setup(t, { MAX_MESSAGES: '3' })
   const response = await send({ messages: Array.from({ length: 4 }, () => userMessage('x')) })
   t.equal(response.statusCode, 400)
-  t.match(response.json(), { error: 'invalid_request', message: /must NOT have more than 3 items/ })
+  t.match(response.json(), { error: 'invalid_request', message: 'The request is not valid: "messages" has 4 messages, more than the 3 this gateway accepts (MAX_MESSAGES); send fewer (e.g. drop the oldest turns).' })
 })
 
 t.test('a body over the limit is 413 with the limit in the message', async (t) => {
   const { standIn, send } = await setup(t, { BODY_LIMIT_BYTES: '2048' })
   const response = await send(completionBody('x'.repeat(4096)))
   t.equal(response.statusCode, 413)
-  t.same(response.json(), { error: 'payload_too_large', message: 'The request body is larger than the 2048 bytes this gateway accepts.', requestId: response.headers['x-request-id'] })
+  t.same(response.json(), { error: 'payload_too_large', message: 'The request body is larger than the 2048 bytes (BODY_LIMIT_BYTES) this gateway accepts.', requestId: response.headers['x-request-id'] })
   t.equal(standIn.received.length, 0)
 })
 
@@ -134,20 +134,21 @@ t.test('query parameters: compatibilityMode required, stream and memory validate
   const authorization = `Bearer ${await sessionToken('u1')}`
   const post = (query: string) => gateway.app.inject({ method: 'POST', url: `/agent-studio/1/agents/${AGENT_ID}/completions?${query}`, headers: { authorization, 'content-type': 'application/json' }, payload: completionBody() })
   for (const [query, message] of [
-    ['', /compatibilityMode must be one of ai-sdk-4, ai-sdk-5, ag-ui/],
+    ['', /compatibilityMode must be one of ai-sdk-4, ai-sdk-5\.$/],
     ['compatibilityMode=ai-sdk-6', /compatibilityMode must be one of/],
     ['compatibilityMode=ai-sdk-5&compatibilityMode=ag-ui', /compatibilityMode must be one of/],
     ['compatibilityMode=ai-sdk-5&stream=yes', /stream must be true or false/],
-    ['compatibilityMode=ai-sdk-5&memory=off', /memory must be false/]
+    ['compatibilityMode=ai-sdk-5&memory=off', /memory must be false/],
+    ['compatibilityMode=ai-sdk-5&cache=no', /cache must be true or false/]
   ] as const) {
     const response = await post(query)
     t.equal(response.statusCode, 400, query)
     t.match(response.json(), { error: 'invalid_query', message }, query)
   }
   t.equal(standIn.received.length, 0)
-  const ok = await post('compatibilityMode=ag-ui&stream=false&memory=true&cache=false&analytics=false&x-algolia-api-key=k')
+  const ok = await post('compatibilityMode=ai-sdk-4&stream=false&memory=true&analytics=false&x-algolia-api-key=k')
   t.equal(ok.statusCode, 200)
-  t.same(standIn.received[0]!.query, { compatibilityMode: 'ag-ui', stream: 'false', cache: 'true', analytics: 'true' })
+  t.same(standIn.received[0]!.query, { compatibilityMode: 'ai-sdk-4', stream: 'false', cache: 'true', analytics: 'true' }, 'analytics is pinned; unknown parameters are dropped')
 })
 
 t.test('cache and analytics are pinned by configuration', async (t) => {

@@ -69,7 +69,7 @@ t.test('a complete configuration resolves with defaults and the Algolia URL deri
   t.equal(config.server.port, 3000)
   t.equal(config.server.host, '127.0.0.1')
   t.equal(config.userToken.ttlSeconds, 3600)
-  t.equal(config.policy.bodyLimitBytes, 512 * 1024)
+  t.equal(config.policy.bodyLimitBytes, 2 * 1024 * 1024)
   t.same(config.upstream, { connectTimeoutMs: 5000, firstByteTimeoutMs: 30000, idleTimeoutMs: 60000, totalTimeoutMs: 600000, maxConnections: 16384 })
   t.match(config.session, { kind: 'jwt', userIdClaim: 'sub', cookieName: 'session', issuer: undefined })
 })

@@ -15,8 +15,9 @@ t.test('feedback is validated field by field before forwarding', async (t) => {
   const { standIn, a } = await setup(t)
   const good = { messageId: 'alg_msg_1', agentId: AGENT_ID, vote: 1, tags: ['helpful'], notes: 'Great answer' }
   const ok = await a('POST', '/agent-studio/1/feedback', good)
-  t.equal(ok.statusCode, 200)
-  t.same(standIn.store.feedback, [{ body: good, userToken: 'user-a' }])
+  t.equal(ok.statusCode, 201, 'Agent Studio\'s status is relayed')
+  t.match(ok.json(), { id: /^alg_fbk_/, agentId: AGENT_ID, messageId: 'alg_msg_1', vote: 1, tags: ['helpful'], notes: 'Great answer', createdAt: String, updatedAt: String })
+  t.match(standIn.store.feedback, [{ body: good, userToken: 'user-a' }])
   t.match(standIn.received.at(-1), { path: '/agent-studio/1/feedback' })
 
   const cases: Array<[string, Record<string, unknown>, number, string]> = [
@@ -36,5 +37,5 @@ t.test('feedback is validated field by field before forwarding', async (t) => {
   }
   t.equal(standIn.store.feedback.length, 1, 'none of them reached Agent Studio')
   const limits = await a('POST', '/agent-studio/1/feedback', { ...good, tags: Array.from({ length: 10 }, () => 'x'.repeat(50)), notes: 'x'.repeat(1000) })
-  t.equal(limits.statusCode, 200, 'exactly at the limits is fine')
+  t.equal(limits.statusCode, 201, 'exactly at the limits is fine')
 })

@@ -72,13 +72,17 @@ t.test('upstream response headers: only the allow-list reaches the browser', asy
     'keep-alive': 'timeout=5',
     server: 'internal-proxy/1.2',
     'retry-after': '3',
-    'content-length': '42'
+    'content-length': '42',
+    'X-Cache': 'HIT',
+    'Cache-Status': 'AgentStudio; hit'
   }
   t.same(filterUpstreamResponseHeaders(upstream), {
     'content-type': 'text/event-stream',
     'x-vercel-ai-ui-message-stream': 'v1',
     'x-vercel-ai-data-stream': 'v1',
-    'retry-after': '3'
+    'retry-after': '3',
+    'x-cache': 'HIT',
+    'cache-status': 'AgentStudio; hit'
   }, 'content-length stays behind: the gateway frames what it relays')
 })
 

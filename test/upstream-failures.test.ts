@@ -52,21 +52,28 @@ t.test('an unreachable upstream is a 502', async (t) => {
   t.match(await response.body.json(), { error: 'upstream_unavailable', message: /could not be reached/ })
 })
 
-t.test('upstream 4xx answers pass through unchanged', async (t) => {
+t.test('an upstream 422 becomes our error with only the fields upstream named (loc, msg, type)', async (t) => {
   const { standIn, url: upstream } = await startStandIn(t)
   standIn.setFault({ kind: 'status', status: 422 })
   const gateway = await startGateway(t, upstream)
   const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1' })
   t.equal(response.statusCode, 422)
-  t.same(await response.body.json(), { detail: [{ loc: ['body', 'messages', 0], msg: 'Invalid message', type: 'value_error' }] })
+  const body = (await response.body.json()) as Record<string, unknown>
+  t.same(body, {
+    error: 'upstream_validation_failed',
+    message: 'Agent Studio found the request invalid; see "detail" for the fields it named.',
+    requestId: response.headers['x-request-id'],
+    detail: [{ loc: ['body', 'messages', 0], msg: 'Invalid message', type: 'value_error' }]
+  })
+  t.notMatch(JSON.stringify(body), /echoed request data|internal detail/, 'input and ctx are not relayed')
 })
 
-t.test('an unknown agent upstream is relayed as its 404', async (t) => {
+t.test('an unknown agent upstream is our 404 upstream_not_found, not upstream\'s body', async (t) => {
   const { url: upstream } = await startStandIn(t)
   const gateway = await startGateway(t, upstream, { env: { ALLOWED_AGENT_IDS: 'agent-1,agent-gone' } })
   const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1', agentId: 'agent-gone' })
   t.equal(response.statusCode, 404)
-  t.same(await response.body.json(), { message: 'Agent agent-gone not found', status: 404 })
+  t.same(await response.body.json(), { error: 'upstream_not_found', message: 'Agent Studio has no such agent or resource.', requestId: response.headers['x-request-id'] })
 })
 
 const cuts = [
@@ -79,8 +86,10 @@ for (const { mode, last } of cuts) {
     // Paced, so the cut comes after the gateway has started relaying (not in the same packet as the headers).
     const { standIn, url: upstream } = await startStandIn(t, { paceMs: 20 })
     standIn.setFault({ kind: 'cut', afterEvents: 4 })
-    const gateway = await startGateway(t, upstream)
-    const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1', mode })
+    const agUi = mode === 'ag-ui'
+    const gateway = await startGateway(t, upstream, agUi ? { env: { COMPATIBILITY_MODES: 'ai-sdk-5,ag-ui' } } : {})
+    const body = agUi ? { threadId: 'thread-1', runId: 'run-1', messages: [{ id: 'u1', role: 'user', content: 'hello' }] } : undefined
+    const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1', mode, ...(body === undefined ? {} : { body }) })
     t.equal(response.statusCode, 200)
     const text = await response.body.text()
     t.match(text, last)

@@ -21,6 +21,7 @@ export const limitsSchema = z.object({
   user: window.default({ max: 600, windowSeconds: 60 }),
   routes: z.object({
     completions: window.default({ max: 60, windowSeconds: 60 }),
+    tasks: window.default({ max: 60, windowSeconds: 60 }),
     conversations: window.default({ max: 120, windowSeconds: 60 }),
     feedback: window.default({ max: 60, windowSeconds: 60 }),
     userData: window.default({ max: 20, windowSeconds: 60 }),
@@ -28,6 +29,7 @@ export const limitsSchema = z.object({
   }).strict().default({
     searchKey: { max: 60, windowSeconds: 60 },
     completions: { max: 60, windowSeconds: 60 },
+    tasks: { max: 60, windowSeconds: 60 },
     conversations: { max: 120, windowSeconds: 60 },
     feedback: { max: 60, windowSeconds: 60 },
     userData: { max: 20, windowSeconds: 60 }

@@ -67,8 +67,9 @@ export const SETTINGS: readonly Setting[] = [
   setting(['policy', 'allowedAgentIds'], 'ALLOWED_AGENT_IDS', list(agentId).default([]), 'agents the browser may reach; any other id gets 403'),
   setting(['policy', 'allowedOrigins'], 'ALLOWED_ORIGINS', list(origin).default([]), 'origins allowed by CORS (with credentials) and the CSRF check'),
   setting(['policy', 'corsAllowedHeaders'], 'CORS_ALLOWED_HEADERS', list(headerName).default(['content-type', 'authorization', 'traceparent', 'tracestate']), 'request headers a cross-origin page may send (CORS preflight); only the header boundary\'s own allow-list ever goes upstream'),
-  setting(['policy', 'compatibilityModes'], 'COMPATIBILITY_MODES', list(z.enum(COMPATIBILITY_MODES)).pipe(z.array(z.enum(COMPATIBILITY_MODES)).min(1, 'allow at least one mode')).default([...COMPATIBILITY_MODES]), 'compatibilityMode values the browser may ask for'),
-  setting(['policy', 'upstreamCache'], 'UPSTREAM_CACHE', bool.default(true), 'value of the `cache` query parameter sent upstream'),
+  setting(['policy', 'compatibilityModes'], 'COMPATIBILITY_MODES', list(z.enum(COMPATIBILITY_MODES)).pipe(z.array(z.enum(COMPATIBILITY_MODES)).min(1, 'allow at least one mode')).default(['ai-sdk-4', 'ai-sdk-5']), 'compatibilityMode values the browser may ask for (ag-ui is off unless listed: Algolia\'s published spec has only the AI SDK modes)'),
+  setting(['policy', 'upstreamCache'], 'UPSTREAM_CACHE', bool.default(true), 'the `cache` query parameter sent upstream (false: answers are never cached)'),
+  setting(['policy', 'upstreamCachePolicy'], 'UPSTREAM_CACHE_POLICY', z.enum(['browser-may-bypass', 'pinned']).default('browser-may-bypass'), 'browser-may-bypass: `cache=false` or a regenerate trigger gets a fresh answer; pinned: always UPSTREAM_CACHE'),
   setting(['policy', 'upstreamAnalytics'], 'UPSTREAM_ANALYTICS', bool.default(true), 'value of the `analytics` query parameter sent upstream'),
   setting(['policy', 'allowConfiguration'], 'ALLOW_CONFIGURATION', bool.default(false), 'let the browser send `configuration` (replaces the agent prompt and tools)'),
   setting(['policy', 'allowMcpServers'], 'ALLOW_MCP_SERVERS', bool.default(false), 'let the browser send `algolia.mcpServers`'),
@@ -79,8 +80,9 @@ export const SETTINGS: readonly Setting[] = [
   setting(['policy', 'enableConversations'], 'ENABLE_CONVERSATIONS', bool.default(true), 'serve conversation list/read/delete (needs an API key with the logs ACL)'),
   setting(['policy', 'enableFeedback'], 'ENABLE_FEEDBACK', bool.default(true), 'serve POST /agent-studio/1/feedback'),
   setting(['policy', 'enableUserData'], 'ENABLE_USER_DATA', bool.default(true), 'serve export/erasure of the caller\'s own data (needs the logs ACL)'),
-  setting(['policy', 'maxMessages'], 'MAX_MESSAGES', int(1, 10_000).default(100), 'most messages in one completion request'),
-  setting(['policy', 'bodyLimitBytes'], 'BODY_LIMIT_BYTES', int(1024, 64 * 1024 * 1024).default(512 * 1024), 'largest request body accepted (413 above)'),
+  setting(['policy', 'maxMessages'], 'MAX_MESSAGES', int(1, 10_000).default(500), 'most messages in one completion request (a 200-message chat uses 200)'),
+  setting(['policy', 'bodyLimitBytes'], 'BODY_LIMIT_BYTES', int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024), 'largest request body accepted (413 above; a 200-message chat with search results is about 1 MiB)'),
+  setting(['policy', 'taskBodyLimitBytes'], 'TASK_BODY_LIMIT_BYTES', int(1024, 16 * 1024 * 1024).default(64 * 1024), 'largest tasks request body (its free-form `input`; 413 above)'),
   setting(['policy', 'allowCookieRequestsWithoutOrigin'], 'ALLOW_COOKIE_REQUESTS_WITHOUT_ORIGIN', bool.default(true), 'accept cookie sessions on requests with no Origin and no Sec-Fetch-Site (non-browser callers)'),
   setting(['upstream', 'connectTimeoutMs'], 'UPSTREAM_CONNECT_TIMEOUT_MS', int(1, 600_000).default(5000), 'connect timeout to Agent Studio'),
   setting(['upstream', 'firstByteTimeoutMs'], 'UPSTREAM_FIRST_BYTE_TIMEOUT_MS', int(1, 3_600_000).default(30_000), 'time allowed until response headers arrive'),
@@ -155,6 +157,7 @@ export interface ResolvedSettings {
     corsAllowedHeaders: string[]
     compatibilityModes: Array<(typeof COMPATIBILITY_MODES)[number]>
     upstreamCache: boolean
+    upstreamCachePolicy: 'browser-may-bypass' | 'pinned'
     upstreamAnalytics: boolean
     allowConfiguration: boolean
     allowMcpServers: boolean
@@ -167,6 +170,7 @@ export interface ResolvedSettings {
     enableUserData: boolean
     maxMessages: number
     bodyLimitBytes: number
+    taskBodyLimitBytes: number
     allowCookieRequestsWithoutOrigin: boolean
   }
   upstream: { connectTimeoutMs: number; firstByteTimeoutMs: number; idleTimeoutMs: number; totalTimeoutMs: number; maxConnections: number }

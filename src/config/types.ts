@@ -68,8 +68,10 @@ export interface PolicyConfig {
   /** Request headers CORS lets a cross-origin page send (lower case). Upstream still gets only the header boundary's. */
   readonly corsAllowedHeaders: readonly string[]
   readonly compatibilityModes: readonly CompatibilityMode[]
-  /** Pinned by ops, never chosen by the browser. */
+  /** `false`: answers are never cached upstream. */
   readonly upstreamCache: boolean
+  /** Whether the browser may bypass the cache for one answer (regenerate); see policy/upstream-cache.ts. */
+  readonly upstreamCachePolicy: 'browser-may-bypass' | 'pinned'
   readonly upstreamAnalytics: boolean
   readonly allowConfiguration: boolean
   readonly allowMcpServers: boolean
@@ -84,6 +86,8 @@ export interface PolicyConfig {
   readonly enableUserData: boolean
   readonly maxMessages: number
   readonly bodyLimitBytes: number
+  /** The tasks route's body limit (its free-form `input`). */
+  readonly taskBodyLimitBytes: number
   /** Cookie-authenticated requests that carry neither Origin nor Sec-Fetch-Site (non-browser callers). */
   readonly allowCookieRequestsWithoutOrigin: boolean
 }

@@ -57,7 +57,10 @@ const FORWARDED_RESPONSE_HEADERS = new Set([
   'cache-control',
   'retry-after',
   'x-vercel-ai-ui-message-stream',
-  'x-vercel-ai-data-stream'
+  'x-vercel-ai-data-stream',
+  // Agent Studio's completion cache (issue 10): why an answer is the same as last time.
+  'x-cache',
+  'cache-status'
 ])
 
 export function filterUpstreamResponseHeaders(upstream: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {

@@ -5,7 +5,7 @@ import type { PolicyConfig } from '../config/types.js'
 import { isSameOrigin } from '../policy/origin-check.js'
 
 /** Response headers a browser script may read (CORS hides everything else). */
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream']
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream', 'x-cache', 'cache-status']
 const METHODS = ['GET', 'POST', 'DELETE']
 
 type CorsRefusal = 'cors_origin_not_allowed' | 'cors_method_not_allowed' | 'cors_header_not_allowed'

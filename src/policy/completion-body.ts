@@ -2,9 +2,10 @@ import type { PolicyConfig } from '../config/types.js'
 import { ForbiddenField, InvalidId } from '../errors.js'
 import { INVALID_CONVERSATION_ID_MESSAGE, isClientConversationId } from './conversation-namespace.js'
 import type { ConversationNamespace } from './conversation-namespace.js'
+import { assertMessageCount, MESSAGES_CEILING } from './message-limits.js'
 
 /** The structure a completion body must have; checked by Fastify (ajv) before any policy runs. */
-export function completionBodySchema(policy: PolicyConfig) {
+export function completionBodySchema(_policy: PolicyConfig) {
   return {
     type: 'object',
     required: ['messages'],
@@ -14,7 +15,8 @@ export function completionBodySchema(policy: PolicyConfig) {
       messages: {
         type: 'array',
         minItems: 1,
-        maxItems: policy.maxMessages,
+        // A hard ceiling only; MAX_MESSAGES is checked by the policy below, with a message that names it.
+        maxItems: MESSAGES_CEILING,
         items: {
           type: 'object',
           required: ['role'],
@@ -61,6 +63,7 @@ export type CompletionBodyPolicy = (body: CompletionBody, namespace: Conversatio
  */
 export function buildCompletionBodyPolicy(policy: PolicyConfig): CompletionBodyPolicy {
   return function completionBody(body, namespace) {
+    assertMessageCount(body.messages.length, policy)
     if (body.id !== undefined && !isClientConversationId(body.id)) throw new InvalidId(INVALID_CONVERSATION_ID_MESSAGE)
     if (body.configuration !== undefined && !policy.allowConfiguration) {
       throw new ForbiddenField('"configuration" (it would replace the agent\'s instructions and tools)')
@@ -79,23 +82,30 @@ export function buildCompletionBodyPolicy(policy: PolicyConfig): CompletionBodyP
     if (body.toolApprovals !== undefined) forwarded.toolApprovals = body.toolApprovals
     if (body.configuration !== undefined) forwarded.configuration = body.configuration
 
-    const algolia = body.algolia
-    if (algolia !== undefined) {
-      const kept: NonNullable<CompletionBody['algolia']> = {}
-      if (algolia.mcpServers !== undefined) {
-        if (!policy.allowMcpServers) throw new ForbiddenField('"algolia.mcpServers" (it would connect the agent to other tools)')
-        kept.mcpServers = algolia.mcpServers
-      }
-      if (algolia.searchParameters !== undefined) {
-        if (!policy.allowSearchParameters) throw new ForbiddenField('"algolia.searchParameters"')
-        kept.searchParameters = algolia.searchParameters
-      }
-      if (algolia.indices !== undefined) {
-        if (!policy.allowIndices) throw new ForbiddenField('"algolia.indices"')
-        kept.indices = algolia.indices
-      }
-      if (Object.keys(kept).length > 0) forwarded.algolia = kept
-    }
+    const algolia = keptAlgolia(body.algolia, policy, 'algolia')
+    if (algolia !== undefined) forwarded.algolia = algolia
     return forwarded
   }
+}
+
+/**
+ * The `algolia` per-request options that may pass (also inside AG-UI's `forwardedProps`):
+ * unknown ones are dropped, the ones that change the agent's data sources refused unless allowed.
+ */
+export function keptAlgolia(algolia: CompletionBody['algolia'], policy: PolicyConfig, path: string): CompletionBody['algolia'] {
+  if (algolia === undefined) return undefined
+  const kept: NonNullable<CompletionBody['algolia']> = {}
+  if (algolia.mcpServers !== undefined) {
+    if (!policy.allowMcpServers) throw new ForbiddenField(`"${path}.mcpServers" (it would connect the agent to other tools)`)
+    kept.mcpServers = algolia.mcpServers
+  }
+  if (algolia.searchParameters !== undefined) {
+    if (!policy.allowSearchParameters) throw new ForbiddenField(`"${path}.searchParameters"`)
+    kept.searchParameters = algolia.searchParameters
+  }
+  if (algolia.indices !== undefined) {
+    if (!policy.allowIndices) throw new ForbiddenField(`"${path}.indices"`)
+    kept.indices = algolia.indices
+  }
+  return Object.keys(kept).length > 0 ? kept : undefined
 }

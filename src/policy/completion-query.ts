@@ -1,5 +1,6 @@
 import type { CompatibilityMode, PolicyConfig } from '../config/types.js'
 import { InvalidQuery } from '../errors.js'
+import { upstreamCache } from './upstream-cache.js'
 
 export interface CompletionQuery {
   readonly mode: CompatibilityMode
@@ -7,18 +8,19 @@ export interface CompletionQuery {
   readonly upstreamQuery: string
 }
 
-export type CompletionQueryPolicy = (query: Record<string, unknown>) => CompletionQuery
+export type CompletionQueryPolicy = (query: Record<string, unknown>, trigger?: unknown) => CompletionQuery
 
 /**
  * The browser chooses the protocol (`compatibilityMode`), whether to stream, and may turn
- * memory off. `cache` and `analytics` are pinned by ops. Every other parameter is dropped.
+ * memory off; it may bypass the cache for one answer if ops let it (see upstream-cache.ts).
+ * `analytics` is pinned by ops. Every other parameter is dropped.
  */
 export function buildCompletionQueryPolicy(policy: PolicyConfig): CompletionQueryPolicy {
   const modes = new Set<string>(policy.compatibilityModes)
   const modeList = policy.compatibilityModes.join(', ')
-  const pinned = `&cache=${policy.upstreamCache}&analytics=${policy.upstreamAnalytics}`
+  const analytics = `&analytics=${policy.upstreamAnalytics}`
 
-  return function completionQuery(query) {
+  return function completionQuery(query, trigger) {
     const mode = query.compatibilityMode
     if (typeof mode !== 'string' || !modes.has(mode)) {
       throw new InvalidQuery(`compatibilityMode must be one of ${modeList}`)
@@ -34,6 +36,7 @@ export function buildCompletionQueryPolicy(policy: PolicyConfig): CompletionQuer
       if (memory !== 'false' && memory !== 'true') throw new InvalidQuery('memory must be false (or true, the default)')
       if (memory === 'false') upstreamQuery += '&memory=false'
     }
-    return { mode: mode as CompatibilityMode, upstreamQuery: upstreamQuery + pinned }
+    upstreamQuery += `&cache=${upstreamCache(policy, query.cache, trigger)}`
+    return { mode: mode as CompatibilityMode, upstreamQuery: upstreamQuery + analytics }
   }
 }

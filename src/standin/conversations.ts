@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { feedbackOf, feedbackRoutes } from './feedback.js'
+import type { StoredFeedback } from './feedback.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 
 /**
@@ -41,6 +43,8 @@ export interface StoredConversation {
 export interface FeedbackEntry {
   readonly body: unknown
   readonly userToken: string | undefined
+  /** What Agent Studio stored and answered (absent for entries tests seed by hand). */
+  readonly stored?: StoredFeedback
 }
 
 const TITLE_LENGTH = 60
@@ -119,21 +123,24 @@ export function conversationRoutes(app: FastifyInstance, store: ConversationStor
     record(request, token)
     const page = Number(request.query.page ?? 1)
     const limit = Number(request.query.limit ?? 20)
-    const visible = [...store.conversations.values()].filter((c) => c.agentId === request.params.agentId && (token === undefined || c.owner === token.sub))
+    const withFeedback = request.query.includeFeedback === 'true'
+    const vote = withFeedback && request.query.feedbackVote !== undefined ? Number(request.query.feedbackVote) : undefined
+    const visible = [...store.conversations.values()].filter((c) => c.agentId === request.params.agentId && (token === undefined || c.owner === token.sub) &&
+      (vote === undefined || feedbackOf(store, c).some((f) => f.vote === vote)))
     return {
-      data: visible.slice((page - 1) * limit, page * limit).map(summary),
+      data: visible.slice((page - 1) * limit, page * limit).map((c) => (withFeedback ? { ...summary(c), feedback: feedbackOf(store, c) } : summary(c))),
       pagination: { page, limit, totalCount: visible.length, totalPages: Math.ceil(visible.length / limit) }
     }
   })
 
-  app.get<{ Params: { agentId: string; conversationId: string } }>('/agent-studio/1/agents/:agentId/conversations/:conversationId', async (request, reply) => {
+  app.get<{ Params: { agentId: string; conversationId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/conversations/:conversationId', async (request, reply) => {
     const token = await authorize(request, reply, 'logs')
     if (token === false) return reply
     record(request, token)
     const conversation = store.conversations.get(request.params.conversationId)
     if (conversation === undefined || conversation.agentId !== request.params.agentId) return notFound(reply)
     if (token !== undefined && conversation.owner !== token.sub) return notFound(reply)
-    return full(conversation)
+    return request.query.includeFeedback === 'true' ? { ...full(conversation), feedback: feedbackOf(store, conversation) } : full(conversation)
   })
 
   app.delete<{ Params: { agentId: string; conversationId: string } }>('/agent-studio/1/agents/:agentId/conversations/:conversationId', async (request, reply) => {
@@ -147,17 +154,7 @@ export function conversationRoutes(app: FastifyInstance, store: ConversationStor
     return reply.code(204).send()
   })
 
-  app.post('/agent-studio/1/feedback', async (request, reply) => {
-    const token = await authorize(request, reply, 'search')
-    if (token === false) return reply
-    record(request, token)
-    const body = request.body as { messageId?: unknown; agentId?: unknown; vote?: unknown } | undefined
-    if (typeof body?.messageId !== 'string' || typeof body.agentId !== 'string' || (body.vote !== 0 && body.vote !== 1)) {
-      return reply.code(422).send({ detail: [{ loc: ['body'], msg: 'messageId, agentId and vote are required', type: 'missing' }] })
-    }
-    store.feedback.push({ body, userToken: token?.sub })
-    return { status: 'ok' }
-  })
+  feedbackRoutes(app, store, authorize, record)
 
   app.get<{ Params: { userToken: string } }>('/agent-studio/1/user-data/:userToken', async (request, reply) => {
     const token = await authorize(request, reply, 'logs')

@@ -5,12 +5,18 @@ import Fastify from 'fastify'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { COMPATIBILITY_MODES } from '../config/types.js'
 import type { CompatibilityMode } from '../config/types.js'
-import { ANSWER_PROTOCOLS, answerPieces, lastUserText } from './answer-stream.js'
+import { STREAM_HEADERS, renderJson, renderStream } from './answer-stream.js'
+import type { RunIds } from './answer-stream.js'
+import { answerText, lastUserText, planAnswer } from './answer-plan.js'
+import { ResponseCache, cacheKey } from './response-cache.js'
+import { taskRoutes } from './tasks.js'
 import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
 import { keyRoutes, verifySecuredApiKey } from './keys.js'
 import { countEveryRequest } from './request-counter.js'
 import type { VerifiedUserToken } from './user-token-check.js'
+import { createRequestBudget } from './request-budget.js'
+import type { RequestBudgetOptions } from './request-budget.js'
 
 /**
  * A small stand-in for Algolia Agent Studio, for tests and the demo. It checks what the real
@@ -23,8 +29,8 @@ export type Fault =
   | { readonly kind: 'status'; readonly status: number }
   /** Accept the request and never answer. */
   | { readonly kind: 'hang' }
-  /** Destroy the connection after this many events. */
-  | { readonly kind: 'cut'; readonly afterEvents: number }
+  /** Destroy the connection after this many events (with `midEvent`, after half of the next one). */
+  | { readonly kind: 'cut'; readonly afterEvents: number; readonly midEvent?: boolean }
   /** Stop sending after this many events, keeping the connection open. */
   | { readonly kind: 'stall'; readonly afterEvents: number }
 
@@ -70,6 +76,8 @@ export interface StandInOptions {
   readonly intercept?: (request: { readonly method: string; readonly url: string }) => { readonly status: number; readonly body: unknown } | undefined
   /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
   readonly responseHeaders?: Readonly<Record<string, string>>
+  /** Agent Studio's per-application request budget (429 with retry-after beyond it); absent: unlimited. */
+  readonly requestBudget?: RequestBudgetOptions
   readonly logger?: boolean
 }
 
@@ -104,6 +112,8 @@ export function createStandIn(options: StandInOptions): StandIn {
   const agents = options.agents === undefined ? undefined : new Set(options.agents)
   const store = new ConversationStore()
   const securedKeyRestrictions = new WeakMap<FastifyRequest, Record<string, string>>()
+  const cache = new ResponseCache()
+  const budget = options.requestBudget === undefined ? undefined : createRequestBudget(options.requestBudget)
 
   const intercept = options.intercept
   if (intercept !== undefined) {
@@ -113,15 +123,24 @@ export function createStandIn(options: StandInOptions): StandIn {
     })
   }
 
-  /** Algolia's own checks: 403 for a wrong app id or key, 401 for a bad user token. */
+  /**
+   * Algolia's own checks: 401 for a wrong app id or API key, 403 for a key without the ACL the
+   * route needs, 401 for a bad user token (Algolia's Agent Studio authentication docs; the
+   * spec's `x-acl` on each path names the ACL).
+   */
   async function authorize(request: FastifyRequest, reply: FastifyReply, acl: string): Promise<VerifiedUserToken | undefined | false> {
+    const wait = budget?.take()
+    if (wait !== undefined) {
+      reply.code(429).header('retry-after', String(wait)).send({ message: 'Too many requests', status: 429 })
+      return false
+    }
     const headers = request.headers
     const presented = String(headers['x-algolia-api-key'])
     const secured = verifySecuredApiKey(presented, options.acceptSecuredKeysFrom ?? [])
     if (secured !== undefined) securedKeyRestrictions.set(request, secured.restrictions)
     const acls = options.apiKeys.get(secured?.parentKey ?? presented)
     if (headers['x-algolia-application-id'] !== options.appId || acls === undefined) {
-      reply.code(403).send({ message: 'Invalid Application-ID or API key', status: 403 })
+      reply.code(401).send({ message: 'Invalid Application-ID or API key', status: 401 })
       return false
     }
     if (!acls.includes(acl)) {
@@ -164,9 +183,13 @@ export function createStandIn(options: StandInOptions): StandIn {
     if (!COMPATIBILITY_MODES.includes(mode as CompatibilityMode)) {
       return reply.code(422).send({ detail: [{ loc: ['query', 'compatibilityMode'], msg: `Input should be ${COMPATIBILITY_MODES.map((m) => `'${m}'`).join(', ')}`, type: 'enum' }] })
     }
-    const body = request.body as { messages?: unknown } | undefined
+    const body = request.body as { messages?: unknown; threadId?: unknown; runId?: unknown } | undefined
     if (!Array.isArray(body?.messages) || body.messages.length === 0) {
       return reply.code(422).send({ detail: [{ loc: ['body', 'messages'], msg: 'Field required', type: 'missing' }] })
+    }
+    if (mode === 'ag-ui' && (typeof body.threadId !== 'string' || typeof body.runId !== 'string')) {
+      // AguiCompletionRequest: threadId and runId are required.
+      return reply.code(422).send({ detail: [{ loc: ['body', typeof body.threadId !== 'string' ? 'threadId' : 'runId'], msg: 'Field required', type: 'missing' }] })
     }
     const question = lastUserText(body.messages)
     const conversationId = (body as { id?: unknown }).id
@@ -179,21 +202,24 @@ export function createStandIn(options: StandInOptions): StandIn {
       reply.raw.once('close', () => events.emit('stream-closed', { agentId, early: true, at: performance.now() }))
       return reply
     }
-    const pieces = answerPieces(question)
-    const messageId = `alg_msg_${randomUUID().replaceAll('-', '')}`
+    const stream = request.query.stream !== 'false'
+    const { plan, headers: cacheHeaders } = cache.answer(cacheKey(agentId, mode as CompatibilityMode, stream, body.messages), request.query.cache !== 'false', () =>
+      planAnswer(body.messages, `alg_msg_${randomUUID().replaceAll('-', '')}`))
+    const headers = { ...cacheHeaders, ...options.responseHeaders }
     // The assistant's answer joins the conversation once it is complete (a cut one is not stored).
     const storeAnswer = persisted
-      ? () => store.append(agentId, conversationId as string, userToken?.sub, { id: messageId, role: 'assistant', text: pieces.join(''), sentBy: undefined })
+      ? () => store.append(agentId, conversationId as string, userToken?.sub, { id: plan.messageId, role: 'assistant', text: answerText(plan), sentBy: undefined })
       : () => undefined
-    if (request.query.stream === 'false') {
+    if (!stream) {
       storeAnswer()
-      return reply.headers(options.responseHeaders ?? {}).send({ id: messageId, role: 'assistant', parts: [{ type: 'text', text: pieces.join('') }] })
+      return reply.headers(headers).send(renderJson(mode as CompatibilityMode, plan))
     }
-    await streamAnswer(reply, agentId, mode as CompatibilityMode, messageId, pieces, active, storeAnswer)
+    await streamAnswer(reply, agentId, STREAM_HEADERS[mode as CompatibilityMode], headers, renderStream(mode as CompatibilityMode, plan, runIds(body, plan.messageId)), active, storeAnswer)
     return reply
   })
 
   conversationRoutes(app, store, authorize, record)
+  taskRoutes(app, authorize, record, (agentId) => agents === undefined || agents.has(agentId))
 
   // For test harnesses in other processes: PUT a Fault (or null) to make every later request fail that way.
   app.put('/__standin/fault', async (request, reply) => {
@@ -205,12 +231,10 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
   keyRoutes(app, options)
 
-  async function streamAnswer(reply: FastifyReply, agentId: string, mode: CompatibilityMode, messageId: string, pieces: string[], active: Fault | null, onComplete: () => void) {
-    const protocol = ANSWER_PROTOCOLS[mode]
-    const chunks = [...protocol.open(messageId), ...pieces.map((piece) => protocol.delta(messageId, piece)), ...protocol.close(messageId)]
+  async function streamAnswer(reply: FastifyReply, agentId: string, protocolHeaders: Record<string, string>, headers: Record<string, string>, chunks: string[], active: Fault | null, onComplete: () => void) {
     reply.hijack()
     const res = reply.raw
-    res.writeHead(200, { ...protocol.headers, ...options.responseHeaders })
+    res.writeHead(200, { ...protocolHeaders, ...headers })
     open++
     let complete = false
     res.once('close', () => {
@@ -220,7 +244,9 @@ export function createStandIn(options: StandInOptions): StandIn {
     for (let index = 0; index < chunks.length; index++) {
       if (res.destroyed) return
       if (active?.kind === 'cut' && index === active.afterEvents) {
-        res.destroy()
+        // Half an event, then the break once it (and all before it) reached the socket.
+        if (active.midEvent === true) res.write(chunks[index]!.slice(0, Math.ceil(chunks[index]!.length / 2)), () => res.destroy())
+        else res.destroy()
         return
       }
       if (active?.kind === 'stall' && index === active.afterEvents) return
@@ -254,8 +280,17 @@ export function createStandIn(options: StandInOptions): StandIn {
   }
 }
 
+/** AG-UI runs echo the request's ids (AguiCompletionRequest: `threadId`, `runId` required). */
+function runIds(body: { threadId?: unknown; runId?: unknown }, messageId: string): RunIds {
+  return {
+    threadId: typeof body.threadId === 'string' ? body.threadId : `thread_${messageId}`,
+    runId: typeof body.runId === 'string' ? body.runId : `run_${messageId}`
+  }
+}
+
 function faultBody(status: number) {
-  if (status === 422) return { detail: [{ loc: ['body', 'messages', 0], msg: 'Invalid message', type: 'value_error' }] }
+  // FastAPI's validation error shape (the spec's HTTPValidationError): pydantic also echoes `input` and `ctx`.
+  if (status === 422) return { detail: [{ loc: ['body', 'messages', 0], msg: 'Invalid message', type: 'value_error', input: { role: 'user', content: 'echoed request data' }, ctx: { error: 'internal detail' } }] }
   return { message: status >= 500 ? 'Internal server error' : 'Request failed', status }
 }
 

@@ -6,6 +6,9 @@ import type { CompatibilityMode, UpstreamConfig } from '../config/types.js'
 import { filterUpstreamResponseHeaders } from '../credentials/header-boundary.js'
 import { UpstreamError, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
 import { streamErrorEvent } from './stream-errors.js'
+import { eventBoundary } from './event-boundary.js'
+import { credentialOrBudgetError, upstreamRefusal } from './upstream-errors.js'
+import type { UpstreamStatusHooks } from './upstream-errors.js'
 import { PRIVATE_CACHE_CONTROL, privateVary } from '../credentials/private-answer.js'
 import { readBoundedText, UPSTREAM_READ_LIMIT_BYTES } from './read-bounded.js'
 
@@ -17,6 +20,8 @@ export interface UpstreamCall {
   readonly body?: string
   /** Set for completions: decides the error event written when a stream breaks. */
   readonly mode?: CompatibilityMode
+  /** Rewrites whole streamed events before they are relayed (AG-UI thread ids; needs `mode`). */
+  readonly rewriteEvents?: (events: Buffer) => Buffer
   /** Turns an upstream status into the gateway's own error instead of relaying it (e.g. 404 → no oracle). */
   readonly refuse?: (statusCode: number) => Error | undefined
   /**
@@ -42,7 +47,7 @@ export interface Upstream {
 /** Status logged when the browser left before any answer was sent (nginx's convention). */
 export const CLIENT_CLOSED_REQUEST = 499
 
-export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher): Upstream {
+export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher, hooks: UpstreamStatusHooks = {}): Upstream {
   const origin = baseUrl.origin
   const basePath = baseUrl.pathname
   const totalLimit = `${Math.round(config.totalTimeoutMs / 1000)} s in total`
@@ -107,10 +112,9 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     summary.upstreamStatus = statusCode
     summary.ttfbMs = Math.round(reply.elapsedTime)
     summary.upstreamTtfbMs = Math.round(reply.elapsedTime - sentAt)
-    const refusal = statusCode >= 500 ? new UpstreamError() : call.refuse?.(statusCode)
+    const refusal = await upstreamRefusal(response, call.refuse, hooks)
     if (refusal !== undefined) {
       done()
-      await body.dump().catch(() => undefined)
       throw refusal
     }
 
@@ -159,14 +163,25 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     summary.bytesSent = 0
     const onDrain = () => body.resume()
     res.on('drain', onDrain)
+    // Whole events only, so that an error event after a cut starts on a fresh boundary.
+    // Not `call` itself in the listeners below: it holds the request body, megabytes for a long chat.
+    const mode = call.mode
+    const events = streaming && mode !== undefined ? eventBoundary(mode) : undefined
+    const rewrite = events === undefined ? undefined : call.rewriteEvents
     body.on('data', (chunk: Buffer) => {
-      summary.bytesSent! += chunk.length
-      if (!res.write(chunk)) body.pause()
+      let out = events === undefined ? chunk : events.push(chunk)
+      if (out === undefined) return
+      if (rewrite !== undefined) out = rewrite(out)
+      summary.bytesSent! += out.length
+      if (!res.write(out)) body.pause()
     })
     body.once('end', () => {
       done()
       res.off('drain', onDrain)
-      res.end()
+      let rest = events?.flush()
+      if (rest !== undefined && rewrite !== undefined) rest = rewrite(rest)
+      if (rest !== undefined) summary.bytesSent! += rest.length
+      res.end(rest)
     })
     body.once('error', (error: Error) => {
       done()
@@ -174,12 +189,12 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       if (summary.cutBy === 'client' || res.destroyed) return
       summary.cutBy ??= isTimeout(error) ? 'timeout' : 'upstream'
       summary.error = error
-      const last = streaming ? streamErrorEvent(call.mode) : undefined
+      const last = streaming ? streamErrorEvent(mode) : undefined
       if (last === undefined) {
         // No way to say it in-band: break the connection so the client cannot mistake it for the end.
         res.destroy()
       } else {
-        res.end(last)
+        res.end((events?.separator() ?? '') + last)
       }
     })
   }
@@ -195,7 +210,9 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       if (error instanceof UpstreamError) throw error
       throw upstreamFailure(error, firstByteLimit)
     }
-    if (response.statusCode >= 500) throw Object.assign(new UpstreamError(), { cause: new Error(`upstream answered ${response.statusCode}`) })
+    // 5xx, 401/403 and 429 mean the same here as on a streamed call (never "not found").
+    const refusal = credentialOrBudgetError(response.statusCode, response.headers, hooks)
+    if (refusal !== undefined) throw Object.assign(refusal, { cause: new Error(`upstream answered ${response.statusCode}`) })
     let body: unknown
     try {
       body = text.length === 0 ? undefined : JSON.parse(text)

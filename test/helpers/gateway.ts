@@ -65,6 +65,12 @@ export interface GatewayOptions {
   readonly listen?: boolean
 }
 
+/**
+ * Load shedding off: on a busy machine (2 cores shared by parallel suites) a `503 overloaded`
+ * could otherwise stand in for the answer a test is about.
+ */
+export const NO_SHEDDING = { MAX_EVENT_LOOP_DELAY_MS: '0' } as const
+
 /** Builds the real app exactly as server.ts does, from environment variables, on a random port. */
 export async function startGateway(t: Teardown, agentStudioUrl: URL, options: GatewayOptions = {}): Promise<RunningGateway> {
   const { config } = loadConfig(gatewayEnv(agentStudioUrl, options.env), { defaultConfigFile: undefined })

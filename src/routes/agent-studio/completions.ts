@@ -7,6 +7,9 @@ import { buildAgentHook } from '../../policy/agent-policy.js'
 import { buildAgentKeyCache } from '../../keys/secured-keys.js'
 import { requireJson } from '../../policy/require-json.js'
 import { conversationNamespace } from '../../policy/conversation-namespace.js'
+import { assertBodyMatchesMode, buildAgUiBodyPolicy, completionRequestSchema } from '../../policy/ag-ui-body.js'
+import type { AgUiBody } from '../../policy/ag-ui-body.js'
+import { replaceId } from '../../upstream/rewrite-events.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 interface CompletionRoute {
@@ -26,25 +29,36 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
   const agentFromPath = buildAgentHook(config.policy)
   const queryPolicy = buildCompletionQueryPolicy(config.policy)
   const bodyPolicy = buildCompletionBodyPolicy(config.policy)
+  const agUiBodyPolicy = buildAgUiBodyPolicy(config.policy)
 
   app.post<CompletionRoute>('/agent-studio/1/agents/:agentId/completions', {
-    schema: { body: completionBodySchema(config.policy) },
+    schema: { body: completionRequestSchema(config.policy, completionBodySchema(config.policy)) },
     onRequest: [agentFromPath, limiters.forRoute('completions'), requireJson],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
-      const { mode, upstreamQuery } = queryPolicy(request.query)
-      // A conversation id is mapped into the caller's namespace: nobody can continue (or read
-      // back through memory) someone else's conversation, and no lookup is needed to know it.
-      const body = bodyPolicy(request.body, conversationNamespace(request.user.id))
+      const { mode, upstreamQuery } = queryPolicy(request.query, request.body.trigger)
+      assertBodyMatchesMode(mode === 'ag-ui', request.body)
+      // A conversation id (AG-UI: the thread id) is mapped into the caller's namespace: nobody
+      // can continue (or read back through memory) someone else's conversation, and no lookup
+      // is needed to know it.
+      const namespace = conversationNamespace(request.user.id)
+      const body = mode === 'ag-ui' ? agUiBodyPolicy(request.body as unknown as AgUiBody, namespace) : bodyPolicy(request.body, namespace)
+      // The browser sees its own thread id in the run's events, never the upstream one.
+      const rewriteEvents = mode === 'ag-ui' ? replaceId(String(body.threadId), String(request.body.threadId)) : undefined
       const userToken = await minter.tokenFor(request.user.id)
       // Held until the response closes, whatever closes it (end, error, client abort).
       const lease = await streamSlots.acquire(request.user.id, (reason) => (request.summary.degraded = reason))
       reply.raw.once('close', () => lease.release())
+      const upstreamBody = JSON.stringify(body)
+      // A long chat's parsed history is megabytes; a stream lives for minutes. Let it go now,
+      // so memory per open stream does not grow with the chat's length (issue 10, long chats).
+      request.body = undefined as never
       await upstream.forward(request, reply, {
         method: 'POST',
         path: `/1/agents/${request.params.agentId}/completions${upstreamQuery}`,
         headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(userToken, agentKeyFor?.(request.user))),
-        body: JSON.stringify(body),
-        mode
+        body: upstreamBody,
+        mode,
+        ...(rewriteEvents === undefined ? {} : { rewriteEvents })
       })
     }
   })

@@ -4,7 +4,7 @@ import { ConversationNotFound, InvalidId } from '../../errors.js'
 import { buildAgentHook } from '../../policy/agent-policy.js'
 import { conversationForClient, conversationListForClient } from '../../policy/conversation-mapping.js'
 import { conversationNamespace, INVALID_CONVERSATION_ID_MESSAGE, isClientConversationId } from '../../policy/conversation-namespace.js'
-import { conversationListQuery } from '../../policy/conversation-query.js'
+import { conversationListQuery, conversationReadQuery } from '../../policy/conversation-query.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 interface ConversationParams {
@@ -46,12 +46,12 @@ export default async function conversationRoutes(app: FastifyInstance, options: 
     })
   })
 
-  app.get<ConversationParams>('/agent-studio/1/agents/:agentId/conversations/:conversationId', { onRequest }, async (request, reply) => {
+  app.get<ConversationParams & { Querystring: Record<string, unknown> }>('/agent-studio/1/agents/:agentId/conversations/:conversationId', { onRequest }, async (request, reply) => {
     const { agentId, conversationId } = request.params
     const namespace = conversationNamespace(request.user.id)
     await upstream.forward(request, reply, {
       method: 'GET',
-      path: `/1/agents/${agentId}/conversations/${namespace.toUpstream(conversationId)}`,
+      path: `/1/agents/${agentId}/conversations/${namespace.toUpstream(conversationId)}${conversationReadQuery(request.query)}`,
       headers: await headersFor(request, true),
       refuse: notFound,
       rewriteJson: (answer) => {

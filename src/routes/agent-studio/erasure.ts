@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
 import type { UpstreamCredentials } from '../../credentials/header-boundary.js'
 import type { Upstream } from '../../upstream/forward.js'
+import { isCredentialOrBudgetError } from '../../upstream/upstream-errors.js'
 
 /**
  * A real erasure of the caller's data. Agent Studio's `DELETE /1/user-data/{userToken}` deletes
@@ -20,6 +21,8 @@ export interface ErasureReport {
   messagesDeleted: boolean
   /** What could not be done, for the log and the 502 message (ids and statuses, no content). */
   readonly failures: string[]
+  /** Agent Studio's budget (429) or the gateway's credentials (401/403) stopped it: answered as such, not as a 502. */
+  stoppedBy?: Error
 }
 
 export interface ErasureDependencies {
@@ -46,6 +49,7 @@ export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureR
     try {
       ids = await listConversationIds(upstream, agentId, await headers(true))
     } catch (error) {
+      if (isCredentialOrBudgetError(error)) return stop(report, error)
       report.failures.push(`listing on agent ${agentId}: ${(error as Error).message}`)
       continue
     }
@@ -55,6 +59,7 @@ export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureR
         if (answer.statusCode >= 200 && answer.statusCode < 300) report.conversationsDeleted++
         else if (answer.statusCode !== 404) report.failures.push(`conversation ${id} on agent ${agentId}: HTTP ${answer.statusCode}`)
       } catch (error) {
+        if (isCredentialOrBudgetError(error)) return stop(report, error)
         report.failures.push(`conversation ${id} on agent ${agentId}: ${(error as Error).message}`)
       }
     }
@@ -65,8 +70,15 @@ export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureR
     if (answer.statusCode >= 200 && answer.statusCode < 300) report.messagesDeleted = true
     else report.failures.push(`messages: HTTP ${answer.statusCode}`)
   } catch (error) {
+    if (isCredentialOrBudgetError(error)) return stop(report, error)
     report.failures.push(`messages: ${(error as Error).message}`)
   }
+  return report
+}
+
+function stop(report: ErasureReport, error: Error): ErasureReport {
+  report.stoppedBy = error
+  report.failures.push(error.message)
   return report
 }
 

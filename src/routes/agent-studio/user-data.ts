@@ -48,6 +48,8 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
     })
     request.summary.conversationsDeleted = report.conversationsDeleted
     const done = { conversationsDeleted: report.conversationsDeleted, messagesDeleted: report.messagesDeleted, memoriesDeleted: false }
+    // 429 upstream_rate_limited (retry later) or 502 upstream_auth_failed, with what was done.
+    if (report.stoppedBy !== undefined) throw Object.assign(report.stoppedBy, { publicFields: done })
     if (report.failures.length > 0) {
       const error = Object.assign(new ErasureIncomplete(`${report.conversationsDeleted} conversations deleted, messages ${report.messagesDeleted ? 'deleted' : 'not deleted'}`), {
         cause: new Error(report.failures.slice(0, 20).join('; '))

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify'
+import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
+import { buildAgentHook } from '../../policy/agent-policy.js'
+import { requireJson } from '../../policy/require-json.js'
+import { buildTaskBodyPolicy, taskBodySchema } from '../../policy/task-body.js'
+import type { TaskBody } from '../../policy/task-body.js'
+import { taskQuery } from '../../policy/task-query.js'
+import type { AgentStudioRouteContext } from './index.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The setting behind a route's own body limit, named in its 413 message. */
+    bodyLimitSetting?: string
+  }
+}
+
+/**
+ * `POST /agent-studio/1/agents/:agentId/tasks`: a task configured on the agent (InstantSearch's
+ * prompt suggestions), with everything a completion gets: session, agent allow-list, limits,
+ * the header boundary, a strict body. A streamed answer (`stream=true`) is the task's output as
+ * raw JSON text (`text/plain`, for AI SDK 5's `useObject`): it has no in-band error, so a broken
+ * one is ended by breaking the connection, and the client cannot take it for a whole answer.
+ */
+export default async function taskRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
+  const { config, minter, upstream, limiters, streamSlots, secrets } = options
+  const agentFromPath = buildAgentHook(config.policy)
+  const bodyPolicy = buildTaskBodyPolicy(config.policy)
+
+  app.post<{ Params: { agentId: string }; Querystring: Record<string, unknown>; Body: TaskBody }>('/agent-studio/1/agents/:agentId/tasks', {
+    bodyLimit: config.policy.taskBodyLimitBytes,
+    config: { bodyLimitSetting: 'TASK_BODY_LIMIT_BYTES' },
+    schema: { body: taskBodySchema },
+    onRequest: [agentFromPath, limiters.forRoute('tasks'), requireJson]
+  }, async (request, reply) => {
+    const { stream, upstreamQuery } = taskQuery(config.policy, request.query)
+    const body = JSON.stringify(bodyPolicy(request.body))
+    const userToken = await minter.tokenFor(request.user.id)
+    if (stream) {
+      // A streamed task holds a connection like a chat answer does.
+      const lease = await streamSlots.acquire(request.user.id, (reason) => (request.summary.degraded = reason))
+      reply.raw.once('close', () => lease.release())
+    }
+    await upstream.forward(request, reply, {
+      method: 'POST',
+      path: `/1/agents/${request.params.agentId}/tasks${upstreamQuery}`,
+      headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(userToken)),
+      body
+    })
+  })
+}

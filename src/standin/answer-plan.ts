@@ -1,0 +1,119 @@
+/**
+ * What the stand-in's agent answers, before it is written in a protocol. Agent Studio's agents
+ * answer in steps: a step may reason, call a tool and write text. The shapes follow Algolia's
+ * spec (specs/agent-studio/: AssistantMessageV5's parts, tool parts `tool-<name>` with `input`
+ * and `output`; a search tool's output carries `hits` and `queryID`; client-side tools
+ * (ClientSideToolConfig) have no output upstream: the browser runs them and sends the result
+ * back in the next request's history), and InstantSearch's chat widget (`data-suggestions`).
+ *
+ * A person or a test picks the answer with a marker in the question: `[search]` (reasoning,
+ * a search tool round, then text and suggestions), `[think]` (reasoning, then text),
+ * `[client-tool]` (a client-side tool call that waits for the browser). Anything else is a
+ * plain text answer.
+ */
+
+export interface ToolCall {
+  readonly toolCallId: string
+  readonly toolName: string
+  readonly input: Record<string, unknown>
+  /** Absent for a client-side tool: the browser supplies it. */
+  readonly output?: unknown
+}
+
+export interface Step {
+  readonly reasoning?: string
+  readonly tool?: ToolCall
+  readonly text?: readonly string[]
+}
+
+export interface AnswerPlan {
+  readonly messageId: string
+  readonly steps: readonly Step[]
+  readonly suggestions?: readonly string[]
+  readonly metadata: Record<string, unknown>
+  /** `tool-calls` when the answer stops for a client-side tool. */
+  readonly finishReason: 'stop' | 'tool-calls'
+}
+
+export const CLIENT_TOOL = 'addToCart'
+export const SEARCH_TOOL = 'algolia_search_index'
+
+export function planAnswer(messages: unknown, messageId: string): AnswerPlan {
+  const question = lastUserText(messages)
+  const metadata = { model: 'stand-in-1', usage: { inputTokens: 12, outputTokens: 24 } }
+  const toolResult = clientToolResult(messages)
+  if (toolResult !== undefined) {
+    return { messageId, metadata, finishReason: 'stop', steps: [{ text: words(`Done: ${JSON.stringify(toolResult).slice(0, 80)}. Anything else?`) }] }
+  }
+  if (question.includes('[client-tool]')) {
+    return {
+      messageId,
+      metadata,
+      finishReason: 'tool-calls',
+      steps: [{ tool: { toolCallId: `call_${messageId.slice(-8)}`, toolName: CLIENT_TOOL, input: { objectID: 'p-1', quantity: 1 } } }]
+    }
+  }
+  if (question.includes('[search]')) {
+    const query = question.replace('[search]', '').trim().slice(0, 100) || 'products'
+    return {
+      messageId,
+      metadata,
+      finishReason: 'stop',
+      suggestions: [`Cheaper ${query}?`, `Compare the top two ${query}`, 'What about delivery?'],
+      steps: [
+        { reasoning: `The user is looking for ${query}; searching the catalogue first.`, tool: { toolCallId: `call_${messageId.slice(-8)}`, toolName: SEARCH_TOOL, input: { query }, output: searchOutput(query) } },
+        { text: answerPieces(question) }
+      ]
+    }
+  }
+  if (question.includes('[think]')) {
+    return { messageId, metadata, finishReason: 'stop', steps: [{ reasoning: 'Thinking about how to answer briefly.', text: answerPieces(question) }] }
+  }
+  return { messageId, metadata, finishReason: 'stop', steps: [{ text: answerPieces(question) }] }
+}
+
+/** What Algolia's search tool returns to the model (the spec's search tool output). */
+function searchOutput(query: string) {
+  const hits = [1, 2, 3].map((n) => ({ objectID: `p-${n}`, name: `${query} ${n}`, price: 10 * n, _highlightResult: { name: { value: `<em>${query}</em> ${n}`, matchLevel: 'full' } } }))
+  return { hits, nbHits: hits.length, queryID: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', index: 'products' }
+}
+
+/** The result the browser sent for a pending client-side tool (AI SDK 5 tool part, `output-available`). */
+function clientToolResult(messages: unknown): unknown {
+  if (!Array.isArray(messages)) return undefined
+  const last = messages.at(-1) as { role?: unknown; parts?: unknown } | undefined
+  if (last?.role !== 'assistant' || !Array.isArray(last.parts)) return undefined
+  const part = (last.parts as Array<{ type?: unknown; state?: unknown; output?: unknown }>).find((p) => p?.type === `tool-${CLIENT_TOOL}` && p.state === 'output-available')
+  return part?.output
+}
+
+/** The text of the last user message, whatever the message shape (AI SDK 4 `content`, AI SDK 5 `parts`, AG-UI `content`). */
+export function lastUserText(messages: unknown): string {
+  if (!Array.isArray(messages)) return ''
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i] as { role?: unknown; content?: unknown; parts?: unknown }
+    if (message?.role !== 'user') continue
+    if (typeof message.content === 'string') return message.content
+    if (Array.isArray(message.parts)) {
+      return message.parts
+        .map((part: { type?: unknown; text?: unknown }) => (part?.type === 'text' && typeof part.text === 'string' ? part.text : ''))
+        .join('')
+    }
+  }
+  return ''
+}
+
+/** A short, deterministic reply split into the pieces that are streamed one event each. */
+export function answerPieces(question: string): string[] {
+  const quoted = question.length > 80 ? `${question.slice(0, 80)}…` : question
+  return words(`You asked: "${quoted}". This answer comes from the Agent Studio stand-in, streamed word by word through the gateway.`)
+}
+
+function words(sentence: string): string[] {
+  return sentence.split(/(?<= )/)
+}
+
+/** The whole text of an answer (stream=false, titles). */
+export function answerText(plan: AnswerPlan): string {
+  return plan.steps.map((step) => (step.text ?? []).join('')).join('')
+}

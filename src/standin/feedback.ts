@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ConversationStore, StoredConversation } from './conversations.js'
+import type { VerifiedUserToken } from './user-token-check.js'
+
+/**
+ * Feedback as Agent Studio keeps it (Algolia's spec: paths/feedback/feedback.yml answers
+ * `201` with a FeedbackResponse `{ id, agentId, messageId, vote, tags, notes, model,
+ * createdAt, updatedAt }`; FeedbackCreationRequest bounds tags to 10 × 50 characters and notes
+ * to 1000; validation errors are `422 { detail: [{ loc, msg, type }] }`). Conversations read
+ * with `includeFeedback=true` carry the feedback given on their messages, and the list's
+ * `feedbackVote` keeps only conversations with a vote of that value
+ * (paths/conversations/conversations.yml, conversation.yml).
+ */
+export interface StoredFeedback {
+  readonly id: string
+  readonly agentId: string
+  readonly messageId: string
+  readonly vote: 0 | 1
+  readonly tags: string[]
+  readonly notes: string | null
+  readonly model: string | null
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+type Authorize = (request: FastifyRequest, reply: FastifyReply, acl: string) => Promise<VerifiedUserToken | undefined | false>
+type Record_ = (request: FastifyRequest, userToken: VerifiedUserToken | undefined) => void
+
+export function feedbackRoutes(app: FastifyInstance, store: ConversationStore, authorize: Authorize, record: Record_): void {
+  app.post('/agent-studio/1/feedback', async (request, reply) => {
+    const token = await authorize(request, reply, 'search')
+    if (token === false) return reply
+    record(request, token)
+    const body = (request.body ?? {}) as { messageId?: unknown; agentId?: unknown; vote?: unknown; tags?: unknown; notes?: unknown }
+    const problems = feedbackProblems(body)
+    if (problems.length > 0) return reply.code(422).send({ detail: problems })
+    const now = new Date().toISOString()
+    const stored: StoredFeedback = {
+      id: `alg_fbk_${randomUUID().replaceAll('-', '')}`,
+      agentId: body.agentId as string,
+      messageId: body.messageId as string,
+      vote: body.vote as 0 | 1,
+      tags: (body.tags as string[] | undefined) ?? [],
+      notes: (body.notes as string | undefined) ?? null,
+      model: 'stand-in-1',
+      createdAt: now,
+      updatedAt: now
+    }
+    store.feedback.push({ body, userToken: token?.sub, stored })
+    return reply.code(201).send(stored)
+  })
+}
+
+function feedbackProblems(body: Record<string, unknown>) {
+  const problems: Array<{ loc: Array<string | number>; msg: string; type: string }> = []
+  if (typeof body.messageId !== 'string') problems.push({ loc: ['body', 'messageId'], msg: 'Field required', type: 'missing' })
+  if (typeof body.agentId !== 'string') problems.push({ loc: ['body', 'agentId'], msg: 'Field required', type: 'missing' })
+  if (body.vote !== 0 && body.vote !== 1) problems.push({ loc: ['body', 'vote'], msg: 'Input should be 0 or 1', type: 'literal_error' })
+  if (body.tags !== undefined && (!Array.isArray(body.tags) || body.tags.length > 10 || body.tags.some((tag) => typeof tag !== 'string' || tag.length > 50))) {
+    problems.push({ loc: ['body', 'tags'], msg: 'At most 10 tags of at most 50 characters', type: 'value_error' })
+  }
+  if (body.notes !== undefined && (typeof body.notes !== 'string' || body.notes.length > 1000)) problems.push({ loc: ['body', 'notes'], msg: 'String should have at most 1000 characters', type: 'string_too_long' })
+  return problems
+}
+
+/** The feedback given on a conversation's messages. */
+export function feedbackOf(store: ConversationStore, conversation: StoredConversation): StoredFeedback[] {
+  const ids = new Set(conversation.messages.map((message) => message.id))
+  return store.feedback.flatMap((entry) => (entry.stored !== undefined && ids.has(entry.stored.messageId) ? [entry.stored] : []))
+}

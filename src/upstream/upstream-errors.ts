@@ -1,0 +1,149 @@
+import type { Readable } from 'node:stream'
+import { UpstreamAuthFailed, UpstreamError, UpstreamNotFound, UpstreamRateLimited, UpstreamRejected, UpstreamValidationFailed } from '../errors.js'
+
+/**
+ * What an Agent Studio error status becomes at the gateway, on every route (streamed calls and
+ * the gateway's own side calls alike). Issue 10: upstream 401/403 means the gateway's Algolia
+ * credentials were refused (wrong key, rotated authentication key, an agent-scoped key that does
+ * not cover the agent), never the user's session, so it is a 502 a frontend does not mistake
+ * for a sign-out; upstream 429 is the application's Agent Studio budget, relayed as such with
+ * `retry-after`. Issue 11: Agent Studio's 4xx bodies are never relayed; only our own
+ * `{ error, message, requestId }` goes out, plus a 422's validation `detail` (loc/msg/type).
+ */
+
+export interface UpstreamStatusHooks {
+  /** Every upstream 401/403 (metrics; the request's log line says it at error level). */
+  onAuthFailed?(statusCode: number): void
+  /** Every upstream 429, with the hold-off it asked for (the limits' shared hold-off hooks in here). */
+  onRateLimited?(retryAfterSeconds: number): void
+}
+
+/** When upstream says 429 without `retry-after`: Algolia's budget is per minute. */
+export const DEFAULT_UPSTREAM_RETRY_AFTER_SECONDS = 60
+const MAX_RETRY_AFTER_SECONDS = 3600
+
+/** Most of an error body the gateway reads; the rest is discarded unread. */
+export const ERROR_BODY_READ_LIMIT = 64 * 1024
+
+/** Status codes decided before any route-specific rule (5xx, credentials, budget). */
+export function credentialOrBudgetError(statusCode: number, headers: Record<string, string | string[] | undefined>, hooks: UpstreamStatusHooks): Error | undefined {
+  if (statusCode >= 500) return withStatus(new UpstreamError(), statusCode)
+  if (statusCode === 401 || statusCode === 403) {
+    hooks.onAuthFailed?.(statusCode)
+    return withStatus(new UpstreamAuthFailed(String(statusCode)), statusCode)
+  }
+  if (statusCode === 429) {
+    const seconds = retryAfterSeconds(headers['retry-after'])
+    hooks.onRateLimited?.(seconds)
+    return Object.assign(withStatus(new UpstreamRateLimited(String(seconds)), statusCode), { headers: { 'retry-after': seconds } })
+  }
+  return undefined
+}
+
+/** Any other 4xx: our own error with upstream's status, and a 422's field list. */
+export function rejectedError(statusCode: number, bodyText: string): Error {
+  if (statusCode === 404) return withStatus(new UpstreamNotFound(), statusCode)
+  if (statusCode === 422) {
+    const detail = validationDetail(bodyText)
+    return Object.assign(withStatus(new UpstreamValidationFailed(), statusCode), detail === undefined ? {} : { publicFields: { detail } })
+  }
+  const error = withStatus(new UpstreamRejected(String(statusCode)), statusCode)
+  error.statusCode = statusCode
+  return error
+}
+
+/** `retry-after` as whole seconds (delta or HTTP date, RFC 9110 §10.2.3), clamped to 1 s – 1 h. */
+export function retryAfterSeconds(value: string | string[] | undefined, now = Date.now()): number {
+  const raw = Array.isArray(value) ? value[0] : value
+  if (raw === undefined) return DEFAULT_UPSTREAM_RETRY_AFTER_SECONDS
+  let seconds: number
+  if (/^\s*\d+\s*$/.test(raw)) seconds = Number(raw)
+  else {
+    const date = Date.parse(raw)
+    if (Number.isNaN(date)) return DEFAULT_UPSTREAM_RETRY_AFTER_SECONDS
+    seconds = Math.ceil((date - now) / 1000)
+  }
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, seconds))
+}
+
+export interface ValidationItem {
+  readonly loc: Array<string | number>
+  readonly msg: string
+  readonly type: string
+}
+
+/**
+ * FastAPI's `{ detail: [{ loc, msg, type, input?, ctx? }] }`, reduced to what helps a frontend
+ * developer: `input` and `ctx` echo request data and are dropped; sizes are bounded.
+ */
+export function validationDetail(bodyText: string): ValidationItem[] | undefined {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(bodyText)
+  } catch {
+    return undefined
+  }
+  const detail = (parsed as { detail?: unknown } | null)?.detail
+  if (!Array.isArray(detail)) return undefined
+  const items: ValidationItem[] = []
+  for (const entry of detail.slice(0, 20)) {
+    const { loc, msg, type } = (entry ?? {}) as { loc?: unknown; msg?: unknown; type?: unknown }
+    if (!Array.isArray(loc) || typeof msg !== 'string' || typeof type !== 'string') continue
+    items.push({
+      loc: loc.slice(0, 10).filter((part): part is string | number => typeof part === 'string' || Number.isInteger(part)).map((part) => (typeof part === 'string' ? part.slice(0, 100) : part)),
+      msg: msg.slice(0, 300),
+      type: type.slice(0, 100)
+    })
+  }
+  return items.length === 0 ? undefined : items
+}
+
+/** Reads at most `limit` bytes of an error body as text and discards the rest. */
+export async function readBounded(body: Readable, limit = ERROR_BODY_READ_LIMIT): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (size < limit) chunks.push(chunk.subarray(0, limit - size))
+      size += chunk.length
+      if (size >= limit) break
+    }
+  } catch {
+    // A broken error body tells nothing more than its status.
+  }
+  if (!body.destroyed) body.destroy()
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function withStatus<T extends Error>(error: T, upstreamStatus: number): T & { upstreamStatus: number; statusCode?: number } {
+  return Object.assign(error, { upstreamStatus })
+}
+
+/**
+ * The error an upstream answer becomes, or undefined when it is relayed as it is (2xx/3xx).
+ * `refuse` is the route's own rule (e.g. 404 → conversation_not_found, no oracle); it runs after
+ * the credential and budget statuses, which mean the same on every route.
+ */
+export async function upstreamRefusal(
+  response: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: Readable & { dump(): Promise<void> } },
+  refuse: ((statusCode: number) => Error | undefined) | undefined,
+  hooks: UpstreamStatusHooks
+): Promise<Error | undefined> {
+  const { statusCode, headers, body } = response
+  if (statusCode < 400) return undefined
+  const decided = credentialOrBudgetError(statusCode, headers, hooks) ?? refuse?.(statusCode)
+  if (decided !== undefined) {
+    await body.dump().catch(() => undefined)
+    return decided
+  }
+  return rejectedError(statusCode, await readBounded(body))
+}
+
+/**
+ * An upstream 429 or 401/403 thrown by a side call: no later call of the same request can
+ * succeed, so a multi-call operation (erasure) stops and answers with it instead of a 502.
+ */
+export function isCredentialOrBudgetError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'UPSTREAM_RATE_LIMITED' || code === 'UPSTREAM_AUTH_FAILED'
+}
