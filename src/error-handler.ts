@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GATEWAY_ERROR_CODES, InternalError, InvalidId, InvalidRequest, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from './errors.js'
 import type { ErrorBody } from './errors.js'
+import { isClientGone } from './plugins/client-gone.js'
 import { startSummary } from './plugins/request-summary.js'
 
 interface PublicError {
@@ -61,6 +62,11 @@ export function buildErrorHandler(bodyLimit: number) {
     const failure = toPublicError(error, request.routeOptions.bodyLimit ?? bodyLimit)
     request.summary.rule ??= failure.code
     if (failure.statusCode >= 500) request.summary.error = error
+    if (isClientGone(request)) {
+      // Nobody is left to answer; the summary line (499) records the cut.
+      reply.hijack()
+      return
+    }
     if (reply.raw.headersSent) {
       reply.raw.destroy()
       return

@@ -27,6 +27,9 @@ export const PayloadTooLarge = clientError('payload_too_large', 413, 'The reques
 export const UnsupportedMediaType = clientError('unsupported_media_type', 415, 'Send the request body as JSON with content-type: application/json.')
 export const RateLimited = clientError('rate_limited', 429, 'Too many requests; retry in %s seconds.')
 export const TooManyStreams = clientError('too_many_streams', 429, 'Too many answers are streaming at once%s; wait for one to finish.')
+export const UpstreamBudgetExhausted = clientError('upstream_budget_exhausted', 429, 'The gateway is holding back requests to Agent Studio: %s.')
+/** Not an answer: the browser left; the error handler sends nothing (the log line says 499). */
+export const ClientGone = clientError('client_gone', 499, 'The client closed the connection.')
 export const UpstreamError = serverError('upstream_error', 502, 'Agent Studio failed to answer; try again shortly.')
 export const UpstreamUnavailable = serverError('upstream_unavailable', 502, 'Agent Studio could not be reached; try again shortly.')
 export const Overloaded = serverError('overloaded', 503, 'The gateway is overloaded; retry in a few seconds.')
@@ -40,7 +43,7 @@ export const InternalError = serverError('internal_error', 500, 'Something went 
 export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
   MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
   AgentNotAllowed, OriginNotAllowed, SearchKeyUnavailable, NotFound, ConversationNotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
-  TooManyStreams, UpstreamError, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
+  TooManyStreams, UpstreamBudgetExhausted, ClientGone, UpstreamError, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
   UpstreamTimeout, InternalError
 ].map((ErrorClass) => new ErrorClass().code))
 

@@ -15,6 +15,8 @@ export interface RequestSummary {
   ownership?: 'known' | 'verified' | 'new'
   /** Served without a check that could not run (e.g. `redis_unavailable` with the fail-open policy). */
   degraded?: string
+  /** The checks skipped because their store could not answer (fail-open). */
+  failedOpen?: string[]
   /** Kept for 5xx answers only, so ops see the cause without flooding logs with client mistakes. */
   error?: unknown
 }

@@ -50,6 +50,7 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     rule: summary.rule,
     ownership: summary.ownership,
     degraded: summary.degraded,
+    failedOpen: summary.failedOpen,
     err: summary.error
   }
   metrics.requests.inc({ route: line.route ?? 'unmatched', status })

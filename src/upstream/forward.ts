@@ -5,6 +5,8 @@ import type { Dispatcher } from 'undici'
 import type { CompatibilityMode, UpstreamConfig } from '../config/types.js'
 import { filterUpstreamResponseHeaders } from '../credentials/header-boundary.js'
 import { UpstreamError, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
+import { isClientGone } from '../plugins/client-gone.js'
+import type { OnUpstreamRateLimited } from './hold-off.js'
 import { streamErrorEvent } from './stream-errors.js'
 
 export interface UpstreamCall {
@@ -34,7 +36,7 @@ export interface Upstream {
 /** Status logged when the browser left before any answer was sent (nginx's convention). */
 export const CLIENT_CLOSED_REQUEST = 499
 
-export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher): Upstream {
+export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher, onRateLimited?: OnUpstreamRateLimited): Upstream {
   const origin = baseUrl.origin
   const basePath = baseUrl.pathname
   const totalLimit = `${Math.round(config.totalTimeoutMs / 1000)} s in total`
@@ -57,6 +59,11 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
   async function forward(request: FastifyRequest, reply: FastifyReply, call: UpstreamCall): Promise<void> {
     const summary = request.summary
     const res = reply.raw
+    // The browser left while we were preparing: no call for nobody (issue 11 item 6).
+    if (isClientGone(request)) {
+      reply.hijack()
+      return
+    }
     // undici accepts an EventEmitter as the abort signal (documented in Dispatcher.request);
     // it is much cheaper to create per request than an AbortController.
     const abortSignal = new EventEmitter()
@@ -95,6 +102,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     }
 
     const { statusCode, headers, body } = response
+    if (statusCode === 429) onRateLimited?.(headers['retry-after'])
     summary.upstreamStatus = statusCode
     summary.ttfbMs = Math.round(reply.elapsedTime)
     const refusal = statusCode >= 500 ? new UpstreamError() : call.refuse?.(statusCode)
@@ -152,6 +160,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     } catch (error) {
       throw upstreamFailure(error, firstByteLimit)
     }
+    if (response.statusCode === 429) onRateLimited?.(response.headers['retry-after'])
     const text = await response.body.text()
     if (response.statusCode >= 500) throw Object.assign(new UpstreamError(), { cause: new Error(`upstream answered ${response.statusCode}`) })
     let body: unknown

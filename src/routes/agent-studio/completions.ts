@@ -17,7 +17,7 @@ interface CompletionRoute {
 
 /** `POST /agent-studio/1/agents/:agentId/completions`: the chat itself, streamed back. */
 export default async function completionRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters, streamSlots } = options
+  const { config, minter, upstream, limiters } = options
   const { secrets } = options
   const assertOwnership = buildOwnershipCheck({ owners: options.owners, upstream, secrets })
   // AGENT_TENANT_ISOLATION: the agent's own searches get the user's restrictions too.
@@ -30,16 +30,15 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
 
   app.post<CompletionRoute>('/agent-studio/1/agents/:agentId/completions', {
     schema: { body: completionBodySchema(config.policy) },
-    onRequest: [agentFromPath, limiters.forRoute('completions'), requireJson],
+    // The stream slot is taken here, with every other limit in one question, and held until the
+    // response closes, whatever closes it (end, error, client abort).
+    onRequest: [agentFromPath, limiters.forRoute('completions', { stream: true }), requireJson],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
       const { mode, upstreamQuery } = queryPolicy(request.query)
       const body = bodyPolicy(request.body)
       const userToken = await minter.tokenFor(request.user.id)
       // Nobody continues (or reads back through memory) someone else's conversation.
       if (body.id !== undefined) await assertOwnership(request, request.params.agentId, body.id, userToken)
-      // Held until the response closes, whatever closes it (end, error, client abort).
-      const lease = await streamSlots.acquire(request.user.id, (reason) => (request.summary.degraded = reason))
-      reply.raw.once('close', () => lease.release())
       await upstream.forward(request, reply, {
         method: 'POST',
         path: `/1/agents/${request.params.agentId}/completions${upstreamQuery}`,
