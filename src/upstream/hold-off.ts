@@ -15,7 +15,7 @@ export function holdOffFromRetryAfter(holdOff: (ms: number) => void, now: () => 
     const value = (Array.isArray(header) ? header[0] : header)?.trim()
     let ms = DEFAULT_HOLD_OFF_MS
     if (value !== undefined && /^\d{1,9}$/.test(value)) ms = Number(value) * 1000
-    else if (value !== undefined && value.length > 0 && value.length < 64) {
+    else if (value !== undefined && /^[A-Za-z]{3}/.test(value) && value.length < 64) {
       const at = Date.parse(value)
       if (!Number.isNaN(at)) ms = at - now()
     }

@@ -6,6 +6,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { AGENT_ID, completionBody } from '../helpers/fixtures.js'
 import { startGateway, startStandIn } from '../helpers/gateway.js'
+import type { RunningGateway } from '../helpers/gateway.js'
 import { SHARED_REDIS, limitsFile, redisNamespace } from '../helpers/limits.js'
 
 /** The web app's session endpoint: "good…" bearer tokens are alice; anything else is refused. */
@@ -33,9 +34,9 @@ async function setup(t: Test, limits: Record<string, unknown>, replicas: number,
     GATEWAY_CONFIG_FILE: limitsFile(limits),
     ...(redis ? { REDIS_URL: SHARED_REDIS, REDIS_NAMESPACE: redisNamespace(t) } : {})
   }
-  const gateways = []
+  const gateways: RunningGateway[] = []
   for (let i = 0; i < replicas; i++) gateways.push(await startGateway(t, url, { env, listen: false }))
-  const send = (gateway: (typeof gateways)[number], token: string, remoteAddress = '203.0.113.9') =>
+  const send = (gateway: RunningGateway, token: string, remoteAddress = '203.0.113.9') =>
     gateway.app.inject({
       method: 'POST',
       url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
