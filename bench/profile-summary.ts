@@ -22,10 +22,14 @@ export function categoryOf(url: string, functionName: string): string {
   return ours === null ? url : `gateway: ${ours[1]!.replace(/\.(js|ts)$/, '')}`
 }
 
-export function summarise(profile: Profile): Array<{ category: string; ms: number }> {
+/** `fromEndUs`: keep only samples between these two distances (µs) before the profile's end. */
+export function summarise(profile: Profile, window?: { fromEndUs: [number, number] }): Array<{ category: string; ms: number }> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
   const totals = new Map<string, number>()
+  let at = profile.startTime
   profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0
+    if (window !== undefined && (at < profile.endTime - window.fromEndUs[0] || at > profile.endTime - window.fromEndUs[1])) return
     const node = byId.get(id)!
     const category = categoryOf(node.callFrame.url, node.callFrame.functionName)
     totals.set(category, (totals.get(category) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000)

@@ -7,7 +7,7 @@
 //   npm run bench            (BENCH_REPS=5 BENCH_SECONDS=5 for longer runs)
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -35,23 +35,43 @@ const DEPLOYED = 'gateway (deployed)'
 const LIMITS_OFF = 'gateway, limits off'
 
 interface Target { name: string; base: string; headers: Record<string, string>; users?: string[]; pid?: number }
-interface Proc { child: ChildProcess; lines: AsyncIterator<string>; pid: number }
+interface Proc { child: ChildProcess; lines: AsyncIterator<string>; pid: number; logFile?: string }
 
 const children: ChildProcess[] = []
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')))
 const dir = mkdtempSync(join(tmpdir(), 'asg-bench-'))
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
 
-function start(script: string, env: Record<string, string>, nodeFlags: string[] = []): Proc {
-  // The gateway runs from its build, as `npm start` does; the helpers through tsx. `ulimit -n`
-  // is raised as far as the hard limit allows (document the same for deployments).
+let logFiles = 0
+/**
+ * Starts a child. `ulimit -n` is raised as far as the hard limit allows (document the same for
+ * deployments). With `toFile`, stdout goes to a log file, as a container runtime collects it:
+ * a pipe the bench does not read while wrk runs (execFileSync) fills up, and pino then spins
+ * in atomic-sleep waiting for it, which is a bench artefact, not the gateway's cost.
+ */
+function start(script: string, env: Record<string, string>, nodeFlags: string[] = [], toFile = false): Proc {
+  // The gateway runs from its build, as `npm start` does; the helpers through tsx.
   const args = [...nodeFlags, ...(script.endsWith('.js') ? [script] : ['--import', 'tsx', script])]
+  const logFile = toFile ? join(dir, `log-${logFiles++}.ndjson`) : undefined
+  const out = logFile === undefined ? 'pipe' : openSync(logFile, 'w')
   const child = spawn('/bin/sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...args], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit']
+    env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit']
   })
+  if (typeof out === 'number') closeSync(out)
   children.push(child)
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
-  return { child, lines, pid: child.pid! }
+  const lines = logFile === undefined ? createInterface({ input: child.stdout! })[Symbol.asyncIterator]() : fileLines(logFile)
+  return { child, lines, pid: child.pid!, ...(logFile === undefined ? {} : { logFile }) }
+}
+
+/** The lines of a growing log file, polled (the bench only waits for the start-up line this way). */
+async function* fileLines(file: string): AsyncGenerator<string> {
+  let seen = 0
+  for (;;) {
+    const all = readFileSync(file, 'utf8').split('\n')
+    const complete = all.slice(0, -1)
+    for (; seen < complete.length; seen++) yield complete[seen]!
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
 }
 
 async function firstJson(proc: Proc, predicate: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
@@ -109,9 +129,8 @@ async function startGateway(name: string, standInUrl: string, redisUrl: string |
     SESSION_JWT_SECRET: KEYS.session, ALLOWED_AGENT_IDS: AGENT,
     GATEWAY_CONFIG_FILE: limitsFile(redisUrl !== undefined),
     ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl, REDIS_NAMESPACE: `asg-bench:${process.pid}:` })
-  }, nodeFlags)
+  }, nodeFlags, true)
   const base = String((await firstJson(gateway, (l) => l.msg === 'agent-studio-gateway listening')).address)
-  drain(gateway)
   return { name, base, headers: { authorization: `Bearer ${users[0]!}` }, users, pid: gateway.pid, proc: gateway }
 }
 
@@ -249,12 +268,17 @@ async function main() {
   mkdirSync(profileDir, { recursive: true })
   const profiled = await startGateway('profiled', fast.standInUrl, redis.url, fast.sessions, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
   wrk(profiled, 1)
+  const runStart = performance.now()
   const profiledRun = wrk(profiled, SECONDS)
+  const runEnd = performance.now()
   const profiledExit = new Promise((resolve) => profiled.proc.child.once('exit', resolve))
   profiled.proc.child.kill('SIGTERM')
   await profiledExit
+  const exitAt = performance.now()
   const profileFile = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))!
-  const profileRows = summarise(JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')))
+  // Only the samples of the measured run (start-up, warm-up and shutdown left out): the
+  // profile ends at exit, and both clocks are monotonic.
+  const profileRows = summarise(JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')), { fromEndUs: [(exitAt - runStart) * 1000, (exitAt - runEnd) * 1000] })
   fast.stop()
 
   // Slow streams (one event every 2 s) stay open: memory per stream, flat after close, abort latency.
