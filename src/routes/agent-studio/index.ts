@@ -77,7 +77,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     try {
       user = await options.authenticate(request.headers)
     } catch (error) {
-      throwIfClientGone(request)
+      // Counted even when the client already left: disconnecting must not dodge the budget.
       await limiters.failedAuthentication(request, reply)
       throw error
     }
