@@ -289,8 +289,9 @@ async function main() {
   const profileRows = summarise(JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')), { fromEndUs: [(exitAt - runStart) * 1000, (exitAt - runEnd) * 1000] })
   fast.stop()
 
-  // Slow streams (one event every 2 s) stay open: memory per stream, flat after close, abort latency.
-  const slow = await startStack(2000, redis.url, false)
+  // Slow streams (first event at once, then one a minute, so none ends by itself during the
+  // phase) stay open: memory per stream, flat after close, abort latency.
+  const slow = await startStack(60_000, redis.url, false)
   const memory: Record<string, { before: number; open1: number; closed1: number; open2: number; closed2: number }> = {}
   const abort: Record<string, number[]> = { 'bare proxy': [], [DEPLOYED]: [] }
   const closes = slow.standIn.lines
@@ -307,7 +308,7 @@ async function main() {
           const controller = new AbortController()
           controllers.push(controller)
           const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...headersOf(target) }, body: BODY, signal: controller.signal })
-          if (response.statusCode !== 200) throw new Error(`${target.name}: stream answered ${response.statusCode} with ${controllers.length} open`)
+          if (response.statusCode !== 200) throw new Error(`${target.name}: stream answered ${response.statusCode} ${await response.body.text()} with ${controllers.length} open`)
           const iterator = response.body[Symbol.asyncIterator]()
           await iterator.next()
           response.body.on('error', () => undefined)
@@ -316,7 +317,11 @@ async function main() {
       }
       const open = rssKiB(target.pid!)
       controllers.forEach((c) => c.abort())
-      for (let n = 0; n < STREAMS; n++) await closes.next()
+      const deadline = Date.now() + 300_000
+      for (let n = 0; n < STREAMS; n++) {
+        if (Date.now() > deadline) throw new Error(`${target.name}: only ${n} of ${STREAMS} upstream streams closed after the clients left`)
+        await closes.next()
+      }
       return { open, closed: rssKiB(target.pid!) }
     }
     progress(`${target.name}: opening ${STREAMS} streams`)
