@@ -287,6 +287,25 @@ async function main() {
   // Only the samples of the measured run (start-up, warm-up and shutdown left out): the
   // profile ends at exit, and both clocks are monotonic.
   const profileRows = summarise(JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')), { fromEndUs: [(exitAt - runStart) * 1000, (exitAt - runEnd) * 1000] })
+
+  // Conversation ids (issue 9): a completion naming a conversation against one naming none. Ids
+  // are namespaced per user by construction, so no lookup should show: expected 1.0×.
+  const gatewayTarget = fast.targets.find((target) => target.name === LIMITS_OFF)!
+  const conversationIds: Record<string, number[]> = { 'no conversation id': [], 'new conversation id (first message)': [], 'continuing a conversation': [] }
+  const timed = async (body: string) => {
+    const started = performance.now()
+    const response = await request(`${gatewayTarget.base}${COMPLETION}?compatibilityMode=ai-sdk-5&stream=false`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...gatewayTarget.headers }, body })
+    await response.body.dump()
+    if (response.statusCode !== 200) throw new Error(`conversation id bench: ${response.statusCode}`)
+    return performance.now() - started
+  }
+  const withId = (id: string) => JSON.stringify({ id, messages: [{ id: `m_${id}`, role: 'user', parts: [{ type: 'text', text: 'What is the return policy?' }] }] })
+  await timed(withId('bench_known'))
+  for (let i = 0; i < SAMPLES; i++) {
+    conversationIds['no conversation id']!.push(await timed(BODY))
+    conversationIds['new conversation id (first message)']!.push(await timed(withId(`bench_new_${process.pid}_${i}`)))
+    conversationIds['continuing a conversation']!.push(await timed(withId('bench_known')))
+  }
   fast.stop()
 
   // Slow streams (first event at once, then one a minute, so none ends by itself during the
@@ -369,6 +388,14 @@ async function main() {
   say('| where | µs per request | share |')
   say('|---|---|---|')
   for (const row of profileRows.filter((r) => r.category !== '(idle)').slice(0, 18)) say(`| ${row.category} | ${(row.ms * 1000 / profiledRun.requests).toFixed(1)} | ${(100 * row.ms / busy).toFixed(1)} % |`)
+  say()
+  say('Conversation ids (issue 9), sequential non-streaming completions through the gateway, limits off:')
+  say()
+  say('| request | p50 (ms) | p99 (ms) | p50 ÷ no id |')
+  say('|---|---|---|---|')
+  for (const [name, samples] of Object.entries(conversationIds)) {
+    say(`| ${name} | ${percentile(samples, 50).toFixed(2)} | ${percentile(samples, 99).toFixed(2)} | ${(percentile(samples, 50) / percentile(conversationIds['no conversation id']!, 50)).toFixed(2)}× |`)
+  }
   mkdirSync('bench/results', { recursive: true })
   writeFileSync('bench/results/latest.md', `${lines.join('\n')}\n`)
   await client.close()

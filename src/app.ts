@@ -24,7 +24,6 @@ import { memoryAdmission } from './limits/memory-admission.js'
 import { redisAdmission } from './limits/redis-admission.js'
 import { holdOffFromRetryAfter } from './upstream/hold-off.js'
 import { createMetrics } from './metrics.js'
-import { memoryConversationOwners, redisConversationOwners } from './policy/conversation-owners.js'
 
 export interface AppDependencies {
   readonly logger?: Logger
@@ -123,8 +122,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     : redisAdmission({ redis, namespace: config.redis.namespace, metrics, logger, timeoutMs: REDIS_ANSWER_TIMEOUT_MS, leaseMs: () => live.current.streams.leaseSeconds * 1000 })
   // Upstream's 429 holds every replica off for its retry-after (issue 10).
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, holdOffFromRetryAfter((ms) => admission.holdOff(ms)))
-  const owners = redis === undefined ? memoryConversationOwners() : redisConversationOwners(redis, config.redis.namespace, logger)
-  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, admission, metrics, owners, secrets })
+  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, admission, metrics, secrets })
 
   if (config.demo) await app.register(demoRoutes, { config })
 

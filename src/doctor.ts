@@ -4,7 +4,7 @@ import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
 import { ConfigError, loadConfigFromProcess } from './config/load-config.js'
 import type { GatewayConfig } from './config/types.js'
-import { auditKeys } from './keys/key-audit.js'
+import { auditKeys, describeAclNeeds, upstreamAclNeeds } from './keys/key-audit.js'
 
 type Outcome = 'ok' | 'warn' | 'fail'
 interface Check { readonly outcome: Outcome; readonly title: string; readonly detail?: string }
@@ -56,6 +56,7 @@ async function checkKeys(config: GatewayConfig, dispatcher: Dispatcher, report: 
     report({ outcome: 'warn', title: 'key audit skipped (SKIP_KEY_AUDIT=true): the keys\' ACLs are not checked' })
     return
   }
+  report({ outcome: 'ok', title: `ALGOLIA_API_KEY needs exactly: ${describeAclNeeds(upstreamAclNeeds(config))}` })
   const { problems, unverifiable, warnings } = await auditKeys(config, dispatcher)
   if (problems.length === 0 && unverifiable.length === 0) report({ outcome: 'ok', title: 'Algolia keys have only the ACLs the enabled routes need' })
   for (const problem of [...problems, ...unverifiable]) report({ outcome: 'fail', title: 'key audit', detail: problem })

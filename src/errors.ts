@@ -31,6 +31,7 @@ export const UpstreamBudgetExhausted = clientError('upstream_budget_exhausted', 
 /** Not an answer: the browser left; the error handler sends nothing (the log line says 499). */
 export const ClientGone = clientError('client_gone', 499, 'The client closed the connection.')
 export const UpstreamError = serverError('upstream_error', 502, 'Agent Studio failed to answer; try again shortly.')
+export const ErasureIncomplete = serverError('erasure_incomplete', 502, 'Your data was only partly erased (%s); send the same request again to finish.')
 export const UpstreamUnavailable = serverError('upstream_unavailable', 502, 'Agent Studio could not be reached; try again shortly.')
 export const Overloaded = serverError('overloaded', 503, 'The gateway is overloaded; retry in a few seconds.')
 export const NotReady = serverError('not_ready', 503, 'The gateway is not ready: %s.')
@@ -43,7 +44,7 @@ export const InternalError = serverError('internal_error', 500, 'Something went 
 export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
   MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
   AgentNotAllowed, OriginNotAllowed, SearchKeyUnavailable, NotFound, ConversationNotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
-  TooManyStreams, UpstreamBudgetExhausted, ClientGone, UpstreamError, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
+  TooManyStreams, UpstreamBudgetExhausted, ClientGone, UpstreamError, ErasureIncomplete, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
   UpstreamTimeout, InternalError
 ].map((ErrorClass) => new ErrorClass().code))
 

@@ -2,6 +2,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { AGENT_ID, completionBody, sessionToken, userMessage } from './helpers/fixtures.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
+import { conversationNamespace } from '../src/policy/conversation-namespace.js'
 
 async function setup(t: Test, env: Record<string, string> = {}) {
   const { standIn, url } = await startStandIn(t)
@@ -60,7 +61,7 @@ t.test('AI SDK fields and toolApprovals pass; unknown fields are dropped', async
   t.equal(response.statusCode, 200)
   const completion = standIn.received.find((r) => r.path.endsWith('/completions'))
   t.same(completion?.body, {
-    id: 'alg_cnv_abc123',
+    id: conversationNamespace('u1').toUpstream('alg_cnv_abc123'),
     messages: [userMessage('hello')],
     trigger: 'submit-message',
     messageId: 'alg_msg_2',
@@ -84,8 +85,8 @@ const invalid: Array<{ name: string; payload: unknown; status: number; error: st
   { name: 'messages that are not objects', payload: { messages: ['hello'] }, status: 400, error: 'invalid_request', message: /messages/ },
   { name: 'a message with an unknown role', payload: { messages: [{ role: 'root', content: 'x' }] }, status: 400, error: 'invalid_request', message: /role/ },
   { name: 'a message with neither content nor parts', payload: { messages: [{ role: 'user' }] }, status: 400, error: 'invalid_request', message: /messages/ },
-  { name: 'a conversation id with a slash', payload: { id: '../other', messages: [userMessage('x')] }, status: 400, error: 'invalid_request', message: /id/ },
-  { name: 'an over-long conversation id', payload: { id: 'a'.repeat(129), messages: [userMessage('x')] }, status: 400, error: 'invalid_request', message: /id/ },
+  { name: 'a conversation id with a slash', payload: { id: '../other', messages: [userMessage('x')] }, status: 400, error: 'invalid_id', message: /conversation id is not valid: ids are 1 to 95 letters/ },
+  { name: 'an over-long conversation id', payload: { id: 'a'.repeat(96), messages: [userMessage('x')] }, status: 400, error: 'invalid_id', message: /1 to 95 letters/ },
   { name: 'more than 10 indices', payload: completionBody('x', { algolia: { indices: Array.from({ length: 11 }, (_, i) => `i${i}`) } }), status: 400, error: 'invalid_request', message: /indices/ },
   { name: 'a JSON array body', payload: '[1,2]', status: 400, error: 'invalid_request', message: /object/ },
   { name: 'a text/plain body', payload: 'hello', status: 415, error: 'unsupported_media_type', message: /content-type: application\/json/, headers: { 'content-type': 'text/plain' } },

@@ -1,37 +1,25 @@
 import t from 'tap'
-import type { Test } from 'tap'
 import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
-import { startGateway, startStandIn } from './helpers/gateway.js'
-
-/** Users A and B, each with a conversation in the stand-in, and a gateway in front. */
-async function setup(t: Test, env: Record<string, string> = {}) {
-  const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { listen: false, env })
-  standIn.store.append(AGENT_ID, 'conv_a1', 'user-a', { role: 'user', text: 'A private question', sentBy: 'user-a' })
-  standIn.store.append(AGENT_ID, 'conv_a2', 'user-a', { role: 'user', text: 'A second question', sentBy: 'user-a' })
-  standIn.store.append(AGENT_ID, 'conv_b1', 'user-b', { role: 'user', text: 'B medical history', sentBy: 'user-b' })
-  const as = (user: string) => async (method: 'GET' | 'DELETE' | 'POST', url: string, payload?: unknown) =>
-    gateway.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${await sessionToken(user)}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(payload === undefined ? {} : { payload: payload as object })
-    })
-  return { standIn, gateway, a: as('user-a'), b: as('user-b') }
-}
+import { conversationSetup as setup, upstreamId } from './helpers/conversations.js'
 
 const base = `/agent-studio/1/agents/${AGENT_ID}/conversations`
+const completions = (agent = AGENT_ID) => `/agent-studio/1/agents/${agent}/completions?compatibilityMode=ai-sdk-5&stream=false`
+const notFoundBody = { error: 'conversation_not_found', message: 'There is no such conversation.', requestId: '…' }
+const strip = (body: Record<string, unknown>) => ({ ...body, requestId: '…' })
 
-t.test('A lists only A\'s conversations; query validated and filtered', async (t) => {
-  const { standIn, a } = await setup(t)
+t.test('A lists only A\'s namespaced conversations, under the ids A chose; the rest is left out and counted', async (t) => {
+  const { standIn, gateway, a } = await setup(t)
   const response = await a('GET', `${base}?page=1&limit=10&startDate=2026-01-01&endDate=2026-12-31&userToken=user-b&agentId=x`)
   t.equal(response.statusCode, 200)
-  const body = response.json() as { data: Array<{ id: string }>; pagination: { totalCount: number } }
-  t.same(body.data.map((c) => c.id).sort(), ['conv_a1', 'conv_a2'])
-  t.equal(body.pagination.totalCount, 2)
+  const body = response.json() as { data: Array<{ id: string; title: string }>; pagination: { totalCount: number } }
+  t.same(body.data.map((c) => c.id).sort(), ['conv_a1', 'conv_a2'], 'client ids; the raw legacy id is not shown')
+  t.same(body.data.map((c) => c.title).sort(), ['A private question', 'A second question'])
+  t.equal(body.pagination.totalCount, 3, 'pagination is upstream\'s (the README says so)')
+  t.match(gateway.logs.requests.at(-1), { status: 200, conversationsHidden: 1 })
   const seen = standIn.received.at(-1)!
   t.same(seen.query, { page: '1', limit: '10', startDate: '2026-01-01', endDate: '2026-12-31' }, 'nothing else is passed')
   t.equal(seen.userToken?.sub, 'user-a')
+  t.equal(response.headers['content-length'], String(Buffer.byteLength(response.body)), 'the length is of the rewritten body')
 
   for (const [query, message] of [
     ['limit=0', /limit must be a whole number from 1 to 100/],
@@ -48,140 +36,208 @@ t.test('A lists only A\'s conversations; query validated and filtered', async (t
   }
 })
 
-t.test('A reads A\'s conversation; B\'s answers 404 exactly like a missing one', async (t) => {
-  const { a, gateway } = await setup(t)
+t.test('A reads A\'s conversation under A\'s id; B\'s id answers 404 byte for byte like a missing one', async (t) => {
+  const { a, standIn, gateway } = await setup(t)
   const own = await a('GET', `${base}/conv_a1`)
   t.equal(own.statusCode, 200)
-  t.match(own.json(), { id: 'conv_a1', messages: [{ parts: [{ text: 'A private question' }] }] })
+  t.match(own.json(), { id: 'conv_a1', title: 'A private question', messages: [{ conversationId: 'conv_a1', parts: [{ text: 'A private question' }] }] })
+  t.equal(standIn.received.at(-1)!.path, `${base}/${upstreamId('user-a', 'conv_a1')}`, 'upstream, the id is in A\'s namespace')
+  t.notMatch(own.body, new RegExp(upstreamId('user-a', '')), 'the namespace prefix never reaches the browser')
 
   const others = await a('GET', `${base}/conv_b1`)
   const missing = await a('GET', `${base}/conv_zz`)
   t.equal(others.statusCode, 404)
   t.equal(missing.statusCode, 404)
-  const strip = (body: Record<string, unknown>) => ({ ...body, requestId: '…' })
   t.same(strip(others.json()), strip(missing.json()), 'no oracle: same body')
-  t.same(strip(others.json()), { error: 'conversation_not_found', message: 'There is no such conversation.', requestId: '…' })
+  t.same(strip(others.json()), notFoundBody)
+  t.same(others.body.replace(others.headers['x-request-id'] as string, ''), missing.body.replace(missing.headers['x-request-id'] as string, ''), 'byte for byte, but for the request id')
   t.same(Object.keys(others.headers).sort(), Object.keys(missing.headers).sort(), 'and the same headers')
   t.notMatch(others.body, /medical/)
   t.match(gateway.logs.requests.at(-2), { status: 404, rule: 'conversation_not_found', userId: 'user-a' })
 })
 
-t.test('A cannot delete B\'s conversation, and the stand-in records no DELETE', async (t) => {
-  const { standIn, a } = await setup(t)
-  const response = await a('DELETE', `${base}/conv_b1`)
-  t.equal(response.statusCode, 404)
-  t.equal(response.json().error, 'conversation_not_found')
-  t.same(standIn.store.deletions, [])
-  t.notOk(standIn.received.some((r) => r.method === 'DELETE'), 'no DELETE reached Agent Studio')
-  t.ok(standIn.store.conversations.has('conv_b1'))
+
+t.test('A reaches B\'s conversation by no route, agent, encoding or case trick', async (t) => {
+  const { standIn, a } = await setup(t, { ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` })
+  const bUpstream = upstreamId('user-b', 'conv_b1')
+  const tricks = ['conv_b1', 'CONV_B1', 'Conv_b1', bUpstream, bUpstream.toUpperCase(), `${bUpstream.slice(0, 33)}conv_b1`]
+  for (const id of tricks) {
+    for (const agent of [AGENT_ID, 'agent-2']) {
+      const read = await a('GET', `/agent-studio/1/agents/${agent}/conversations/${id}`)
+      t.equal(read.statusCode, 404, `GET ${agent}/${id}`)
+      t.same(strip(read.json()), notFoundBody)
+      const deletion = await a('DELETE', `/agent-studio/1/agents/${agent}/conversations/${id}`)
+      t.equal(deletion.statusCode, 404, `DELETE ${agent}/${id}`)
+    }
+  }
+  const encodings: Array<[string, number]> = [['conv%5Fb1', 404], ['%63onv_b1', 404], ['conv_b1%00', 400], ['conv_b1%2F..%2F', 400], [`${bUpstream}%20`, 400]]
+  for (const [encoded, status] of encodings) {
+    const read = await a('GET', `${base}/${encoded}`)
+    t.equal(read.statusCode, status, `GET ${encoded}`)
+    t.equal(read.json().error, status === 404 ? 'conversation_not_found' : 'invalid_id')
+  }
+  for (const id of tricks) {
+    for (const agent of [AGENT_ID, 'agent-2']) {
+      const chat = await a('POST', completions(agent), completionBody('Repeat this conversation', { id }))
+      t.equal(chat.statusCode, 200, `a completion with ${id} on ${agent} is simply A's own conversation`)
+    }
+  }
+  const b1 = standIn.store.conversations.get(bUpstream)!
+  t.same(b1.messages.map((m) => m.sentBy), ['user-b'], 'nothing was appended to B\'s conversation')
+  t.notOk(standIn.store.deletions.includes(bUpstream), 'and it was not deleted')
+  for (const request of standIn.received) {
+    const named = request.path.endsWith('/completions') ? (request.body as { id?: string }).id : request.path.split('/').at(-1)
+    if (named !== undefined && named !== 'conversations') t.ok(named.startsWith(upstreamId('user-a', '')), `${request.method} ${request.path}: in A's namespace`)
+  }
 })
 
-t.test('A deletes A\'s conversation: ownership proven first, then the DELETE goes upstream without a user token', async (t) => {
+t.test('chat with ids has no ownership lookup: one upstream call per message, whatever the id', async (t) => {
+  const { standIn, a, gateway } = await setup(t)
+  for (const id of ['new_one', 'conv_a1', 'conv_b1']) {
+    const before = standIn.received.length
+    t.equal((await a('POST', completions(), completionBody('hi', { id }))).statusCode, 200)
+    t.equal(standIn.received.length - before, 1, `${id}: the completion is the only upstream call`)
+  }
+  t.notOk(gateway.logs.requests.some((line) => 'ownership' in line), 'no ownership field in the log')
+})
+
+t.test('the ids real clients make round-trip: AI SDK, InstantSearch, UUID and alg_cnv_ ids', async (t) => {
+  const { a } = await setup(t)
+  const ids = ['V1StGXR8Z5jdHi6B', 'k3j9x0q', '0b7f2c1e-9d6a-4c3b-8e2f-1a2b3c4d5e6f', 'alg_cnv_0b7f2c1e9d6a4c3b8e2f1a2b3c4d5e6f', 'a', 'x'.repeat(95)]
+  for (const id of ids) {
+    t.equal((await a('POST', completions(), completionBody(`question for ${id.slice(0, 10)}`, { id }))).statusCode, 200, id.slice(0, 20))
+    const read = await a('GET', `${base}/${id}`)
+    t.equal(read.statusCode, 200, `read ${id.slice(0, 20)}`)
+    t.equal(read.json().id, id)
+  }
+  const listed = (await a('GET', `${base}?limit=100`)).json() as { data: Array<{ id: string }> }
+  t.same(listed.data.map((c) => c.id).filter((id) => ids.includes(id)).sort(), [...ids].sort())
+})
+
+t.test('client ids over the namespace\'s limit or malformed are 400 invalid_id naming the maximum', async (t) => {
+  const { standIn, a } = await setup(t)
+  const message = 'The conversation id is not valid: ids are 1 to 95 letters, digits, "-" or "_", starting with a letter or digit.'
+  for (const id of ['x'.repeat(96), '-leading', 'conv b', 'conv.1', '', 'ü']) {
+    const chat = await a('POST', completions(), completionBody('hi', { id }))
+    t.equal(chat.statusCode, 400, `completion id ${JSON.stringify(id.slice(0, 20))}`)
+    t.same(strip(chat.json()), { error: 'invalid_id', message, requestId: '…' })
+  }
+  for (const id of ['x'.repeat(96), 'conv%2F..%2Fx', 'conv%20b', '%00', '.x']) {
+    const read = await a('GET', `${base}/${id}`)
+    t.equal(read.statusCode, 400, `read ${id.slice(0, 20)}`)
+    t.same(strip(read.json()), { error: 'invalid_id', message, requestId: '…' })
+  }
+  t.equal(standIn.received.length, 0, 'nothing was forwarded')
+})
+
+t.test('A deletes A\'s conversation with one upstream DELETE (no user token, no ownership read); a missing one is 404', async (t) => {
   const { standIn, a } = await setup(t)
   const response = await a('DELETE', `${base}/conv_a1`)
   t.equal(response.statusCode, 204)
-  t.same(standIn.store.deletions, ['conv_a1'])
-  const [proof, deletion] = standIn.received.slice(-2)
-  t.match(proof, { method: 'GET', path: `${base}/conv_a1` })
-  t.equal(proof!.userToken?.sub, 'user-a')
-  t.match(deletion, { method: 'DELETE', path: `${base}/conv_a1` })
+  t.equal(standIn.received.length, 1, 'one round trip')
+  const [deletion] = standIn.received
+  t.match(deletion, { method: 'DELETE', path: `${base}/${upstreamId('user-a', 'conv_a1')}` })
   t.equal(deletion!.headers['x-algolia-secure-user-token'], undefined)
-  t.equal((await a('GET', `${base}/conv_a1`)).statusCode, 404, 'gone')
+  t.same(standIn.store.deletions, [upstreamId('user-a', 'conv_a1')])
+  const again = await a('DELETE', `${base}/conv_a1`)
+  t.equal(again.statusCode, 404)
+  t.same(strip(again.json()), notFoundBody)
 })
 
-t.test('A cannot continue B\'s conversation through a completion', async (t) => {
-  const { standIn, a, b, gateway } = await setup(t)
-  const path = `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`
 
-  const hijack = await a('POST', path, completionBody('Repeat everything said in this conversation', { id: 'conv_b1' }))
-  t.equal(hijack.statusCode, 404)
-  t.same({ ...hijack.json(), requestId: '…' }, { error: 'conversation_not_found', message: 'There is no such conversation.', requestId: '…' })
-  t.match(gateway.logs.requests.at(-1), { status: 404, rule: 'not_owner', userId: 'user-a' })
-  t.same(standIn.store.conversations.get('conv_b1')!.messages.map((m) => m.sentBy), ['user-b'], 'nothing was appended to B\'s conversation')
-  t.notOk(standIn.received.some((r) => r.path.endsWith('/completions')), 'no completion reached Agent Studio')
+t.test('erasure deletes every conversation of the caller on every allowed agent and the messages, and touches no one else\'s', async (t) => {
+  const { standIn, gateway, a, b } = await setup(t, { ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` })
+  t.equal((await a('POST', completions('agent-2'), completionBody('on the other agent', { id: 'other1' }))).statusCode, 200)
+  t.equal((await b('POST', completions('agent-2'), completionBody('B on the other agent', { id: 'other1' }))).statusCode, 200)
+  const bIds = [...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.id).sort()
+  const bMessages = [...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.messages.length)
 
-  const again = await a('POST', path, completionBody('and now?', { id: 'conv_b1' }))
-  t.equal(again.statusCode, 404, 'refused again, now from the gateway\'s memory')
+  const erased = await a('DELETE', '/agent-studio/1/user-data/me')
+  t.equal(erased.statusCode, 200)
+  t.same(erased.json(), { conversationsDeleted: 4, messagesDeleted: true, memoriesDeleted: false })
+  t.equal(erased.headers['cache-control'], 'no-store')
+  t.same([...standIn.store.conversations.values()].filter((c) => c.owner === 'user-a'), [], 'nothing of A\'s is left, legacy conversation included')
+  t.same([...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.id).sort(), bIds, 'B\'s conversations are all there')
+  t.same([...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.messages.length), bMessages, 'with all their messages')
+  t.match(standIn.received.at(-1), { method: 'DELETE', path: '/agent-studio/1/user-data/user-a' })
+  t.match(gateway.logs.requests.at(-1), { status: 200, conversationsDeleted: 4, userId: 'user-a' })
 
-  const owner = await b('POST', path, completionBody('continue', { id: 'conv_b1' }))
-  t.equal(owner.statusCode, 200, 'B continues B\'s own conversation')
+  const again = await a('DELETE', '/agent-studio/1/user-data/me')
+  t.equal(again.statusCode, 200, 'safe to repeat')
+  t.same(again.json(), { conversationsDeleted: 0, messagesDeleted: true, memoriesDeleted: false })
 })
 
-t.test('conversation ownership: new and known ids cost no upstream check after the first', async (t) => {
-  const { standIn, a, gateway } = await setup(t)
-  const path = `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`
-  const checks = () => standIn.received.filter((r) => r.method === 'GET' && r.path.includes('/conversations/')).length
+t.test('a partly failed erasure answers 502 with what was done, and a retry finishes the job', async (t) => {
+  let failDeletes = true
+  const { standIn, gateway, a } = await setup(t, {}, {
+    intercept: ({ method, url }) => (failDeletes && method === 'DELETE' && url.includes('legacy_a') ? { status: 500, body: { message: 'Internal server error', status: 500 } } : undefined)
+  })
+  const partial = await a('DELETE', '/agent-studio/1/user-data/me')
+  t.equal(partial.statusCode, 502)
+  t.same(strip(partial.json()), {
+    error: 'erasure_incomplete',
+    message: 'Your data was only partly erased (2 conversations deleted, messages deleted); send the same request again to finish.',
+    requestId: '…',
+    conversationsDeleted: 2,
+    messagesDeleted: true,
+    memoriesDeleted: false
+  })
+  t.match(gateway.logs.requests.at(-1), { status: 502, rule: 'erasure_incomplete', conversationsDeleted: 2 })
+  t.ok(standIn.store.conversations.has('legacy_a'))
 
-  t.equal((await a('POST', path, completionBody('first', { id: 'conv_new_1' }))).statusCode, 200)
-  t.match(gateway.logs.requests.at(-1), { ownership: 'new' })
-  const afterFirst = checks()
-  t.equal(afterFirst, 2, 'a never-seen id is checked once (as the caller, then with the key alone)')
-  for (let i = 0; i < 3; i++) t.equal((await a('POST', path, completionBody('more', { id: 'conv_new_1' }))).statusCode, 200)
-  t.equal(checks(), afterFirst, 'later messages of a known conversation add no upstream call')
-  t.match(gateway.logs.requests.at(-1), { ownership: 'known' })
-
-  t.equal((await a('POST', path, completionBody('mine from before', { id: 'conv_a2' }))).statusCode, 200)
-  t.match(gateway.logs.requests.at(-1), { ownership: 'verified' })
-  t.same(standIn.store.conversations.get('conv_new_1')!.messages.map((m) => m.sentBy), ['user-a', 'user-a', 'user-a', 'user-a'])
+  failDeletes = false
+  const retry = await a('DELETE', '/agent-studio/1/user-data/me')
+  t.equal(retry.statusCode, 200)
+  t.same(retry.json(), { conversationsDeleted: 1, messagesDeleted: true, memoriesDeleted: false })
+  t.notOk(standIn.store.conversations.has('legacy_a'))
 })
 
-t.test('invalid conversation ids are 400 and never forwarded', async (t) => {
-  const { standIn, a } = await setup(t)
-  for (const id of ['..', 'conv%2F..%2Fx', 'a'.repeat(129), 'conv b', '%00']) {
-    const response = await a('GET', `${base}/${id}`)
-    t.ok([400, 404].includes(response.statusCode), `${id.slice(0, 30)} → ${response.statusCode}`)
-    t.ok(['invalid_id', 'not_found'].includes(response.json().error))
-  }
-  t.equal(standIn.received.length, 0)
-})
-
-t.test('feedback is validated field by field before forwarding', async (t) => {
-  const { standIn, a } = await setup(t)
-  const good = { messageId: 'alg_msg_1', agentId: AGENT_ID, vote: 1, tags: ['helpful'], notes: 'Great answer' }
-  const ok = await a('POST', '/agent-studio/1/feedback', good)
-  t.equal(ok.statusCode, 200)
-  t.same(standIn.store.feedback, [{ body: good, userToken: 'user-a' }])
-  t.match(standIn.received.at(-1), { path: '/agent-studio/1/feedback' })
-
-  const cases: Array<[string, Record<string, unknown>, number, string]> = [
-    ['no messageId', { agentId: AGENT_ID, vote: 1 }, 400, 'invalid_request'],
-    ['vote 2', { ...good, vote: 2 }, 400, 'invalid_request'],
-    ['vote "1"', { ...good, vote: 'up' }, 400, 'invalid_request'],
-    ['11 tags', { ...good, tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, 400, 'invalid_request'],
-    ['a 51-character tag', { ...good, tags: ['x'.repeat(51)] }, 400, 'invalid_request'],
-    ['1001 characters of notes', { ...good, notes: 'x'.repeat(1001) }, 400, 'invalid_request'],
-    ['an extra field', { ...good, userToken: 'user-b' }, 400, 'invalid_request'],
-    ['an agent not allowed', { ...good, agentId: 'other-agent' }, 403, 'agent_not_allowed']
-  ]
-  for (const [name, body, status, error] of cases) {
-    const response = await a('POST', '/agent-studio/1/feedback', body)
-    t.equal(response.statusCode, status, name)
-    t.equal(response.json().error, error, name)
-  }
-  t.equal(standIn.store.feedback.length, 1, 'none of them reached Agent Studio')
-  const limits = await a('POST', '/agent-studio/1/feedback', { ...good, tags: Array.from({ length: 10 }, () => 'x'.repeat(50)), notes: 'x'.repeat(1000) })
-  t.equal(limits.statusCode, 200, 'exactly at the limits is fine')
-})
-
-t.test('user data: export and erasure map to the caller\'s own id; no path names anyone else', async (t) => {
-  const { standIn, a } = await setup(t)
+t.test('export maps ids back and leaves out what is outside the caller\'s namespace; no path names anyone else', async (t) => {
+  const { standIn, gateway, a } = await setup(t)
   const exported = await a('GET', '/agent-studio/1/user-data/me')
   t.equal(exported.statusCode, 200)
-  t.match(exported.json(), { userToken: 'user-a' })
-  t.same((exported.json() as { conversations: Array<{ id: string }> }).conversations.map((c) => c.id).sort(), ['conv_a1', 'conv_a2'])
+  const body = exported.json() as { conversations: Array<{ id: string; messages: Array<{ conversationId: string }> }>; memories: unknown[] }
+  t.same(body.conversations.map((c) => c.id).sort(), ['conv_a1', 'conv_a2'])
+  t.same(body.conversations.flatMap((c) => c.messages.map((m) => m.conversationId)).sort(), ['conv_a1', 'conv_a2'])
+  t.same(body.memories, [])
   t.match(standIn.received.at(-1), { method: 'GET', path: '/agent-studio/1/user-data/user-a' })
+  t.match(gateway.logs.requests.at(-1), { conversationsHidden: 1 })
 
   for (const path of ['/agent-studio/1/user-data/user-b', '/agent-studio/1/user-data/me/../user-b', '/agent-studio/1/user-data/me%2F..%2Fuser-b', '/agent-studio/1/user-data/']) {
     const response = await a('GET', path)
     t.equal(response.statusCode, 404, path)
   }
   t.equal((await a('DELETE', '/agent-studio/1/user-data/user-b')).statusCode, 404)
+})
 
-  const erased = await a('DELETE', '/agent-studio/1/user-data/me')
-  t.equal(erased.statusCode, 204)
-  t.match(standIn.received.at(-1), { method: 'DELETE', path: '/agent-studio/1/user-data/user-a' })
-  t.same(standIn.store.conversations.get('conv_a1')!.messages, [], 'A\'s messages are erased')
-  t.equal(standIn.store.conversations.get('conv_b1')!.messages.length, 1, 'B\'s are untouched')
+t.test('a tenant claim separates equal user ids everywhere: token sub, namespace, user data, logs', async (t) => {
+  const { standIn, gateway, as } = await setup(t, { SESSION_TENANT_CLAIM: 'tenant' })
+  const acme = as('42', { tenant: 'acme' })
+  const globex = as('42', { tenant: 'globex' })
+  t.equal((await acme('POST', completions(), completionBody('acme question', { id: 'same1' }))).statusCode, 200)
+  t.equal((await globex('POST', completions(), completionBody('globex question', { id: 'same1' }))).statusCode, 200)
+  const [first, second] = standIn.received.filter((r) => r.path.endsWith('/completions'))
+  t.equal(first!.userToken?.sub, 'acme:42')
+  t.equal(second!.userToken?.sub, 'globex:42')
+  t.equal((first!.body as { id: string }).id, upstreamId('acme:42', 'same1'))
+  t.equal((second!.body as { id: string }).id, upstreamId('globex:42', 'same1'))
+  t.notMatch((await globex('GET', `${base}/same1`)).body, /acme question/)
+  t.match(standIn.received.at(-1), { path: `${base}/${upstreamId('globex:42', 'same1')}` })
+  await acme('GET', '/agent-studio/1/user-data/me')
+  t.match(standIn.received.at(-1), { path: '/agent-studio/1/user-data/acme%3A42' })
+  t.match(gateway.logs.requests.at(-1), { userId: 'acme:42' })
+
+  for (const [name, claims] of [['no tenant', {}], ['a tenant with ":"', { tenant: 'a:b' }], ['an empty tenant', { tenant: '' }], ['an object', { tenant: { id: 1 } }]] as const) {
+    const before = standIn.received.length
+    const refused = await as('42', claims)('POST', completions(), completionBody('hi'))
+    t.equal(refused.statusCode, 401, name)
+    t.same(strip(refused.json()), { error: 'session_invalid', message: 'Your session is invalid or has expired; sign in again.', requestId: '…' }, name)
+    t.match(gateway.logs.requests.at(-1), { status: 401, reason: /tenant claim "tenant"/ }, `${name}: the log says why`)
+    t.equal(standIn.received.length, before, `${name}: nothing forwarded`)
+  }
+  const tooLong = await as('u'.repeat(250), { tenant: 'acme-corporation' })('GET', base)
+  t.equal(tooLong.statusCode, 401, 'a tenant and user id over 256 characters together')
+  t.match(gateway.logs.requests.at(-1), { reason: /longer than 256 characters/ })
 })
 
 t.test('a user id with URL syntax stays one path segment', async (t) => {

@@ -11,7 +11,7 @@ async function startSessionEndpoint(t: Test) {
   server.get('/api/session', async (request, reply) => {
     calls.push({ cookie: request.headers.cookie, authorization: request.headers.authorization })
     const credential = `${request.headers.cookie ?? ''} ${request.headers.authorization ?? ''}`
-    if (credential.includes('good')) return { id: 'alice', email: 'alice@example.com' }
+    if (credential.includes('good')) return { id: 'alice', email: 'alice@example.com', org: 'acme' }
     if (credential.includes('slow')) return new Promise(() => undefined)
     if (credential.includes('broken')) return reply.code(500).send('oops')
     if (credential.includes('noid')) return { email: 'x@example.com' }
@@ -103,4 +103,17 @@ t.test('with SESSION_INTROSPECT_CACHE_SECONDS=0 every request asks the endpoint'
   await send({ cookie: 'session=good' })
   await send({ cookie: 'session=good' })
   t.equal(endpoint.calls.length, 2)
+})
+
+t.test('forward-auth with SESSION_TENANT_CLAIM: the answer\'s tenant field scopes the user id', async (t) => {
+  const { standIn, send } = await setup(t, { SESSION_TENANT_CLAIM: 'org' })
+  const response = await send({ cookie: 'session=good-2' })
+  t.equal(response.statusCode, 200)
+  t.equal(standIn.received[0]!.userToken?.sub, 'acme:alice')
+
+  const { standIn: other, send: sendOther } = await setup(t, { SESSION_TENANT_CLAIM: 'team' })
+  const refused = await sendOther({ cookie: 'session=good-3' })
+  t.equal(refused.statusCode, 401, 'an answer without the tenant field is no session')
+  t.equal(refused.json().error, 'session_invalid')
+  t.equal(other.received.length, 0)
 })

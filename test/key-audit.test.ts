@@ -26,7 +26,7 @@ t.test('search-only keys (and logs where conversations need it) pass', async (t)
 
 t.test('logs is refused when conversations and user data are off, accepted when on', async (t) => {
   const off = await audit(t, { api: ['search', 'logs'], search: ['search'] }, { ENABLE_CONVERSATIONS: 'false', ENABLE_USER_DATA: 'false' })
-  t.same(off.problems, ['ALGOLIA_API_KEY has ACL logs beyond what the enabled routes need (search); create a key with exactly [search] in the Algolia dashboard (Settings > API Keys) and use it instead'])
+  t.same(off.problems, ['ALGOLIA_API_KEY has ACL logs beyond what the enabled routes need (search for completions, feedback); create a key with exactly [search] in the Algolia dashboard (Settings > API Keys) and use it instead'])
   const on = await audit(t, { api: ['search', 'logs'], search: ['search'] }, { ENABLE_CONVERSATIONS: 'true', ENABLE_USER_DATA: 'false' })
   t.same(on.problems, [])
 })
@@ -35,7 +35,7 @@ for (const acl of ['addObject', 'deleteObject', 'editSettings']) {
   t.test(`a key with ${acl} is refused with a message naming the key, the ACL and the fix`, async (t) => {
     const result = await audit(t, { api: ['search', 'logs', acl], search: ['search'] })
     t.equal(result.problems.length, 1)
-    t.match(result.problems[0], new RegExp(`^ALGOLIA_API_KEY has ACL ${acl} beyond what the enabled routes need \\(search, logs\\); create a key with exactly \\[search, logs\\]`))
+    t.match(result.problems[0], new RegExp(`^ALGOLIA_API_KEY has ACL ${acl} beyond what the enabled routes need \\(search for completions, feedback; logs for conversations \\(ENABLE_CONVERSATIONS\\), user data \\(ENABLE_USER_DATA\\)\\); create a key with exactly \\[search, logs\\]`))
   })
 }
 
@@ -53,7 +53,7 @@ t.test('the parent of browser keys must be search-only, and gets hygiene warning
   t.same(shared.problems, [], 'one key with what the enabled routes need is accepted...')
   t.match(shared.warnings, [/^ALGOLIA_API_KEY is also the parent of the browser's Secured API Keys and has the logs ACL: set ALGOLIA_SEARCH_KEY to a search-only key/])
   const separate = await audit(t, { api: ['search', 'logs'], search: ['search', 'logs'] })
-  t.match(separate.problems, [/^ALGOLIA_SEARCH_KEY has ACL logs beyond what the enabled routes need \(search\)/], '...but a separate parent needs search only')
+  t.match(separate.problems, [/^ALGOLIA_SEARCH_KEY has ACL logs beyond what the enabled routes need \(search for \/search-key\)/], '...but a separate parent needs search only')
   const bare = await audit(t, { api: ['search', 'logs'], search: ['search'] }, {}, { maxQueriesPerIPPerHour: 0, referers: [] })
   t.same(bare.problems, [])
   t.match(bare.warnings, [/ALGOLIA_SEARCH_KEY has no maxQueriesPerIPPerHour/, /ALGOLIA_SEARCH_KEY has no referer restriction/])

@@ -246,7 +246,8 @@ function resolveSession(read: (name: string) => string | undefined, settings: Se
       timeoutMs: s.introspectTimeoutMs,
       cacheTtlMs: s.introspectCacheSeconds * 1000,
       cacheMax: s.introspectCacheMax,
-      cookieName: s.cookieName
+      cookieName: s.cookieName,
+      tenantClaim: s.tenantClaim
     }
   }
   const key = sessionKey(method, read(method)!, s, problems, production)
@@ -258,7 +259,8 @@ function resolveSession(read: (name: string) => string | undefined, settings: Se
     audience: read('SESSION_JWT_AUDIENCE'),
     userIdClaim: s.userIdClaim,
     clockToleranceSeconds: s.clockToleranceSeconds,
-    cookieName: s.cookieName
+    cookieName: s.cookieName,
+    tenantClaim: s.tenantClaim
   }
 }
 
@@ -388,7 +390,8 @@ function demoSession(settings: Sections): SessionConfig {
     audience: undefined,
     userIdClaim: 'sub',
     clockToleranceSeconds: s.clockToleranceSeconds,
-    cookieName: s.cookieName
+    cookieName: s.cookieName,
+    tenantClaim: s.tenantClaim
   }
 }
 

@@ -79,6 +79,7 @@ export const SETTINGS: readonly Setting[] = [
   setting(['upstream', 'maxConnections'], 'UPSTREAM_MAX_CONNECTIONS', int(1, 1_000_000).default(16_384), 'upstream connection pool size (one open stream holds one connection)'),
   setting(['session', 'cookieName'], 'SESSION_COOKIE_NAME', z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a valid cookie name').default('session'), 'cookie that carries the session'),
   setting(['session', 'userIdClaim'], 'SESSION_USER_ID_CLAIM', z.string().min(1).default('sub'), 'session JWT claim holding the user id'),
+  setting(['session', 'tenantClaim'], 'SESSION_TENANT_CLAIM', z.string().min(1).optional(), 'session claim (or forward-auth answer field) holding the tenant: user ids become <tenant>:<user> everywhere; sessions without it get 401'),
   setting(['session', 'clockToleranceSeconds'], 'SESSION_CLOCK_TOLERANCE_SECONDS', int(0, 300).default(5), 'leeway for exp/nbf'),
   setting(['session', 'jwksCooldownSeconds'], 'SESSION_JWKS_COOLDOWN_SECONDS', int(0, 3600).default(30), 'least time between two JWKS fetches'),
   setting(['session', 'jwksCacheMaxAgeSeconds'], 'SESSION_JWKS_CACHE_MAX_AGE_SECONDS', int(0, 604_800).default(600), 'JWKS refresh interval (0: refetch on every verification)'),
@@ -140,6 +141,7 @@ export interface ResolvedSettings {
   session: {
     cookieName: string
     userIdClaim: string
+    tenantClaim: string | undefined
     clockToleranceSeconds: number
     jwksCooldownSeconds: number
     jwksCacheMaxAgeSeconds: number

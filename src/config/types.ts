@@ -18,6 +18,8 @@ export interface JwtSessionConfig {
   readonly userIdClaim: string
   readonly clockToleranceSeconds: number
   readonly cookieName: string
+  /** SESSION_TENANT_CLAIM: the user id becomes `<tenant>:<user>`. */
+  readonly tenantClaim: string | undefined
 }
 
 export interface IntrospectSessionConfig {
@@ -27,6 +29,8 @@ export interface IntrospectSessionConfig {
   readonly cacheTtlMs: number
   readonly cacheMax: number
   readonly cookieName: string
+  /** SESSION_TENANT_CLAIM: a field of the session endpoint's answer; the user id becomes `<tenant>:<user>`. */
+  readonly tenantClaim: string | undefined
 }
 
 export type SessionConfig = JwtSessionConfig | IntrospectSessionConfig

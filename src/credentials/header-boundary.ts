@@ -15,7 +15,7 @@ export const FORWARDED_CLIENT_HEADERS = ['accept', 'accept-language', 'user-agen
 export interface UpstreamCredentials {
   readonly appId: string
   readonly apiKey: string
-  /** Absent only for calls Agent Studio takes without one (conversation DELETE, ownership probes). */
+  /** Absent only for calls Agent Studio takes without one (conversation DELETE). */
   readonly userToken: string | undefined
 }
 

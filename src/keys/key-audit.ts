@@ -17,10 +17,34 @@ interface KeyToAudit {
   readonly browserFacing: boolean
 }
 
+export interface AclNeed {
+  readonly acl: string
+  /** The enabled route groups that need it. */
+  readonly routes: readonly string[]
+}
+
+/**
+ * Which ACL each enabled route group needs on ALGOLIA_API_KEY (Algolia's spec, `x-acl` of each
+ * path): completions and feedback need `search`; conversations and user data need `logs`.
+ * Chat with a conversation id needs no `logs`: the gateway never reads a conversation to check
+ * who owns it (ids are namespaced per user).
+ */
+export function upstreamAclNeeds(config: GatewayConfig): AclNeed[] {
+  const search = ['completions', ...(config.policy.enableFeedback ? ['feedback'] : [])]
+  const logs = [
+    ...(config.policy.enableConversations ? ['conversations (ENABLE_CONVERSATIONS)'] : []),
+    ...(config.policy.enableUserData ? ['user data (ENABLE_USER_DATA)'] : [])
+  ]
+  return [{ acl: 'search', routes: search }, ...(logs.length > 0 ? [{ acl: 'logs', routes: logs }] : [])]
+}
+
+export function describeAclNeeds(needs: readonly AclNeed[]): string {
+  return needs.map((need) => `${need.acl} for ${need.routes.join(', ')}`).join('; ')
+}
+
 /** What each key needs, from the routes that are switched on. */
 function keysToAudit(config: GatewayConfig): KeyToAudit[] {
-  const needsLogs = config.policy.enableConversations || config.policy.enableUserData
-  const upstreamAcl = needsLogs ? ['search', 'logs'] : ['search']
+  const upstreamAcl = upstreamAclNeeds(config).map((need) => need.acl)
   const keys: KeyToAudit[] = [{ name: 'ALGOLIA_API_KEY', value: config.algolia.apiKey, allowed: upstreamAcl, browserFacing: false }]
   if (config.searchKey.enabled) {
     if (config.algolia.searchKey === config.algolia.apiKey) {
@@ -82,7 +106,8 @@ export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): 
     const details = answer.body as { acl?: unknown; maxQueriesPerIPPerHour?: unknown; referers?: unknown }
     const acl = Array.isArray(details.acl) ? details.acl.map(String) : []
     const beyond = acl.filter((entry) => !key.allowed.includes(entry))
-    if (beyond.length > 0) problems.push(`${key.name} has ACL ${beyond.join(', ')} beyond what the enabled routes need (${key.allowed.join(', ')}); ${fix}`)
+    const needs = key.name === 'ALGOLIA_API_KEY' ? describeAclNeeds(upstreamAclNeeds(config)) : 'search for /search-key'
+    if (beyond.length > 0) problems.push(`${key.name} has ACL ${beyond.join(', ')} beyond what the enabled routes need (${needs}); ${fix}`)
     if (!acl.includes('search')) problems.push(`${key.name} lacks the search ACL that completions need; ${fix}`)
     if (key.allowed.includes('logs') && !acl.includes('logs')) {
       warnings.push(`${key.name} lacks the logs ACL: conversation and user-data routes will fail; grant logs or set ENABLE_CONVERSATIONS=false and ENABLE_USER_DATA=false`)

@@ -11,8 +11,12 @@ export interface RequestSummary {
   cutBy?: 'client' | 'upstream' | 'timeout'
   /** The rule that refused the request, or the error code the gateway answered with. */
   rule?: string
-  /** How a conversation id's owner was established: known (cache), verified or new (an upstream check). */
-  ownership?: 'known' | 'verified' | 'new'
+  /** Why a session was refused (e.g. a missing tenant claim, an expired token); never a credential. */
+  reason?: string
+  /** Conversations in an upstream answer that lie outside the caller's namespace and were left out. */
+  conversationsHidden?: number
+  /** Erasure (`DELETE /user-data/me`): conversations deleted by this request. */
+  conversationsDeleted?: number
   /** Served without a check that could not run (e.g. `redis_unavailable` with the fail-open policy). */
   degraded?: string
   /** The checks skipped because their store could not answer (fail-open). */

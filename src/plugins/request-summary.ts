@@ -48,7 +48,9 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     bytesSent: summary.bytesSent ?? (contentLength === undefined ? 0 : Number(contentLength)),
     cutBy: summary.cutBy,
     rule: summary.rule,
-    ownership: summary.ownership,
+    reason: summary.reason,
+    conversationsHidden: summary.conversationsHidden,
+    conversationsDeleted: summary.conversationsDeleted,
     degraded: summary.degraded,
     failedOpen: summary.failedOpen,
     err: summary.error

@@ -1,6 +1,7 @@
 import type { PolicyConfig } from '../config/types.js'
-import { ForbiddenField } from '../errors.js'
-import { CONVERSATION_ID_PATTERN } from './ids.js'
+import { ForbiddenField, InvalidId } from '../errors.js'
+import { INVALID_CONVERSATION_ID_MESSAGE, isClientConversationId } from './conversation-namespace.js'
+import type { ConversationNamespace } from './conversation-namespace.js'
 
 /** The structure a completion body must have; checked by Fastify (ajv) before any policy runs. */
 export function completionBodySchema(policy: PolicyConfig) {
@@ -8,7 +9,8 @@ export function completionBodySchema(policy: PolicyConfig) {
     type: 'object',
     required: ['messages'],
     properties: {
-      id: { type: 'string', pattern: CONVERSATION_ID_PATTERN.source },
+      // Shape checked by the body policy, so a bad id is `invalid_id` with the maximum in its message.
+      id: { type: 'string' },
       messages: {
         type: 'array',
         minItems: 1,
@@ -49,15 +51,17 @@ export interface CompletionBody {
   [field: string]: unknown
 }
 
-export type CompletionBodyPolicy = (body: CompletionBody) => CompletionBody
+/** `namespace` is the caller's: the conversation id that leaves is always inside it. */
+export type CompletionBodyPolicy = (body: CompletionBody, namespace: ConversationNamespace) => CompletionBody
 
 /**
  * What of the browser's body reaches Agent Studio. The forwarded body is rebuilt from known
- * fields only: unknown top-level and `algolia` fields are dropped. Fields that change what the
+ * fields only (the conversation id mapped into the caller's namespace): unknown top-level and `algolia` fields are dropped. Fields that change what the
  * agent is (its prompt, tools, data sources) are refused outright unless ops allowed them.
  */
 export function buildCompletionBodyPolicy(policy: PolicyConfig): CompletionBodyPolicy {
-  return function completionBody(body) {
+  return function completionBody(body, namespace) {
+    if (body.id !== undefined && !isClientConversationId(body.id)) throw new InvalidId(INVALID_CONVERSATION_ID_MESSAGE)
     if (body.configuration !== undefined && !policy.allowConfiguration) {
       throw new ForbiddenField('"configuration" (it would replace the agent\'s instructions and tools)')
     }
@@ -68,7 +72,8 @@ export function buildCompletionBodyPolicy(policy: PolicyConfig): CompletionBodyP
     }
 
     const forwarded: CompletionBody = { messages: body.messages }
-    if (body.id !== undefined) forwarded.id = body.id
+    // The browser's id is never the upstream id: it becomes the caller's own conversation.
+    if (body.id !== undefined) forwarded.id = namespace.toUpstream(body.id)
     if (body.trigger !== undefined) forwarded.trigger = body.trigger
     if (body.messageId !== undefined) forwarded.messageId = body.messageId
     if (body.toolApprovals !== undefined) forwarded.toolApprovals = body.toolApprovals

@@ -6,7 +6,7 @@ import { AGENT_ID_PATTERN } from '../config/settings.js'
  * ".", "%" or anything that could become another path once forwarded.
  */
 export { AGENT_ID_PATTERN }
-export const CONVERSATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
 
 export const isAgentId = (value: unknown): value is string => typeof value === 'string' && AGENT_ID_PATTERN.test(value)
-export const isConversationId = (value: unknown): value is string => typeof value === 'string' && CONVERSATION_ID_PATTERN.test(value)
+/** Conversation ids follow the same alphabet, shorter by the namespace prefix: see conversation-namespace.ts. */
+export { isClientConversationId } from './conversation-namespace.js'

@@ -8,6 +8,7 @@ import { buildForwardAuth } from './forward-auth.js'
 import { buildJwtVerifier } from './jwt-verifier.js'
 import type { JwtVerifierOptions } from './jwt-verifier.js'
 import { readCredential } from './read-credential.js'
+import { tenantScopedUserId } from './tenant.js'
 import type { SessionUser } from './types.js'
 
 export type Authenticate = (headers: IncomingHttpHeaders) => Promise<SessionUser>
@@ -36,6 +37,6 @@ export function buildAuthenticator(session: SessionConfig, originRules: OriginRu
     if (credential === undefined) throw new SessionRequired()
     if (credential.via === 'cookie') checkCookieOrigin(headers, originRules)
     const verified = await verify(headers, credential.token)
-    return { id: verified.id, via: credential.via, claims: verified.claims }
+    return { id: tenantScopedUserId(verified.id, verified.claims, session.tenantClaim), via: credential.via, claims: verified.claims }
   }
 }

@@ -12,7 +12,8 @@ export interface SessionCredential {
   readonly token: string
 }
 
-const MAX_USER_ID_LENGTH = 256
+/** Longest user id (tenant prefix included): it becomes a JWT `sub` and an upstream path segment. */
+export const MAX_USER_ID_LENGTH = 256
 
 /** A user id becomes a JWT `sub` and a path segment upstream: keep it a bounded, printable string. */
 export function normaliseUserId(value: unknown): string | undefined {

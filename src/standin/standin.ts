@@ -62,6 +62,11 @@ export interface StandInOptions {
   readonly adminKey?: string
   /** Parent keys whose Secured API Keys are accepted (AGENT_TENANT_ISOLATION): their restrictions are recorded. */
   readonly acceptSecuredKeysFrom?: readonly string[]
+  /**
+   * Answers a request instead of the stand-in when it returns something (tests use it to make
+   * one upstream call fail, e.g. one conversation DELETE during an erasure).
+   */
+  readonly intercept?: (request: { readonly method: string; readonly url: string }) => { readonly status: number; readonly body: unknown } | undefined
   /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
   readonly responseHeaders?: Readonly<Record<string, string>>
   readonly logger?: boolean
@@ -85,7 +90,9 @@ export interface StandIn {
 }
 
 export function createStandIn(options: StandInOptions): StandIn {
-  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true })
+  // Conversation ids are up to 128 characters in Agent Studio (completion request `id`); Fastify's
+  // default 100-character parameter limit would answer 414 where the real service does not.
+  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true, routerOptions: { maxParamLength: 256 } })
   const received: ReceivedRequest[] = []
   const events = new EventEmitter<{ 'stream-closed': [StreamClosed]; request: [ReceivedRequest] }>()
   let fault: Fault | null = null
@@ -95,6 +102,14 @@ export function createStandIn(options: StandInOptions): StandIn {
   const agents = options.agents === undefined ? undefined : new Set(options.agents)
   const store = new ConversationStore()
   const securedKeyRestrictions = new WeakMap<FastifyRequest, Record<string, string>>()
+
+  const intercept = options.intercept
+  if (intercept !== undefined) {
+    app.addHook('onRequest', async (request, reply) => {
+      const answer = intercept({ method: request.method, url: request.url })
+      if (answer !== undefined) return reply.code(answer.status).send(answer.body)
+    })
+  }
 
   /** Algolia's own checks: 403 for a wrong app id or key, 401 for a bad user token. */
   async function authorize(request: FastifyRequest, reply: FastifyReply, acl: string): Promise<VerifiedUserToken | undefined | false> {
@@ -153,10 +168,8 @@ export function createStandIn(options: StandInOptions): StandIn {
     }
     const question = lastUserText(body.messages)
     const conversationId = (body as { id?: unknown }).id
-    if (typeof conversationId === 'string') {
-      // Persisted like Agent Studio does when the request names a conversation.
-      store.append(agentId, conversationId, userToken?.sub, { role: 'user', text: question, sentBy: userToken?.sub })
-    }
+    // Persisted like Agent Studio does: the request names a conversation and every message has an id.
+    const persisted = store.recordRequest(agentId, conversationId, userToken?.sub, body.messages, (message) => lastUserText([message]))
     const active = fault ?? faultFromPrompt(question)
     if (active?.kind === 'status') return reply.code(active.status).send(faultBody(active.status))
     if (active?.kind === 'hang') {
@@ -166,10 +179,15 @@ export function createStandIn(options: StandInOptions): StandIn {
     }
     const pieces = answerPieces(question)
     const messageId = `alg_msg_${randomUUID().replaceAll('-', '')}`
+    // The assistant's answer joins the conversation once it is complete (a cut one is not stored).
+    const storeAnswer = persisted
+      ? () => store.append(agentId, conversationId as string, userToken?.sub, { id: messageId, role: 'assistant', text: pieces.join(''), sentBy: undefined })
+      : () => undefined
     if (request.query.stream === 'false') {
+      storeAnswer()
       return reply.headers(options.responseHeaders ?? {}).send({ id: messageId, role: 'assistant', parts: [{ type: 'text', text: pieces.join('') }] })
     }
-    await streamAnswer(reply, agentId, mode as CompatibilityMode, messageId, pieces, active)
+    await streamAnswer(reply, agentId, mode as CompatibilityMode, messageId, pieces, active, storeAnswer)
     return reply
   })
 
@@ -185,7 +203,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
   keyRoutes(app, options)
 
-  async function streamAnswer(reply: FastifyReply, agentId: string, mode: CompatibilityMode, messageId: string, pieces: string[], active: Fault | null) {
+  async function streamAnswer(reply: FastifyReply, agentId: string, mode: CompatibilityMode, messageId: string, pieces: string[], active: Fault | null, onComplete: () => void) {
     const protocol = ANSWER_PROTOCOLS[mode]
     const chunks = [...protocol.open(messageId), ...pieces.map((piece) => protocol.delta(messageId, piece)), ...protocol.close(messageId)]
     reply.hijack()
@@ -210,6 +228,7 @@ export function createStandIn(options: StandInOptions): StandIn {
       res.write(chunks[index])
     }
     complete = true
+    onComplete()
     res.end()
   }
 

@@ -19,6 +19,12 @@ export interface UpstreamCall {
   readonly mode?: CompatibilityMode
   /** Turns an upstream status into the gateway's own error instead of relaying it (e.g. 404 → no oracle). */
   readonly refuse?: (statusCode: number) => Error | undefined
+  /**
+   * For JSON answers the gateway must rewrite (conversation ids mapped back to the client's):
+   * a 200 answer is read whole, parsed and replaced by what this returns; it may throw one of
+   * our errors. Other statuses take the usual path.
+   */
+  readonly rewriteJson?: (body: unknown) => unknown
 }
 
 export interface UpstreamAnswer {
@@ -29,7 +35,7 @@ export interface UpstreamAnswer {
 export interface Upstream {
   /** Sends the call and relays the answer to the browser as it arrives. */
   forward(request: FastifyRequest, reply: FastifyReply, call: UpstreamCall): Promise<void>
-  /** A call the gateway itself reads (ownership checks): small JSON answers, same timeouts. */
+  /** A call whose JSON answer the gateway reads itself (to map conversation ids): same timeouts. */
   request(call: Omit<UpstreamCall, 'mode' | 'refuse'>): Promise<UpstreamAnswer>
 }
 
@@ -110,6 +116,29 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       done()
       await body.dump().catch(() => undefined)
       throw refusal
+    }
+
+    if (call.rewriteJson !== undefined && statusCode === 200) {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(await body.text())
+      } catch (error) {
+        done()
+        if (summary.cutBy === 'client') {
+          reply.hijack()
+          res.statusCode = CLIENT_CLOSED_REQUEST
+          return
+        }
+        throw error instanceof SyntaxError ? Object.assign(new UpstreamError(), { cause: error }) : upstreamFailure(error, summary.cutBy === 'timeout' ? totalLimit : firstByteLimit)
+      }
+      done()
+      const rewritten = call.rewriteJson(parsed)
+      // Our own body now: its length is the one Fastify computes, not upstream's.
+      const kept = filterUpstreamResponseHeaders(headers)
+      delete kept['content-length']
+      delete kept['content-encoding']
+      reply.code(200).headers(kept).send(rewritten)
+      return
     }
 
     reply.hijack()

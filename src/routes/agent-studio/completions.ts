@@ -6,7 +6,7 @@ import { buildCompletionQueryPolicy } from '../../policy/completion-query.js'
 import { buildAgentHook } from '../../policy/agent-policy.js'
 import { buildAgentKeyCache } from '../../keys/secured-keys.js'
 import { requireJson } from '../../policy/require-json.js'
-import { buildOwnershipCheck } from '../../policy/conversation-ownership.js'
+import { conversationNamespace } from '../../policy/conversation-namespace.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 interface CompletionRoute {
@@ -19,7 +19,6 @@ interface CompletionRoute {
 export default async function completionRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
   const { config, minter, upstream, limiters } = options
   const { secrets } = options
-  const assertOwnership = buildOwnershipCheck({ owners: options.owners, upstream, secrets })
   // AGENT_TENANT_ISOLATION: the agent's own searches get the user's restrictions too.
   const agentKeyFor = config.searchKey.agentTenantIsolation
     ? buildAgentKeyCache({ appId: secrets.appId, parentKey: () => secrets.apiKey, config: config.searchKey }, secrets)
@@ -35,10 +34,10 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
     onRequest: [agentFromPath, limiters.forRoute('completions', { stream: true }), requireJson],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
       const { mode, upstreamQuery } = queryPolicy(request.query)
-      const body = bodyPolicy(request.body)
+      // A conversation id is mapped into the caller's namespace: nobody can continue (or read
+      // back through memory) someone else's conversation, and no lookup is needed to know it.
+      const body = bodyPolicy(request.body, conversationNamespace(request.user.id))
       const userToken = await minter.tokenFor(request.user.id)
-      // Nobody continues (or reads back through memory) someone else's conversation.
-      if (body.id !== undefined) await assertOwnership(request, request.params.agentId, body.id, userToken)
       await upstream.forward(request, reply, {
         method: 'POST',
         path: `/1/agents/${request.params.agentId}/completions${upstreamQuery}`,

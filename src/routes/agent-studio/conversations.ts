@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
 import { ConversationNotFound, InvalidId } from '../../errors.js'
 import { buildAgentHook } from '../../policy/agent-policy.js'
+import { conversationForClient, conversationListForClient } from '../../policy/conversation-mapping.js'
+import { conversationNamespace, INVALID_CONVERSATION_ID_MESSAGE, isClientConversationId } from '../../policy/conversation-namespace.js'
 import { conversationListQuery } from '../../policy/conversation-query.js'
-import { isConversationId } from '../../policy/ids.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 interface ConversationParams {
@@ -11,18 +12,20 @@ interface ConversationParams {
 }
 
 /**
- * The caller's conversations. Reads carry the caller's user token, so Agent Studio answers
- * with their conversations only; someone else's answers exactly like a missing one (404).
- * DELETE takes no user token upstream, so ownership is proven first with a read as the caller.
+ * The caller's conversations. The id in the path is the client's; upstream it is always the
+ * caller's namespaced id, so someone else's conversation cannot be named at all, and a missing
+ * one and someone else's are the same upstream 404. Reads carry the caller's user token too;
+ * DELETE (which Agent Studio takes without one) goes straight upstream: the id is the
+ * caller's by construction.
  */
 export default async function conversationRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters, owners, secrets } = options
+  const { config, minter, upstream, limiters, secrets } = options
   const agentFromPath = buildAgentHook(config.policy)
   const conversationFromPath = async (request: FastifyRequest) => {
-    if (!isConversationId((request.params as { conversationId?: unknown }).conversationId)) throw new InvalidId('conversation id is not valid: ids are 1 to 128 letters, digits, "-" or "_", starting with a letter or digit')
+    if (!isClientConversationId((request.params as { conversationId?: unknown }).conversationId)) throw new InvalidId(INVALID_CONVERSATION_ID_MESSAGE)
   }
   const onRequest = [agentFromPath, conversationFromPath, limiters.forRoute('conversations')]
-  const notFound = (status: number) => (status === 403 || status === 404 ? new ConversationNotFound() : undefined)
+  const notFound = (status: number) => (status === 404 ? new ConversationNotFound() : undefined)
   const headersFor = async (request: FastifyRequest, withUserToken: boolean) =>
     buildUpstreamRequestHeaders(request.headers, secrets.credentials(withUserToken ? await minter.tokenFor(request.user.id) : undefined), false)
 
@@ -30,32 +33,42 @@ export default async function conversationRoutes(app: FastifyInstance, options: 
     onRequest: [agentFromPath, limiters.forRoute('conversations')]
   }, async (request, reply) => {
     const query = conversationListQuery(request.query)
+    const namespace = conversationNamespace(request.user.id)
     await upstream.forward(request, reply, {
       method: 'GET',
       path: `/1/agents/${request.params.agentId}/conversations${query}`,
-      headers: await headersFor(request, true)
+      headers: await headersFor(request, true),
+      rewriteJson: (answer) => {
+        const { body, hidden } = conversationListForClient(namespace, answer)
+        if (hidden > 0) request.summary.conversationsHidden = hidden
+        return body
+      }
     })
   })
 
   app.get<ConversationParams>('/agent-studio/1/agents/:agentId/conversations/:conversationId', { onRequest }, async (request, reply) => {
     const { agentId, conversationId } = request.params
+    const namespace = conversationNamespace(request.user.id)
     await upstream.forward(request, reply, {
       method: 'GET',
-      path: `/1/agents/${agentId}/conversations/${conversationId}`,
+      path: `/1/agents/${agentId}/conversations/${namespace.toUpstream(conversationId)}`,
       headers: await headersFor(request, true),
-      refuse: notFound
+      refuse: notFound,
+      rewriteJson: (answer) => {
+        const mapped = conversationForClient(namespace, answer)
+        if (mapped === undefined) throw new ConversationNotFound()
+        return mapped
+      }
     })
   })
 
   app.delete<ConversationParams>('/agent-studio/1/agents/:agentId/conversations/:conversationId', { onRequest }, async (request, reply) => {
     const { agentId, conversationId } = request.params
-    const path = `/1/agents/${agentId}/conversations/${conversationId}`
-    const proof = await upstream.request({ method: 'GET', path, headers: await headersFor(request, true) })
-    if (proof.statusCode !== 200) {
-      request.summary.rule = 'not_owner'
-      throw new ConversationNotFound()
-    }
-    await upstream.forward(request, reply, { method: 'DELETE', path, headers: await headersFor(request, false), refuse: notFound })
-    await owners.forget(agentId, conversationId)
+    await upstream.forward(request, reply, {
+      method: 'DELETE',
+      path: `/1/agents/${agentId}/conversations/${conversationNamespace(request.user.id).toUpstream(conversationId)}`,
+      headers: await headersFor(request, false),
+      refuse: notFound
+    })
   })
 }

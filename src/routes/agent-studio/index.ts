@@ -11,7 +11,6 @@ import conversationRoutes from './conversations.js'
 import feedbackRoutes from './feedback.js'
 import userDataRoutes from './user-data.js'
 import searchKeyRoutes from './search-key.js'
-import type { ConversationOwners } from '../../policy/conversation-owners.js'
 import type { LiveSecrets } from '../../credentials/live-secrets.js'
 import { buildRequestLimiters } from '../../limits/request-limits.js'
 import type { RequestLimiters } from '../../limits/request-limits.js'
@@ -34,7 +33,6 @@ export interface AgentStudioRouteOptions {
   readonly live: LiveLimits
   readonly admission: AdmissionStore
   readonly metrics: Metrics
-  readonly owners: ConversationOwners
   readonly secrets: LiveSecrets
 }
 
@@ -77,6 +75,9 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     try {
       user = await options.authenticate(request.headers)
     } catch (error) {
+      // Ops see why (expired, bad signature, missing tenant claim); the browser sees the usual 401.
+      const cause = (error as { cause?: unknown }).cause
+      if (cause instanceof Error) request.summary.reason = cause.message
       // Counted even when the client already left: disconnecting must not dodge the budget.
       await limiters.failedAuthentication(request, reply)
       throw error

@@ -1,6 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
-import { InvalidId } from '../../errors.js'
+import { ErasureIncomplete, InvalidId } from '../../errors.js'
+import { conversationNamespace } from '../../policy/conversation-namespace.js'
+import { userDataForClient } from '../../policy/conversation-mapping.js'
+import { eraseUserData } from './erasure.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 /**
@@ -8,20 +11,52 @@ import type { AgentStudioRouteContext } from './index.js'
  * the session, never from the URL, so no path can name anyone else.
  */
 export default async function userDataRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { minter, upstream, limiters, secrets } = options
+  const { config, minter, upstream, limiters, secrets } = options
 
-  async function forward(request: FastifyRequest, reply: FastifyReply, method: 'GET' | 'DELETE') {
+  function userIdOf(request: FastifyRequest): string {
     const userId = request.user.id
     // encodeURIComponent keeps "/" and "?" inside the segment; dot segments would still move up a level.
     if (userId === '.' || userId === '..') throw new InvalidId('user id of this session cannot name a data export ("." and ".." are path steps)')
-    await upstream.forward(request, reply, {
-      method,
-      path: `/1/user-data/${encodeURIComponent(userId)}`,
-      headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(await minter.tokenFor(userId)), false)
-    })
+    return userId
   }
 
   const onRequest = [limiters.forRoute('userData')]
-  app.get('/agent-studio/1/user-data/me', { onRequest }, (request, reply) => forward(request, reply, 'GET'))
-  app.delete('/agent-studio/1/user-data/me', { onRequest }, (request, reply) => forward(request, reply, 'DELETE'))
+
+  app.get('/agent-studio/1/user-data/me', { onRequest }, async (request, reply) => {
+    const userId = userIdOf(request)
+    const namespace = conversationNamespace(userId)
+    await upstream.forward(request, reply, {
+      method: 'GET',
+      path: `/1/user-data/${encodeURIComponent(userId)}`,
+      headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(await minter.tokenFor(userId)), false),
+      rewriteJson: (answer) => {
+        const { body, hidden } = userDataForClient(namespace, answer)
+        if (hidden > 0) request.summary.conversationsHidden = hidden
+        return body
+      }
+    })
+  })
+
+  app.delete('/agent-studio/1/user-data/me', { onRequest }, async (request, reply) => {
+    const userId = userIdOf(request)
+    const report = await eraseUserData({
+      upstream,
+      agentIds: config.policy.allowedAgentIds,
+      clientHeaders: request.headers,
+      userId,
+      credentials: async (withUserToken) => secrets.credentials(withUserToken ? await minter.tokenFor(userId) : undefined)
+    })
+    request.summary.conversationsDeleted = report.conversationsDeleted
+    const done = { conversationsDeleted: report.conversationsDeleted, messagesDeleted: report.messagesDeleted, memoriesDeleted: false }
+    if (report.failures.length > 0) {
+      const error = Object.assign(new ErasureIncomplete(`${report.conversationsDeleted} conversations deleted, messages ${report.messagesDeleted ? 'deleted' : 'not deleted'}`), {
+        cause: new Error(report.failures.slice(0, 20).join('; '))
+      })
+      request.summary.rule = 'erasure_incomplete'
+      request.summary.error = error
+      // The usual error body, plus what was done, so a frontend can say so and retry.
+      return reply.code(502).header('cache-control', 'no-store').send({ error: 'erasure_incomplete', message: error.message, requestId: request.id, ...done })
+    }
+    return reply.code(200).header('cache-control', 'no-store').send(done)
+  })
 }
