@@ -30,6 +30,7 @@ const HARD_NOFILE = Number(execFileSync('/bin/sh', ['-c', 'ulimit -Hn']).toStrin
 const STREAMS = Number(process.env.BENCH_STREAMS ?? Math.min(10_000, Math.floor((Math.min(NOFILE, HARD_NOFILE) - 300) / 2)))
 const progress = (what: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${what}\n`)
 const USERS = 100
+const WAVE = Number(process.env.BENCH_WAVE ?? 100)
 const AGENT = 'bench-agent'
 const KEYS = { appId: 'BENCHAPP', apiKey: 'bench-api-key', keyId: 'bench-kid', secretKey: 'sk-alg-bench-secret', session: 'bench-session-secret-of-32-bytes-or-more' }
 const COMPLETION = `/agent-studio/1/agents/${AGENT}/completions`
@@ -320,10 +321,11 @@ async function main() {
     const before = rssKiB(target.pid!)
     const round = async () => {
       const controllers: AbortController[] = []
-      // Opened in waves of 500 (browsers do not all connect in the same millisecond; a burst of
-      // 10,000 SYNs overflows the listen backlog of any server, the bare proxy's included).
-      for (let opened = 0; opened < STREAMS; opened += 500) {
-        await Promise.all(Array.from({ length: Math.min(500, STREAMS - opened) }, async () => {
+      // Opened in waves of 100 (browsers do not all connect in the same millisecond; a burst of
+      // 10,000 SYNs overflows the listen backlog of any server, the bare proxy's included, and
+      // 500 at once kept the gateway's event loop busy past its load-shedding threshold here).
+      for (let opened = 0; opened < STREAMS; opened += WAVE) {
+        await Promise.all(Array.from({ length: Math.min(WAVE, STREAMS - opened) }, async () => {
           const controller = new AbortController()
           controllers.push(controller)
           const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...headersOf(target) }, body: BODY, signal: controller.signal })
