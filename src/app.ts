@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import cors from '@fastify/cors'
+import proxyAddr from '@fastify/proxy-addr'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Dispatcher } from 'undici'
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { GatewayConfig } from './config/types.js'
 import { UserTokenMinter } from './credentials/user-token.js'
 import { LiveSecrets } from './credentials/live-secrets.js'
@@ -24,6 +26,7 @@ import { memoryAdmission } from './limits/memory-admission.js'
 import { redisAdmission } from './limits/redis-admission.js'
 import { holdOffFromRetryAfter } from './upstream/hold-off.js'
 import { createMetrics } from './metrics.js'
+import { loadTracing } from './tracing/tracing.js'
 
 export interface AppDependencies {
   readonly logger?: Logger
@@ -35,6 +38,8 @@ export interface AppDependencies {
   readonly dispatcher?: Dispatcher
   /** Injectable clock (milliseconds since the epoch), for tests. */
   readonly now?: () => number
+  /** Where spans go when tracing is on (tests: an in-memory exporter); default OTLP/HTTP. */
+  readonly spanExporter?: SpanExporter
 }
 
 /** Response headers a browser script may read (CORS hides everything else). */
@@ -71,24 +76,33 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
 
   app.setErrorHandler(buildErrorHandler(config.policy.bodyLimitBytes))
   app.setNotFoundHandler(notFoundHandler)
-  const metrics = createMetrics()
   const live = deps.live ?? new LiveLimits(config.limits)
+  const metrics = createMetrics({ streamCaps: () => live.current.streams })
   await app.register(requestSummary, { metrics })
+  // After the summary (its trace id goes on the line), before everything it traces.
+  const tracing = await loadTracing(config.tracing, logger, deps.spanExporter)
+  if (tracing !== undefined) {
+    await tracing.register(app)
+    app.addHook('onClose', () => tracing.shutdown())
+  }
   await app.register(drainOnClose)
   await app.register(cors, {
     origin: [...config.policy.allowedOrigins],
     credentials: true,
     methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['content-type', 'authorization'],
+    allowedHeaders: tracing === undefined ? ['content-type', 'authorization'] : ['content-type', 'authorization', 'traceparent', 'tracestate'],
     exposedHeaders: EXPOSED_HEADERS,
     maxAge: 600
   })
   await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher })
   if (config.server.metrics) {
-    // Deny by default: only loopback and the internal allow-list (limits.allowList) may scrape;
-    // anyone else gets the same 404 as for a route that does not exist.
+    // Deny by default: only loopback, the internal allow-list (limits.allowList) and the named
+    // scrapers (METRICS_ALLOW_FROM) may scrape; anyone else gets the same 404 as for a route
+    // that does not exist.
     const allowListed = allowListMatcher(live)
-    const internal = (address: string | undefined) => (address !== undefined && isLoopback(address)) || allowListed(address)
+    const scrapers = config.server.metricsAllowFrom.length === 0 ? undefined : proxyAddr.compile([...config.server.metricsAllowFrom])
+    const internal = (address: string | undefined) =>
+      address !== undefined && (isLoopback(address) || allowListed(address) || (scrapers?.(address, 0) ?? false))
     app.get('/metrics', async (request, reply) => {
       if (!internal(request.socket.remoteAddress)) return notFoundHandler(request, reply)
       reply.type(metrics.registry.contentType).header('cache-control', 'no-store')
@@ -126,7 +140,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
 
   if (config.demo) await app.register(demoRoutes, { config })
 
+  if (redis === undefined) metrics.registry.removeSingleMetric('gateway_redis_up')
   if (redis !== undefined) {
+    redis.on('ready', () => metrics.redisUp.set(1))
+    redis.on('close', () => metrics.redisUp.set(0))
     app.addHook('onReady', async () => {
       if (!(await waitForRedis(redis, 3000))) app.log.warn(`Redis not reachable at start; the limits failure policy (${live.current.onRedisError}) applies until it is`)
     })

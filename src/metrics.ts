@@ -1,21 +1,99 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
-/** Counts for monitoring, in a registry of the app's own (tests build many apps in one process). */
-export function createMetrics() {
+/** What the metrics read from the limits in force, at scrape time (a reload shows at once). */
+export interface MetricsSources {
+  readonly streamCaps?: () => { readonly perUser: number; readonly global: number }
+}
+
+// Seconds. Agent Studio's first byte is an LLM starting to answer: tens of ms to tens of seconds.
+const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 21, 30, 60]
+// The gateway's own work before the upstream call (session, policy, limits, Redis): sub-ms to ms.
+const GATEWAY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
+
+/**
+ * Counts for monitoring, in a registry of the app's own (tests build many apps in one process).
+ * Every label has a bounded set of values (routes as declared, status codes, rule codes, allowed
+ * agent ids): never a user id, a conversation id or a raw path. docs/metrics.md is the catalogue,
+ * and test/metrics-catalogue.test.ts keeps both true.
+ */
+export function createMetrics(sources: MetricsSources = {}) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'gateway_' })
+  const registers = [registry]
+  const streamCaps = sources.streamCaps
   return {
     registry,
-    requests: new Counter({ name: 'gateway_requests_total', help: 'Requests by route and status', labelNames: ['route', 'status'] as const, registers: [registry] }),
-    refusals: new Counter({ name: 'gateway_refusals_total', help: 'Requests refused, by the rule that fired', labelNames: ['rule'] as const, registers: [registry] }),
-    streamsCut: new Counter({ name: 'gateway_streams_cut_total', help: 'Streams ended early, by who cut them', labelNames: ['by'] as const, registers: [registry] }),
-    openStreams: new Gauge({ name: 'gateway_open_streams', help: 'Completion streams open on this replica', registers: [registry] }),
-    redisFailures: new Counter({ name: 'gateway_redis_failures_total', help: 'Limit checks that could not reach Redis, by the policy applied', labelNames: ['policy'] as const, registers: [registry] }),
-    limitFailOpen: new Counter({ name: 'gateway_limit_fail_open_total', help: 'Requests served without a check Redis could not answer (onRedisError: open), by check', labelNames: ['check'] as const, registers: [registry] }),
+    requests: new Counter({ name: 'gateway_requests_total', help: 'Requests by route and status', labelNames: ['route', 'status'] as const, registers }),
+    refusals: new Counter({ name: 'gateway_refusals_total', help: 'Requests refused, by the rule that fired', labelNames: ['rule'] as const, registers }),
+    streamsCut: new Counter({ name: 'gateway_streams_cut_total', help: 'Streams ended early, by who cut them', labelNames: ['by'] as const, registers }),
+    openStreams: new Gauge({ name: 'gateway_open_streams', help: 'Completion streams open on this replica (stream slots this replica holds)', registers }),
+    streamSlotsCap: new Gauge({
+      name: 'gateway_stream_slots_cap',
+      help: 'Stream caps in force (scope="global": the whole deployment; "per_user"); 0 means no cap',
+      labelNames: ['scope'] as const,
+      registers,
+      collect() {
+        if (streamCaps === undefined) return
+        const caps = streamCaps()
+        this.set({ scope: 'global' }, caps.global)
+        this.set({ scope: 'per_user' }, caps.perUser)
+      }
+    }),
+    redisFailures: new Counter({ name: 'gateway_redis_failures_total', help: 'Limit checks that could not reach Redis, by the policy applied', labelNames: ['policy'] as const, registers }),
+    redisUp: new Gauge({ name: 'gateway_redis_up', help: '1 while the Redis connection is ready, 0 while it is not (absent without REDIS_URL)', registers }),
+    limitFailOpen: new Counter({ name: 'gateway_limit_fail_open_total', help: 'Requests served without a check Redis could not answer (onRedisError: open), by check', labelNames: ['check'] as const, registers }),
     // Redis's answer time as this replica sees it; the loop's own delay is gateway_nodejs_eventloop_lag_*.
-    redisAnswerSeconds: new Histogram({ name: 'gateway_redis_answer_seconds', help: 'Time from sending a limits script to reading its answer', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry] }),
-    releaseRetries: new Counter({ name: 'gateway_stream_release_retries_total', help: 'Stream lease releases Redis did not confirm, queued again', registers: [registry] })
+    redisAnswerSeconds: new Histogram({ name: 'gateway_redis_answer_seconds', help: 'Time from sending a limits script to reading its answer', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers }),
+    releaseRetries: new Counter({ name: 'gateway_stream_release_retries_total', help: 'Stream lease releases Redis did not confirm, queued again', registers }),
+    upstreamResponses: new Counter({
+      name: 'gateway_upstream_responses_total',
+      help: 'Answers from Agent Studio, by route, status and status class (2xx..5xx)',
+      labelNames: ['route', 'status', 'status_class'] as const,
+      registers
+    }),
+    upstreamFailures: new Counter({
+      name: 'gateway_upstream_failures_total',
+      help: 'Upstream calls that got no answer, by route and reason (timeout, unreachable)',
+      labelNames: ['route', 'reason'] as const,
+      registers
+    }),
+    upstreamTtfb: new Histogram({
+      name: 'gateway_upstream_ttfb_seconds',
+      help: 'Agent Studio time to first byte (request sent to response headers), by agent',
+      labelNames: ['agent'] as const,
+      buckets: TTFB_BUCKETS,
+      registers
+    }),
+    beforeUpstream: new Histogram({
+      name: 'gateway_before_upstream_seconds',
+      help: 'The gateway\'s own time before the upstream call (session, policy, limits, token), by route',
+      labelNames: ['route'] as const,
+      buckets: GATEWAY_BUCKETS,
+      registers
+    }),
+    upstreamBudgetRemaining: new Gauge({
+      name: 'gateway_upstream_budget_remaining',
+      help: 'Upstream calls left in the current budget window (deployment-wide); 0 with gateway_upstream_budget_max 0 when no budget is set',
+      registers
+    }),
+    upstreamBudgetMax: new Gauge({ name: 'gateway_upstream_budget_max', help: 'Upstream calls allowed per budget window (0: no budget)', registers }),
+    reloads: new Counter({
+      name: 'gateway_reloads_total',
+      help: 'SIGHUP reloads, by what was reloaded (limits, secrets) and outcome (applied, rejected)',
+      labelNames: ['what', 'outcome'] as const,
+      registers
+    }),
+    keyAuditProblems: new Gauge({
+      name: 'gateway_key_audit_problems',
+      help: 'Findings of the start-up key audit this process started with (warnings and unverifiable keys; 0: clean)',
+      registers
+    })
   }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
+
+/** "2xx".."5xx" for an HTTP status; anything outside 100..599 is "other". */
+export function statusClass(status: number): string {
+  return status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : 'other'
+}

@@ -32,11 +32,12 @@ async function main(): Promise<void> {
     closeDemo = () => demo.standIn.close()
   }
 
-  await auditOrExit(config, logger)
+  const auditFindings = await auditOrExit(config, logger)
 
   const live = new LiveLimits(config.limits)
   let secrets: LiveSecrets | undefined
   const app = await buildApp(config, { logger, live, onSecrets: (s) => (secrets = s) })
+  app.metrics.keyAuditProblems.set(auditFindings)
 
   // SIGHUP: re-read the policy file's limits and the secrets (from their *_FILE files).
   // Counters and connections are kept; anything invalid is rejected with its problems logged,
@@ -45,18 +46,22 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => {
     const limits = reloadLimits(configFile)
     if ('problems' in limits) {
+      app.metrics.reloads.inc({ what: 'limits', outcome: 'rejected' })
       logger.error({ problems: limits.problems, limits: live.current }, 'reload rejected: the limits in force are unchanged')
     } else {
       live.update(limits.limits)
+      app.metrics.reloads.inc({ what: 'limits', outcome: 'applied' })
       logger.info({ limits: live.current, configFile }, 'limits reloaded')
     }
     if (config.demo) return
     const reread = reloadSecretsFromProcess()
     if ('problems' in reread) {
+      app.metrics.reloads.inc({ what: 'secrets', outcome: 'rejected' })
       logger.error({ problems: reread.problems }, 'secrets reload rejected: the secrets in force are unchanged')
       return
     }
     const changed = secrets!.update(reread.secrets)
+    app.metrics.reloads.inc({ what: 'secrets', outcome: 'applied' })
     logger.info({ changed, userTokenKeyId: secrets!.keyId }, changed.length === 0 ? 'secrets reloaded: nothing changed' : 'secrets reloaded')
   })
 
@@ -79,11 +84,15 @@ async function main(): Promise<void> {
   }
 }
 
-/** Refuses to start with an over-privileged key (see src/keys/key-audit.ts), unless told to skip. */
-async function auditOrExit(config: GatewayConfig, logger: ReturnType<typeof createLogger>): Promise<void> {
+/**
+ * Refuses to start with an over-privileged key (see src/keys/key-audit.ts), unless told to skip.
+ * Returns how many findings it let pass (warnings; a skipped audit counts as one), for the
+ * gateway_key_audit_problems gauge.
+ */
+async function auditOrExit(config: GatewayConfig, logger: ReturnType<typeof createLogger>): Promise<number> {
   if (config.server.skipKeyAudit) {
     logger.warn('*** KEY AUDIT SKIPPED (SKIP_KEY_AUDIT=true): the ACLs of the Algolia keys were NOT checked. Use only for air-gapped starts. ***')
-    return
+    return 1
   }
   const dispatcher = new Agent()
   const audit = await auditKeys(config, dispatcher).finally(() => dispatcher.close())
@@ -95,6 +104,7 @@ async function auditOrExit(config: GatewayConfig, logger: ReturnType<typeof crea
     process.exit(1)
   }
   if (audit.unverifiable.length === 0) logger.info('key audit passed: every key has only the ACLs the enabled routes need')
+  return warnings.length
 }
 
 /** What ops need to see at start: where, which upstream, which policy. Never a secret. */

@@ -7,15 +7,15 @@ import { ConfigError } from '../src/config/load-config.js'
 // No Docker engine runs here: these checks stand in for `docker compose config`, and
 // scripts/verify-image.sh (run by CI) reproduces the Dockerfile's steps.
 
-interface Service { image?: string; build?: string; profiles?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown> | string[]; command?: string[]; healthcheck?: { test?: string[] }; ports?: string[]; volumes?: string[] }
+interface Service { image?: string; build?: string; profiles?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown> | string[]; command?: string[]; healthcheck?: { test?: string[] }; ports?: string[]; volumes?: string[]; networks?: Record<string, { ipv4_address?: string }> }
 
-const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service> }
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service>; networks?: { default?: { ipam?: { config?: Array<{ subnet?: string }> } } } }
 const dockerfile = readFileSync('Dockerfile', 'utf8')
 const nginx = readFileSync('deploy/nginx.conf', 'utf8')
 
 t.test('compose: Redis, two gateway replicas behind one entry point, the stand-in under the demo profile', async (t) => {
   const { services } = compose
-  t.same(Object.keys(services).sort(), ['gateway-1', 'gateway-2', 'lb', 'redis', 'standin'])
+  t.same(Object.keys(services).sort(), ['gateway-1', 'gateway-2', 'grafana', 'lb', 'prometheus', 'redis', 'standin'])
   for (const name of ['gateway-1', 'gateway-2']) {
     const gateway = services[name]!
     t.equal(gateway.build, '.', `${name} is built from the Dockerfile`)
@@ -45,6 +45,34 @@ t.test('compose: the demo defaults cannot run a production gateway', async (t) =
     t.match(text, /ALGOLIA_API_KEY: looks like a demo value/)
     t.match(text, /AGENT_STUDIO_URL: must use https under NODE_ENV=production/)
   }
+})
+
+t.test('compose: the observability profile scrapes both replicas, and only its Prometheus may read /metrics', async (t) => {
+  const { services } = compose
+  const prometheus = services.prometheus!
+  const grafana = services.grafana!
+  t.same(prometheus.profiles, ['observability'])
+  t.same(grafana.profiles, ['observability'])
+  t.ok(prometheus.volumes?.includes('./deploy/prometheus:/etc/prometheus:ro'), 'the config and the alerts are mounted')
+  const scrape = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')) as { rule_files: string[]; scrape_configs: Array<{ job_name: string; metrics_path: string; static_configs: Array<{ targets: string[] }> }> }
+  t.same(scrape.rule_files, ['alerts.yml'])
+  const job = scrape.scrape_configs.find((config) => config.job_name === 'agent-studio-gateway')!
+  t.equal(job.metrics_path, '/metrics')
+  t.same(job.static_configs.flatMap((config) => config.targets).sort(), ['gateway-1:3000', 'gateway-2:3000'], 'each replica directly, not through nginx')
+
+  const address = prometheus.networks?.default?.ipv4_address
+  t.equal(address, '172.28.0.90')
+  t.same(compose.networks?.default?.ipam?.config?.map((c) => c.subnet), ['172.28.0.0/16'], 'the fixed address is in the compose network')
+  const env = Object.fromEntries(Object.entries(services['gateway-1']!.environment!).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/, '$1')]))
+  const { config } = loadConfig({ ...env, NODE_ENV: 'development' }, { defaultConfigFile: undefined })
+  t.same(config.server.metricsAllowFrom, [address], 'the replicas let exactly that address scrape')
+
+  t.ok(grafana.volumes?.includes('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro'))
+  t.ok(grafana.volumes?.some((v) => v.startsWith('./deploy/grafana/agent-studio-gateway.json:/var/lib/grafana/dashboards/')), 'the dashboard is provisioned')
+  const datasource = parse(readFileSync('deploy/grafana/provisioning/datasources/prometheus.yml', 'utf8')) as { datasources: Array<{ type: string; url: string }> }
+  t.match(datasource.datasources, [{ type: 'prometheus', url: 'http://prometheus:9090' }])
+  const provider = parse(readFileSync('deploy/grafana/provisioning/dashboards/agent-studio-gateway.yml', 'utf8')) as { providers: Array<{ options: { path: string } }> }
+  t.equal(provider.providers[0]!.options.path, '/var/lib/grafana/dashboards')
 })
 
 t.test('nginx: both replicas, and streams pass unbuffered', async (t) => {

@@ -7,7 +7,7 @@ import { parseLimits } from './limits.js'
 import type { LimitsConfig } from './limits.js'
 import { isAddressOrCidr } from './addresses.js'
 import { filterTemplateProblem } from './filter-template.js'
-import type { GatewayConfig, SessionConfig, SessionKey } from './types.js'
+import type { GatewayConfig, SessionConfig, SessionKey, TracingConfig } from './types.js'
 
 export type Environment = Readonly<Record<string, string | undefined>>
 
@@ -81,6 +81,10 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   for (const entry of trustedProxies) {
     if (!isAddressOrCidr(entry)) problems.push(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`)
   }
+  for (const entry of settings.server.metricsAllowFrom) {
+    if (!isAddressOrCidr(entry)) problems.push(`METRICS_ALLOW_FROM: "${entry}" is not an IP address or CIDR range`)
+  }
+  const tracing = resolveTracing(read, settings, problems)
   if (problems.length > 0) throw new ConfigError(problems)
 
   const { server } = settings
@@ -95,6 +99,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
       maxEventLoopDelayMs: server.maxEventLoopDelayMs,
       trustedProxies,
       metrics: server.metrics,
+      metricsAllowFrom: server.metricsAllowFrom,
       skipKeyAudit: server.skipKeyAudit
     },
     algolia: algolia!,
@@ -104,10 +109,33 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
     policy: settings.policy,
     upstream: settings.upstream,
     log: { level: settings.log.level, pretty: demo },
+    tracing,
     limits: (limitsResult as { limits: LimitsConfig }).limits,
     redis: { url: read('REDIS_URL'), namespace: server.redisNamespace ?? `asg:${algolia!.appId}:` }
   }
   return { config: deepFreeze(config), warnings }
+}
+
+/**
+ * Tracing is on with TRACING_ENABLED or when an OTLP endpoint is given (the OpenTelemetry
+ * convention); the endpoint is the collector's base URL, traces go to its /v1/traces.
+ */
+function resolveTracing(read: (name: string) => string | undefined, settings: Sections, problems: string[]): TracingConfig | undefined {
+  const endpoint = read('OTEL_EXPORTER_OTLP_ENDPOINT')
+  if (!settings.tracing.enabled && endpoint === undefined) return undefined
+  let tracesUrl: URL
+  try {
+    tracesUrl = new URL('v1/traces', (endpoint ?? 'http://localhost:4318').replace(/\/?$/, '/'))
+  } catch {
+    problems.push('OTEL_EXPORTER_OTLP_ENDPOINT: not a URL (e.g. http://otel-collector:4318)')
+    return undefined
+  }
+  return {
+    tracesUrl,
+    serviceName: read('OTEL_SERVICE_NAME') ?? 'agent-studio-gateway',
+    parentOrigins: settings.tracing.parentOrigins ?? settings.policy.allowedOrigins,
+    sampleRatio: settings.tracing.sampleRatio
+  }
 }
 
 /** Reads NAME, or the file named by NAME_FILE (the Docker/Kubernetes secrets convention). */

@@ -48,6 +48,7 @@ export const SETTINGS: readonly Setting[] = [
   setting(['server', 'maxEventLoopDelayMs'], 'MAX_EVENT_LOOP_DELAY_MS', int(0, 60_000).default(1000), 'event-loop delay above which new requests get 503 overloaded (0 disables)'),
   setting(['server', 'trustedProxies'], 'TRUSTED_PROXIES', list(z.string().min(1)).default([]), 'proxy addresses/CIDRs whose X-Forwarded-For is believed (none: the socket address is the client)'),
   setting(['server', 'metrics'], 'METRICS_ENABLED', bool.default(true), 'serve Prometheus metrics at /metrics'),
+  setting(['server', 'metricsAllowFrom'], 'METRICS_ALLOW_FROM', list(z.string().min(1)).default([]), 'scrapers (IPs/CIDRs, the TCP peer) allowed to read /metrics besides loopback and limits.allowList'),
   setting(['server', 'redisNamespace'], 'REDIS_NAMESPACE', z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only').optional(), 'prefix of every Redis key (default asg:<app id>:), so gateways of different apps can share a Redis'),
   setting(['server', 'skipKeyAudit'], 'SKIP_KEY_AUDIT', bool.default(false), 'start without asking Algolia for the keys\' ACLs (air-gapped starts only; logged loudly)'),
   setting(['searchKey', 'enabled'], 'ENABLE_SEARCH_KEY', bool.default(true), 'serve POST /search-key (per-user Secured API Keys for InstantSearch)'),
@@ -88,6 +89,9 @@ export const SETTINGS: readonly Setting[] = [
   setting(['session', 'introspectCacheSeconds'], 'SESSION_INTROSPECT_CACHE_SECONDS', int(0, 3600).default(30), 'how long a positive forward-auth answer is reused (0: never)'),
   setting(['session', 'introspectCacheMax'], 'SESSION_INTROSPECT_CACHE_MAX', int(1, 10_000_000).default(10_000), 'most cached forward-auth answers'),
   setting(['userToken', 'ttlSeconds'], 'USER_TOKEN_TTL', int(60, 86_400).default(3600), 'lifetime of the minted X-Algolia-Secure-User-Token'),
+  setting(['tracing', 'enabled'], 'TRACING_ENABLED', bool.default(false), 'OpenTelemetry tracing (also on when OTEL_EXPORTER_OTLP_ENDPOINT is set)'),
+  setting(['tracing', 'parentOrigins'], 'TRACE_PARENT_ORIGINS', z.preprocess((value) => (value === 'none' ? [] : value), list(origin)).optional(), 'origins whose traceparent header is honoured (default: ALLOWED_ORIGINS; none: never)'),
+  setting(['tracing', 'sampleRatio'], 'TRACE_SAMPLE_RATIO', z.coerce.number().min(0).max(1).default(1), 'share of new traces recorded (a honoured parent\'s sampling decision wins)'),
   setting(['log', 'level'], 'LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'pino log level')
 ]
 
@@ -111,12 +115,14 @@ export const ENVIRONMENT_ONLY_VARIABLES = [
   'SESSION_JWKS_URL',
   'SESSION_INTROSPECT_URL',
   'GATEWAY_CONFIG_FILE',
-  'NODE_ENV'
+  'NODE_ENV',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_SERVICE_NAME'
 ] as const
 
 /** The shape SETTINGS resolve to (each value already validated by its schema). */
 export interface ResolvedSettings {
-  server: { host: string; port: number; shutdownGraceSeconds: number; maxEventLoopDelayMs: number; trustedProxies: string[]; metrics: boolean; redisNamespace: string | undefined; skipKeyAudit: boolean }
+  server: { host: string; port: number; shutdownGraceSeconds: number; maxEventLoopDelayMs: number; trustedProxies: string[]; metrics: boolean; metricsAllowFrom: string[]; redisNamespace: string | undefined; skipKeyAudit: boolean }
   searchKey: { enabled: boolean; ttlSeconds: number; indices: string[]; filters: string; agentTenantIsolation: boolean }
   policy: {
     allowedAgentIds: string[]
@@ -151,5 +157,6 @@ export interface ResolvedSettings {
     introspectCacheMax: number
   }
   userToken: { ttlSeconds: number }
+  tracing: { enabled: boolean; parentOrigins: string[] | undefined; sampleRatio: number }
   log: { level: string }
 }

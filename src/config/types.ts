@@ -97,7 +97,19 @@ export interface ServerConfig {
   /** Proxies whose X-Forwarded-For is believed; empty: the socket address is the client. */
   readonly trustedProxies: readonly string[]
   readonly metrics: boolean
+  /** Scrapers allowed to read /metrics besides loopback and limits.allowList (TCP peer addresses/CIDRs). */
+  readonly metricsAllowFrom: readonly string[]
   readonly skipKeyAudit: boolean
+}
+
+/** OpenTelemetry tracing: absent (undefined) when off, so nothing of it is loaded or run. */
+export interface TracingConfig {
+  /** OTLP/HTTP traces URL (OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces). */
+  readonly tracesUrl: URL
+  readonly serviceName: string
+  /** Origins whose `traceparent` is honoured; any other request starts a new trace. */
+  readonly parentOrigins: readonly string[]
+  readonly sampleRatio: number
 }
 
 export interface RedisConfig {
@@ -119,6 +131,7 @@ export interface GatewayConfig {
   readonly policy: PolicyConfig
   readonly upstream: UpstreamConfig
   readonly log: { readonly level: string; readonly pretty: boolean }
+  readonly tracing: TracingConfig | undefined
   /** Live-tunable: replaced on SIGHUP reload. */
   readonly limits: LimitsConfig
   readonly redis: RedisConfig

@@ -53,6 +53,8 @@ export interface Verdict {
   /** Absent when the counter was not checked (off, or an earlier refusal). */
   readonly user?: CounterState
   readonly route?: CounterState
+  /** Upstream calls spent in the budget's window, this one included (when a budget is set and was reached). */
+  readonly budgetSpent?: number
   readonly leaseGranted: boolean
 }
 

@@ -50,15 +50,17 @@ export function memoryAdmission(now: () => number = Date.now): AdmissionStore {
       if (lease.userCap > 0 && (leasesPerUser.get(lease.userKey) ?? 0) >= lease.userCap) return refused(OUTCOME.streamsUser, 0, counted)
       if (lease.globalCap > 0 && openLeases >= lease.globalCap) return refused(OUTCOME.streamsGlobal, 0, counted)
     }
+    let budgetSpent: number | undefined
     if (request.budget !== undefined) {
       const spent = count({ key: 'budget', ...request.budget })
-      if (spent.current > request.budget.max) return refused(OUTCOME.budget, spent.ttlMs, counted)
+      budgetSpent = spent.current
+      if (spent.current > request.budget.max) return refused(OUTCOME.budget, spent.ttlMs, { ...counted, budgetSpent })
     }
     if (lease !== undefined) {
       leasesPerUser.set(lease.userKey, (leasesPerUser.get(lease.userKey) ?? 0) + 1)
       openLeases++
     }
-    return { leaseGranted: lease !== undefined, ...counted }
+    return { leaseGranted: lease !== undefined, ...counted, ...(budgetSpent === undefined ? {} : { budgetSpent }) }
   }
 
   return {

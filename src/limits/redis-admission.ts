@@ -58,12 +58,13 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
     }
     const flat = await ask(redis.asgAdmit(keys.length, ...keys, ...args))
     return batch.map((r, i): Verdict => {
-      const [code, uc, ut, rc, rt, retry] = flat.slice(6 * i, 6 * i + 6) as [number, number, number, number, number, number]
+      const [code, uc, ut, rc, rt, retry, spent] = flat.slice(7 * i, 7 * i + 7) as [number, number, number, number, number, number, number]
       const refusal = refusalOf(code, retry)
       return {
         ...(refusal === undefined ? {} : { refusal }),
         ...(uc >= 0 ? { user: { current: uc, ttlMs: ut } } : {}),
         ...(rc >= 0 ? { route: { current: rc, ttlMs: rt } } : {}),
+        ...(spent >= 0 ? { budgetSpent: spent } : {}),
         leaseGranted: refusal === undefined && r.lease !== undefined
       }
     })

@@ -8,7 +8,7 @@ import type { Redis, Result } from 'ioredis'
  */
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** KEYS: global lease set, budget, hold-off, then 4 per request; ARGV: 11 per request. Returns 6 numbers per request. */
+    /** KEYS: global lease set, budget, hold-off, then 4 per request; ARGV: 11 per request. Returns 7 numbers per request. */
     asgAdmit(keyCount: number, ...keysThenArgs: Array<string | number>): Result<number[], Context>
     /** KEYS: counters; ARGV: their windows (ms). Returns current and ttl (ms) per counter. */
     asgCount(keyCount: number, ...keysThenArgs: Array<string | number>): Result<number[], Context>
@@ -21,7 +21,7 @@ declare module 'ioredis' {
   }
 }
 
-/** Admission (see admission.ts for the order and why). Per request: code, user current/ttl, route current/ttl, retry ms. */
+/** Admission (see admission.ts for the order and why). Per request: code, user current/ttl, route current/ttl, retry ms, budget spent. */
 const ADMIT = `
 local globalLeases, budgetKey, holdKey = KEYS[1], KEYS[2], KEYS[3]
 local nowMs
@@ -53,7 +53,7 @@ for i = 1, (#KEYS - 3) / 4 do
   local routeMax, routeWindow, leaseId = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6]
   local userCap, globalCap, leaseMs = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
   local budgetMax, budgetWindow = tonumber(ARGV[a + 10]), tonumber(ARGV[a + 11])
-  local code, uc, ut, rc, rt, retry = 0, -1, 0, -1, 0, 0
+  local code, uc, ut, rc, rt, retry, spent = 0, -1, 0, -1, 0, 0, -1
   if ipMax > 0 then
     local failures = tonumber(redis.call('GET', ipKey) or '0')
     if failures >= ipMax then
@@ -77,7 +77,8 @@ for i = 1, (#KEYS - 3) / 4 do
     elseif globalCap > 0 and redis.call('ZCARD', globalLeases) >= globalCap then code = 6 end
   end
   if code == 0 and budgetMax > 0 then
-    local spent, ttl = count(budgetKey, budgetWindow)
+    local ttl
+    spent, ttl = count(budgetKey, budgetWindow)
     if spent > budgetMax then code, retry = 7, ttl end
   end
   if code == 0 and leaseId ~= '' then
@@ -92,6 +93,7 @@ for i = 1, (#KEYS - 3) / 4 do
   out[#out + 1] = rc
   out[#out + 1] = rt
   out[#out + 1] = retry
+  out[#out + 1] = spent
 end
 return out
 `

@@ -123,7 +123,8 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
     forRoute(name, options = {}) {
       const wantsLease = options.stream === true
       const callsUpstream = options.upstream !== false
-      return async (request, reply) => {
+      // Named: traces show this hook as `onRequest - routeHook` (docs/runbook.md).
+      return async function routeHook(request, reply) {
         const limits = live.current
         const userId = request.user.id
         const exempt = isAllowListed(request.ip)
@@ -155,6 +156,7 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
           })
         }
 
+        metrics.upstreamBudgetMax.set(upstreamBudget.max)
         let verdict: Verdict
         try {
           verdict = await store.admit(question)
@@ -170,6 +172,8 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
             metrics.openStreams.inc()
           }
         }
+        if (verdict.budgetSpent !== undefined) metrics.upstreamBudgetRemaining.set(Math.max(0, upstreamBudget.max - verdict.budgetSpent))
+        else if (upstreamBudget.max === 0) metrics.upstreamBudgetRemaining.set(0)
         throwIfClientGone(request)
 
         // Headers of the most specific counter that applied.

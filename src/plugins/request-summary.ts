@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CLIENT_CLOSED_REQUEST } from '../upstream/forward.js'
+import type { SummaryLine } from '../logging/request-summary.js'
+import { statusClass } from '../metrics.js'
 import type { Metrics } from '../metrics.js'
 
 declare module 'fastify' {
@@ -35,7 +37,7 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
   const res = reply.raw
   const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST
   const contentLength = res.getHeader('content-length')
-  const line = {
+  const line: SummaryLine = {
     method: request.method,
     route: request.routeOptions.url,
     path: pathOf(request.url),
@@ -44,6 +46,7 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     agentId: summary.agentId,
     userId: summary.userId,
     ttfbMs: summary.ttfbMs,
+    upstreamTtfbMs: summary.upstreamTtfbMs,
     durationMs: Math.round(reply.elapsedTime),
     bytesSent: summary.bytesSent ?? (contentLength === undefined ? 0 : Number(contentLength)),
     cutBy: summary.cutBy,
@@ -53,13 +56,30 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     conversationsDeleted: summary.conversationsDeleted,
     degraded: summary.degraded,
     failedOpen: summary.failedOpen,
+    traceId: summary.traceId,
     err: summary.error
   }
-  metrics.requests.inc({ route: line.route ?? 'unmatched', status })
-  if (summary.rule !== undefined) metrics.refusals.inc({ rule: summary.rule })
-  if (summary.cutBy !== undefined) metrics.streamsCut.inc({ by: summary.cutBy })
+  countRequest(metrics, line, summary.upstreamSentAtMs)
   if (status >= 500 && status !== CLIENT_CLOSED_REQUEST) request.log.error(line, 'request')
   else request.log.info(line, 'request')
+}
+
+/**
+ * Metrics derived from the finished line, in one place. Labels are routes as declared, status
+ * codes, rule codes and agent ids that passed the allow-list: never a user, a conversation or a path.
+ */
+function countRequest(metrics: Metrics, line: SummaryLine, upstreamSentAtMs: number | undefined): void {
+  const route = line.route ?? 'unmatched'
+  metrics.requests.inc({ route, status: line.status })
+  if (line.rule !== undefined) metrics.refusals.inc({ rule: line.rule })
+  if (line.cutBy !== undefined) metrics.streamsCut.inc({ by: line.cutBy })
+  if (line.upstreamStatus !== undefined) {
+    metrics.upstreamResponses.inc({ route, status: line.upstreamStatus, status_class: statusClass(line.upstreamStatus) })
+  } else if (line.rule === 'upstream_timeout' || line.rule === 'upstream_unavailable') {
+    metrics.upstreamFailures.inc({ route, reason: line.rule === 'upstream_timeout' ? 'timeout' : 'unreachable' })
+  }
+  if (upstreamSentAtMs !== undefined) metrics.beforeUpstream.observe({ route }, upstreamSentAtMs / 1000)
+  if (line.upstreamTtfbMs !== undefined && line.agentId !== undefined) metrics.upstreamTtfb.observe({ agent: line.agentId }, line.upstreamTtfbMs / 1000)
 }
 
 function pathOf(url: string): string {

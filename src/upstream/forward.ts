@@ -94,6 +94,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     }
 
     let response: Dispatcher.ResponseData
+    const sentAt = (summary.upstreamSentAtMs = reply.elapsedTime)
     try {
       response = await send(call, abortSignal)
     } catch (error) {
@@ -111,6 +112,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     if (statusCode === 429) onRateLimited?.(headers['retry-after'])
     summary.upstreamStatus = statusCode
     summary.ttfbMs = Math.round(reply.elapsedTime)
+    summary.upstreamTtfbMs = Math.round(reply.elapsedTime - sentAt)
     const refusal = statusCode >= 500 ? new UpstreamError() : call.refuse?.(statusCode)
     if (refusal !== undefined) {
       done()

@@ -68,7 +68,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   // Session first. Failed authentications are counted per client IP (an anonymous flood, a
   // credential-stuffing run), and an address over that budget is refused before any credential
   // work; signed-in users are counted per user instead (the route hooks).
-  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
+  app.addHook('onRequest', async function session(request: FastifyRequest, reply) {
     watchClient(request, reply)
     limiters.beforeCredentials(request, reply)
     let user: SessionUser

@@ -1,0 +1,106 @@
+import t from 'tap'
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { APP_ORIGIN, TEST_KEYS, completionBody, sessionToken } from './helpers/fixtures.js'
+import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
+import { postCompletion, waitFor } from './helpers/requests.js'
+
+// One traced gateway for the whole file (tracing is process-wide state: one provider, one
+// context manager), spans captured in memory as each one ends.
+const { standIn, url } = await startStandIn(t)
+const exporter = new InMemorySpanExporter()
+// Load shedding off: on a busy machine a 503 overloaded would be a different trace than the one under test.
+const gateway = await startGateway(t, url, { env: { TRACING_ENABLED: 'true', MAX_EVENT_LOOP_DELAY_MS: '0' }, deps: { spanExporter: exporter } })
+const client = testClient(t)
+
+const BROWSER_TRACE = '0af7651916cd43dd8448eb211c80319c'
+const BROWSER_SPAN = 'b7ad6b7169203331'
+const traceparent = (trace = BROWSER_TRACE) => `00-${trace}-${BROWSER_SPAN}-01`
+
+/** Sends one completion and returns its summary line and every span of its trace, once the root span has ended. */
+async function traced(headers: Record<string, string>, body = completionBody()) {
+  exporter.reset()
+  const before = gateway.logs.requests.length
+  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { authorization: `Bearer ${await sessionToken('trace-user')}`, ...headers }, body })
+  await response.body.text()
+  await waitFor(() => gateway.logs.requests.length === before + 1)
+  await waitFor(() => exporter.getFinishedSpans().some((span) => span.name === 'request'))
+  const root = exporter.getFinishedSpans().find((span) => span.name === 'request')!
+  const spans = exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === root.spanContext().traceId)
+  return { line: gateway.logs.requests.at(-1)!, root, spans }
+}
+
+const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId
+const named = (spans: ReadableSpan[], name: string) => {
+  const found = spans.filter((span) => span.name === name)
+  if (found.length !== 1) throw new Error(`expected one span named ${name}, got ${found.length} among ${spans.map((s) => s.name).join(', ')}`)
+  return found[0]!
+}
+
+t.test('a completion from an allowed origin is one trace under the browser\'s span: session, limits, handler, and the upstream call with its first byte', async (t) => {
+  const { line, root, spans } = await traced({ origin: APP_ORIGIN, traceparent: traceparent() })
+
+  t.equal(root.spanContext().traceId, BROWSER_TRACE, 'the browser\'s trace continues')
+  t.equal(parentOf(root), BROWSER_SPAN, 'the request span is the child of the browser\'s span')
+  t.equal(root.attributes['http.route'], '/agent-studio/1/agents/:agentId/completions')
+  t.equal(root.attributes['http.response.status_code'], 200, 'the streamed answer\'s span ends with its status')
+  t.equal(line.traceId, BROWSER_TRACE, 'the summary line names the trace, so logs and traces join')
+
+  const session = named(spans, 'onRequest - session')
+  const limits = named(spans, 'onRequest - routeHook')
+  const handler = named(spans, 'handler - handler')
+  for (const span of [session, limits, handler]) t.equal(parentOf(span), root.spanContext().spanId, `${span.name} is a child of the request span`)
+  t.ok(session.endTime[0] * 1e9 + session.endTime[1] <= limits.startTime[0] * 1e9 + limits.startTime[1], 'the session is checked before the limits')
+
+  const upstream = named(spans, 'POST')
+  t.equal(parentOf(upstream), handler.spanContext().spanId, 'the upstream call is a child of the handler')
+  t.equal(upstream.attributes['http.response.status_code'], 200)
+  t.equal(upstream.attributes['url.path'], '/agent-studio/1/agents/agent-1/completions')
+  t.type(upstream.attributes['gateway.upstream.ttfb_ms'], 'number', 'time to first byte is on the upstream span')
+  t.same(upstream.events.map((event) => event.name), ['first byte'])
+  t.equal(standIn.received.at(-1)!.headers.traceparent, undefined, 'no trace header reaches Agent Studio behind the header boundary')
+})
+
+t.test('a traceparent from an origin not allowed to set it, or with no Origin, starts a new trace', async (t) => {
+  for (const headers of [{ origin: 'https://evil.example', traceparent: traceparent() }, { traceparent: traceparent() }] as Array<Record<string, string>>) {
+    const { line, root } = await traced(headers)
+    t.not(root.spanContext().traceId, BROWSER_TRACE, `not continued: ${headers.origin ?? 'no origin'}`)
+    t.equal(parentOf(root), undefined, 'the request span is a root')
+    t.equal(line.traceId, root.spanContext().traceId, 'the line names the new trace')
+  }
+})
+
+t.test('no secret, token, cookie, session, user id or message content reaches any span', async (t) => {
+  const cookieToken = await sessionToken('secret-keeper')
+  const ok = await traced({ origin: APP_ORIGIN, cookie: `session=${cookieToken}`, traceparent: traceparent('1af7651916cd43dd8448eb211c80319c') }, completionBody('my private medical question'))
+  standIn.setFault({ kind: 'status', status: 500 })
+  t.teardown(() => standIn.setFault(null))
+  const failed = await traced({ origin: APP_ORIGIN }, completionBody('another private question'))
+  t.equal(failed.line.status, 502, 'the failure was traced too')
+
+  const minted = String(standIn.received.at(-1)!.headers['x-algolia-secure-user-token'])
+  const text = JSON.stringify([...ok.spans, ...failed.spans].map((span) => ({ name: span.name, attributes: span.attributes, events: span.events, status: span.status, links: span.links })))
+  for (const [what, secret] of [
+    ['the API key', TEST_KEYS.apiKey],
+    ['the authentication key', TEST_KEYS.secretKey],
+    ['the session secret', TEST_KEYS.sessionSecret],
+    ['the cookie session token', cookieToken],
+    ['the minted user token', minted],
+    ['the message content', 'private'],
+    ['the user id', 'secret-keeper'],
+    ['the other user id', 'trace-user'],
+    ['the app id header value', 'x-algolia']
+  ] as const) t.notOk(text.includes(secret), `no ${what} in any span`)
+})
+
+t.test('when spans cannot be exported, the log says so and requests are unaffected', async (t) => {
+  // Last in this file: a stopped exporter refuses every export from now on.
+  await exporter.shutdown()
+  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'after-exporter-stopped' })
+  await response.body.text()
+  t.equal(response.statusCode, 200, 'the request is served')
+  await waitFor(() => gateway.logs.lines.some((line) => String(line.msg).startsWith('OpenTelemetry: ')))
+  const line = gateway.logs.lines.find((l) => String(l.msg).startsWith('OpenTelemetry: '))!
+  t.equal(line.level, 40, 'a warning')
+  t.match(line.msg, /stopped/, 'with OpenTelemetry\'s reason')
+})
