@@ -10,7 +10,8 @@ import { DEFAULT_HOLD_OFF_MS, MAX_HOLD_OFF_MS, holdOffFromRetryAfter } from '../
 
 async function setup(t: Test, limits: Record<string, unknown>, replicas: number, redis: boolean) {
   const { standIn, url } = await startStandIn(t)
-  const env = { GATEWAY_CONFIG_FILE: limitsFile(limits), ...(redis ? { REDIS_URL: SHARED_REDIS, REDIS_NAMESPACE: redisNamespace(t) } : {}) }
+  // Load shedding off: a busy machine's 503 overloaded must not stand in for the refusal under test.
+  const env = { MAX_EVENT_LOOP_DELAY_MS: '0', GATEWAY_CONFIG_FILE: limitsFile(limits), ...(redis ? { REDIS_URL: SHARED_REDIS, REDIS_NAMESPACE: redisNamespace(t) } : {}) }
   const gateways: RunningGateway[] = []
   for (let i = 0; i < replicas; i++) gateways.push(await startGateway(t, url, { env, listen: false }))
   return { standIn, gateways }

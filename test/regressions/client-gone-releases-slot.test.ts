@@ -72,6 +72,7 @@ async function setup(t: Test, store: 'memory' | 'Redis', redisUrl = SHARED_REDIS
   const namespace = redisNamespace(t)
   const gateway = await startGateway(t, url, {
     env: {
+      MAX_EVENT_LOOP_DELAY_MS: '0', // a busy machine's 503 overloaded must not stand in for a refusal
       SESSION_JWT_SECRET: undefined,
       SESSION_INTROSPECT_URL: endpoint.url,
       SESSION_INTROSPECT_CACHE_SECONDS: '0',

@@ -24,7 +24,7 @@ t.test('an IPv6 address counts by its /64; IPv4 and IPv4-mapped addresses by the
 
 t.test('two addresses in one /64 share a failure budget; the next /64 has its own', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { listen: false, env: { GATEWAY_CONFIG_FILE: limitsFile({ ip: { max: 2, windowSeconds: 60 } }) } })
+  const gateway = await startGateway(t, url, { listen: false, env: { MAX_EVENT_LOOP_DELAY_MS: '0', GATEWAY_CONFIG_FILE: limitsFile({ ip: { max: 2, windowSeconds: 60 } }) } })
   const anonymous = (remoteAddress: string) => gateway.app.inject({
     method: 'POST',
     url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,

@@ -27,6 +27,7 @@ async function setup(t: Test, limits: Record<string, unknown>, replicas: number,
   const endpoint = await sessionEndpoint(t)
   const { standIn, url } = await startStandIn(t)
   const env = {
+    MAX_EVENT_LOOP_DELAY_MS: '0', // a busy machine's 503 overloaded must not stand in for a refusal
     SESSION_JWT_SECRET: undefined,
     SESSION_INTROSPECT_URL: endpoint.url,
     // Every credential is checked anew: no cache hides a call.
