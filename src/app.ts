@@ -10,7 +10,7 @@ import type { GatewayConfig } from './config/types.js'
 import { UserTokenMinter } from './credentials/user-token.js'
 import { LiveSecrets } from './credentials/live-secrets.js'
 import demoRoutes from './demo/demo-routes.js'
-import { buildErrorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
+import { buildErrorHandler, clientErrorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import { createLogger } from './logging/logger.js'
 import drainOnClose from './plugins/drain-on-close.js'
 import requestSummary from './plugins/request-summary.js'
@@ -26,6 +26,8 @@ import { memoryAdmission } from './limits/memory-admission.js'
 import { redisAdmission } from './limits/redis-admission.js'
 import { holdOffFromRetryAfter } from './upstream/hold-off.js'
 import { createMetrics } from './metrics.js'
+import { connectionCap, descriptorLimit } from './connection-cap.js'
+import httpHygiene from './plugins/http-hygiene.js'
 import { loadTracing } from './tracing/tracing.js'
 
 export interface AppDependencies {
@@ -63,16 +65,36 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     genReqId: () => randomUUID(),
     bodyLimit: config.policy.bodyLimitBytes,
     return503OnClosing: true,
+    // Issue 11: without these, a client trickling a body (or saying nothing at all) kept its
+    // socket for as long as it liked. Node answers 408 and closes when the headers or the whole
+    // request take too long; an idle kept-alive socket closes after keepAliveTimeout; a socket
+    // silent in both directions closes after connectionTimeout (above the upstream timeouts, so
+    // a browser waiting for a slow answer is not cut).
+    connectionTimeout: config.server.connectionTimeoutMs,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    requestTimeout: config.server.requestTimeoutMs,
+    http: {
+      headersTimeout: config.server.headersTimeoutMs,
+      requestTimeout: config.server.requestTimeoutMs,
+      // Node checks those two timeouts on this interval (30 s by default, which would let a slow
+      // client keep its socket up to 30 s past them).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.server.headersTimeoutMs / 4)))
+    },
     // X-Forwarded-For is believed only from these proxies (RFC 7239 §5.2 caveats apply).
     trustProxy: config.server.trustedProxies.length === 0 ? false : [...config.server.trustedProxies],
     // Ids are validated by our own patterns (up to 128 characters), not cut short by the router.
     routerOptions: { maxParamLength: 256 },
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Schemas validate, they do not repair: an extra field or a "1" for 1 is refused, not fixed up.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error'
   })
+
+  // Connections beyond the cap are closed as soon as they are accepted (see src/connection-cap.ts).
+  app.server.maxConnections = connectionCap(config.server.maxConnections, descriptorLimit())
+  reportDroppedConnections(app, logger)
 
   app.setErrorHandler(buildErrorHandler(config.policy.bodyLimitBytes))
   app.setNotFoundHandler(notFoundHandler)
@@ -86,6 +108,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     app.addHook('onClose', () => tracing.shutdown())
   }
   await app.register(drainOnClose)
+  await app.register(httpHygiene)
   await app.register(cors, {
     origin: [...config.policy.allowedOrigins],
     credentials: true,
@@ -98,13 +121,18 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   if (config.server.metrics) {
     // Deny by default: only loopback, the internal allow-list (limits.allowList) and the named
     // scrapers (METRICS_ALLOW_FROM) may scrape; anyone else gets the same 404 as for a route
-    // that does not exist.
+    // that does not exist. The address judged is request.ip, the client address by the same
+    // trusted-proxy walk as the per-IP limit: behind a proxy on the same host
+    // (TRUSTED_PROXIES=127.0.0.1) the socket peer is loopback for every client, so judging the
+    // peer let anyone scrape (issue 11). A separate METRICS_PORT was the alternative; it needs a
+    // second listener with its own cap and timeouts, and one decision made the same way for
+    // limits and metrics is easier to get right.
     const allowListed = allowListMatcher(live)
     const scrapers = config.server.metricsAllowFrom.length === 0 ? undefined : proxyAddr.compile([...config.server.metricsAllowFrom])
     const internal = (address: string | undefined) =>
       address !== undefined && (isLoopback(address) || allowListed(address) || (scrapers?.(address, 0) ?? false))
     app.get('/metrics', async (request, reply) => {
-      if (!internal(request.socket.remoteAddress)) return notFoundHandler(request, reply)
+      if (!internal(request.ip)) return notFoundHandler(request, reply)
       reply.type(metrics.registry.contentType).header('cache-control', 'no-store')
       return metrics.registry.metrics()
     })
@@ -158,6 +186,23 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     })
   }
   return app
+}
+
+/**
+ * A flood at the cap would log one line per refused connection; say it at most once a minute,
+ * with the count, instead.
+ */
+function reportDroppedConnections(app: FastifyInstance, logger: Logger): void {
+  let dropped = 0
+  let lastReport = 0
+  app.server.on('drop', () => {
+    dropped += 1
+    const now = Date.now()
+    if (now - lastReport < 60_000) return
+    logger.warn({ dropped, maxConnections: app.server.maxConnections }, 'connection cap reached: new connections are closed on accept')
+    lastReport = now
+    dropped = 0
+  })
 }
 
 function isLoopback(address: string): boolean {

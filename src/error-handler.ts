@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GATEWAY_ERROR_CODES, InternalError, InvalidId, InvalidRequest, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from './errors.js'
 import type { ErrorBody } from './errors.js'
@@ -96,4 +98,23 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   const code = publicCode(error.code)
   request.summary.rule = code
   reply.code(404).header('cache-control', 'no-store').send(errorBody(code, error.message, request.id))
+}
+
+/**
+ * Errors Node raises before there is a request (HEADERS_TIMEOUT_MS or REQUEST_TIMEOUT_MS ran
+ * out, headers too large, bytes that are not HTTP): answered in the gateway's JSON shape, then
+ * the connection is closed. Fastify's default would answer in its own shape.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, reason, code, message] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'Request Timeout', 'request_timeout', 'The request took too long to arrive; send it again.']
+    : error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'invalid_request', 'The request is not valid: its headers are too large.']
+      : [400, 'Bad Request', 'invalid_request', 'The request is not valid: it is not well-formed HTTP/1.1.']
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(code, message, randomUUID()))
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy()
 }

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       logger.info({ limits: live.current, configFile }, 'limits reloaded')
     }
     if (config.demo) return
-    const reread = reloadSecretsFromProcess()
+    const reread = reloadSecretsFromProcess({ requireSearchKey: config.searchKey.enabled })
     if ('problems' in reread) {
       app.metrics.reloads.inc({ what: 'secrets', outcome: 'rejected' })
       logger.error({ problems: reread.problems }, 'secrets reload rejected: the secrets in force are unchanged')
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   })
 
   const address = await app.listen({ host: config.server.host, port: config.server.port })
-  logger.info(startupFacts(config, address), 'agent-studio-gateway listening')
+  logger.info(startupFacts(config, address, app.server.maxConnections), 'agent-studio-gateway listening')
   if (config.demo) {
     logger.warn(
       `\n\n  *** DEMO MODE — NOT FOR PRODUCTION ***\n` +
@@ -108,7 +108,7 @@ async function auditOrExit(config: GatewayConfig, logger: ReturnType<typeof crea
 }
 
 /** What ops need to see at start: where, which upstream, which policy. Never a secret. */
-function startupFacts(config: GatewayConfig, address: string) {
+function startupFacts(config: GatewayConfig, address: string, maxConnections: number) {
   return {
     address,
     demo: config.demo,
@@ -123,6 +123,13 @@ function startupFacts(config: GatewayConfig, address: string) {
     limits: config.limits,
     limitsStore: config.redis.url === undefined ? 'memory (this replica only)' : `redis (namespace ${config.redis.namespace})`,
     trustedProxies: config.server.trustedProxies,
+    maxConnections,
+    clientTimeouts: {
+      headersMs: config.server.headersTimeoutMs,
+      requestMs: config.server.requestTimeoutMs,
+      keepAliveMs: config.server.keepAliveTimeoutMs,
+      connectionMs: config.server.connectionTimeoutMs
+    },
     upstreamTimeouts: { ...config.upstream }
   }
 }

@@ -64,7 +64,8 @@ t.test('a bearer session works like a cookie and stream=false returns the JSON a
   const answer = (await response.body.json()) as { role: string; parts: Array<{ text: string }> }
   t.equal(response.statusCode, 200)
   t.match(response.headers['content-type'], /^application\/json/)
-  t.equal(response.headers['cache-control'], undefined, 'no streaming headers on a JSON answer')
+  t.equal(response.headers['cache-control'], 'private, no-store', 'a JSON answer is private and never stored, not streamed')
+  t.equal(response.headers['x-accel-buffering'], undefined, 'no streaming headers on a JSON answer')
   t.equal(answer.role, 'assistant')
   t.match(answer.parts[0]!.text, /hi/)
   t.same(standIn.received[0]!.query, { compatibilityMode: 'ai-sdk-5', stream: 'false', memory: 'false', cache: 'true', analytics: 'true' }, 'debug dropped, cache pinned by config')

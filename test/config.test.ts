@@ -10,6 +10,7 @@ const complete = {
   ALGOLIA_API_KEY: 'key',
   ALGOLIA_KEY_ID: 'kid',
   ALGOLIA_SECRET_KEY: 'sk-alg-x',
+  ALGOLIA_SEARCH_KEY: 'search-only',
   SESSION_JWT_SECRET: TEST_KEYS.sessionSecret,
   ALLOWED_AGENT_IDS: 'a1, a2'
 }

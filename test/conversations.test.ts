@@ -155,7 +155,7 @@ t.test('erasure deletes every conversation of the caller on every allowed agent 
   const erased = await a('DELETE', '/agent-studio/1/user-data/me')
   t.equal(erased.statusCode, 200)
   t.same(erased.json(), { conversationsDeleted: 4, messagesDeleted: true, memoriesDeleted: false })
-  t.equal(erased.headers['cache-control'], 'no-store')
+  t.equal(erased.headers['cache-control'], 'private, no-store')
   t.same([...standIn.store.conversations.values()].filter((c) => c.owner === 'user-a'), [], 'nothing of A\'s is left, legacy conversation included')
   t.same([...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.id).sort(), bIds, 'B\'s conversations are all there')
   t.same([...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.messages.length), bMessages, 'with all their messages')

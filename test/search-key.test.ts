@@ -27,7 +27,7 @@ t.test('POST /search-key returns a Secured API Key derived from the search key, 
   const before = Math.floor(Date.now() / 1000)
   const response = await ask({ tenant: 'acme' })
   t.equal(response.statusCode, 200)
-  t.equal(response.headers['cache-control'], 'no-store')
+  t.equal(response.headers['cache-control'], 'private, no-store')
   const body = response.json() as { appId: string; apiKey: string; validUntil: number; indices: string[] }
   t.same(Object.keys(body).sort(), ['apiKey', 'appId', 'indices', 'validUntil'])
   t.equal(body.appId, TEST_KEYS.appId)

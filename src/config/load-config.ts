@@ -63,7 +63,22 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   }
 
   const algolia = demo ? demoAlgolia() : realAlgolia(read, problems, production)
-  const session = demo ? demoSession(settings) : resolveSession(read, settings, problems, production)
+  const session = demo ? demoSession(settings) : resolveSession(read, settings, problems, warnings, production)
+
+  // Issue 11: the parent of browser keys never defaults to ALGOLIA_API_KEY, which carries `logs`
+  // when conversations are on (a Secured API Key derived from it read every user's conversations).
+  if (algolia !== undefined && algolia.searchKey === undefined && settings.searchKey.enabled) {
+    const message = 'ALGOLIA_SEARCH_KEY: not set, so POST /search-key is off (browser keys are never derived from ALGOLIA_API_KEY); set a search-only key, or ENABLE_SEARCH_KEY=false'
+    if (production) problems.push(message)
+    else warnings.push(message)
+    settings.searchKey.enabled = false
+  }
+  const { server } = settings
+  if (server.headersTimeoutMs > server.requestTimeoutMs) problems.push(`HEADERS_TIMEOUT_MS (${server.headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${server.requestTimeoutMs}): the headers are part of the request`)
+  const longestQuietUpstreamPhase = Math.max(settings.upstream.firstByteTimeoutMs, settings.upstream.idleTimeoutMs)
+  if (server.connectionTimeoutMs <= longestQuietUpstreamPhase) {
+    problems.push(`CONNECTION_TIMEOUT_MS (${server.connectionTimeoutMs}) must exceed UPSTREAM_FIRST_BYTE_TIMEOUT_MS and UPSTREAM_IDLE_TIMEOUT_MS (${longestQuietUpstreamPhase}): a browser waiting for a slow answer sends and receives nothing meanwhile`)
+  }
 
   const allowedAgentIds = settings.policy.allowedAgentIds
   if (demo && allowedAgentIds.length === 0) allowedAgentIds.push(DEMO_AGENT_ID)
@@ -87,7 +102,6 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const tracing = resolveTracing(read, settings, problems)
   if (problems.length > 0) throw new ConfigError(problems)
 
-  const { server } = settings
   const config: GatewayConfig = {
     production,
     demo,
@@ -97,6 +111,11 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
       port: server.port,
       shutdownGraceMs: server.shutdownGraceSeconds * 1000,
       maxEventLoopDelayMs: server.maxEventLoopDelayMs,
+      maxConnections: server.maxConnections,
+      headersTimeoutMs: server.headersTimeoutMs,
+      requestTimeoutMs: server.requestTimeoutMs,
+      keepAliveTimeoutMs: server.keepAliveTimeoutMs,
+      connectionTimeoutMs: server.connectionTimeoutMs,
       trustedProxies,
       metrics: server.metrics,
       metricsAllowFrom: server.metricsAllowFrom,
@@ -245,7 +264,7 @@ function realAlgolia(read: (name: string) => string | undefined, problems: strin
   return {
     appId: appId!,
     apiKey: read('ALGOLIA_API_KEY')!,
-    searchKey: read('ALGOLIA_SEARCH_KEY') ?? read('ALGOLIA_API_KEY')!,
+    searchKey: read('ALGOLIA_SEARCH_KEY'),
     searchApiUrl: new URL(searchApiUrl.origin),
     keyId: read('ALGOLIA_KEY_ID')!,
     secretKey: read('ALGOLIA_SECRET_KEY')!,
@@ -253,7 +272,7 @@ function realAlgolia(read: (name: string) => string | undefined, problems: strin
   }
 }
 
-function resolveSession(read: (name: string) => string | undefined, settings: Sections, problems: string[], production: boolean): SessionConfig | undefined {
+function resolveSession(read: (name: string) => string | undefined, settings: Sections, problems: string[], warnings: string[], production: boolean): SessionConfig | undefined {
   const chosen = SESSION_METHODS.filter((name) => read(name) !== undefined)
   if (chosen.length === 0) {
     problems.push(`session: set one of ${SESSION_METHODS.join(', ')}${production ? ' (NODE_ENV=production)' : ''}`)
@@ -280,12 +299,24 @@ function resolveSession(read: (name: string) => string | undefined, settings: Se
   }
   const key = sessionKey(method, read(method)!, s, problems, production)
   if (key === undefined) return undefined
+  // Issue 11: an identity provider signs tokens for many APIs and clients with the same keys;
+  // without audience and issuer, a token it issued for another one is accepted here. (A shared
+  // secret is this app's alone, so it is exempt.)
+  if (key.type !== 'secret') {
+    for (const name of ['SESSION_JWT_ISSUER', 'SESSION_JWT_AUDIENCE']) {
+      if (read(name) !== undefined) continue
+      const message = `${name}: required with ${method}, or a token the identity provider issued for another API or client is accepted`
+      if (production) problems.push(`${message} (NODE_ENV=production)`)
+      else warnings.push(`${message} (refused under NODE_ENV=production)`)
+    }
+  }
   return {
     kind: 'jwt',
     key,
     issuer: read('SESSION_JWT_ISSUER'),
     audience: read('SESSION_JWT_AUDIENCE'),
     userIdClaim: s.userIdClaim,
+    maxAgeSeconds: s.maxAgeSeconds,
     clockToleranceSeconds: s.clockToleranceSeconds,
     cookieName: s.cookieName,
     tenantClaim: s.tenantClaim
@@ -334,6 +365,12 @@ function parseHttpUrl(value: string, name: string, problems: string[], productio
     problems.push(`${name}: must be an http(s) URL`)
     return undefined
   }
+  // Credentials in the userinfo would be printed at start and never sent (requests use the
+  // origin alone): refuse them rather than leak them. The message does not repeat them.
+  if (url.username !== '' || url.password !== '') {
+    problems.push(`${name}: must not carry credentials (user:password@); the gateway never sends them, and they would be logged`)
+    return undefined
+  }
   if (production && url.protocol !== 'https:' && !isLoopback(url.hostname)) {
     problems.push(`${name}: must use https under NODE_ENV=production`)
     return undefined
@@ -355,7 +392,7 @@ export function reloadLimits(configFile: string | undefined): { limits: LimitsCo
 
 export interface ReloadedSecrets {
   readonly apiKey: string
-  readonly searchKey: string
+  readonly searchKey: string | undefined
   readonly signingKey: { readonly keyId: string; readonly secret: string }
 }
 
@@ -363,20 +400,22 @@ export interface ReloadedSecrets {
  * Re-reads the Algolia secrets (SIGHUP): from the files named by `*_FILE` when they are used
  * (the Docker/Kubernetes secrets convention: a mounted file changes, the process does not).
  */
-export function reloadSecretsFromProcess(): { secrets: ReloadedSecrets } | { problems: string[] } {
-  return reloadSecrets(process.env)
+export function reloadSecretsFromProcess(options: { requireSearchKey: boolean }): { secrets: ReloadedSecrets } | { problems: string[] } {
+  return reloadSecrets(process.env, options)
 }
 
-export function reloadSecrets(env: Environment): { secrets: ReloadedSecrets } | { problems: string[] } {
+/** `requireSearchKey`: POST /search-key is served, so its parent cannot go away (it never falls back to the API key). */
+export function reloadSecrets(env: Environment, options: { requireSearchKey: boolean } = { requireSearchKey: false }): { secrets: ReloadedSecrets } | { problems: string[] } {
   const problems: string[] = []
   const read = environmentReader(env, problems)
-  const missing = REQUIRED_ALGOLIA.filter((name) => name !== 'ALGOLIA_APP_ID' && read(name) === undefined)
+  const required = options.requireSearchKey ? [...REQUIRED_ALGOLIA, 'ALGOLIA_SEARCH_KEY'] : REQUIRED_ALGOLIA
+  const missing = required.filter((name) => name !== 'ALGOLIA_APP_ID' && read(name) === undefined)
   for (const name of missing) problems.push(`${name}: required`)
   if (problems.length > 0) return { problems }
   return {
     secrets: {
       apiKey: read('ALGOLIA_API_KEY')!,
-      searchKey: read('ALGOLIA_SEARCH_KEY') ?? read('ALGOLIA_API_KEY')!,
+      searchKey: read('ALGOLIA_SEARCH_KEY'),
       signingKey: { keyId: read('ALGOLIA_KEY_ID')!, secret: read('ALGOLIA_SECRET_KEY')! }
     }
   }
@@ -417,6 +456,7 @@ function demoSession(settings: Sections): SessionConfig {
     issuer: 'agent-studio-gateway-demo',
     audience: undefined,
     userIdClaim: 'sub',
+    maxAgeSeconds: s.maxAgeSeconds,
     clockToleranceSeconds: s.clockToleranceSeconds,
     cookieName: s.cookieName,
     tenantClaim: s.tenantClaim

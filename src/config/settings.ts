@@ -46,9 +46,14 @@ export const SETTINGS: readonly Setting[] = [
   setting(['server', 'port'], 'PORT', int(0, 65535).default(3000), 'listen port'),
   setting(['server', 'shutdownGraceSeconds'], 'SHUTDOWN_GRACE_SECONDS', int(0, 3600).default(30), 'how long streams in flight may finish after SIGTERM/SIGINT'),
   setting(['server', 'maxEventLoopDelayMs'], 'MAX_EVENT_LOOP_DELAY_MS', int(0, 60_000).default(1000), 'event-loop delay above which new requests get 503 overloaded (0 disables)'),
+  setting(['server', 'maxConnections'], 'MAX_CONNECTIONS', int(0, 1_000_000).default(0), 'most client connections open at once; more are closed on accept (0: derived from the descriptor limit, `ulimit -n`)'),
+  setting(['server', 'headersTimeoutMs'], 'HEADERS_TIMEOUT_MS', int(1000, 600_000).default(10_000), 'time a client has to send the request line and headers (408 and closed after)'),
+  setting(['server', 'requestTimeoutMs'], 'REQUEST_TIMEOUT_MS', int(1000, 3_600_000).default(30_000), 'time a client has to send the whole request, body included (408 and closed after)'),
+  setting(['server', 'keepAliveTimeoutMs'], 'KEEP_ALIVE_TIMEOUT_MS', int(1000, 3_600_000).default(72_000), 'how long an idle kept-alive connection stays open (above your load balancer\'s idle timeout)'),
+  setting(['server', 'connectionTimeoutMs'], 'CONNECTION_TIMEOUT_MS', int(1000, 86_400_000).default(120_000), 'a connection with no byte in either direction for this long is closed (above the upstream first-byte and idle timeouts)'),
   setting(['server', 'trustedProxies'], 'TRUSTED_PROXIES', list(z.string().min(1)).default([]), 'proxy addresses/CIDRs whose X-Forwarded-For is believed (none: the socket address is the client)'),
   setting(['server', 'metrics'], 'METRICS_ENABLED', bool.default(true), 'serve Prometheus metrics at /metrics'),
-  setting(['server', 'metricsAllowFrom'], 'METRICS_ALLOW_FROM', list(z.string().min(1)).default([]), 'scrapers (IPs/CIDRs, the TCP peer) allowed to read /metrics besides loopback and limits.allowList'),
+  setting(['server', 'metricsAllowFrom'], 'METRICS_ALLOW_FROM', list(z.string().min(1)).default([]), 'scrapers (IPs/CIDRs, the client address: the TCP peer unless it is a trusted proxy) allowed to read /metrics besides loopback and limits.allowList'),
   setting(['server', 'redisNamespace'], 'REDIS_NAMESPACE', z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only').optional(), 'prefix of every Redis key (default asg:<app id>:), so gateways of different apps can share a Redis'),
   setting(['server', 'skipKeyAudit'], 'SKIP_KEY_AUDIT', bool.default(false), 'start without asking Algolia for the keys\' ACLs (air-gapped starts only; logged loudly)'),
   setting(['searchKey', 'enabled'], 'ENABLE_SEARCH_KEY', bool.default(true), 'serve POST /search-key (per-user Secured API Keys for InstantSearch)'),
@@ -80,6 +85,7 @@ export const SETTINGS: readonly Setting[] = [
   setting(['upstream', 'maxConnections'], 'UPSTREAM_MAX_CONNECTIONS', int(1, 1_000_000).default(16_384), 'upstream connection pool size (one open stream holds one connection)'),
   setting(['session', 'cookieName'], 'SESSION_COOKIE_NAME', z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a valid cookie name').default('session'), 'cookie that carries the session'),
   setting(['session', 'userIdClaim'], 'SESSION_USER_ID_CLAIM', z.string().min(1).default('sub'), 'session JWT claim holding the user id'),
+  setting(['session', 'maxAgeSeconds'], 'SESSION_MAX_AGE_SECONDS', int(60, 31_536_000).default(2_592_000), 'a session JWT whose exp is further away than this is refused (no year-9999 tokens)'),
   setting(['session', 'tenantClaim'], 'SESSION_TENANT_CLAIM', z.string().min(1).optional(), 'session claim (or forward-auth answer field) holding the tenant: user ids become <tenant>:<user> everywhere; sessions without it get 401'),
   setting(['session', 'clockToleranceSeconds'], 'SESSION_CLOCK_TOLERANCE_SECONDS', int(0, 300).default(5), 'leeway for exp/nbf'),
   setting(['session', 'jwksCooldownSeconds'], 'SESSION_JWKS_COOLDOWN_SECONDS', int(0, 3600).default(30), 'least time between two JWKS fetches'),
@@ -122,7 +128,22 @@ export const ENVIRONMENT_ONLY_VARIABLES = [
 
 /** The shape SETTINGS resolve to (each value already validated by its schema). */
 export interface ResolvedSettings {
-  server: { host: string; port: number; shutdownGraceSeconds: number; maxEventLoopDelayMs: number; trustedProxies: string[]; metrics: boolean; metricsAllowFrom: string[]; redisNamespace: string | undefined; skipKeyAudit: boolean }
+  server: {
+    host: string
+    port: number
+    shutdownGraceSeconds: number
+    maxEventLoopDelayMs: number
+    maxConnections: number
+    headersTimeoutMs: number
+    requestTimeoutMs: number
+    keepAliveTimeoutMs: number
+    connectionTimeoutMs: number
+    trustedProxies: string[]
+    metrics: boolean
+    metricsAllowFrom: string[]
+    redisNamespace: string | undefined
+    skipKeyAudit: boolean
+  }
   searchKey: { enabled: boolean; ttlSeconds: number; indices: string[]; filters: string; agentTenantIsolation: boolean }
   policy: {
     allowedAgentIds: string[]
@@ -147,6 +168,7 @@ export interface ResolvedSettings {
   session: {
     cookieName: string
     userIdClaim: string
+    maxAgeSeconds: number
     tenantClaim: string | undefined
     clockToleranceSeconds: number
     jwksCooldownSeconds: number

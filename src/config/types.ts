@@ -16,6 +16,8 @@ export interface JwtSessionConfig {
   readonly issuer: string | undefined
   readonly audience: string | undefined
   readonly userIdClaim: string
+  /** A token whose exp lies further ahead than this is refused (SESSION_MAX_AGE_SECONDS). */
+  readonly maxAgeSeconds: number
   readonly clockToleranceSeconds: number
   readonly cookieName: string
   /** SESSION_TENANT_CLAIM: the user id becomes `<tenant>:<user>`. */
@@ -42,8 +44,11 @@ export interface AlgoliaConfig {
   readonly secretKey: string
   /** Upstream base including `/agent-studio`, without a trailing slash. */
   readonly agentStudioUrl: URL
-  /** Parent of the browser's Secured API Keys (ALGOLIA_SEARCH_KEY, default ALGOLIA_API_KEY). */
-  readonly searchKey: string
+  /**
+   * Parent of the browser's Secured API Keys (ALGOLIA_SEARCH_KEY). Never defaults to the API
+   * key (which may carry `logs`): unset, POST /search-key is not served.
+   */
+  readonly searchKey: string | undefined
   /** Search API host for the key audit (`GET /1/keys/{key}`). */
   readonly searchApiUrl: URL
 }
@@ -94,6 +99,12 @@ export interface ServerConfig {
   readonly port: number
   readonly shutdownGraceMs: number
   readonly maxEventLoopDelayMs: number
+  /** Most client connections open at once (0: derived from the descriptor limit at start). */
+  readonly maxConnections: number
+  readonly headersTimeoutMs: number
+  readonly requestTimeoutMs: number
+  readonly keepAliveTimeoutMs: number
+  readonly connectionTimeoutMs: number
   /** Proxies whose X-Forwarded-For is believed; empty: the socket address is the client. */
   readonly trustedProxies: readonly string[]
   readonly metrics: boolean

@@ -45,10 +45,13 @@ const EMPTY: ReadonlySet<string> = new Set()
 /**
  * Upstream response headers the browser may see. An allow-list again: set-cookie, x-algolia-*,
  * hop-by-hop headers (RFC 9110 §7.6.1) and anything Algolia adds later stay on this side.
+ * `content-length` stays behind too (issue 11): the relayed body is ours to frame. Passed on,
+ * a stream that broke got its error event written past the declared length (corrupting the
+ * next response on a kept-alive connection) or ended short and hung the client; Node frames
+ * relayed bodies with chunked encoding instead, and a break is then visible as a break.
  */
 const FORWARDED_RESPONSE_HEADERS = new Set([
   'content-type',
-  'content-length',
   'content-encoding',
   'content-language',
   'cache-control',

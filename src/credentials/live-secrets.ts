@@ -3,7 +3,8 @@ import type { SigningKey, UserTokenMinter } from './user-token.js'
 
 export interface SecretSet {
   readonly apiKey: string
-  readonly searchKey: string
+  /** Undefined when POST /search-key is off (it never falls back to the API key). */
+  readonly searchKey: string | undefined
   readonly signingKey: SigningKey
 }
 
@@ -28,7 +29,7 @@ export class LiveSecrets {
     return this.#current.apiKey
   }
 
-  get searchKey(): string {
+  get searchKey(): string | undefined {
     return this.#current.searchKey
   }
 

@@ -8,7 +8,9 @@ import type { StandIn } from '../standin/standin.js'
  */
 export async function startDemoUpstream(config: GatewayConfig): Promise<{ config: GatewayConfig; standIn: StandIn }> {
   if (!config.demo || config.production) throw new Error('the demo upstream exists only in demo mode')
-  const { appId, apiKey, keyId, secretKey, searchKey } = config.algolia
+  const { appId, apiKey, keyId, secretKey } = config.algolia
+  // The demo always generates a search-only parent (src/config/load-config.ts, demoAlgolia).
+  const searchKey = config.algolia.searchKey!
   const standIn = createStandIn({
     appId,
     apiKeys: new Map([[apiKey, ['search', 'logs']], [searchKey, ['search']]]),

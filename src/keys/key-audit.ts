@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici'
 import type { GatewayConfig } from '../config/types.js'
+import { readBoundedText } from '../upstream/read-bounded.js'
 
 export interface KeyAuditResult {
   /** Reasons not to start: each names the key, the ACL at fault and what to create instead. */
@@ -46,14 +47,10 @@ export function describeAclNeeds(needs: readonly AclNeed[]): string {
 function keysToAudit(config: GatewayConfig): KeyToAudit[] {
   const upstreamAcl = upstreamAclNeeds(config).map((need) => need.acl)
   const keys: KeyToAudit[] = [{ name: 'ALGOLIA_API_KEY', value: config.algolia.apiKey, allowed: upstreamAcl, browserFacing: false }]
-  if (config.searchKey.enabled) {
-    if (config.algolia.searchKey === config.algolia.apiKey) {
-      // One key for both: the routes' needs decide, and browser-key hygiene is checked on it too.
-      keys[0] = { ...keys[0]!, browserFacing: true }
-    } else {
-      // A separate parent serves only /search-key, which needs nothing but search.
-      keys.push({ name: 'ALGOLIA_SEARCH_KEY', value: config.algolia.searchKey, allowed: ['search'], browserFacing: true })
-    }
+  // The parent of browser keys serves only /search-key, which needs nothing but search, even
+  // when it is the same key as ALGOLIA_API_KEY (then that key must be search-only too).
+  if (config.searchKey.enabled && config.algolia.searchKey !== undefined) {
+    keys.push({ name: 'ALGOLIA_SEARCH_KEY', value: config.algolia.searchKey, allowed: ['search'], browserFacing: true })
   }
   return keys
 }
@@ -74,7 +71,7 @@ export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): 
 
   async function get(path: string, key: string) {
     const response = await dispatcher.request({ origin, path, method: 'GET', headers: headers(key), signal: AbortSignal.timeout(5000) })
-    const text = await response.body.text()
+    const text = await readBoundedText(response.body)
     let body: unknown
     try {
       body = JSON.parse(text)
@@ -111,9 +108,6 @@ export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): 
     if (!acl.includes('search')) problems.push(`${key.name} lacks the search ACL that completions need; ${fix}`)
     if (key.allowed.includes('logs') && !acl.includes('logs')) {
       warnings.push(`${key.name} lacks the logs ACL: conversation and user-data routes will fail; grant logs or set ENABLE_CONVERSATIONS=false and ENABLE_USER_DATA=false`)
-    }
-    if (key.browserFacing && acl.includes('logs')) {
-      warnings.push(`${key.name} is also the parent of the browser's Secured API Keys and has the logs ACL: set ALGOLIA_SEARCH_KEY to a search-only key so browser keys cannot read conversation logs`)
     }
     if (key.browserFacing) {
       if (typeof details.maxQueriesPerIPPerHour !== 'number' || details.maxQueriesPerIPPerHour <= 0) {

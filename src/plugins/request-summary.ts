@@ -4,6 +4,7 @@ import { CLIENT_CLOSED_REQUEST } from '../upstream/forward.js'
 import type { SummaryLine } from '../logging/request-summary.js'
 import { statusClass } from '../metrics.js'
 import type { Metrics } from '../metrics.js'
+import { escapeForLog } from '../logging/escape.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,11 +41,12 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
   const line: SummaryLine = {
     method: request.method,
     route: request.routeOptions.url,
-    path: pathOf(request.url),
+    path: escapeForLog(pathOf(request.url)),
     status,
     upstreamStatus: summary.upstreamStatus,
     agentId: summary.agentId,
-    userId: summary.userId,
+    // Ids come from the app's session; whatever they contain must not act on a log viewer.
+    userId: summary.userId === undefined ? undefined : escapeForLog(summary.userId),
     ttfbMs: summary.ttfbMs,
     upstreamTtfbMs: summary.upstreamTtfbMs,
     durationMs: Math.round(reply.elapsedTime),

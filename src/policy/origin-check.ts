@@ -9,19 +9,19 @@ export interface OriginRules {
 /**
  * CSRF defence for cookie sessions (a cross-site page can make the browser attach the cookie;
  * it cannot forge Origin). The decision, in order:
- * 1. `Origin` present: allowed if listed in ALLOWED_ORIGINS, or same-origin (its host is the
- *    Host the request was sent to: the page was served by this gateway). Anything else,
- *    including `Origin: null`, is refused.
+ * 1. `Origin` present: allowed if listed in ALLOWED_ORIGINS, or same-origin (exactly
+ *    `<scheme>://<Host>` of this request: the page was served by this gateway). Anything else,
+ *    including `Origin: null`, `javascript://HOST` or `http://HOST` on an https gateway, is refused.
  * 2. No `Origin` but `Sec-Fetch-Site`: a browser request; only `same-origin` and `none`
  *    (typed in the address bar) pass.
  * 3. Neither header: not a browser (curl, a server-side caller), which cannot ride on a
  *    victim's cookie; allowed unless ALLOW_COOKIE_REQUESTS_WITHOUT_ORIGIN=false.
  * Bearer sessions skip this check: a cross-site page cannot attach an Authorization header.
  */
-export function checkCookieOrigin(headers: IncomingHttpHeaders, rules: OriginRules): void {
+export function checkCookieOrigin(headers: IncomingHttpHeaders, rules: OriginRules, protocol: 'http' | 'https'): void {
   const origin = headers.origin
   if (origin !== undefined) {
-    if (rules.allowedOrigins.has(origin) || isSameOrigin(origin, headers.host)) return
+    if (rules.allowedOrigins.has(origin) || isSameOrigin(origin, protocol, headers.host)) return
     throw new OriginNotAllowed(` (${truncate(origin)})`)
   }
   const site = headers['sec-fetch-site']
@@ -32,10 +32,13 @@ export function checkCookieOrigin(headers: IncomingHttpHeaders, rules: OriginRul
   if (!rules.allowCookieRequestsWithoutOrigin) throw new OriginNotAllowed(': requests with a session cookie must carry an Origin header')
 }
 
-function isSameOrigin(origin: string, host: string | undefined): boolean {
+/**
+ * An origin is scheme, host and port (RFC 6454): comparing the host alone let any scheme pass
+ * (`javascript://HOST`, or an http page on the same host of an https gateway: issue 11).
+ */
+function isSameOrigin(origin: string, protocol: 'http' | 'https', host: string | undefined): boolean {
   if (host === undefined) return false
-  const schemeEnd = origin.indexOf('://')
-  return schemeEnd > 0 && origin.slice(schemeEnd + 3) === host
+  return origin.toLowerCase() === `${protocol}://${host.toLowerCase()}`
 }
 
 function truncate(value: string): string {

@@ -8,10 +8,11 @@ import { buildForwardAuth } from './forward-auth.js'
 import { buildJwtVerifier } from './jwt-verifier.js'
 import type { JwtVerifierOptions } from './jwt-verifier.js'
 import { readCredential } from './read-credential.js'
+import type { SessionCredential, SessionUser } from './types.js'
 import { tenantScopedUserId } from './tenant.js'
-import type { SessionUser } from './types.js'
 
-export type Authenticate = (headers: IncomingHttpHeaders) => Promise<SessionUser>
+/** `protocol`: the scheme the request reached the gateway by (Fastify's request.protocol, trusted proxies included). */
+export type Authenticate = (headers: IncomingHttpHeaders, protocol: 'http' | 'https') => Promise<SessionUser>
 
 export interface AuthenticateDependencies extends JwtVerifierOptions {
   readonly dispatcher: Dispatcher
@@ -25,18 +26,21 @@ export function buildAuthenticator(session: SessionConfig, originRules: OriginRu
   const verify = session.kind === 'jwt'
     ? (() => {
         const verifyToken = buildJwtVerifier(session, deps)
-        return (_headers: IncomingHttpHeaders, token: string) => verifyToken(token)
+        return (_headers: IncomingHttpHeaders, credential: SessionCredential) => verifyToken(credential.token)
       })()
     : (() => {
         const forwardAuth = buildForwardAuth(session, deps.dispatcher)
-        return (headers: IncomingHttpHeaders) => forwardAuth(headers)
+        // Only the chosen credential: a bearer session must not be signed in by a cookie that
+        // skipped the origin check (issue 11).
+        return (headers: IncomingHttpHeaders, credential: SessionCredential) =>
+          forwardAuth(credential.via === 'bearer' ? { authorization: headers.authorization } : { cookie: headers.cookie })
       })()
 
-  return async function authenticate(headers) {
+  return async function authenticate(headers, protocol) {
     const credential = readCredential(headers, session.cookieName)
     if (credential === undefined) throw new SessionRequired()
-    if (credential.via === 'cookie') checkCookieOrigin(headers, originRules)
-    const verified = await verify(headers, credential.token)
+    if (credential.via === 'cookie') checkCookieOrigin(headers, originRules, protocol)
+    const verified = await verify(headers, credential)
     return { id: tenantScopedUserId(verified.id, verified.claims, session.tenantClaim), via: credential.via, claims: verified.claims }
   }
 }

@@ -1,17 +1,29 @@
 import { createHash } from 'node:crypto'
-import type { IncomingHttpHeaders } from 'node:http'
 import { LRUCache } from 'lru-cache'
 import type { Dispatcher } from 'undici'
 import type { IntrospectSessionConfig } from '../config/types.js'
 import { SessionInvalid, SessionUnavailable } from '../errors.js'
 import type { VerifiedSession } from './jwt-verifier.js'
 import { normaliseUserId } from './types.js'
+import { readBoundedText } from '../upstream/read-bounded.js'
 
-export type ForwardAuth = (headers: IncomingHttpHeaders) => Promise<VerifiedSession>
+/** The one credential the gateway chose (src/session/read-credential.ts), as the browser sent it. */
+export interface ForwardedCredential {
+  readonly cookie?: string | undefined
+  readonly authorization?: string | undefined
+}
+
+export type ForwardAuth = (credential: ForwardedCredential) => Promise<VerifiedSession>
+
+/** The session endpoint's answer is a small JSON object; more than this is not one. */
+const SESSION_ANSWER_LIMIT_BYTES = 64 * 1024
 
 /**
- * Forward-auth: the app's own session endpoint decides. Only the caller's cookie and
- * authorization headers are sent to it. Positive answers are cached briefly, keyed by a hash
+ * Forward-auth: the app's own session endpoint decides. Only the credential the gateway chose
+ * is sent to it: the authorization header for a bearer session, the cookie header for a cookie
+ * session (which passed the CSRF origin check), never both. Sending both let
+ * `Authorization: Bearer junk` skip the origin check while the endpoint signed the caller in
+ * by the cookie (issue 11). Positive answers are cached briefly, keyed by a hash
  * of the credential (the credential itself is never kept); concurrent lookups of one
  * credential share a single call. "No" is a 401; a slow or broken endpoint is a 503, so a
  * frontend does not sign its user out because the session service hiccuped.
@@ -49,7 +61,7 @@ export function buildForwardAuth(config: IntrospectSessionConfig, dispatcher: Di
     }
     let answer: unknown
     try {
-      answer = await body.json()
+      answer = JSON.parse(await readBoundedText(body, SESSION_ANSWER_LIMIT_BYTES))
     } catch (error) {
       throw Object.assign(new SessionUnavailable(), { cause: error })
     }
@@ -59,7 +71,7 @@ export function buildForwardAuth(config: IntrospectSessionConfig, dispatcher: Di
   }
 
   if (config.cacheTtlMs === 0) {
-    return (headers) => introspect(headers.cookie, headers.authorization)
+    return (credential) => introspect(credential.cookie, credential.authorization)
   }
 
   const cache = new LRUCache<string, VerifiedSession, { cookie: string | undefined; authorization: string | undefined }>({
@@ -68,8 +80,8 @@ export function buildForwardAuth(config: IntrospectSessionConfig, dispatcher: Di
     fetchMethod: (_key, _stale, { context }) => introspect(context.cookie, context.authorization)
   })
 
-  return async (headers) => {
-    const { cookie, authorization } = headers
+  return async (credential) => {
+    const { cookie, authorization } = credential
     const key = createHash('sha256').update(cookie ?? '').update('\0').update(authorization ?? '').digest('base64url')
     const session = await cache.fetch(key, { context: { cookie, authorization } })
     return session!

@@ -40,6 +40,7 @@ export function buildJwtVerifier(config: JwtSessionConfig, options: JwtVerifierO
   const now = options.now
   const clock = () => (now === undefined ? Date.now() : now().getTime())
   const toleranceMs = config.clockToleranceSeconds * 1000
+  const maxAgeMs = config.maxAgeSeconds * 1000
   // A browser sends the same session token on every request. Remember the ones verified
   // recently (keyed by the whole token, bounded, at most a minute) so a signature is checked
   // about once a minute per user instead of per request; exp and nbf are still enforced
@@ -61,6 +62,11 @@ export function buildJwtVerifier(config: JwtSessionConfig, options: JwtVerifierO
     } catch (error) {
       if (error instanceof JwksUnavailableError) throw new SessionUnavailable()
       throw Object.assign(new SessionInvalid(), { cause: error })
+    }
+    // A token valid until the year 9999 is a stolen token valid forever: however it was signed,
+    // no session lasts longer than SESSION_MAX_AGE_SECONDS from now (issue 11).
+    if ((payload.exp as number) * 1000 - clock() > maxAgeMs + toleranceMs) {
+      throw Object.assign(new SessionInvalid(), { cause: new Error(`exp is more than SESSION_MAX_AGE_SECONDS (${config.maxAgeSeconds}) ahead`) })
     }
     const id = normaliseUserId(payload[claim])
     if (id === undefined) throw Object.assign(new SessionInvalid(), { cause: new Error(`claim ${claim} is not a usable user id`) })

@@ -8,6 +8,8 @@ import { UpstreamError, UpstreamTimeout, UpstreamUnavailable } from '../errors.j
 import { isClientGone } from '../plugins/client-gone.js'
 import type { OnUpstreamRateLimited } from './hold-off.js'
 import { streamErrorEvent } from './stream-errors.js'
+import { PRIVATE_CACHE_CONTROL, privateVary } from '../credentials/private-answer.js'
+import { readBoundedText, UPSTREAM_READ_LIMIT_BYTES } from './read-bounded.js'
 
 export interface UpstreamCall {
   readonly method: 'GET' | 'POST' | 'DELETE'
@@ -123,7 +125,8 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     if (call.rewriteJson !== undefined && statusCode === 200) {
       let parsed: unknown
       try {
-        parsed = JSON.parse(await body.text())
+        // Bounded: an endless upstream body must not grow the process (issue 11).
+        parsed = JSON.parse(await readBoundedText(body, UPSTREAM_READ_LIMIT_BYTES))
       } catch (error) {
         done()
         if (summary.cutBy === 'client') {
@@ -131,6 +134,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
           res.statusCode = CLIENT_CLOSED_REQUEST
           return
         }
+        if (error instanceof UpstreamError) throw error
         throw error instanceof SyntaxError ? Object.assign(new UpstreamError(), { cause: error }) : upstreamFailure(error, summary.cutBy === 'timeout' ? totalLimit : firstByteLimit)
       }
       done()
@@ -151,6 +155,10 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       // Intermediaries (nginx, CDNs) must pass events on as they come.
       outgoing['cache-control'] = 'no-cache, no-transform'
       outgoing['x-accel-buffering'] = 'no'
+    } else {
+      // Personal data: never stored by a shared cache, whatever upstream said (issue 11).
+      outgoing['cache-control'] = PRIVATE_CACHE_CONTROL
+      outgoing.vary = privateVary(outgoing.vary)
     }
     res.writeHead(statusCode, outgoing)
     // A stream's headers go out now, not with its first event: the browser learns it is open.
@@ -186,13 +194,16 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
 
   async function request(call: Omit<UpstreamCall, 'mode' | 'refuse'>): Promise<UpstreamAnswer> {
     let response: Dispatcher.ResponseData
+    let text: string
     try {
       response = await send(call, AbortSignal.timeout(config.firstByteTimeoutMs))
+      // Bounded, and a timeout while the body arrives is a 504 like one before it (issue 11).
+      text = await readBoundedText(response.body, UPSTREAM_READ_LIMIT_BYTES)
     } catch (error) {
+      if (error instanceof UpstreamError) throw error
       throw upstreamFailure(error, firstByteLimit)
     }
     if (response.statusCode === 429) onRateLimited?.(response.headers['retry-after'])
-    const text = await response.body.text()
     if (response.statusCode >= 500) throw Object.assign(new UpstreamError(), { cause: new Error(`upstream answered ${response.statusCode}`) })
     let body: unknown
     try {
@@ -215,7 +226,8 @@ function upstreamFailure(error: unknown, timeoutDetail: string): Error {
   const code = (error as { code?: string }).code
   let failure: Error
   if (code === 'UND_ERR_CONNECT_TIMEOUT') failure = new UpstreamTimeout('connecting took too long')
-  else if (code === 'UND_ERR_HEADERS_TIMEOUT') failure = new UpstreamTimeout(timeoutDetail)
+  else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') failure = new UpstreamTimeout(timeoutDetail)
+  else if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') failure = new UpstreamTimeout(timeoutDetail)
   else if (code === 'UND_ERR_ABORTED') failure = new UpstreamTimeout(timeoutDetail)
   else failure = new UpstreamUnavailable()
   return Object.assign(failure, { cause: error })

@@ -12,9 +12,17 @@ export interface GatewayProcess {
   waitForLine(predicate: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>
 }
 
+export interface SpawnOptions {
+  /** Run under this soft and hard descriptor limit (`ulimit -n`), as a small container would. */
+  readonly nofile?: number
+}
+
 /** Runs src/server.ts in its own process, exactly as `npm start` would (through tsx instead of the build). */
-export function spawnGateway(env: Record<string, string | undefined>): GatewayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+export function spawnGateway(env: Record<string, string | undefined>, options: SpawnOptions = {}): GatewayProcess {
+  const node = [process.execPath, '--import', 'tsx', 'src/server.ts']
+  // The shell lowers the limit for itself, then becomes node (exec), which inherits it.
+  const [command, ...args] = options.nofile === undefined ? node : ['/bin/sh', '-c', `ulimit -n ${options.nofile} && exec "$@"`, 'sh', ...node]
+  const child = spawn(command!, args, {
     env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
     stdio: ['pipe', 'pipe', 'pipe']
   })

@@ -1,8 +1,9 @@
-import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../../config/types.js'
 import type { UserTokenMinter } from '../../credentials/user-token.js'
-import { Overloaded } from '../../errors.js'
+import loadShedding from '../../plugins/load-shedding.js'
+import privateAnswers from '../../plugins/private-answers.js'
+import { depthBoundedJsonParser } from '../../policy/json-depth.js'
 import type { Authenticate } from '../../session/authenticate.js'
 import type { SessionUser } from '../../session/types.js'
 import type { Upstream } from '../../upstream/forward.js'
@@ -51,15 +52,12 @@ export interface AgentStudioRouteContext extends AgentStudioRouteOptions {
 export default async function agentStudioRoutes(app: FastifyInstance, options: AgentStudioRouteOptions) {
   const { config } = options
 
+  await app.register(privateAnswers)
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, depthBoundedJsonParser(app.getDefaultJsonParser('error', 'error')))
 
   if (config.server.maxEventLoopDelayMs > 0) {
-    await app.register(underPressure, {
-      maxEventLoopDelay: config.server.maxEventLoopDelayMs,
-      customError: Overloaded,
-      retryAfter: 5
-    })
+    await app.register(loadShedding, { maxEventLoopDelayMs: config.server.maxEventLoopDelayMs })
   }
 
   const limiters = buildRequestLimiters({ live: options.live, store: options.admission, metrics: options.metrics })
@@ -73,7 +71,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     limiters.beforeCredentials(request, reply)
     let user: SessionUser
     try {
-      user = await options.authenticate(request.headers)
+      user = await options.authenticate(request.headers, request.protocol)
     } catch (error) {
       // Ops see why (expired, bad signature, missing tenant claim); the browser sees the usual 401.
       const cause = (error as { cause?: unknown }).cause

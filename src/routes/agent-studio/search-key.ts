@@ -8,7 +8,8 @@ import type { AgentStudioRouteContext } from './index.js'
  */
 export default async function searchKeyRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
   const { config, limiters, secrets } = options
-  const issue = buildSecuredKeyIssuer({ appId: secrets.appId, parentKey: () => secrets.searchKey, config: config.searchKey })
+  // Registered only with ALGOLIA_SEARCH_KEY set (config and reload both require it), never with the API key.
+  const issue = buildSecuredKeyIssuer({ appId: secrets.appId, parentKey: () => secrets.searchKey!, config: config.searchKey })
 
   // The request needs no body: whatever a client sends (nothing, `{}`, any content type) is
   // read up to 1 KiB and ignored, so `fetch('/search-key', { method: 'POST' })` just works.

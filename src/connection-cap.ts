@@ -1,0 +1,40 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+
+/**
+ * Issue 11: 300 idle connections under a 256-descriptor limit used to exhaust the process's
+ * descriptors; the next `open()` anywhere (a sampler reading /proc, a log file, an upstream
+ * socket) then failed with EMFILE. The cap keeps client connections below the limit, with room
+ * for what each may need besides its own socket (one upstream connection) and for the rest of
+ * the process (Redis, the JWKS and session endpoints, stdio, /proc reads).
+ */
+const RESERVED_DESCRIPTORS = 64
+/** When the limit cannot be read (no /proc, no shell): what a default 1,024-descriptor runtime allows. */
+const FALLBACK_CAP = 480
+
+/** The soft `nofile` limit of this process (`ulimit -n`), or undefined when it cannot be read. */
+export function descriptorLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)\s/m.exec(readFileSync('/proc/self/limits', 'utf8'))
+    if (match !== null) return match[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(match[1])
+  } catch {
+    // Not Linux: ask the shell below.
+  }
+  try {
+    const answer = execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8', timeout: 2000 }).trim()
+    return answer === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number.parseInt(answer, 10) || undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The most client connections served at once. Configured (MAX_CONNECTIONS > 0) wins; otherwise
+ * half of what the descriptor limit leaves after the reserve, since a streaming client holds
+ * two descriptors (its socket and the upstream one). 256 → 96, 1,024 → 480, 65,536 → 32,736.
+ */
+export function connectionCap(configured: number, limit: number | undefined): number {
+  if (configured > 0) return configured
+  if (limit === undefined) return FALLBACK_CAP
+  return Math.min(1_000_000, Math.max(16, Math.floor((limit - RESERVED_DESCRIPTORS) / 2)))
+}
