@@ -11,7 +11,24 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
+# --- standin: the Agent Studio stand-in, for compose's demo profile only --------------------
+# A test double: built apart from the gateway (tsconfig.standin.json, dist-standin/) and never
+# copied into the runtime stage below. `docker compose --profile demo` builds this target.
+FROM build AS standin-build
+COPY tsconfig.standin.json ./
+RUN npm run build:standin
+
+FROM node:24-bookworm-slim AS standin
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=standin-build /app/dist-standin ./dist-standin
+USER node
+EXPOSE 4000
+CMD ["node", "dist-standin/standin/main.js"]
+
 # --- runtime: production dependencies only, non-root, signals through tini -----------------
+# The last stage, so a plain `docker build .` builds the gateway. dist/ holds no stand-in code.
 FROM node:24-bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \

@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**'] },
+  { ignores: ['dist/**', 'dist-standin/**', 'coverage/**', '.tap/**', 'node_modules/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Reproduces the Dockerfile's steps without a Docker engine, so CI checks what the image does:
 #   build stage:   npm ci, tsc, in a clean folder holding only what the Dockerfile copies;
-#   runtime stage: npm ci --omit=dev in another clean folder, dist/ and config/ copied in;
-#   then start it as the image would (NODE_ENV=production, node dist/server.js), run the
-#   image's HEALTHCHECK command, stream one answer through it, and stop it with SIGTERM.
+#   runtime stage: npm ci --omit=dev in another clean folder, dist/ and config/ copied in,
+#                  checked to hold no stand-in code (a test double never ships);
+#   standin stage: the stand-in's own build (dist-standin/) in a folder of its own;
+#   then start both as compose's demo profile would (the gateway with NODE_ENV=production,
+#   node dist/server.js), run the image's HEALTHCHECK command, stream one answer through it,
+#   and stop the gateway with SIGTERM.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -26,14 +29,28 @@ cp -r "$repo/config" "$work/app/config"
 for dev in tap typescript eslint tsx playwright-core; do
   if [ -d "$work/app/node_modules/$dev" ]; then say "FAIL: dev dependency $dev is in the runtime image"; exit 1; fi
 done
+# The stand-in is built apart (tsconfig.standin.json): nothing of it may be in the gateway's output.
+if [ -e "$work/app/dist/standin" ] || [ -e "$work/app/dist/demo/demo-upstream.js" ] || grep -rlE 'createStandIn|__standin' "$work/app/dist" >/dev/null; then
+  say "FAIL: stand-in code is in the production output:"; find "$work/app/dist" -path '*standin*'; grep -rlE 'createStandIn|__standin' "$work/app/dist" || true; exit 1
+fi
+say "the production output holds no stand-in code"
+
+say "standin stage (its own build and folder)"
+cp "$repo/tsconfig.standin.json" "$work/build/"
+(cd "$work/build" && npm run build:standin --silent >/dev/null)
+mkdir -p "$work/standin"
+cp -r "$work/build/dist-standin" "$work/standin/dist-standin"
+# Same package files and `npm ci --omit=dev` as the runtime stage: share its node_modules to save CI time.
+cp "$repo/package.json" "$work/standin/"
+ln -s "$work/app/node_modules" "$work/standin/node_modules"
 
 export ALGOLIA_APP_ID=IMAGECHECK ALGOLIA_API_KEY=image-check-api-key ALGOLIA_SEARCH_KEY=image-check-search-key ALGOLIA_KEY_ID=image-check-kid ALGOLIA_SECRET_KEY=sk-alg-image-check-secret
 export ALLOWED_AGENT_IDS=image-agent SESSION_JWT_SECRET=image-check-session-secret-0123456789abcdef
 standin_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 gateway_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 
-say "start the stand-in and the gateway as the image would"
-(cd "$work/app" && STANDIN_PORT=$standin_port STANDIN_PACE_MS=0 node dist/standin/main.js >"$work/standin.log" 2>&1) &
+say "start the stand-in and the gateway as compose's demo profile would"
+(cd "$work/standin" && STANDIN_PORT=$standin_port STANDIN_PACE_MS=0 node dist-standin/standin/main.js >"$work/standin.log" 2>&1) &
 pids+=($!)
 (cd "$work/app" && NODE_ENV=production HOST=127.0.0.1 PORT=$gateway_port AGENT_STUDIO_URL="http://127.0.0.1:$standin_port/agent-studio" ALGOLIA_SEARCH_API_URL="http://127.0.0.1:$standin_port" exec node dist/server.js >"$work/gateway.log" 2>&1) &
 gateway_pid=$!

@@ -6,7 +6,7 @@ import type { LiveSecrets } from './credentials/live-secrets.js'
 import { auditKeys } from './keys/key-audit.js'
 import { LiveLimits } from './limits/live-limits.js'
 import type { GatewayConfig } from './config/types.js'
-import { startDemoUpstream } from './demo/demo-upstream.js'
+import { loadDemoUpstream } from './demo/load-demo-upstream.js'
 import { createLogger } from './logging/logger.js'
 
 /** Loads and validates config, builds the app, listens, and shuts down gracefully. */
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
 
   let closeDemo: (() => Promise<void>) | undefined
   if (config.demo) {
+    const startDemoUpstream = await loadDemoUpstream()
     const demo = await startDemoUpstream(config)
     config = demo.config
     closeDemo = () => demo.standIn.close()

@@ -1,13 +1,17 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { AGENT_ID, completionBody, sessionToken, userMessage } from './helpers/fixtures.js'
-import { startGateway, startStandIn } from './helpers/gateway.js'
+import { sharedGateways } from './helpers/gateway.js'
 import { conversationNamespace } from '../src/policy/conversation-namespace.js'
 
-async function setup(t: Test, env: Record<string, string> = {}) {
-  const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env, listen: false })
-  const authorization = `Bearer ${await sessionToken('u1')}`
+// One gateway per configuration for the whole file; each test signs in as a user of its own.
+const gatewayFor = sharedGateways(t)
+let users = 0
+
+async function setup(_t: Test, env: Record<string, string> = {}) {
+  const { standIn, gateway } = await gatewayFor(env)
+  const user = `body-user-${++users}`
+  const authorization = `Bearer ${await sessionToken(user)}`
   const send = (payload: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
     gateway.app.inject({
       method: 'POST',
@@ -15,7 +19,7 @@ async function setup(t: Test, env: Record<string, string> = {}) {
       headers: { authorization, ...headers },
       payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload)
     })
-  return { standIn, gateway, send }
+  return { standIn, gateway, send, user }
 }
 
 const forbidden: Array<{ field: string; body: Record<string, unknown>; allowWith: Record<string, string>; message: RegExp }> = [
@@ -47,7 +51,7 @@ for (const { field, body, allowWith, message } of forbidden) {
 }
 
 t.test('AI SDK fields and toolApprovals pass; unknown fields are dropped', async (t) => {
-  const { standIn, send } = await setup(t)
+  const { standIn, send, user } = await setup(t)
   const body = {
     id: 'alg_cnv_abc123',
     messages: [userMessage('hello')],
@@ -61,7 +65,7 @@ t.test('AI SDK fields and toolApprovals pass; unknown fields are dropped', async
   t.equal(response.statusCode, 200)
   const completion = standIn.received.find((r) => r.path.endsWith('/completions'))
   t.same(completion?.body, {
-    id: conversationNamespace('u1').toUpstream('alg_cnv_abc123'),
+    id: conversationNamespace(user).toUpstream('alg_cnv_abc123'),
     messages: [userMessage('hello')],
     trigger: 'submit-message',
     messageId: 'alg_msg_2',

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../src/config/load-config.js'
 import { TEST_KEYS } from './helpers/fixtures.js'
+import { tempDir } from './helpers/temp-dir.js'
 
 const complete = {
   ALGOLIA_APP_ID: 'APPID1',
@@ -25,7 +25,7 @@ const problemsOf = (env: Record<string, string | undefined>): readonly string[] 
   throw new Error('expected a ConfigError')
 }
 const tempFile = (name: string, content: string) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'asg-config-')), name)
+  const path = join(tempDir('asg-config-'), name)
   writeFileSync(path, content)
   return path
 }

@@ -7,7 +7,7 @@ import { ConfigError } from '../src/config/load-config.js'
 // No Docker engine runs here: these checks stand in for `docker compose config`, and
 // scripts/verify-image.sh (run by CI) reproduces the Dockerfile's steps.
 
-interface Service { image?: string; build?: string; profiles?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown> | string[]; command?: string[]; healthcheck?: { test?: string[] }; ports?: string[]; volumes?: string[]; networks?: Record<string, { ipv4_address?: string }> }
+interface Service { image?: string; build?: string | { context: string; target?: string }; profiles?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown> | string[]; command?: string[]; healthcheck?: { test?: string[] }; ports?: string[]; volumes?: string[]; networks?: Record<string, { ipv4_address?: string }> }
 
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service>; networks?: { default?: { ipam?: { config?: Array<{ subnet?: string }> } } } }
 const dockerfile = readFileSync('Dockerfile', 'utf8')
@@ -18,7 +18,7 @@ t.test('compose: Redis, two gateway replicas behind one entry point, the stand-i
   t.same(Object.keys(services).sort(), ['gateway-1', 'gateway-2', 'grafana', 'lb', 'prometheus', 'redis', 'standin'])
   for (const name of ['gateway-1', 'gateway-2']) {
     const gateway = services[name]!
-    t.equal(gateway.build, '.', `${name} is built from the Dockerfile`)
+    t.same(gateway.build, { context: '.', target: 'runtime' }, `${name} is built from the Dockerfile's runtime stage`)
     t.equal(gateway.environment?.REDIS_URL, 'redis://redis:6379', `${name} shares its limits through Redis`)
     t.match(gateway.depends_on, { redis: { condition: 'service_healthy' } })
     t.notOk(gateway.profiles, `${name} runs in every profile`)
@@ -27,7 +27,9 @@ t.test('compose: Redis, two gateway replicas behind one entry point, the stand-i
   t.same(services.lb!.ports, ['8080:8080'])
   t.ok(services.lb!.volumes?.some((v) => v.startsWith('./deploy/nginx.conf:')))
   t.same(services.standin!.profiles, ['demo'])
-  t.same(services.standin!.command, ['node', 'dist/standin/main.js'])
+  t.same(services.standin!.build, { context: '.', target: 'standin' }, 'the stand-in has an image stage of its own')
+  t.not(services.standin!.image, services['gateway-1']!.image, 'and an image of its own')
+  t.same(services.standin!.command, ['node', 'dist-standin/standin/main.js'])
   t.match(services['gateway-1']!.environment?.AGENT_STUDIO_URL, /standin:4000\/agent-studio/)
 })
 
@@ -84,8 +86,8 @@ t.test('nginx: both replicas, and streams pass unbuffered', async (t) => {
 
 t.test('Dockerfile: multi-stage, production dependencies, non-root, LTS base, healthcheck, tini', async (t) => {
   const stages = dockerfile.match(/^FROM .*/gm) ?? []
-  t.equal(stages.length, 2)
-  for (const stage of stages) t.match(stage, /^FROM node:24-/, 'current Node LTS')
+  t.same(stages.map((stage) => stage.split(' AS ')[1]), ['build', 'standin-build', 'standin', 'runtime'], 'the runtime stage is last: a plain docker build builds the gateway')
+  for (const stage of stages.filter((stage) => !stage.startsWith('FROM build '))) t.match(stage, /^FROM node:24-/, 'current Node LTS')
   t.match(dockerfile, /npm ci --omit=dev/)
   t.match(dockerfile, /COPY --from=build \/app\/dist \.\/dist/)
   t.match(dockerfile, /^USER node$/m)
@@ -93,6 +95,8 @@ t.test('Dockerfile: multi-stage, production dependencies, non-root, LTS base, he
   t.match(dockerfile, /^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m)
   t.match(dockerfile, /^CMD \["node", "dist\/server\.js"\]$/m)
   t.match(dockerfile, /ENV NODE_ENV=production/)
+  const runtime = dockerfile.slice(dockerfile.indexOf(' AS runtime'))
+  t.notMatch(runtime, /standin/, 'the runtime stage copies nothing of the stand-in')
   const dockerignore = readFileSync('.dockerignore', 'utf8')
   for (const entry of ['node_modules', '.env', '.git', 'test']) t.match(dockerignore, new RegExp(`^${entry.replace('.', '\\.')}$`, 'm'))
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { requestsReceived } from '../src/standin/request-counter.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
 
 t.test('/healthz answers without a session and without asking anyone', async (t) => {
@@ -7,7 +8,7 @@ t.test('/healthz answers without a session and without asking anyone', async (t)
   const response = await gateway.app.inject({ method: 'GET', url: '/healthz' })
   t.equal(response.statusCode, 200)
   t.same(response.json(), { status: 'ok' })
-  t.equal(standIn.received.length, 0)
+  t.equal(requestsReceived(standIn.app), 0, 'the stand-in received no request at all, not even a probe')
 })
 
 t.test('/readyz is ready when Agent Studio answers, 503 not_ready when it cannot be reached', async (t) => {
@@ -16,6 +17,8 @@ t.test('/readyz is ready when Agent Studio answers, 503 not_ready when it cannot
   const ready = await up.app.inject({ method: 'GET', url: '/readyz' })
   t.equal(ready.statusCode, 200)
   t.same(ready.json(), { status: 'ready' })
+  t.equal(requestsReceived(standIn.app), 1, 'readiness asked Agent Studio once (the counter sees probes)')
+  t.equal(standIn.received.length, 0, 'a probe no route of the stand-in records')
 
   await standIn.close()
   const down = await startGateway(t, url, { listen: false })

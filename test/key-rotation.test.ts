@@ -1,17 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { TEST_KEYS, gatewayEnv } from './helpers/fixtures.js'
 import { startStandIn, testClient } from './helpers/gateway.js'
 import { spawnGateway } from './helpers/process.js'
 import { postCompletion, waitFor } from './helpers/requests.js'
+import { tempDir } from './helpers/temp-dir.js'
 
 t.test('the user-token key rotates on SIGHUP, from *_FILE secrets, with no failed request under steady traffic', async (t) => {
   const next = { keyId: 'test-kid-2', secret: 'sk-alg-test-secret-rotated-in' }
   // Agent Studio accepts both keys during the rotation window, as the dashboard allows.
   const { standIn, url } = await startStandIn(t, { authenticationKeys: new Map([[TEST_KEYS.keyId, TEST_KEYS.secretKey], [next.keyId, next.secret]]) })
-  const dir = mkdtempSync(join(tmpdir(), 'asg-secrets-'))
+  const dir = tempDir('asg-secrets-')
   const keyIdFile = join(dir, 'algolia_key_id')
   const secretFile = join(dir, 'algolia_secret_key')
   writeFileSync(keyIdFile, `${TEST_KEYS.keyId}\n`)

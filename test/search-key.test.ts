@@ -4,6 +4,7 @@ import type { Test } from 'tap'
 import { searchClient } from '@algolia/client-search'
 import { AGENT_ID, TEST_KEYS, completionBody, sessionToken } from './helpers/fixtures.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
+import { tempDir } from './helpers/temp-dir.js'
 import { quoteFilterValue, renderFilters } from '../src/config/filter-template.js'
 
 /** Decodes a Secured API Key and checks its HMAC against the parent, independently of the code under test. */
@@ -113,10 +114,9 @@ t.test('no session: 401, and no key', async (t) => {
 })
 
 t.test('rate-limited like other authenticated routes', async (t) => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs')
-  const { tmpdir } = await import('node:os')
+  const { writeFileSync } = await import('node:fs')
   const { join } = await import('node:path')
-  const file = join(mkdtempSync(join(tmpdir(), 'asg-')), 'gateway.yaml')
+  const file = join(tempDir('asg-'), 'gateway.yaml')
   writeFileSync(file, 'limits:\n  routes:\n    searchKey: { max: 2, windowSeconds: 60 }\n')
   const { ask } = await setup(t, { GATEWAY_CONFIG_FILE: file })
   t.equal((await ask({ tenant: 'a' })).statusCode, 200)

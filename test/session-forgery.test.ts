@@ -3,15 +3,17 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { SignJWT } from 'jose'
 import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
-import { startGateway, startStandIn } from './helpers/gateway.js'
+import { sharedGateways } from './helpers/gateway.js'
 
 const path = `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 const inOneHour = () => Math.floor(Date.now() / 1000) + 3600
 
-async function gatewayWith(t: Test, env: Record<string, string | undefined> = {}) {
-  const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env, listen: false })
+// One gateway per configuration for the whole file (a build costs more than the requests).
+const gatewayFor = sharedGateways(t)
+
+async function gatewayWith(_t: Test, env: Record<string, string | undefined> = {}) {
+  const { standIn, gateway } = await gatewayFor(env)
   const send = (authorization: string | undefined) =>
     gateway.app.inject({
       method: 'POST',

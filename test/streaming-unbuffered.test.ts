@@ -17,10 +17,13 @@ t.test('the first event reaches the browser before the stand-in sends the second
   const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1' })
   t.equal(response.statusCode, 200)
   const chunks = response.body[Symbol.asyncIterator]()
+  // The guard timer is cleared once the race is decided: left running, it would hold the
+  // process open for its full 5 s after the test has passed.
+  let guard: NodeJS.Timeout | undefined
   const first = await Promise.race([
     chunks.next(),
-    new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('the first event is being held back: something buffers')), 5000))
-  ])
+    new Promise<never>((_resolve, reject) => (guard = setTimeout(() => reject(new Error('the first event is being held back: something buffers')), 5000)))
+  ]).finally(() => clearTimeout(guard))
   t.same(sent, [0], 'when the browser holds the first event, the stand-in has sent nothing else')
   t.match(String(first.value), /^data: \{"type":"start"/)
 

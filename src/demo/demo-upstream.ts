@@ -1,12 +1,14 @@
 import type { GatewayConfig } from '../config/types.js'
 import { createStandIn } from '../standin/standin.js'
 import type { StandIn } from '../standin/standin.js'
+import type { StartDemoUpstream } from './load-demo-upstream.js'
 
 /**
  * DEMO ONLY: starts the Agent Studio stand-in on a random loopback port with the demo's
- * generated keys, and returns the config pointed at it.
+ * generated keys, and returns the config pointed at it. Built with the stand-in (dist-standin/),
+ * never with the gateway: server.ts loads it through load-demo-upstream.ts.
  */
-export async function startDemoUpstream(config: GatewayConfig): Promise<{ config: GatewayConfig; standIn: StandIn }> {
+export const startDemoUpstream = async function startDemoUpstream(config: GatewayConfig): Promise<{ config: GatewayConfig; standIn: StandIn }> {
   if (!config.demo || config.production) throw new Error('the demo upstream exists only in demo mode')
   const { appId, apiKey, keyId, secretKey } = config.algolia
   // The demo always generates a search-only parent (src/config/load-config.ts, demoAlgolia).
@@ -25,4 +27,4 @@ export async function startDemoUpstream(config: GatewayConfig): Promise<{ config
     config: Object.freeze({ ...config, algolia: Object.freeze({ ...config.algolia, agentStudioUrl, searchApiUrl: new URL(agentStudioUrl.origin) }) }),
     standIn
   }
-}
+} satisfies StartDemoUpstream

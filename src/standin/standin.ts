@@ -9,6 +9,7 @@ import { ANSWER_PROTOCOLS, answerPieces, lastUserText } from './answer-stream.js
 import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
 import { keyRoutes, verifySecuredApiKey } from './keys.js'
+import { countEveryRequest } from './request-counter.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 
 /**
@@ -93,6 +94,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   // Conversation ids are up to 128 characters in Agent Studio (completion request `id`); Fastify's
   // default 100-character parameter limit would answer 414 where the real service does not.
   const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true, routerOptions: { maxParamLength: 256 } })
+  countEveryRequest(app)
   const received: ReceivedRequest[] = []
   const events = new EventEmitter<{ 'stream-closed': [StreamClosed]; request: [ReceivedRequest] }>()
   let fault: Fault | null = null

@@ -48,6 +48,9 @@ export function gatewayEnv(agentStudioUrl: URL, extra: Record<string, string | u
     ALLOWED_AGENT_IDS: AGENT_ID,
     ALLOWED_ORIGINS: APP_ORIGIN,
     LOG_LEVEL: 'info',
+    // Load shedding off: on a busy shared machine the event loop can lag past the 1 s default and
+    // turn unrelated tests into 503 overloaded. A test about load shedding sets it explicitly.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...extra
   }
 }

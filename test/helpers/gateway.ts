@@ -31,6 +31,10 @@ export class LogCapture extends Writable {
   text(): string {
     return this.raw.join('')
   }
+  /** Forgets what was logged so far (a shared gateway between tests). */
+  clear(): void {
+    this.raw.length = 0
+  }
 }
 
 export async function startStandIn(t: Teardown, options: Partial<StandInOptions> = {}): Promise<{ standIn: StandIn; url: URL }> {
@@ -71,6 +75,40 @@ export async function startGateway(t: Teardown, agentStudioUrl: URL, options: Ga
   if (options.listen !== false) url = await app.listen({ host: '127.0.0.1', port: 0 })
   else await app.ready()
   return { app, config, url, logs }
+}
+
+export interface SharedGateway {
+  readonly standIn: StandIn
+  readonly url: URL
+  readonly gateway: RunningGateway
+}
+
+/**
+ * One stand-in and one gateway per configuration for a whole test file: building them costs far
+ * more than the requests a test sends. `root` is the file's top-level tap object, so both close
+ * when the file ends. Each call hands back a clean slate: no recorded upstream requests, no log
+ * lines, no fault, no stream hook. State a gateway keeps (limits, caches) does carry over: give
+ * each test its own user id, and build a private gateway for tests about that state.
+ */
+export function sharedGateways(root: Teardown, options: { readonly standIn?: Partial<StandInOptions>; readonly listen?: boolean } = {}) {
+  const built = new Map<string, Promise<SharedGateway>>()
+  return async (env: Record<string, string | undefined> = {}): Promise<SharedGateway> => {
+    const key = JSON.stringify(Object.entries(env)) // entries keep `undefined` (a variable unset on purpose)
+    let entry = built.get(key)
+    if (entry === undefined) {
+      entry = (async () => {
+        const { standIn, url } = await startStandIn(root, options.standIn)
+        return { standIn, url, gateway: await startGateway(root, url, { env, listen: options.listen ?? false }) }
+      })()
+      built.set(key, entry)
+    }
+    const shared = await entry
+    shared.standIn.received.length = 0
+    shared.standIn.setFault(null)
+    shared.standIn.setBeforeEvent(null)
+    shared.gateway.logs.clear()
+    return shared
+  }
 }
 
 /** A client pool per test, so no connection outlives it. */

@@ -1,18 +1,18 @@
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { stringify } from 'yaml'
 import type { Test } from 'tap'
+import { tempDir } from './temp-dir.js'
 
 export const SHARED_REDIS = 'redis://127.0.0.1:6379'
 
 /** A policy file with these limits (everything else default). */
 export function limitsFile(limits: Record<string, unknown>): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'asg-limits-')), 'gateway.yaml')
+  const path = join(tempDir('asg-limits-'), 'gateway.yaml')
   writeFileSync(path, stringify({ limits }))
   return path
 }

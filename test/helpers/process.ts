@@ -51,7 +51,8 @@ export function spawnGateway(env: Record<string, string | undefined>, options: S
     lines,
     stderr: () => stderr,
     exited,
-    waitForLine(predicate, ms = 15_000) {
+    // Generous: on a busy shared 2-core machine a tsx start-up alone can take over 15 s. It only bounds a hang.
+    waitForLine(predicate, ms = 30_000) {
       const found = lines.find(predicate)
       if (found !== undefined) return Promise.resolve(found)
       return new Promise((resolve, reject) => {
