@@ -9,7 +9,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+# The image serves no demo: only the server is compiled (the demo pages are `npm run build:web`).
+RUN npm run build:server
 
 # --- standin: the Agent Studio stand-in, for compose's demo profile only --------------------
 # A test double: built apart from the gateway (tsconfig.standin.json, dist-standin/) and never

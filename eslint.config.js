@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-standin/**', 'coverage/**', '.tap/**', 'node_modules/**'] },
+  { ignores: ['dist/**', 'dist-standin/**', 'coverage/**', '.tap/**', 'node_modules/**', 'web/dist/**', 'examples/*/dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -15,7 +15,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ['src/config/**', 'scripts/**', 'bench/**', 'test/**'],
+    files: ['src/config/**', 'scripts/**', 'bench/**', 'test/**', 'examples/**'],
     rules: { 'no-restricted-properties': 'off' }
   }
 )

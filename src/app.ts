@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import cors from '@fastify/cors'
 import proxyAddr from '@fastify/proxy-addr'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
@@ -14,6 +13,7 @@ import { buildErrorHandler, clientErrorHandler, frameworkErrorHandler, notFoundH
 import { createLogger } from './logging/logger.js'
 import drainOnClose from './plugins/drain-on-close.js'
 import requestSummary from './plugins/request-summary.js'
+import corsPolicy from './plugins/cors.js'
 import agentStudioRoutes from './routes/agent-studio/index.js'
 import healthRoutes from './routes/health.js'
 import { buildAuthenticator } from './session/authenticate.js'
@@ -43,9 +43,6 @@ export interface AppDependencies {
   /** Where spans go when tracing is on (tests: an in-memory exporter); default OTLP/HTTP. */
   readonly spanExporter?: SpanExporter
 }
-
-/** Response headers a browser script may read (CORS hides everything else). */
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream']
 
 /**
  * The composition root: builds everything from a validated config and never listens
@@ -109,14 +106,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   }
   await app.register(drainOnClose)
   await app.register(httpHygiene)
-  await app.register(cors, {
-    origin: [...config.policy.allowedOrigins],
-    credentials: true,
-    methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: tracing === undefined ? ['content-type', 'authorization'] : ['content-type', 'authorization', 'traceparent', 'tracestate'],
-    exposedHeaders: EXPOSED_HEADERS,
-    maxAge: 600
-  })
+  // CORS_ALLOWED_HEADERS (default: content-type, authorization, traceparent, tracestate), so a
+  // page may send trace context whether or not tracing is on; none of them goes upstream.
+  await app.register(corsPolicy, { policy: config.policy })
   await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher })
   if (config.server.metrics) {
     // Deny by default: only loopback, the internal allow-list (limits.allowList) and the named

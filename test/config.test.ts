@@ -12,7 +12,8 @@ const complete = {
   ALGOLIA_SECRET_KEY: 'sk-alg-x',
   ALGOLIA_SEARCH_KEY: 'search-only',
   SESSION_JWT_SECRET: TEST_KEYS.sessionSecret,
-  ALLOWED_AGENT_IDS: 'a1, a2'
+  ALLOWED_AGENT_IDS: 'a1, a2',
+  ALLOWED_ORIGINS: 'https://app.example.com'
 }
 const load = (env: Record<string, string | undefined>) => loadConfig(env, { defaultConfigFile: undefined })
 const problemsOf = (env: Record<string, string | undefined>): readonly string[] => {

@@ -88,6 +88,13 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
     else warnings.push(message)
   }
 
+  // Outside the demo, an empty list means only same-origin pages (served by the gateway or
+  // through a same-origin reverse proxy) can use it: say so, since a browser's CORS refusal
+  // is invisible on the server.
+  if (!demo && settings.policy.allowedOrigins.length === 0) {
+    warnings.push('ALLOWED_ORIGINS is empty: no other origin is allowed, so only pages served from the gateway\'s own origin (or through a same-origin reverse proxy) can call it; list your app\'s origin, e.g. ALLOWED_ORIGINS=https://app.example.com')
+  }
+
   const limitsResult = parseLimits((fileValues as { limits?: unknown }).limits, `config file ${configFile}`)
   if ('problems' in limitsResult) problems.push(...limitsResult.problems)
   const templateProblem = filterTemplateProblem(settings.searchKey.filters)

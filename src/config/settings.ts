@@ -32,6 +32,9 @@ function isOrigin(value: string): boolean {
   }
 }
 
+// RFC 9110 §5.1 token; compared lower-case, as browsers send them in Access-Control-Request-Headers.
+const headerName = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/, 'header names only, e.g. content-type').transform((name) => name.toLowerCase())
+
 export interface Setting {
   readonly path: readonly [string, string]
   readonly env: string
@@ -63,6 +66,7 @@ export const SETTINGS: readonly Setting[] = [
   setting(['searchKey', 'agentTenantIsolation'], 'AGENT_TENANT_ISOLATION', bool.default(false), 'send Agent Studio a per-user Secured API Key (same filters and indices) instead of ALGOLIA_API_KEY'),
   setting(['policy', 'allowedAgentIds'], 'ALLOWED_AGENT_IDS', list(agentId).default([]), 'agents the browser may reach; any other id gets 403'),
   setting(['policy', 'allowedOrigins'], 'ALLOWED_ORIGINS', list(origin).default([]), 'origins allowed by CORS (with credentials) and the CSRF check'),
+  setting(['policy', 'corsAllowedHeaders'], 'CORS_ALLOWED_HEADERS', list(headerName).default(['content-type', 'authorization', 'traceparent', 'tracestate']), 'request headers a cross-origin page may send (CORS preflight); only the header boundary\'s own allow-list ever goes upstream'),
   setting(['policy', 'compatibilityModes'], 'COMPATIBILITY_MODES', list(z.enum(COMPATIBILITY_MODES)).pipe(z.array(z.enum(COMPATIBILITY_MODES)).min(1, 'allow at least one mode')).default([...COMPATIBILITY_MODES]), 'compatibilityMode values the browser may ask for'),
   setting(['policy', 'upstreamCache'], 'UPSTREAM_CACHE', bool.default(true), 'value of the `cache` query parameter sent upstream'),
   setting(['policy', 'upstreamAnalytics'], 'UPSTREAM_ANALYTICS', bool.default(true), 'value of the `analytics` query parameter sent upstream'),
@@ -148,6 +152,7 @@ export interface ResolvedSettings {
   policy: {
     allowedAgentIds: string[]
     allowedOrigins: string[]
+    corsAllowedHeaders: string[]
     compatibilityModes: Array<(typeof COMPATIBILITY_MODES)[number]>
     upstreamCache: boolean
     upstreamAnalytics: boolean

@@ -65,6 +65,8 @@ export interface SearchKeyConfig {
 export interface PolicyConfig {
   readonly allowedAgentIds: readonly string[]
   readonly allowedOrigins: readonly string[]
+  /** Request headers CORS lets a cross-origin page send (lower case). Upstream still gets only the header boundary's. */
+  readonly corsAllowedHeaders: readonly string[]
   readonly compatibilityModes: readonly CompatibilityMode[]
   /** Pinned by ops, never chosen by the browser. */
   readonly upstreamCache: boolean

@@ -18,6 +18,7 @@ export const CHAT_PAGE = `<!doctype html>
 <p class="banner">DEMO MODE — built-in Agent Studio stand-in and a sign-in that trusts anyone. Never run this in production.</p>
 <h1>Agent Studio chat through the gateway</h1>
 <p>Sign in as <a href="/demo/login?user=alice">alice</a> or <a href="/demo/login?user=bob">bob</a> · <a href="/demo/logout">sign out</a></p>
+<p>The same chat with the real clients: <a href="/demo/instantsearch">InstantSearch chat widget</a> (history, thumbs) · <a href="/demo/use-chat">AI SDK useChat</a> (stop, regenerate, resume)</p>
 <p><small>The browser holds only the app's own session cookie (HttpOnly). The gateway mints the Algolia user token and adds the keys. Try "[cut]" or "[fail]" in a message to see failures.</small></p>
 <div id="log" aria-live="polite"></div>
 <form id="chat"><input id="question" name="question" autocomplete="off" placeholder="Ask the agent something" required><button id="send">Send</button></form>

@@ -8,7 +8,7 @@ import type { StartDemoUpstream } from './load-demo-upstream.js'
  * generated keys, and returns the config pointed at it. Built with the stand-in (dist-standin/),
  * never with the gateway: server.ts loads it through load-demo-upstream.ts.
  */
-export const startDemoUpstream = async function startDemoUpstream(config: GatewayConfig): Promise<{ config: GatewayConfig; standIn: StandIn }> {
+export const startDemoUpstream = async function startDemoUpstream(config: GatewayConfig, { paceMs = 40 }: { paceMs?: number } = {}): Promise<{ config: GatewayConfig; standIn: StandIn }> {
   if (!config.demo || config.production) throw new Error('the demo upstream exists only in demo mode')
   const { appId, apiKey, keyId, secretKey } = config.algolia
   // The demo always generates a search-only parent (src/config/load-config.ts, demoAlgolia).
@@ -20,7 +20,7 @@ export const startDemoUpstream = async function startDemoUpstream(config: Gatewa
     keyDetails: new Map([[searchKey, { maxQueriesPerIPPerHour: 1000, referers: ['http://127.0.0.1:*', 'http://localhost:*'] }]]),
     authenticationKeys: new Map([[keyId, secretKey]]),
     agents: config.policy.allowedAgentIds,
-    paceMs: 40
+    paceMs
   })
   const agentStudioUrl = await standIn.listen()
   return {

@@ -28,7 +28,7 @@ export interface RequestLimiters {
   /** A request whose session was refused: counts it against its address (and refuses once over). */
   failedAuthentication(request: FastifyRequest, reply: FastifyReply): Promise<void>
   /** Every shared check of a signed-in request, in one question to the store (admission.ts). */
-  forRoute(name: RouteName | undefined, options?: RouteLimitOptions): LimitHook
+  forRoute(name?: RouteName, options?: RouteLimitOptions): LimitHook
 }
 
 export interface RequestLimitOptions {

@@ -25,6 +25,11 @@ export interface RequestSummary {
   degraded?: string
   /** The checks skipped because their store could not answer (fail-open). */
   failedOpen?: string[]
+  /** A CORS refusal (the browser will hide the answer from the page), with what it refused. */
+  cors?: string
+  origin?: string
+  header?: string
+  method?: string
   /** Kept for 5xx answers only, so ops see the cause without flooding logs with client mistakes. */
   error?: unknown
   /** The OpenTelemetry trace this request belongs to (tracing on only), so logs and traces join. */
@@ -56,6 +61,10 @@ export interface SummaryLine {
   conversationsDeleted: number | undefined
   degraded: string | undefined
   failedOpen: string[] | undefined
+  cors: string | undefined
+  origin: string | undefined
+  header: string | undefined
+  refusedMethod: string | undefined
   traceId: string | undefined
   err: unknown
 }
@@ -63,7 +72,7 @@ export interface SummaryLine {
 const FIELDS: Record<keyof SummaryLine, true> = {
   method: true, route: true, path: true, status: true, upstreamStatus: true, agentId: true, userId: true, ttfbMs: true,
   upstreamTtfbMs: true, durationMs: true, bytesSent: true, cutBy: true, rule: true, reason: true, conversationsHidden: true,
-  conversationsDeleted: true, degraded: true, failedOpen: true, traceId: true, err: true
+  conversationsDeleted: true, degraded: true, failedOpen: true, cors: true, origin: true, header: true, refusedMethod: true, traceId: true, err: true
 }
 export const SUMMARY_LINE_FIELDS: readonly string[] = Object.keys(FIELDS)
 

@@ -58,6 +58,10 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     conversationsDeleted: summary.conversationsDeleted,
     degraded: summary.degraded,
     failedOpen: summary.failedOpen,
+    cors: summary.cors,
+    origin: summary.origin,
+    header: summary.header,
+    refusedMethod: summary.method,
     traceId: summary.traceId,
     err: summary.error
   }

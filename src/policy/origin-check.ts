@@ -10,18 +10,22 @@ export interface OriginRules {
  * CSRF defence for cookie sessions (a cross-site page can make the browser attach the cookie;
  * it cannot forge Origin). The decision, in order:
  * 1. `Origin` present: allowed if listed in ALLOWED_ORIGINS, or same-origin (exactly
- *    `<scheme>://<Host>` of this request: the page was served by this gateway). Anything else,
+ *    `<scheme>://<host>` of this request: the page was served by this gateway). Anything else,
  *    including `Origin: null`, `javascript://HOST` or `http://HOST` on an https gateway, is refused.
+ *    Scheme and host are the request's own, or, from a proxy listed in TRUSTED_PROXIES only,
+ *    its `X-Forwarded-Proto`/`X-Forwarded-Host` (Fastify's `request.protocol`/`request.host`): a
+ *    reverse proxy that rewrites `Host` (a dev server's `changeOrigin`, nginx's default
+ *    `proxy_pass`) keeps a same-origin page same-origin by sending the public host there.
  * 2. No `Origin` but `Sec-Fetch-Site`: a browser request; only `same-origin` and `none`
  *    (typed in the address bar) pass.
  * 3. Neither header: not a browser (curl, a server-side caller), which cannot ride on a
  *    victim's cookie; allowed unless ALLOW_COOKIE_REQUESTS_WITHOUT_ORIGIN=false.
  * Bearer sessions skip this check: a cross-site page cannot attach an Authorization header.
  */
-export function checkCookieOrigin(headers: IncomingHttpHeaders, rules: OriginRules, protocol: 'http' | 'https'): void {
+export function checkCookieOrigin(headers: IncomingHttpHeaders, rules: OriginRules, protocol: 'http' | 'https', host: string | undefined = headers.host): void {
   const origin = headers.origin
   if (origin !== undefined) {
-    if (rules.allowedOrigins.has(origin) || isSameOrigin(origin, protocol, headers.host)) return
+    if (rules.allowedOrigins.has(origin) || isSameOrigin(origin, protocol, host)) return
     throw new OriginNotAllowed(` (${truncate(origin)})`)
   }
   const site = headers['sec-fetch-site']
@@ -35,8 +39,9 @@ export function checkCookieOrigin(headers: IncomingHttpHeaders, rules: OriginRul
 /**
  * An origin is scheme, host and port (RFC 6454): comparing the host alone let any scheme pass
  * (`javascript://HOST`, or an http page on the same host of an https gateway: issue 11).
+ * Also used to tell same-origin requests from CORS refusals in the log.
  */
-function isSameOrigin(origin: string, protocol: 'http' | 'https', host: string | undefined): boolean {
+export function isSameOrigin(origin: string, protocol: 'http' | 'https', host: string | undefined): boolean {
   if (host === undefined) return false
   return origin.toLowerCase() === `${protocol}://${host.toLowerCase()}`
 }

@@ -11,8 +11,12 @@ import { readCredential } from './read-credential.js'
 import type { SessionCredential, SessionUser } from './types.js'
 import { tenantScopedUserId } from './tenant.js'
 
-/** `protocol`: the scheme the request reached the gateway by (Fastify's request.protocol, trusted proxies included). */
-export type Authenticate = (headers: IncomingHttpHeaders, protocol: 'http' | 'https') => Promise<SessionUser>
+/**
+ * `protocol` and `host`: the scheme and host the request reached the gateway by (Fastify's
+ * request.protocol and request.host: X-Forwarded-Proto/-Host from TRUSTED_PROXIES only);
+ * `host` defaults to the Host header.
+ */
+export type Authenticate = (headers: IncomingHttpHeaders, protocol: 'http' | 'https', host?: string) => Promise<SessionUser>
 
 export interface AuthenticateDependencies extends JwtVerifierOptions {
   readonly dispatcher: Dispatcher
@@ -36,10 +40,10 @@ export function buildAuthenticator(session: SessionConfig, originRules: OriginRu
           forwardAuth(credential.via === 'bearer' ? { authorization: headers.authorization } : { cookie: headers.cookie })
       })()
 
-  return async function authenticate(headers, protocol) {
+  return async function authenticate(headers, protocol, host) {
     const credential = readCredential(headers, session.cookieName)
     if (credential === undefined) throw new SessionRequired()
-    if (credential.via === 'cookie') checkCookieOrigin(headers, originRules, protocol)
+    if (credential.via === 'cookie') checkCookieOrigin(headers, originRules, protocol, host ?? headers.host)
     const verified = await verify(headers, credential)
     return { id: tenantScopedUserId(verified.id, verified.claims, session.tenantClaim), via: credential.via, claims: verified.claims }
   }

@@ -8,6 +8,7 @@ import type { Authenticate } from '../../session/authenticate.js'
 import type { SessionUser } from '../../session/types.js'
 import type { Upstream } from '../../upstream/forward.js'
 import completionRoutes from './completions.js'
+import resumeRoutes from './resume.js'
 import conversationRoutes from './conversations.js'
 import feedbackRoutes from './feedback.js'
 import userDataRoutes from './user-data.js'
@@ -71,7 +72,8 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     limiters.beforeCredentials(request, reply)
     let user: SessionUser
     try {
-      user = await options.authenticate(request.headers, request.protocol)
+      // request.protocol/host: the request's own, or X-Forwarded-Proto/-Host when the peer is in TRUSTED_PROXIES.
+      user = await options.authenticate(request.headers, request.protocol, request.host)
     } catch (error) {
       // Ops see why (expired, bad signature, missing tenant claim); the browser sees the usual 401.
       const cause = (error as { cause?: unknown }).cause
@@ -86,6 +88,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   })
   const context = { ...options, limiters }
   await app.register(completionRoutes, context)
+  await app.register(resumeRoutes, context)
   if (config.policy.enableConversations) await app.register(conversationRoutes, context)
   if (config.policy.enableFeedback) await app.register(feedbackRoutes, context)
   if (config.policy.enableUserData) await app.register(userDataRoutes, context)

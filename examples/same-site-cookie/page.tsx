@@ -1,0 +1,47 @@
+/**
+ * The chat page of the same-site example: the AI SDK's useChat (ai 5 and later). The only
+ * gateway-specific lines are the transport's: the gateway's URL and `credentials: 'include'`,
+ * so the browser sends the app's session cookie to the other origin.
+ */
+import { useChat } from '@ai-sdk/react'
+import { DefaultChatTransport } from 'ai'
+import { useState } from 'react'
+import { createRoot } from 'react-dom/client'
+
+const { gatewayUrl, agentId } = document.body.dataset as { gatewayUrl: string; agentId: string }
+
+const transport = new DefaultChatTransport({
+  api: `${gatewayUrl}/agent-studio/1/agents/${agentId}/completions?compatibilityMode=ai-sdk-5`,
+  credentials: 'include'
+})
+
+/** The gateway's errors are JSON `{ error, message, requestId }`: show the message (see the README for each code). */
+function errorText(error: Error): string {
+  try {
+    return (JSON.parse(error.message) as { message: string }).message
+  } catch {
+    return error.message
+  }
+}
+
+function Chat() {
+  const { messages, sendMessage, status, error } = useChat({ transport })
+  const [input, setInput] = useState('')
+  return (
+    <>
+      {messages.map((message) => (
+        <p key={message.id} className={message.role}>
+          {message.role === 'user' ? 'You: ' : 'Agent: '}
+          {message.parts.map((part) => (part.type === 'text' ? part.text : '')).join('')}
+        </p>
+      ))}
+      {error !== undefined && <p role="alert">{errorText(error)}</p>}
+      <form onSubmit={(event) => { event.preventDefault(); void sendMessage({ text: input }); setInput('') }}>
+        <input id="question" value={input} onChange={(event) => setInput(event.target.value)} />
+        <button id="send" disabled={status === 'submitted' || status === 'streaming'}>Send</button>
+      </form>
+    </>
+  )
+}
+
+createRoot(document.getElementById('app')!).render(<Chat />)

@@ -1,0 +1,78 @@
+import cors from '@fastify/cors'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { PolicyConfig } from '../config/types.js'
+import { isSameOrigin } from '../policy/origin-check.js'
+
+/** Response headers a browser script may read (CORS hides everything else). */
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream']
+const METHODS = ['GET', 'POST', 'DELETE']
+
+type CorsRefusal = 'cors_origin_not_allowed' | 'cors_method_not_allowed' | 'cors_header_not_allowed'
+
+/**
+ * CORS with credentials for ALLOWED_ORIGINS only (@fastify/cors), and refusals that explain
+ * themselves. A browser enforces CORS silently: the server answers a preflight 204 either way
+ * and the page only sees "TypeError: Failed to fetch". So each refusal is named in the
+ * request's log line: `cors` (the rule) and the offending `origin`, `header` or `method`.
+ * Header *names* and origins only, never values.
+ */
+async function corsPolicy(app: FastifyInstance, { policy }: { policy: PolicyConfig }) {
+  const origins = new Set(policy.allowedOrigins)
+  const headers = new Set(policy.corsAllowedHeaders)
+  app.addHook('onRequest', async (request) => {
+    const origin = request.headers.origin
+    if (origin === undefined) return
+    const refusal = corsRefusal(request, origin, origins, headers)
+    if (refusal === undefined) return
+    request.summary.cors = refusal.rule
+    request.summary.origin = truncate(origin)
+    if (refusal.header !== undefined) request.summary.header = truncate(refusal.header)
+    if (refusal.method !== undefined) request.summary.method = truncate(refusal.method)
+    // A preflight has no other outcome: the refusal is its rule. An actual request keeps its
+    // own rule (session, CSRF, …); the browser will hide its answer from the page either way.
+    if (isPreflight(request)) request.summary.rule = refusal.rule
+  })
+  // After the hook above: @fastify/cors answers preflights in its own onRequest hook, which
+  // ends the hook chain.
+  await app.register(cors, {
+    origin: [...policy.allowedOrigins],
+    credentials: true,
+    methods: METHODS,
+    allowedHeaders: [...policy.corsAllowedHeaders],
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: 600
+  })
+}
+
+interface Refusal {
+  readonly rule: CorsRefusal
+  readonly header?: string
+  readonly method?: string
+}
+
+function corsRefusal(request: FastifyRequest, origin: string, origins: ReadonlySet<string>, headers: ReadonlySet<string>): Refusal | undefined {
+  const preflight = isPreflight(request)
+  // Same-origin requests carry Origin on POST/DELETE but need no CORS permission.
+  if (!origins.has(origin) && !(!preflight && isSameOrigin(origin, request.protocol, request.host))) return { rule: 'cors_origin_not_allowed' }
+  if (!preflight) return undefined
+  const method = String(request.headers['access-control-request-method'])
+  if (!METHODS.includes(method)) return { rule: 'cors_method_not_allowed', method }
+  const asked = request.headers['access-control-request-headers']
+  if (typeof asked !== 'string') return undefined
+  for (const name of asked.split(',')) {
+    const header = name.trim().toLowerCase()
+    if (header.length > 0 && !headers.has(header)) return { rule: 'cors_header_not_allowed', header }
+  }
+  return undefined
+}
+
+function isPreflight(request: FastifyRequest): boolean {
+  return request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined
+}
+
+function truncate(value: string): string {
+  return value.length > 100 ? `${value.slice(0, 100)}…` : value
+}
+
+export default fp(corsPolicy, { name: 'cors-policy', dependencies: ['request-summary'] })
