@@ -1,42 +1,82 @@
-// Benchmark: the gateway against a bare @fastify/http-proxy and against talking to the Agent
-// Studio stand-in directly, in one run, with interleaved repetitions (these machines drift, so
-// only ratios measured side by side mean anything). Not a test: it reports, it asserts nothing.
+// Benchmark: the gateway AS DEPLOYED (Redis limits on, info logs, bearer session, minted user
+// token, agent policy) against a bare @fastify/http-proxy and against talking to the Agent
+// Studio stand-in directly, in one run, with interleaved repetitions (these machines drift,
+// so only ratios measured side by side mean anything). Not a test: it reports, it asserts
+// nothing except that nothing failed.
 //
 //   npm run bench            (BENCH_REPS=5 BENCH_SECONDS=5 for longer runs)
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { Redis } from 'ioredis'
 import { SignJWT } from 'jose'
 import { Agent, request } from 'undici'
+import { summarise } from './profile-summary.js'
 
 const REPS = Number(process.env.BENCH_REPS ?? 3)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
-const STREAMS = Number(process.env.BENCH_STREAMS ?? 2000)
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200)
+// Raised for the children as far as the hard limit allows: a proxy needs two descriptors per
+// open stream (the browser's and the upstream's), so 10,000 streams need more than 20,000. Where
+// the hard limit is lower (this machine's container: 20,000, and it cannot be raised without
+// CAP_SYS_RESOURCE), the bench opens as many as fit and says so.
+const NOFILE = Number(process.env.BENCH_NOFILE ?? 65_536)
+const HARD_NOFILE = Number(execFileSync('/bin/sh', ['-c', 'ulimit -Hn']).toString().trim()) || NOFILE
+const STREAMS = Number(process.env.BENCH_STREAMS ?? Math.min(10_000, Math.floor((Math.min(NOFILE, HARD_NOFILE) - 300) / 2)))
+const progress = (what: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${what}\n`)
+const USERS = 100
+const WAVE = Number(process.env.BENCH_WAVE ?? 100)
 const AGENT = 'bench-agent'
 const KEYS = { appId: 'BENCHAPP', apiKey: 'bench-api-key', keyId: 'bench-kid', secretKey: 'sk-alg-bench-secret', session: 'bench-session-secret-of-32-bytes-or-more' }
 const COMPLETION = `/agent-studio/1/agents/${AGENT}/completions`
 const BODY = JSON.stringify({ messages: [{ role: 'user', content: 'What is the return policy?' }] })
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
+const DEPLOYED = 'gateway (deployed)'
+const LIMITS_OFF = 'gateway, limits off'
 
-interface Target { name: string; base: string; headers: Record<string, string>; pid?: number }
-interface Proc { child: ChildProcess; lines: AsyncIterator<string>; pid: number }
+interface Target { name: string; base: string; headers: Record<string, string>; users?: string[]; pid?: number }
+interface Proc { child: ChildProcess; lines: AsyncIterator<string>; pid: number; logFile?: string }
 
 const children: ChildProcess[] = []
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')))
+const dir = mkdtempSync(join(tmpdir(), 'asg-bench-'))
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
 
-function start(script: string, env: Record<string, string>): Proc {
+let logFiles = 0
+/**
+ * Starts a child. `ulimit -n` is raised as far as the hard limit allows (document the same for
+ * deployments). With `toFile`, stdout goes to a log file, as a container runtime collects it:
+ * a pipe the bench does not read while wrk runs (execFileSync) fills up, and pino then spins
+ * in atomic-sleep waiting for it, which is a bench artefact, not the gateway's cost.
+ */
+function start(script: string, env: Record<string, string>, nodeFlags: string[] = [], toFile = false): Proc {
   // The gateway runs from its build, as `npm start` does; the helpers through tsx.
-  const args = script.endsWith('.js') ? [script] : ['--import', 'tsx', script]
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const args = [...nodeFlags, ...(script.endsWith('.js') ? [script] : ['--import', 'tsx', script])]
+  const logFile = toFile ? join(dir, `log-${logFiles++}.ndjson`) : undefined
+  const out = logFile === undefined ? 'pipe' : openSync(logFile, 'w')
+  const child = spawn('/bin/sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...args], {
+    env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit']
+  })
+  if (typeof out === 'number') closeSync(out)
   children.push(child)
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
-  return { child, lines, pid: child.pid! }
+  const lines = logFile === undefined ? createInterface({ input: child.stdout! })[Symbol.asyncIterator]() : fileLines(logFile)
+  return { child, lines, pid: child.pid!, ...(logFile === undefined ? {} : { logFile }) }
+}
+
+/** The lines of a growing log file, polled (the bench only waits for the start-up line this way). */
+async function* fileLines(file: string): AsyncGenerator<string> {
+  let seen = 0
+  for (;;) {
+    const all = readFileSync(file, 'utf8').split('\n')
+    const complete = all.slice(0, -1)
+    for (; seen < complete.length; seen++) yield complete[seen]!
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
 }
 
 async function firstJson(proc: Proc, predicate: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
@@ -55,24 +95,55 @@ function drain(proc: Proc) {
   void (async () => { for (let n = await proc.lines.next(); !n.done; n = await proc.lines.next()); })()
 }
 
-/** Policy files for the gateway variants: limits off, or generous limits that never refuse (so only their cost shows). */
-function limitsConfig(enabled: boolean): string {
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** A Redis of the bench's own, so its CPU per request is the gateway's alone (the shared one serves every test suite). */
+async function startRedis(): Promise<{ url: string; pid: number }> {
+  if (process.env.BENCH_REDIS_URL !== undefined) return { url: process.env.BENCH_REDIS_URL, pid: 0 }
+  const port = await freePort()
+  const child = spawn('/bin/sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null; exec redis-server --port ${port} --bind 127.0.0.1 --save '' --appendonly no --maxclients 10000`], { stdio: 'ignore' })
+  children.push(child)
+  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null })
+  probe.on('error', () => undefined) // refused until redis-server listens
+  await probe.connect().catch(() => undefined)
+  await probe.ping()
+  probe.disconnect()
+  return { url: `redis://127.0.0.1:${port}`, pid: child.pid! }
+}
+
+/** Limits that never refuse (so only their cost shows), every check on: counters, stream caps, upstream budget. */
+function limitsFile(enabled: boolean): string {
   const window = enabled ? '{ max: 1000000, windowSeconds: 3600 }' : '{ max: 0, windowSeconds: 60 }'
   const streams = enabled ? '{ perUser: 10000, global: 1000000 }' : '{ perUser: 0, global: 0 }'
   const path = join(dir, `limits-${enabled ? 'on' : 'off'}.yaml`)
-  writeFileSync(path, `limits:\n  ip: ${window}\n  user: ${window}\n  routes:\n    completions: ${window}\n  streams: ${streams}\n`)
+  writeFileSync(path, `limits:\n  ip: ${window}\n  user: ${window}\n  routes:\n    completions: ${window}\n  streams: ${streams}\n  upstreamBudget: ${window}\n`)
   return path
 }
 
-const GATEWAY_VARIANTS = {
-  gateway: () => ({ GATEWAY_CONFIG_FILE: limitsConfig(false) }),
-  'gateway + memory limits': () => ({ GATEWAY_CONFIG_FILE: limitsConfig(true) }),
-  'gateway + Redis limits': () => ({ GATEWAY_CONFIG_FILE: limitsConfig(true), REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_NAMESPACE: `asg-bench:${process.pid}:` })
-} as const
+async function startGateway(name: string, standInUrl: string, redisUrl: string | undefined, users: string[], nodeFlags: string[] = []): Promise<Target & { proc: Proc }> {
+  const gateway = start('dist/server.js', {
+    NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info',
+    ALGOLIA_APP_ID: KEYS.appId, ALGOLIA_API_KEY: KEYS.apiKey, ALGOLIA_KEY_ID: KEYS.keyId, ALGOLIA_SECRET_KEY: KEYS.secretKey,
+    AGENT_STUDIO_URL: standInUrl, ALGOLIA_SEARCH_API_URL: new URL(standInUrl).origin, ENABLE_SEARCH_KEY: 'false',
+    SESSION_JWT_SECRET: KEYS.session, ALLOWED_AGENT_IDS: AGENT,
+    GATEWAY_CONFIG_FILE: limitsFile(redisUrl !== undefined),
+    ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl, REDIS_NAMESPACE: `asg-bench:${process.pid}:` })
+  }, nodeFlags, true)
+  const base = String((await firstJson(gateway, (l) => l.msg === 'agent-studio-gateway listening')).address)
+  return { name, base, headers: { authorization: `Bearer ${users[0]!}` }, users, pid: gateway.pid, proc: gateway }
+}
 
-async function startStack(paceMs: number, variants: Array<keyof typeof GATEWAY_VARIANTS>) {
+async function startStack(paceMs: number, redisUrl: string, withLimitsOff: boolean) {
   const userToken = await new SignJWT({ sub: 'bench-user' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: KEYS.keyId }).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(KEYS.secretKey))
-  const session = await new SignJWT({ sub: 'bench-user' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(new TextEncoder().encode(KEYS.session))
+  const sessions = await Promise.all(Array.from({ length: USERS }, (_, i) =>
+    new SignJWT({ sub: `bench-user-${i}` }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(new TextEncoder().encode(KEYS.session))))
   const standIn = start('bench/standin-server.ts', { BENCH_APP_ID: KEYS.appId, BENCH_API_KEY: KEYS.apiKey, BENCH_KEY_ID: KEYS.keyId, BENCH_SECRET_KEY: KEYS.secretKey, BENCH_PACE_MS: String(paceMs) })
   const standInUrl = String((await firstJson(standIn, (l) => typeof l.url === 'string')).url)
   const bare = start('bench/bare-proxy.ts', { BENCH_UPSTREAM: standInUrl, BENCH_APP_ID: KEYS.appId, BENCH_API_KEY: KEYS.apiKey, BENCH_USER_TOKEN: userToken })
@@ -83,20 +154,15 @@ async function startStack(paceMs: number, variants: Array<keyof typeof GATEWAY_V
     { name: 'bare proxy', base: bareUrl, headers: {}, pid: bare.pid }
   ]
   const procs = [standIn, bare]
-  for (const variant of variants) {
-    const gateway = start('dist/server.js', {
-      NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info',
-      ALGOLIA_APP_ID: KEYS.appId, ALGOLIA_API_KEY: KEYS.apiKey, ALGOLIA_KEY_ID: KEYS.keyId, ALGOLIA_SECRET_KEY: KEYS.secretKey,
-      AGENT_STUDIO_URL: standInUrl, ALGOLIA_SEARCH_API_URL: new URL(standInUrl).origin, ENABLE_SEARCH_KEY: 'false',
-      SESSION_JWT_SECRET: KEYS.session, ALLOWED_AGENT_IDS: AGENT,
-      ...GATEWAY_VARIANTS[variant]()
-    })
-    const gatewayUrl = String((await firstJson(gateway, (l) => l.msg === 'agent-studio-gateway listening')).address)
-    drain(gateway)
-    targets.push({ name: variant, base: gatewayUrl, headers: { authorization: `Bearer ${session}` }, pid: gateway.pid })
-    procs.push(gateway)
+  const deployed = await startGateway(DEPLOYED, standInUrl, redisUrl, sessions)
+  targets.push(deployed)
+  procs.push(deployed.proc)
+  if (withLimitsOff) {
+    const off = await startGateway(LIMITS_OFF, standInUrl, undefined, sessions)
+    targets.push(off)
+    procs.push(off.proc)
   }
-  return { standIn, targets, stop: () => procs.forEach((p) => p.child.kill('SIGTERM')) }
+  return { standIn, standInUrl, sessions, targets, stop: () => procs.forEach((p) => p.child.kill('SIGTERM')) }
 }
 
 function cpuTicks(pid: number): number {
@@ -107,18 +173,25 @@ function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'asg-bench-'))
-function wrk(target: Target, seconds: number) {
-  const script = join(dir, `${target.name.replace(' ', '-')}.lua`)
+function wrk(target: Target, seconds: number, redisPid = 0) {
+  const script = join(dir, `${target.name.replace(/\W+/g, '-')}.lua`)
   const headers = { 'content-type': 'application/json', ...target.headers }
   writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\n${Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n')}\n`)
   const before = target.pid === undefined ? 0 : cpuTicks(target.pid)
+  const redisBefore = redisPid === 0 ? 0 : cpuTicks(redisPid)
   const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, `${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5&stream=false`]).toString()
   const cpu = target.pid === undefined ? 0 : cpuTicks(target.pid) - before
+  const redisCpu = redisPid === 0 ? 0 : cpuTicks(redisPid) - redisBefore
   const requests = Number(/(\d+) requests in/.exec(out)![1])
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
   if (non2xx > 0) throw new Error(`${target.name}: ${non2xx} failed responses under load`)
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]), p99Ms: toMs(/99%\s+([\d.]+\w+)/.exec(out)![1]!), cpuUsPerRequest: (cpu / CLOCK_TICKS) * 1e6 / requests }
+  return {
+    requests,
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
+    p99Ms: toMs(/99%\s+([\d.]+\w+)/.exec(out)![1]!),
+    cpuUsPerRequest: (cpu / CLOCK_TICKS) * 1e6 / requests,
+    redisUsPerRequest: (redisCpu / CLOCK_TICKS) * 1e6 / requests
+  }
 }
 function toMs(value: string): number {
   const n = parseFloat(value)
@@ -130,43 +203,95 @@ function percentile(xs: number[], p: number): number {
   const sorted = [...xs].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
-const client = new Agent({ connections: STREAMS + 100, pipelining: 1 })
+const spread = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`
+const client = new Agent({ connections: STREAMS + 200, pipelining: 1 })
+let nextUser = 0
+const headersOf = (target: Target) => target.users === undefined ? target.headers : { authorization: `Bearer ${target.users[nextUser++ % target.users.length]!}` }
 
 async function streamOnce(target: Target) {
   const started = performance.now()
-  const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...target.headers }, body: BODY })
+  const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...headersOf(target) }, body: BODY })
   let first = 0
   for await (const chunk of response.body) if (first === 0 && chunk.length > 0) first = performance.now() - started
+  if (response.statusCode !== 200) throw new Error(`${target.name}: stream answered ${response.statusCode}`)
   return { firstMs: first, endMs: performance.now() - started }
 }
+
+/** The gateway's own account of the run: fail-opens, Redis failures, release retries, loop lag. */
+async function gatewayMetrics(target: Target): Promise<Record<string, number>> {
+  const response = await request(`${target.base}/metrics`, { dispatcher: client })
+  const text = await response.body.text()
+  const sum = (name: string) => text.split('\n').filter((line) => line.startsWith(name)).reduce((total, line) => total + Number(line.split(' ').at(-1)), 0)
+  const answers = sum('gateway_redis_answer_seconds_count')
+  return {
+    failOpen: sum('gateway_limit_fail_open_total'),
+    redisFailures: sum('gateway_redis_failures_total'),
+    releaseRetries: sum('gateway_stream_release_retries_total'),
+    redisAnswers: answers,
+    redisAnswerMeanMs: answers === 0 ? 0 : (sum('gateway_redis_answer_seconds_sum') / answers) * 1000,
+    loopLagP99Ms: sum('gateway_nodejs_eventloop_lag_p99_seconds') * 1000
+  }
+}
+
+const loads: Array<{ phase: string; load: string }> = []
+const noteLoad = (phase: string) => loads.push({ phase, load: loadavg().map((l) => l.toFixed(1)).join(' / ') })
 
 async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
   const lines: string[] = []
   const say = (line = '') => { lines.push(line); process.stdout.write(`${line}\n`) }
-  const fast = await startStack(0, ['gateway', 'gateway + memory limits', 'gateway + Redis limits'])
-  const main = fast.targets.slice(0, 3)
+  const redis = await startRedis()
+  noteLoad('start')
+  const fast = await startStack(0, redis.url, true)
+  const [direct, bare, deployed] = fast.targets as [Target, Target, Target]
 
+  progress(`stack up; ${STREAMS} streams later (descriptor hard limit ${HARD_NOFILE})`)
   // Warm up JITs and connection pools.
   for (const target of fast.targets) wrk(target, 1)
 
   const through: Record<string, Array<ReturnType<typeof wrk>>> = Object.fromEntries(fast.targets.map((target) => [target.name, []]))
   for (let rep = 0; rep < REPS; rep++) {
     const order = rep % 2 === 0 ? fast.targets : [...fast.targets].reverse()
-    for (const target of order) through[target.name]!.push(wrk(target, SECONDS))
+    for (const target of order) through[target.name]!.push(wrk(target, SECONDS, target === deployed ? redis.pid : 0))
   }
-  const m = (name: string, key: 'rps' | 'p99Ms' | 'cpuUsPerRequest') => median(through[name]!.map((r) => r[key]))
+  noteLoad('throughput')
+  progress('throughput done')
+  const all = (name: string, key: keyof ReturnType<typeof wrk>) => through[name]!.map((r) => r[key])
+  const m = (name: string, key: keyof ReturnType<typeof wrk>) => median(all(name, key))
+  const afterLoad = await gatewayMetrics(deployed)
 
-  const ttfe: Record<string, { first: number[]; end: number[] }> = { direct: { first: [], end: [] }, 'bare proxy': { first: [], end: [] }, gateway: { first: [], end: [] } }
+  const ttfe: Record<string, { first: number[]; end: number[] }> = Object.fromEntries(fast.targets.map((t) => [t.name, { first: [], end: [] }]))
   for (let i = 0; i < SAMPLES; i++) {
-    for (const target of main) {
+    const order = i % 2 === 0 ? fast.targets : [...fast.targets].reverse()
+    for (const target of order) {
       const { firstMs, endMs } = await streamOnce(target)
       if (i >= 10) { ttfe[target.name]!.first.push(firstMs); ttfe[target.name]!.end.push(endMs) }
     }
   }
+  noteLoad('first event')
+  progress('first event done')
+
+  // Where the time goes: the deployed gateway once more, under --cpu-prof, for one wrk run.
+  const profileDir = join('bench', 'results', 'profiles')
+  rmSync(profileDir, { recursive: true, force: true })
+  mkdirSync(profileDir, { recursive: true })
+  const profiled = await startGateway('profiled', fast.standInUrl, redis.url, fast.sessions, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
+  wrk(profiled, 1)
+  const runStart = performance.now()
+  const profiledRun = wrk(profiled, SECONDS)
+  const runEnd = performance.now()
+  const profiledExit = new Promise((resolve) => profiled.proc.child.once('exit', resolve))
+  profiled.proc.child.kill('SIGTERM')
+  await profiledExit
+  const exitAt = performance.now()
+  const profileFile = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))!
+  // Only the samples of the measured run (start-up, warm-up and shutdown left out): the
+  // profile ends at exit, and both clocks are monotonic.
+  const profileRows = summarise(JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')), { fromEndUs: [(exitAt - runStart) * 1000, (exitAt - runEnd) * 1000] })
+
   // Conversation ids (issue 9): a completion naming a conversation against one naming none. Ids
   // are namespaced per user by construction, so no lookup should show: expected 1.0×.
-  const gatewayTarget = fast.targets.find((target) => target.name === 'gateway')!
+  const gatewayTarget = fast.targets.find((target) => target.name === LIMITS_OFF)!
   const conversationIds: Record<string, number[]> = { 'no conversation id': [], 'new conversation id (first message)': [], 'continuing a conversation': [] }
   const timed = async (body: string) => {
     const started = performance.now()
@@ -184,58 +309,89 @@ async function main() {
   }
   fast.stop()
 
-  // Slow streams (one event every 2 s) stay open: memory per stream, and abort latency.
-  const slow = await startStack(2000, ['gateway'])
-  const memory: Record<string, number> = {}
-  const abort: Record<string, number[]> = { 'bare proxy': [], gateway: [] }
+  // Slow streams (first event at once, then one a minute, so none ends by itself during the
+  // phase) stay open: memory per stream, flat after close, abort latency.
+  const slow = await startStack(60_000, redis.url, false)
+  const memory: Record<string, { before: number; open1: number; closed1: number; open2: number; closed2: number }> = {}
+  const abort: Record<string, number[]> = { 'bare proxy': [], [DEPLOYED]: [] }
   const closes = slow.standIn.lines
+  let slowMetrics: Record<string, number> = {}
   for (const target of slow.targets.slice(1)) {
     for (let i = 0; i < 20; i++) await openAndAbort(target, closes)
     const before = rssKiB(target.pid!)
-    const controllers: AbortController[] = []
-    await Promise.all(Array.from({ length: STREAMS }, async () => {
-      const controller = new AbortController()
-      controllers.push(controller)
-      const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...target.headers }, body: BODY, signal: controller.signal })
-      const iterator = response.body[Symbol.asyncIterator]()
-      await iterator.next()
-      response.body.on('error', () => undefined)
-      response.body.resume()
-    }))
-    memory[target.name] = (rssKiB(target.pid!) - before) / STREAMS
-    controllers.forEach((c) => c.abort())
-    for (let n = 0; n < STREAMS; n++) await closes.next()
+    const round = async () => {
+      const controllers: AbortController[] = []
+      // Opened in waves of 100 (browsers do not all connect in the same millisecond; a burst of
+      // 10,000 SYNs overflows the listen backlog of any server, the bare proxy's included, and
+      // 500 at once kept the gateway's event loop busy past its load-shedding threshold here).
+      for (let opened = 0; opened < STREAMS; opened += WAVE) {
+        await Promise.all(Array.from({ length: Math.min(WAVE, STREAMS - opened) }, async () => {
+          const controller = new AbortController()
+          controllers.push(controller)
+          const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...headersOf(target) }, body: BODY, signal: controller.signal })
+          if (response.statusCode !== 200) throw new Error(`${target.name}: stream answered ${response.statusCode} ${await response.body.text()} with ${controllers.length} open`)
+          const iterator = response.body[Symbol.asyncIterator]()
+          await iterator.next()
+          response.body.on('error', () => undefined)
+          response.body.resume()
+        }))
+      }
+      const open = rssKiB(target.pid!)
+      controllers.forEach((c) => c.abort())
+      const deadline = Date.now() + 300_000
+      for (let n = 0; n < STREAMS; n++) {
+        if (Date.now() > deadline) throw new Error(`${target.name}: only ${n} of ${STREAMS} upstream streams closed after the clients left`)
+        await closes.next()
+      }
+      return { open, closed: rssKiB(target.pid!) }
+    }
+    progress(`${target.name}: opening ${STREAMS} streams`)
+    const first = await round()
+    noteLoad(`${STREAMS} streams open (${target.name})`)
+    const second = await round()
+    memory[target.name] = { before, open1: first.open, closed1: first.closed, open2: second.open, closed2: second.closed }
     for (let i = 0; i < 100; i++) abort[target.name]!.push(await openAndAbort(target, closes))
+    if (target.name === DEPLOYED) slowMetrics = await gatewayMetrics(target)
   }
   slow.stop()
+  noteLoad('end')
 
-  const versions = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> }
+  const versions = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> }
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
   say(`## Results (${new Date().toISOString().slice(0, 16)}Z)`)
   say()
-  say(`Machine: ${execFileSync('nproc').toString().trim()} cores, Node ${process.version}, fastify ${versions.dependencies.fastify}, undici ${versions.dependencies.undici}; ${REPS} interleaved repetitions of ${SECONDS} s, wrk -t1 -c${CONNECTIONS}; medians.`)
+  say(`Machine: ${execFileSync('nproc').toString().trim()} cores, open descriptors per process at most ${HARD_NOFILE} (hard limit), Node ${process.version}, fastify ${versions.dependencies.fastify}, undici ${versions.dependencies.undici}, @fastify/http-proxy ${versions.devDependencies['@fastify/http-proxy']}, ${execFileSync('redis-server', ['--version']).toString().split(' ')[2]}; ${REPS} interleaved repetitions of ${SECONDS} s, wrk -t1 -c${CONNECTIONS}; medians (spread over repetitions). Load average (1/5/15 min): ${loads.map((l) => `${l.phase}: ${l.load}`).join('; ')}.`)
   say()
-  say('| figure | direct | bare proxy | gateway | gateway ÷ bare |')
+  say(`| figure | direct | bare proxy | ${DEPLOYED} | deployed ÷ bare |`)
   say('|---|---|---|---|---|')
-  say(`| non-streaming req/s | ${m('direct', 'rps').toFixed(0)} | ${m('bare proxy', 'rps').toFixed(0)} (${(m('bare proxy', 'rps') / m('direct', 'rps')).toFixed(2)}×) | ${m('gateway', 'rps').toFixed(0)} (${(m('gateway', 'rps') / m('direct', 'rps')).toFixed(2)}×) | **${(m('gateway', 'rps') / m('bare proxy', 'rps')).toFixed(2)}×** |`)
-  say(`| non-streaming p99 (ms) | ${m('direct', 'p99Ms').toFixed(2)} | ${m('bare proxy', 'p99Ms').toFixed(2)} | ${m('gateway', 'p99Ms').toFixed(2)} | ${(m('gateway', 'p99Ms') / m('bare proxy', 'p99Ms')).toFixed(2)}× |`)
-  say(`| proxy CPU per request (µs) | – | ${m('bare proxy', 'cpuUsPerRequest').toFixed(0)} | ${m('gateway', 'cpuUsPerRequest').toFixed(0)} | **${(m('gateway', 'cpuUsPerRequest') / m('bare proxy', 'cpuUsPerRequest')).toFixed(2)}×** |`)
-  for (const [label, key, p] of [['first event p50 (ms)', 'first', 50], ['first event p99 (ms)', 'first', 99], ['end of stream p50 (ms)', 'end', 50], ['end of stream p99 (ms)', 'end', 99]] as const) {
+  say(`| proxy CPU per request (µs) | – | ${m(bare.name, 'cpuUsPerRequest').toFixed(0)} (${spread(all(bare.name, 'cpuUsPerRequest'))}) | ${m(DEPLOYED, 'cpuUsPerRequest').toFixed(0)} (${spread(all(DEPLOYED, 'cpuUsPerRequest'))}) | **${ratio(m(DEPLOYED, 'cpuUsPerRequest'), m(bare.name, 'cpuUsPerRequest'))}** |`)
+  say(`| redis-server CPU per request (µs) | – | – | ${m(DEPLOYED, 'redisUsPerRequest').toFixed(1)} | |`)
+  say(`| non-streaming req/s | ${m(direct.name, 'rps').toFixed(0)} | ${m(bare.name, 'rps').toFixed(0)} (${spread(all(bare.name, 'rps'))}) | ${m(DEPLOYED, 'rps').toFixed(0)} (${spread(all(DEPLOYED, 'rps'))}) | ${ratio(m(DEPLOYED, 'rps'), m(bare.name, 'rps'))} |`)
+  say(`| non-streaming p99 (ms) | ${m(direct.name, 'p99Ms').toFixed(2)} | ${m(bare.name, 'p99Ms').toFixed(2)} | ${m(DEPLOYED, 'p99Ms').toFixed(2)} | ${ratio(m(DEPLOYED, 'p99Ms'), m(bare.name, 'p99Ms'))} |`)
+  for (const [label, key, p] of [['first event p50 (ms)', 'first', 50], ['first event p99 (ms)', 'first', 99], ['end of stream p50 (ms)', 'end', 50]] as const) {
     const v = (name: string) => percentile(ttfe[name]![key], p)
-    say(`| ${label} | ${v('direct').toFixed(2)} | ${v('bare proxy').toFixed(2)} (+${(v('bare proxy') - v('direct')).toFixed(2)}) | ${v('gateway').toFixed(2)} (+${(v('gateway') - v('direct')).toFixed(2)}) | ${(v('gateway') / v('bare proxy')).toFixed(2)}× |`)
+    say(`| ${label} | ${v('direct').toFixed(2)} | ${v(bare.name).toFixed(2)} (+${(v(bare.name) - v('direct')).toFixed(2)}) | ${v(DEPLOYED).toFixed(2)} (+${(v(DEPLOYED) - v('direct')).toFixed(2)}) | added: ${ratio(v(DEPLOYED) - v('direct'), v(bare.name) - v('direct'))} |`)
   }
-  say(`| memory per open stream, ${STREAMS} open (KiB) | – | ${memory['bare proxy']!.toFixed(1)} | ${memory.gateway!.toFixed(1)} | **${(memory.gateway! / memory['bare proxy']!).toFixed(2)}×** |`)
-  say(`| client abort → upstream close p50 (ms) | – | ${percentile(abort['bare proxy']!, 50).toFixed(2)} | ${percentile(abort.gateway!, 50).toFixed(2)} | |`)
-  say(`| client abort → upstream close p99 (ms) | – | ${percentile(abort['bare proxy']!, 99).toFixed(2)} | ${percentile(abort.gateway!, 99).toFixed(2)} | |`)
-  say()
-  say('Request limits (issue 4), each variant against the gateway with limits off, same run:')
-  say()
-  say('| variant | req/s | ÷ limits off | CPU µs/request | ÷ limits off |')
-  say('|---|---|---|---|---|')
-  for (const name of ['gateway', 'gateway + memory limits', 'gateway + Redis limits']) {
-    say(`| ${name === 'gateway' ? 'gateway, limits off' : name} | ${m(name, 'rps').toFixed(0)} | ${(m(name, 'rps') / m('gateway', 'rps')).toFixed(2)}× | ${m(name, 'cpuUsPerRequest').toFixed(0)} | ${(m(name, 'cpuUsPerRequest') / m('gateway', 'cpuUsPerRequest')).toFixed(2)}× |`)
+  const perStream = (name: string) => (memory[name]!.open1 - memory[name]!.before) / STREAMS
+  say(`| memory per open stream, ${STREAMS} open (KiB) | – | ${perStream(bare.name).toFixed(1)} | ${perStream(DEPLOYED).toFixed(1)} | **${ratio(perStream(DEPLOYED), perStream(bare.name))}** |`)
+  for (const name of [bare.name, DEPLOYED]) {
+    const r = memory[name]!
+    say(`| RSS MiB ${name}: before / ${STREAMS} open / closed / open again / closed again | | | ${[r.before, r.open1, r.closed1, r.open2, r.closed2].map((k) => (k / 1024).toFixed(0)).join(' / ')} | |`)
   }
+  say(`| client abort → upstream close p50 / p99 (ms) | – | ${percentile(abort['bare proxy']!, 50).toFixed(2)} / ${percentile(abort['bare proxy']!, 99).toFixed(2)} | ${percentile(abort[DEPLOYED]!, 50).toFixed(2)} / ${percentile(abort[DEPLOYED]!, 99).toFixed(2)} | |`)
   say()
-  say('Conversation ids (issue 9), sequential non-streaming completions through the gateway:')
+  say(`Deployed gateway's own count after the throughput runs (saturated): fail-opens ${afterLoad.failOpen}, Redis failures ${afterLoad.redisFailures}, release retries ${afterLoad.releaseRetries}, Redis answers ${afterLoad.redisAnswers} (mean ${afterLoad.redisAnswerMeanMs!.toFixed(2)} ms as seen by the gateway), event-loop lag p99 ${afterLoad.loopLagP99Ms!.toFixed(1)} ms. After ${STREAMS} streams opened and closed twice: fail-opens ${slowMetrics.failOpen}, Redis failures ${slowMetrics.redisFailures}, release retries ${slowMetrics.releaseRetries}.`)
+  say()
+  say(`Limits off (footnote): ${m(LIMITS_OFF, 'cpuUsPerRequest').toFixed(0)} µs CPU per request (${ratio(m(LIMITS_OFF, 'cpuUsPerRequest'), m(bare.name, 'cpuUsPerRequest'))} the bare proxy; ${spread(all(LIMITS_OFF, 'cpuUsPerRequest'))}), ${m(LIMITS_OFF, 'rps').toFixed(0)} req/s, first event p50 +${(percentile(ttfe[LIMITS_OFF]!.first, 50) - percentile(ttfe.direct!.first, 50)).toFixed(2)} ms over direct.`)
+  say()
+  const busy = profileRows.filter((r) => r.category !== '(idle)').reduce((s, r) => s + r.ms, 0)
+  say(`Where the deployed gateway's time goes (--cpu-prof, one ${SECONDS} s wrk run, ${profiledRun.requests} requests, self time; bench/results/profiles/):`)
+  say()
+  say('| where | µs per request | share |')
+  say('|---|---|---|')
+  for (const row of profileRows.filter((r) => r.category !== '(idle)').slice(0, 18)) say(`| ${row.category} | ${(row.ms * 1000 / profiledRun.requests).toFixed(1)} | ${(100 * row.ms / busy).toFixed(1)} % |`)
+  say()
+  say('Conversation ids (issue 9), sequential non-streaming completions through the gateway, limits off:')
   say()
   say('| request | p50 (ms) | p99 (ms) | p50 ÷ no id |')
   say('|---|---|---|---|')
@@ -250,7 +406,7 @@ async function main() {
 
 async function openAndAbort(target: Target, closes: AsyncIterator<string>): Promise<number> {
   const controller = new AbortController()
-  const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...target.headers }, body: BODY, signal: controller.signal })
+  const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...headersOf(target) }, body: BODY, signal: controller.signal })
   response.body.on('error', () => undefined)
   await response.body[Symbol.asyncIterator]().next()
   const abortedAt = performance.timeOrigin + performance.now()

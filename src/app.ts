@@ -21,8 +21,10 @@ import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
 import { allowListMatcher } from './limits/allow-list.js'
-import { createRedisClient, waitForRedis } from './limits/redis-client.js'
-import { memoryStreamSlots, redisStreamSlots } from './limits/stream-slots.js'
+import { REDIS_ANSWER_TIMEOUT_MS, createRedisClient, waitForRedis } from './limits/redis-client.js'
+import { memoryAdmission } from './limits/memory-admission.js'
+import { redisAdmission } from './limits/redis-admission.js'
+import { holdOffFromRetryAfter } from './upstream/hold-off.js'
 import { createMetrics } from './metrics.js'
 import { connectionCap, descriptorLimit } from './connection-cap.js'
 import httpHygiene from './plugins/http-hygiene.js'
@@ -148,15 +150,20 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       onJwksFallback: (error) => app.log.warn({ err: error }, 'JWKS endpoint unreachable; verifying with the keys fetched last')
     }
   )
+  const redis = config.redis.url === undefined ? undefined : createRedisClient(config.redis.url, logger)
+  const admission = redis === undefined
+    ? memoryAdmission()
+    : redisAdmission({ redis, namespace: config.redis.namespace, metrics, logger, timeoutMs: REDIS_ANSWER_TIMEOUT_MS, leaseMs: () => live.current.streams.leaseSeconds * 1000 })
+  // Upstream's 429 holds every replica off for its retry-after (issue 10).
+  const holdOff = holdOffFromRetryAfter((ms) => admission.holdOff(ms))
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
     onAuthFailed: (status) => metrics.upstreamAuthFailures.inc({ status: String(status) }),
-    onRateLimited: () => metrics.upstreamRateLimited.inc()
+    onRateLimited: (_seconds, retryAfter) => {
+      metrics.upstreamRateLimited.inc()
+      holdOff(retryAfter)
+    }
   })
-  const redis = config.redis.url === undefined ? undefined : createRedisClient(config.redis.url, logger)
-  const streamSlots = redis === undefined
-    ? memoryStreamSlots(live, metrics)
-    : redisStreamSlots(redis, config.redis.namespace, live, metrics, logger)
-  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, redis, metrics, streamSlots, secrets })
+  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, admission, metrics, secrets })
 
   if (config.demo) await app.register(demoRoutes, { config })
 
@@ -168,6 +175,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       if (!(await waitForRedis(redis, 3000))) app.log.warn(`Redis not reachable at start; the limits failure policy (${live.current.onRedisError}) applies until it is`)
     })
     app.addHook('onClose', async () => {
+      await admission.close()
       redis.disconnect()
     })
   }

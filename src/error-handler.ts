@@ -3,6 +3,7 @@ import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GATEWAY_ERROR_CODES, InternalError, InvalidId, InvalidRequest, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from './errors.js'
 import type { ErrorBody } from './errors.js'
+import { isClientGone } from './plugins/client-gone.js'
 import { startSummary } from './plugins/request-summary.js'
 
 interface PublicError {
@@ -79,6 +80,11 @@ export function buildErrorHandler(bodyLimit: number) {
     // Side calls (e.g. a DELETE's ownership read) fail without having set it: the log line says what upstream answered.
     if (error.upstreamStatus !== undefined) request.summary.upstreamStatus ??= error.upstreamStatus
     if (failure.statusCode >= 500) request.summary.error = error
+    if (isClientGone(request)) {
+      // Nobody is left to answer; the summary line (499) records the cut.
+      reply.hijack()
+      return
+    }
     if (reply.raw.headersSent) {
       reply.raw.destroy()
       return

@@ -33,6 +33,9 @@ export const UpstreamRejected = clientError('upstream_rejected', 400, 'Agent Stu
 export const UpstreamNotFound = clientError('upstream_not_found', 404, 'Agent Studio has no such agent or resource.')
 export const UpstreamValidationFailed = clientError('upstream_validation_failed', 422, 'Agent Studio found the request invalid; see "detail" for the fields it named.')
 export const UpstreamAuthFailed = serverError('upstream_auth_failed', 502, 'Agent Studio refused the gateway\'s own Algolia credentials (status %s): a problem with the gateway\'s configuration, not with your session. Try again later.')
+export const UpstreamBudgetExhausted = clientError('upstream_budget_exhausted', 429, 'The gateway is holding back requests to Agent Studio: %s.')
+/** Not an answer: the browser left; the error handler sends nothing (the log line says 499). */
+export const ClientGone = clientError('client_gone', 499, 'The client closed the connection.')
 export const UpstreamError = serverError('upstream_error', 502, 'Agent Studio failed to answer; try again shortly.')
 export const ErasureIncomplete = serverError('erasure_incomplete', 502, 'Your data was only partly erased (%s); send the same request again to finish.')
 export const UpstreamUnavailable = serverError('upstream_unavailable', 502, 'Agent Studio could not be reached; try again shortly.')
@@ -47,7 +50,7 @@ export const InternalError = serverError('internal_error', 500, 'Something went 
 export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
   MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
   AgentNotAllowed, OriginNotAllowed, SearchKeyUnavailable, NotFound, ConversationNotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
-  TooManyStreams, UpstreamRateLimited, UpstreamRejected, UpstreamNotFound, UpstreamValidationFailed, UpstreamAuthFailed, UpstreamError, ErasureIncomplete, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
+  TooManyStreams, UpstreamRateLimited, UpstreamRejected, UpstreamNotFound, UpstreamValidationFailed, UpstreamAuthFailed, UpstreamBudgetExhausted, ClientGone, UpstreamError, ErasureIncomplete, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
   UpstreamTimeout, InternalError
 ].map((ErrorClass) => new ErrorClass().code))
 

@@ -40,10 +40,11 @@ t.test('fail open: with Redis down, requests are served, logged and counted, and
   const during = await send()
   t.equal(during.statusCode, 200, 'served without a limit check')
   t.equal(during.headers['x-ratelimit-limit'], undefined)
-  t.match(gateway.logs.requests.at(-1), { status: 200, degraded: 'redis_unavailable' })
+  t.match(gateway.logs.requests.at(-1), { status: 200, degraded: 'redis_unavailable', failedOpen: ['ip', 'user', 'route:completions', 'streams'] }, 'the log line names each check skipped')
   t.ok(gateway.logs.lines.some((line) => line.level === 40 && /Redis unavailable/.test(String(line.msg))), 'the outage is logged once, as a warning')
   const metrics = await gateway.app.inject({ method: 'GET', url: '/metrics' })
   t.match(metrics.body, /gateway_redis_failures_total\{policy="open"\} [1-9]/)
+  for (const check of ['ip', 'user', 'route:completions', 'streams']) t.match(metrics.body, new RegExp(`gateway_limit_fail_open_total\\{check="${check}"\\} 1\\b`), `fail-open counted for ${check}`)
 
   await redis.start()
   const after = await untilLimited()

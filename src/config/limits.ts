@@ -39,6 +39,8 @@ export const limitsSchema = z.object({
     global: z.number().int().min(0).max(10_000_000).default(2000),
     leaseSeconds: z.number().int().min(2).max(3600).default(30)
   }).strict().default({ perUser: 5, global: 2000, leaseSeconds: 30 }),
+  /** Deployment-wide upstream requests per window (issue 10); 0: no budget. */
+  upstreamBudget: window.default({ max: 0, windowSeconds: 60 }),
   allowList: z.array(cidr).default([]),
   onRedisError: z.enum(['open', 'closed']).default('open')
 }).strict()

@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 
+/** How long the limits wait for Redis's answer before the failure policy applies. */
+export const REDIS_ANSWER_TIMEOUT_MS = 500
+
 /**
  * The Redis connection shared by the limiters. Commands must fail fast while Redis is away
  * (no offline queue, one try, a short timeout) so the configured failure policy applies at
@@ -13,7 +16,9 @@ export function createRedisClient(url: string, logger: Logger): Redis {
     // Commands issued in the same tick (many concurrent requests) share one write and one read.
     enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
-    commandTimeout: 500,
+    // A backstop only: the limits wait REDIS_ANSWER_TIMEOUT_MS of Redis's own time
+    // (answer-timeout.ts), which a busy event loop cannot trip.
+    commandTimeout: 5000,
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000)
   })

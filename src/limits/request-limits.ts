@@ -1,132 +1,196 @@
-import rateLimit from '@fastify/rate-limit'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Redis } from 'ioredis'
+import { randomUUID } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { LimitsConfig } from '../config/limits.js'
-import { RateLimited, RedisUnavailable } from '../errors.js'
+import { RateLimited, RedisUnavailable, TooManyStreams, UpstreamBudgetExhausted } from '../errors.js'
 import type { Metrics } from '../metrics.js'
-import type { LiveLimits } from './live-limits.js'
+import { throwIfClientGone } from '../plugins/client-gone.js'
+import type { AdmissionRequest, AdmissionStore, CounterState, LeaseCheck, Refusal, Verdict } from './admission.js'
 import { allowListMatcher } from './allow-list.js'
-import { batchingRedisStore } from './batching-redis-store.js'
+import { clientAddressKey } from './client-address.js'
+import type { LiveLimits } from './live-limits.js'
 
 export type LimitHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+type RouteName = keyof LimitsConfig['routes']
+
+export interface RouteLimitOptions {
+  /** Holds a stream slot until the response closes (completions; streamed tasks decide per request). */
+  readonly stream?: boolean | ((request: FastifyRequest) => boolean)
+  /** Calls Agent Studio: spends the upstream budget and respects a hold-off (default true). */
+  readonly upstream?: boolean
+}
 
 export interface RequestLimiters {
-  /** Per client IP, for requests without a valid session. */
-  readonly ip: LimitHook
   /**
-   * Per signed-in user, and per user on this route when a route limit is named. Both are
-   * checked at once (one Redis round trip when auto-pipelined); the headers describe the most
-   * specific limit.
+   * Before any credential work: refuses (429) an address already over its failed-authentication
+   * budget, known without a round trip (issue 11 item 5). Allow-listed addresses are exempt.
    */
-  forRoute(name?: keyof LimitsConfig['routes']): LimitHook
+  beforeCredentials(request: FastifyRequest, reply: FastifyReply): void
+  /** A request whose session was refused: counts it against its address (and refuses once over). */
+  failedAuthentication(request: FastifyRequest, reply: FastifyReply): Promise<void>
+  /** Every shared check of a signed-in request, in one question to the store (admission.ts). */
+  forRoute(name?: RouteName, options?: RouteLimitOptions): LimitHook
 }
 
 export interface RequestLimitOptions {
   readonly live: LiveLimits
-  readonly redis: Redis | undefined
-  readonly namespace: string
+  readonly store: AdmissionStore
   readonly metrics: Metrics
 }
 
-type Window = { max: number; windowSeconds: number }
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
 
 /**
- * Fixed-window request limits from @fastify/rate-limit (its Redis store increments and
- * expires atomically, shared by every replica; without Redis, in memory). Limits are read from
- * LiveLimits on every request, so a reload applies at once and counters are never reset.
- * We call its limiters directly (createRateLimit) so that several limits can apply to one
- * request, refusals use our error shape, and a Redis failure follows our policy.
+ * Request limits (fixed windows), stream caps and the upstream budget, read from LiveLimits on
+ * every request (a reload applies at once; counters are kept). The per-IP budget counts failed
+ * authentications only, so an office behind one NAT address is limited only by failures from
+ * inside it; once an address is over, everything from it is refused until its window ends.
  */
-export async function registerRequestLimiters(app: FastifyInstance, options: RequestLimitOptions): Promise<RequestLimiters> {
-  const { live, metrics } = options
-  await app.register(rateLimit, {
-    global: false,
-    skipOnError: false,
-    ...(options.redis === undefined ? {} : { store: batchingRedisStore(options.redis, `${options.namespace}rl:`) as never })
-  })
-
-  /** Internal callers on the allow-list skip request limits. */
+export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptions): RequestLimiters {
   const isAllowListed = allowListMatcher(live)
 
-  function limiter(prefix: string, window: () => Window, key: (request: FastifyRequest) => string): Limiter {
-    return app.createRateLimit({
-      keyGenerator: (request) => `${prefix}:${key(request)}`,
-      max: () => window().max,
-      timeWindow: () => window().windowSeconds * 1000,
-      allowList: (request) => isAllowListed(request.ip)
+  function setHeaders(reply: FastifyReply, max: number, state: CounterState): void {
+    const reset = seconds(state.ttlMs)
+    reply.header('x-ratelimit-limit', max)
+    reply.header('x-ratelimit-remaining', Math.max(0, max - state.current))
+    reply.header('x-ratelimit-reset', reset)
+  }
+
+  function rateLimited(request: FastifyRequest, rule: string, max: number, retryAfterMs: number): Error {
+    const retry = seconds(retryAfterMs)
+    request.summary.rule = `rate_limited:${rule}`
+    return Object.assign(new RateLimited(String(retry)), {
+      headers: { 'retry-after': retry, 'x-ratelimit-limit': max, 'x-ratelimit-remaining': 0, 'x-ratelimit-reset': retry }
     })
   }
 
-  interface Checked {
-    readonly rule: string
-    readonly result: Exclude<Awaited<ReturnType<Limiter>>, { isAllowed: true }>
-  }
-
-  /** One limit's verdict; undefined when it is off, allow-listed, or its store failed open. */
-  async function check(request: FastifyRequest, rule: string, window: () => Window, limiter: Limiter): Promise<Checked | undefined> {
-    if (window().max === 0) return undefined
-    let result: Awaited<ReturnType<Limiter>>
-    try {
-      result = await limiter(request)
-    } catch (error) {
-      onStoreFailure(request, error)
-      return undefined
-    }
-    return result.isAllowed ? undefined : { rule, result }
-  }
-
-  /** Headers of the most specific limit checked (the last); refusal by the first exceeded, most specific first. */
-  function enforce(request: FastifyRequest, reply: FastifyReply, checked: Array<Checked | undefined>): void {
-    const applied = checked.filter((c): c is Checked => c !== undefined)
-    const shown = applied.at(-1)
-    if (shown === undefined) return
-    reply.header('x-ratelimit-limit', shown.result.max)
-    reply.header('x-ratelimit-remaining', shown.result.remaining)
-    reply.header('x-ratelimit-reset', shown.result.ttlInSeconds)
-    const exceeded = [...applied].reverse().find((c) => c.result.isExceeded)
-    if (exceeded === undefined) return
-    const { max, ttlInSeconds } = exceeded.result
-    request.summary.rule = `rate_limited:${exceeded.rule}`
-    throw Object.assign(new RateLimited(String(ttlInSeconds)), {
-      headers: { 'retry-after': ttlInSeconds, 'x-ratelimit-limit': max, 'x-ratelimit-remaining': 0, 'x-ratelimit-reset': ttlInSeconds }
-    })
-  }
-
-  function onStoreFailure(request: FastifyRequest, error: unknown): void {
+  /** The store could not answer: the failure policy decides, and each check skipped is counted. */
+  function onStoreFailure(request: FastifyRequest, error: unknown, checks: string[]): void {
     const policy = live.current.onRedisError
     metrics.redisFailures.inc({ policy })
     if (policy === 'open') {
+      for (const check of checks) metrics.limitFailOpen.inc({ check })
       request.summary.degraded = 'redis_unavailable'
+      request.summary.failedOpen = checks
       return
     }
     request.summary.rule = 'redis_unavailable'
     throw Object.assign(new RedisUnavailable(), { cause: error, headers: { 'retry-after': 5 } })
   }
 
-  const ipWindow = () => live.current.ip
-  const userWindow = () => live.current.user
-  const byUser = (request: FastifyRequest) => request.user.id
-  const ipLimiter = limiter('ip', ipWindow, (request) => request.ip)
-  const userLimiter = limiter('user', userWindow, byUser)
-  const routeHooks = new Map<string, LimitHook>()
-
-  return {
-    ip: async (request, reply) => enforce(request, reply, [await check(request, 'ip', ipWindow, ipLimiter)]),
-    forRoute(name) {
-      const cacheKey = name ?? ''
-      let routeHook = routeHooks.get(cacheKey)
-      if (routeHook === undefined) {
-        const routeWindow = name === undefined ? undefined : () => live.current.routes[name]
-        const routeLimiter = name === undefined ? undefined : limiter(`route:${name}`, routeWindow!, byUser)
-        routeHook = async (request, reply) => {
-          const checks = [check(request, 'user', userWindow, userLimiter)]
-          if (routeLimiter !== undefined) checks.push(check(request, `route:${name}`, routeWindow!, routeLimiter))
-          enforce(request, reply, await Promise.all(checks))
-        }
-        routeHooks.set(cacheKey, routeHook)
+  function refuse(request: FastifyRequest, refusal: Refusal, limits: LimitsConfig, name: RouteName | undefined): Error {
+    switch (refusal.kind) {
+      case 'ip': return rateLimited(request, 'ip', limits.ip.max, refusal.retryAfterMs)
+      case 'user': return rateLimited(request, 'user', limits.user.max, refusal.retryAfterMs)
+      case 'route': return rateLimited(request, `route:${name!}`, limits.routes[name!].max, refusal.retryAfterMs)
+      case 'streams': {
+        const cap = refusal.scope === 'user' ? limits.streams.perUser : limits.streams.global
+        const detail = refusal.scope === 'user' ? ` for you (at most ${cap})` : ' on this service'
+        return Object.assign(new TooManyStreams(detail), { headers: { 'retry-after': 5 } })
       }
-      return routeHook
+      case 'budget':
+      case 'holdOff': {
+        const retry = seconds(refusal.retryAfterMs)
+        request.summary.rule = refusal.kind === 'budget' ? 'upstream_budget' : 'upstream_hold_off'
+        const why = refusal.kind === 'budget' ? 'its budget of requests to Agent Studio is spent for now' : 'Agent Studio asked it to slow down'
+        return Object.assign(new UpstreamBudgetExhausted(`${why}; retry in ${retry} seconds`), { headers: { 'retry-after': retry } })
+      }
     }
   }
+
+  return {
+    beforeCredentials(request) {
+      const { ip } = live.current
+      if (ip.max === 0 || isAllowListed(request.ip)) return
+      const left = store.blockedFor(`ip:${clientAddressKey(request.ip)}`)
+      if (left > 0) throw rateLimited(request, 'ip', ip.max, left)
+    },
+
+    async failedAuthentication(request, reply) {
+      const { ip } = live.current
+      if (ip.max === 0 || isAllowListed(request.ip)) return
+      let state: CounterState
+      try {
+        state = await store.countFailure({ key: `ip:${clientAddressKey(request.ip)}`, max: ip.max, windowMs: ip.windowSeconds * 1000 })
+      } catch (error) {
+        onStoreFailure(request, error, ['ip'])
+        return
+      }
+      throwIfClientGone(request)
+      setHeaders(reply, ip.max, state)
+      if (state.current > ip.max) throw rateLimited(request, 'ip', ip.max, state.ttlMs)
+    },
+
+    forRoute(name, options = {}) {
+      const wantsLease = options.stream ?? false
+      const callsUpstream = options.upstream !== false
+      // Named: traces show this hook as `onRequest - routeHook` (docs/runbook.md).
+      return async function routeHook(request, reply) {
+        const limits = live.current
+        const userId = request.user.id
+        const exempt = isAllowListed(request.ip)
+        const route = name === undefined ? undefined : limits.routes[name]
+        const { streams, upstreamBudget } = limits
+        let lease: LeaseCheck | undefined
+        if (typeof wantsLease === 'function' ? wantsLease(request) : wantsLease) {
+          lease = { userKey: `streams:user:${userId}`, id: randomUUID(), userCap: streams.perUser, globalCap: streams.global, leaseMs: streams.leaseSeconds * 1000 }
+        }
+        const question: AdmissionRequest = {
+          upstream: callsUpstream,
+          ...(exempt || limits.ip.max === 0 ? {} : { ip: { key: `ip:${clientAddressKey(request.ip)}`, max: limits.ip.max } }),
+          ...(exempt || limits.user.max === 0 ? {} : { user: { key: `user:${userId}`, max: limits.user.max, windowMs: limits.user.windowSeconds * 1000 } }),
+          ...(exempt || route === undefined || route.max === 0 ? {} : { route: { key: `route:${name!}:${userId}`, max: route.max, windowMs: route.windowSeconds * 1000 } }),
+          ...(lease === undefined ? {} : { lease }),
+          ...(callsUpstream && upstreamBudget.max > 0 ? { budget: { max: upstreamBudget.max, windowMs: upstreamBudget.windowSeconds * 1000 } } : {})
+        }
+
+        // Registered before the first await: a client that leaves while we wait still frees
+        // the slot, exactly once, whenever the answer comes (issue 11 item 6).
+        let state = 'asking' as 'asking' | 'held' | 'released'
+        if (lease !== undefined) {
+          reply.raw.once('close', () => {
+            if (state === 'held') {
+              store.release(lease)
+              metrics.openStreams.dec()
+            }
+            state = 'released'
+          })
+        }
+
+        metrics.upstreamBudgetMax.set(upstreamBudget.max)
+        let verdict: Verdict
+        try {
+          verdict = await store.admit(question)
+        } catch (error) {
+          onStoreFailure(request, error, checksOf(question, name))
+          throwIfClientGone(request)
+          return
+        }
+        if (verdict.leaseGranted) {
+          if (state === 'released') store.release(lease!)
+          else {
+            state = 'held'
+            metrics.openStreams.inc()
+          }
+        }
+        if (verdict.budgetSpent !== undefined) metrics.upstreamBudgetRemaining.set(Math.max(0, upstreamBudget.max - verdict.budgetSpent))
+        else if (upstreamBudget.max === 0) metrics.upstreamBudgetRemaining.set(0)
+        throwIfClientGone(request)
+
+        // Headers of the most specific counter that applied.
+        if (verdict.route !== undefined) setHeaders(reply, route!.max, verdict.route)
+        else if (verdict.user !== undefined) setHeaders(reply, limits.user.max, verdict.user)
+        if (verdict.refusal !== undefined) throw refuse(request, verdict.refusal, limits, name)
+      }
+    }
+  }
+}
+
+function checksOf(question: AdmissionRequest, name: RouteName | undefined): string[] {
+  const checks: string[] = []
+  if (question.ip !== undefined) checks.push('ip')
+  if (question.user !== undefined) checks.push('user')
+  if (question.route !== undefined) checks.push(`route:${name!}`)
+  if (question.lease !== undefined) checks.push('streams')
+  if (question.budget !== undefined) checks.push('upstream_budget')
+  return checks
 }

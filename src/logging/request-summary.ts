@@ -23,6 +23,8 @@ export interface RequestSummary {
   conversationsDeleted?: number
   /** Served without a check that could not run (e.g. `redis_unavailable` with the fail-open policy). */
   degraded?: string
+  /** The checks skipped because their store could not answer (fail-open). */
+  failedOpen?: string[]
   /** A CORS refusal (the browser will hide the answer from the page), with what it refused. */
   cors?: string
   origin?: string
@@ -58,6 +60,7 @@ export interface SummaryLine {
   conversationsHidden: number | undefined
   conversationsDeleted: number | undefined
   degraded: string | undefined
+  failedOpen: string[] | undefined
   cors: string | undefined
   origin: string | undefined
   header: string | undefined
@@ -69,7 +72,7 @@ export interface SummaryLine {
 const FIELDS: Record<keyof SummaryLine, true> = {
   method: true, route: true, path: true, status: true, upstreamStatus: true, agentId: true, userId: true, ttfbMs: true,
   upstreamTtfbMs: true, durationMs: true, bytesSent: true, cutBy: true, rule: true, reason: true, conversationsHidden: true,
-  conversationsDeleted: true, degraded: true, cors: true, origin: true, header: true, refusedMethod: true, traceId: true, err: true
+  conversationsDeleted: true, degraded: true, failedOpen: true, cors: true, origin: true, header: true, refusedMethod: true, traceId: true, err: true
 }
 export const SUMMARY_LINE_FIELDS: readonly string[] = Object.keys(FIELDS)
 

@@ -57,6 +57,7 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     conversationsHidden: summary.conversationsHidden,
     conversationsDeleted: summary.conversationsDeleted,
     degraded: summary.degraded,
+    failedOpen: summary.failedOpen,
     cors: summary.cors,
     origin: summary.origin,
     header: summary.header,

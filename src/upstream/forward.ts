@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici'
 import type { CompatibilityMode, UpstreamConfig } from '../config/types.js'
 import { filterUpstreamResponseHeaders } from '../credentials/header-boundary.js'
 import { UpstreamError, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
+import { isClientGone } from '../plugins/client-gone.js'
 import { streamErrorEvent } from './stream-errors.js'
 import { eventBoundary } from './event-boundary.js'
 import { credentialOrBudgetError, upstreamRefusal } from './upstream-errors.js'
@@ -70,6 +71,11 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
   async function forward(request: FastifyRequest, reply: FastifyReply, call: UpstreamCall): Promise<void> {
     const summary = request.summary
     const res = reply.raw
+    // The browser left while we were preparing: no call for nobody (issue 11 item 6).
+    if (isClientGone(request)) {
+      reply.hijack()
+      return
+    }
     // undici accepts an EventEmitter as the abort signal (documented in Dispatcher.request);
     // it is much cheaper to create per request than an AbortController.
     const abortSignal = new EventEmitter()

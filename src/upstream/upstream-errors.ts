@@ -15,7 +15,7 @@ export interface UpstreamStatusHooks {
   /** Every upstream 401/403 (metrics; the request's log line says it at error level). */
   onAuthFailed?(statusCode: number): void
   /** Every upstream 429, with the hold-off it asked for (the limits' shared hold-off hooks in here). */
-  onRateLimited?(retryAfterSeconds: number): void
+  onRateLimited?(retryAfterSeconds: number, retryAfter: string | string[] | undefined): void
 }
 
 /** When upstream says 429 without `retry-after`: Algolia's budget is per minute. */
@@ -34,7 +34,7 @@ export function credentialOrBudgetError(statusCode: number, headers: Record<stri
   }
   if (statusCode === 429) {
     const seconds = retryAfterSeconds(headers['retry-after'])
-    hooks.onRateLimited?.(seconds)
+    hooks.onRateLimited?.(seconds, headers['retry-after'])
     return Object.assign(withStatus(new UpstreamRateLimited(String(seconds)), statusCode), { headers: { 'retry-after': seconds } })
   }
   return undefined

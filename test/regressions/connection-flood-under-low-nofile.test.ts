@@ -79,7 +79,10 @@ t.test('more idle and slow-body connections than the cap, under a 256-descriptor
   t.same(await health.body.json(), { status: 'ok' })
   t.notOk(gateway.lines.some((line) => /fatal|EMFILE/.test(JSON.stringify(line))), 'no fatal error and no EMFILE was logged')
   t.ok(gateway.lines.some((line) => line.msg === 'connection cap reached: new connections are closed on accept'), 'ops are told the cap was reached')
-  const timedOut = gateway.lines.filter((line) => line.msg === 'request' && line.userId === 'slow-loris')
+  // Beyond the user's stream cap, a slow body is refused (429) before its body is read, since the
+  // slot is taken with the other limits (issue 14); the others held a slot until the timeout.
+  const refusedEarly = (line: Record<string, unknown>) => line.rule === 'too_many_streams' || String(line.rule).startsWith('rate_limited')
+  const timedOut = gateway.lines.filter((line) => line.msg === 'request' && line.userId === 'slow-loris' && !refusedEarly(line))
   t.ok(timedOut.length > 0 && timedOut.length <= 48, `the slow bodies that got a slot were cut by the request timeout (${timedOut.length})`)
 
   gateway.child.kill('SIGTERM')

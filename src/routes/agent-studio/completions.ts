@@ -20,7 +20,7 @@ interface CompletionRoute {
 
 /** `POST /agent-studio/1/agents/:agentId/completions`: the chat itself, streamed back. */
 export default async function completionRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters, streamSlots } = options
+  const { config, minter, upstream, limiters } = options
   const { secrets } = options
   // AGENT_TENANT_ISOLATION: the agent's own searches get the user's restrictions too.
   const agentKeyFor = config.searchKey.agentTenantIsolation
@@ -33,7 +33,9 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
 
   app.post<CompletionRoute>('/agent-studio/1/agents/:agentId/completions', {
     schema: { body: completionRequestSchema(config.policy, completionBodySchema(config.policy)) },
-    onRequest: [agentFromPath, limiters.forRoute('completions'), requireJson],
+    // The stream slot is taken here, with every other limit in one question, and held until the
+    // response closes, whatever closes it (end, error, client abort).
+    onRequest: [agentFromPath, limiters.forRoute('completions', { stream: true }), requireJson],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
       const { mode, upstreamQuery } = queryPolicy(request.query, request.body.trigger)
       assertBodyMatchesMode(mode === 'ag-ui', request.body)
@@ -45,9 +47,6 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
       // The browser sees its own thread id in the run's events, never the upstream one.
       const rewriteEvents = mode === 'ag-ui' ? replaceId(String(body.threadId), String(request.body.threadId)) : undefined
       const userToken = await minter.tokenFor(request.user.id)
-      // Held until the response closes, whatever closes it (end, error, client abort).
-      const lease = await streamSlots.acquire(request.user.id, (reason) => (request.summary.degraded = reason))
-      reply.raw.once('close', () => lease.release())
       const upstreamBody = JSON.stringify(body)
       // A long chat's parsed history is megabytes; a stream lives for minutes. Let it go now,
       // so memory per open stream does not grow with the chat's length (issue 10, long chats).

@@ -15,12 +15,12 @@ import feedbackRoutes from './feedback.js'
 import userDataRoutes from './user-data.js'
 import searchKeyRoutes from './search-key.js'
 import type { LiveSecrets } from '../../credentials/live-secrets.js'
-import type { Redis } from 'ioredis'
-import { registerRequestLimiters } from '../../limits/request-limits.js'
+import { buildRequestLimiters } from '../../limits/request-limits.js'
 import type { RequestLimiters } from '../../limits/request-limits.js'
 import type { LiveLimits } from '../../limits/live-limits.js'
-import type { StreamSlots } from '../../limits/stream-slots.js'
+import type { AdmissionStore } from '../../limits/admission.js'
 import type { Metrics } from '../../metrics.js'
+import { throwIfClientGone, watchClient } from '../../plugins/client-gone.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,9 +34,8 @@ export interface AgentStudioRouteOptions {
   readonly minter: UserTokenMinter
   readonly upstream: Upstream
   readonly live: LiveLimits
-  readonly redis: Redis | undefined
+  readonly admission: AdmissionStore
   readonly metrics: Metrics
-  readonly streamSlots: StreamSlots
   readonly secrets: LiveSecrets
 }
 
@@ -63,13 +62,15 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     await app.register(loadShedding, { maxEventLoopDelayMs: config.server.maxEventLoopDelayMs })
   }
 
-  const limiters = await registerRequestLimiters(app, { live: options.live, redis: options.redis, namespace: config.redis.namespace, metrics: options.metrics })
+  const limiters = buildRequestLimiters({ live: options.live, store: options.admission, metrics: options.metrics })
 
   app.decorateRequest('user', null as never)
-  // Session first. Requests without a valid session are counted per client IP (an anonymous
-  // flood, a credential-stuffing run); signed-in users are counted per user instead, so an
-  // office behind one NAT address is not limited as if it were one person.
+  // Session first. Failed authentications are counted per client IP (an anonymous flood, a
+  // credential-stuffing run), and an address over that budget is refused before any credential
+  // work; signed-in users are counted per user instead (the route hooks).
   app.addHook('onRequest', async function session(request: FastifyRequest, reply) {
+    watchClient(request, reply)
+    limiters.beforeCredentials(request, reply)
     let user: SessionUser
     try {
       // request.protocol/host: the request's own, or X-Forwarded-Proto/-Host when the peer is in TRUSTED_PROXIES.
@@ -78,9 +79,11 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
       // Ops see why (expired, bad signature, missing tenant claim); the browser sees the usual 401.
       const cause = (error as { cause?: unknown }).cause
       if (cause instanceof Error) request.summary.reason = cause.message
-      await limiters.ip(request, reply)
+      // Counted even when the client already left: disconnecting must not dodge the budget.
+      await limiters.failedAuthentication(request, reply)
       throw error
     }
+    throwIfClientGone(request)
     request.user = user
     request.summary.userId = user.id
   })

@@ -22,7 +22,7 @@ export default async function resumeRoutes(app: FastifyInstance, options: AgentS
     if (!isClientConversationId((request.params as { chatId?: unknown }).chatId)) throw new InvalidId(CHAT_ID_MESSAGE)
   }
   app.get('/agent-studio/1/agents/:agentId/completions/:chatId/stream', {
-    onRequest: [agentFromPath, chatFromPath, options.limiters.forRoute()]
+    onRequest: [agentFromPath, chatFromPath, options.limiters.forRoute(undefined, { upstream: false })]
   }, async (_request, reply) => {
     reply.code(204).send()
   })

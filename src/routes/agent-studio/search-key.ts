@@ -16,7 +16,7 @@ export default async function searchKeyRoutes(app: FastifyInstance, options: Age
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 }, (_request, _body, done) => done(null, undefined))
 
-  app.post('/search-key', { onRequest: [limiters.forRoute('searchKey')], bodyLimit: 1024 }, async (request, reply) => {
+  app.post('/search-key', { onRequest: [limiters.forRoute('searchKey', { upstream: false })], bodyLimit: 1024 }, async (request, reply) => {
     const key = issue(request.user)
     reply.header('cache-control', 'no-store')
     return { appId: secrets.appId, apiKey: key.apiKey, validUntil: key.validUntil, indices: key.indices }

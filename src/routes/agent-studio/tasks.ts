@@ -22,7 +22,7 @@ declare module 'fastify' {
  * one is ended by breaking the connection, and the client cannot take it for a whole answer.
  */
 export default async function taskRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters, streamSlots, secrets } = options
+  const { config, minter, upstream, limiters, secrets } = options
   const agentFromPath = buildAgentHook(config.policy)
   const bodyPolicy = buildTaskBodyPolicy(config.policy)
 
@@ -30,16 +30,13 @@ export default async function taskRoutes(app: FastifyInstance, options: AgentStu
     bodyLimit: config.policy.taskBodyLimitBytes,
     config: { bodyLimitSetting: 'TASK_BODY_LIMIT_BYTES' },
     schema: { body: taskBodySchema },
-    onRequest: [agentFromPath, limiters.forRoute('tasks'), requireJson]
+    // A streamed task holds a connection like a chat answer does: it takes a stream slot, asked
+    // with the other limits in one question and released when the response closes.
+    onRequest: [agentFromPath, limiters.forRoute('tasks', { stream: (request) => (request.query as { stream?: unknown }).stream === 'true' }), requireJson]
   }, async (request, reply) => {
-    const { stream, upstreamQuery } = taskQuery(config.policy, request.query)
+    const { upstreamQuery } = taskQuery(config.policy, request.query)
     const body = JSON.stringify(bodyPolicy(request.body))
     const userToken = await minter.tokenFor(request.user.id)
-    if (stream) {
-      // A streamed task holds a connection like a chat answer does.
-      const lease = await streamSlots.acquire(request.user.id, (reason) => (request.summary.degraded = reason))
-      reply.raw.once('close', () => lease.release())
-    }
     await upstream.forward(request, reply, {
       method: 'POST',
       path: `/1/agents/${request.params.agentId}/tasks${upstreamQuery}`,

@@ -1,0 +1,122 @@
+/**
+ * Every shared check a request passes before its upstream call, asked of the store in ONE
+ * question (issue 14): the per-IP failure budget, the hold-off after an upstream 429, the
+ * per-user and per-route counters, the stream lease and the upstream budget. In Redis that is
+ * one script (one round trip, shared with every request of the same event-loop turn); in
+ * memory the same rules run in the same order (see memory-admission.ts, redis-admission.ts).
+ *
+ * Order, and why: refusals that cost nothing come first (an address over its failure budget,
+ * a hold-off) and spend nothing; then the request counters (a refused request still counts, as
+ * in any fixed window); then the stream caps; then the upstream budget, spent only by requests
+ * that will really call upstream; the lease is taken last, only when everything allowed it.
+ */
+
+/** A fixed-window request counter: `max` requests per `windowMs`; refused above `max`. */
+export interface CounterCheck {
+  readonly key: string
+  readonly max: number
+  readonly windowMs: number
+}
+
+/** One open stream's claim on the caps, in the user's and the deployment's set. */
+export interface LeaseCheck {
+  readonly userKey: string
+  readonly id: string
+  readonly userCap: number
+  readonly globalCap: number
+  readonly leaseMs: number
+}
+
+export interface AdmissionRequest {
+  /** The client address's failed-authentication counter: refused once it reached `max`. */
+  readonly ip?: { readonly key: string; readonly max: number }
+  readonly user?: CounterCheck
+  readonly route?: CounterCheck
+  readonly lease?: LeaseCheck
+  /** The deployment's budget of upstream requests; absent when this request calls no upstream. */
+  readonly budget?: { readonly max: number; readonly windowMs: number }
+  /** Refuse while upstream asked every replica to hold off (set for requests that call upstream). */
+  readonly upstream: boolean
+}
+
+export type Refusal =
+  | { readonly kind: 'ip' | 'holdOff' | 'user' | 'route' | 'budget'; readonly retryAfterMs: number }
+  | { readonly kind: 'streams'; readonly scope: 'user' | 'global' }
+
+export interface CounterState {
+  readonly current: number
+  readonly ttlMs: number
+}
+
+export interface Verdict {
+  readonly refusal?: Refusal
+  /** Absent when the counter was not checked (off, or an earlier refusal). */
+  readonly user?: CounterState
+  readonly route?: CounterState
+  /** Upstream calls spent in the budget's window, this one included (when a budget is set and was reached). */
+  readonly budgetSpent?: number
+  readonly leaseGranted: boolean
+}
+
+export interface AdmissionStore {
+  /** One question for every check; rejects when the store cannot answer (the failure policy applies). */
+  admit(request: AdmissionRequest): Promise<Verdict>
+  /** Counts a failed authentication from an address; resolves with the count in this window. */
+  countFailure(counter: CounterCheck): Promise<CounterState>
+  /** Is this address over its failure budget, known without asking anyone (no round trip)? Milliseconds left, or 0. */
+  blockedFor(ipKey: string): number
+  /** Frees a lease: fire-and-forget for the caller, retried by the store until done or expired. */
+  release(lease: LeaseCheck): void
+  /** Upstream answered 429: every replica refuses upstream calls for `ms`. */
+  holdOff(ms: number): void
+  /** Shutdown: stops timers and sends the releases still queued (one try). */
+  close(): Promise<void>
+}
+
+/** Outcome codes shared by the Redis script and the memory store. */
+export const OUTCOME = { admitted: 0, ip: 1, holdOff: 2, user: 3, route: 4, streamsUser: 5, streamsGlobal: 6, budget: 7 } as const
+
+export function refusalOf(code: number, retryAfterMs: number): Refusal | undefined {
+  switch (code) {
+    case OUTCOME.admitted: return undefined
+    case OUTCOME.ip: return { kind: 'ip', retryAfterMs }
+    case OUTCOME.holdOff: return { kind: 'holdOff', retryAfterMs }
+    case OUTCOME.user: return { kind: 'user', retryAfterMs }
+    case OUTCOME.route: return { kind: 'route', retryAfterMs }
+    case OUTCOME.streamsUser: return { kind: 'streams', scope: 'user' }
+    case OUTCOME.streamsGlobal: return { kind: 'streams', scope: 'global' }
+    case OUTCOME.budget: return { kind: 'budget', retryAfterMs }
+    default: throw new Error(`unknown admission outcome ${code}`)
+  }
+}
+
+/**
+ * Addresses known to be over their failure budget, so that the check before any credential
+ * work costs no round trip. Filled from every answer that says so (a counted failure, an
+ * admission refused for the address); bounded, entries leave when their window ends.
+ */
+export class BlockedAddresses {
+  readonly #until = new Map<string, number>()
+  constructor(private readonly max = 100_000, private readonly now: () => number = Date.now) {}
+
+  block(key: string, ms: number): void {
+    if (ms <= 0) return
+    if (this.#until.size >= this.max) this.#sweep()
+    if (this.#until.size >= this.max) this.#until.delete(this.#until.keys().next().value!)
+    this.#until.set(key, this.now() + ms)
+  }
+
+  blockedFor(key: string): number {
+    const until = this.#until.get(key)
+    if (until === undefined) return 0
+    const left = until - this.now()
+    if (left > 0) return left
+    this.#until.delete(key)
+    return 0
+  }
+
+  #sweep(): void {
+    const now = this.now()
+    for (const [key, until] of this.#until) if (until <= now) this.#until.delete(key)
+  }
+}

@@ -1,0 +1,163 @@
+import type { Redis, Result } from 'ioredis'
+
+/**
+ * The gateway's Lua scripts, declared once with their types (ioredis's documented way to type
+ * custom commands), so callers get `redis.asgAdmit(...)` without casts. Each script takes any
+ * number of keys (ioredis then expects the key count as the first argument): one call carries
+ * every request of an event-loop turn.
+ */
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** KEYS: global lease set, budget, hold-off, then 4 per request; ARGV: 11 per request. Returns 7 numbers per request. */
+    asgAdmit(keyCount: number, ...keysThenArgs: Array<string | number>): Result<number[], Context>
+    /** KEYS: counters; ARGV: their windows (ms). Returns current and ttl (ms) per counter. */
+    asgCount(keyCount: number, ...keysThenArgs: Array<string | number>): Result<number[], Context>
+    /** KEYS: (user set, global set) pairs; ARGV: one lease id per pair. */
+    asgRelease(keyCount: number, ...keysThenArgs: Array<string | number>): Result<number, Context>
+    /** KEYS: (user set, global set) pairs; ARGV: lease ms, then one lease id per pair. */
+    asgRenew(keyCount: number, ...keysThenArgs: Array<string | number>): Result<number, Context>
+    /** KEYS: hold-off; ARGV: ms. Lengthens the hold-off, never shortens it. */
+    asgHoldOff(key: string, ms: number): Result<number, Context>
+  }
+}
+
+/** Admission (see admission.ts for the order and why). Per request: code, user current/ttl, route current/ttl, retry ms, budget spent. */
+const ADMIT = `
+local globalLeases, budgetKey, holdKey = KEYS[1], KEYS[2], KEYS[3]
+local nowMs
+local function now()
+  if nowMs == nil then
+    local t = redis.call('TIME')
+    nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return nowMs
+end
+local function count(key, window)
+  local current = redis.call('INCR', key)
+  if current == 1 then
+    redis.call('PEXPIRE', key, window)
+    return current, window
+  end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, window)
+    ttl = window
+  end
+  return current, ttl
+end
+local out = {}
+for i = 1, (#KEYS - 3) / 4 do
+  local k, a = 3 + (i - 1) * 4, (i - 1) * 11
+  local ipKey, userKey, routeKey, leaseKey = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
+  local ipMax, userMax, userWindow = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local routeMax, routeWindow, leaseId = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6]
+  local userCap, globalCap, leaseMs = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
+  local budgetMax, budgetWindow = tonumber(ARGV[a + 10]), tonumber(ARGV[a + 11])
+  local code, uc, ut, rc, rt, retry, spent = 0, -1, 0, -1, 0, 0, -1
+  if ipMax > 0 then
+    local failures = tonumber(redis.call('GET', ipKey) or '0')
+    if failures >= ipMax then
+      code, retry = 1, redis.call('PTTL', ipKey)
+    end
+  end
+  if code == 0 and budgetMax >= 0 then
+    local hold = redis.call('PTTL', holdKey)
+    if hold > 0 then code, retry = 2, hold end
+  end
+  if code == 0 then
+    if userMax > 0 then uc, ut = count(userKey, userWindow) end
+    if routeMax > 0 then rc, rt = count(routeKey, routeWindow) end
+    if routeMax > 0 and rc > routeMax then code, retry = 4, rt
+    elseif userMax > 0 and uc > userMax then code, retry = 3, ut end
+  end
+  if code == 0 and leaseId ~= '' then
+    redis.call('ZREMRANGEBYSCORE', leaseKey, '-inf', now())
+    redis.call('ZREMRANGEBYSCORE', globalLeases, '-inf', now())
+    if userCap > 0 and redis.call('ZCARD', leaseKey) >= userCap then code = 5
+    elseif globalCap > 0 and redis.call('ZCARD', globalLeases) >= globalCap then code = 6 end
+  end
+  if code == 0 and budgetMax > 0 then
+    local ttl
+    spent, ttl = count(budgetKey, budgetWindow)
+    if spent > budgetMax then code, retry = 7, ttl end
+  end
+  if code == 0 and leaseId ~= '' then
+    redis.call('ZADD', leaseKey, now() + leaseMs, leaseId)
+    redis.call('ZADD', globalLeases, now() + leaseMs, leaseId)
+    redis.call('PEXPIRE', leaseKey, leaseMs * 2)
+    redis.call('PEXPIRE', globalLeases, leaseMs * 2)
+  end
+  out[#out + 1] = code
+  out[#out + 1] = uc
+  out[#out + 1] = ut
+  out[#out + 1] = rc
+  out[#out + 1] = rt
+  out[#out + 1] = retry
+  out[#out + 1] = spent
+end
+return out
+`
+
+/** Fixed-window counters (INCR, PEXPIRE on the first hit): the per-IP failure count. */
+const COUNT = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[i])
+  local current = redis.call('INCR', key)
+  local ttl
+  if current == 1 then
+    redis.call('PEXPIRE', key, window)
+    ttl = window
+  else
+    ttl = redis.call('PTTL', key)
+    if ttl < 0 then
+      redis.call('PEXPIRE', key, window)
+      ttl = window
+    end
+  end
+  out[#out + 1] = current
+  out[#out + 1] = ttl
+end
+return out
+`
+
+// ZREM is idempotent: a release retried after an answer that got lost does no harm.
+const RELEASE = `
+for i = 1, #KEYS / 2 do
+  redis.call('ZREM', KEYS[2 * i - 1], ARGV[i])
+  redis.call('ZREM', KEYS[2 * i], ARGV[i])
+end
+return 0
+`
+
+// XX: a lease already released (or expired and swept) is not brought back by a late renewal.
+const RENEW = `
+local t = redis.call('TIME')
+local leaseMs = tonumber(ARGV[1])
+local expiry = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + leaseMs
+for i = 1, #KEYS / 2 do
+  redis.call('ZADD', KEYS[2 * i - 1], 'XX', expiry, ARGV[i + 1])
+  redis.call('ZADD', KEYS[2 * i], 'XX', expiry, ARGV[i + 1])
+  redis.call('PEXPIRE', KEYS[2 * i - 1], leaseMs * 2)
+  redis.call('PEXPIRE', KEYS[2 * i], leaseMs * 2)
+end
+return 0
+`
+
+const HOLD_OFF = `
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+end
+return 0
+`
+
+/** Defines the scripts on this connection (once; ioredis sends EVALSHA, and the script itself when Redis lacks it). */
+export function defineScripts(redis: Redis): Redis {
+  if (typeof (redis as Partial<Redis>).asgAdmit === 'function') return redis
+  redis.defineCommand('asgAdmit', { lua: ADMIT })
+  redis.defineCommand('asgCount', { lua: COUNT })
+  redis.defineCommand('asgRelease', { lua: RELEASE })
+  redis.defineCommand('asgRenew', { lua: RENEW })
+  redis.defineCommand('asgHoldOff', { numberOfKeys: 1, lua: HOLD_OFF })
+  return redis
+}
