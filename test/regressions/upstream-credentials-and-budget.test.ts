@@ -42,7 +42,7 @@ t.test('a key without the logs ACL (403 upstream) on a conversation read is 502,
 })
 
 t.test('an upstream 429 is 429 upstream_rate_limited with upstream\'s retry-after, on completions and side calls', async (t) => {
-  const { url } = await startStandIn(t, { requestBudget: { max: 1, windowMs: 30_000 } })
+  const { standIn, url } = await startStandIn(t, { requestBudget: { max: 1, windowMs: 30_000 } })
   const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const client = testClient(t)
   const first = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u1' })
@@ -60,13 +60,23 @@ t.test('an upstream 429 is 429 upstream_rate_limited with upstream\'s retry-afte
   })
 
   const headers = { authorization: `Bearer ${await sessionToken('u1')}` }
-  const deleted = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/conversations/conv_1`, { method: 'DELETE', headers, dispatcher: client })
-  t.equal(deleted.statusCode, 429, 'the DELETE\'s ownership read is a side call: 429, not 404')
+  // This replica now holds off for upstream's retry-after: it answers 429 itself, calling nobody.
+  const heldOff = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/conversations/conv_1`, { method: 'DELETE', headers, dispatcher: client })
+  t.equal(heldOff.statusCode, 429)
+  t.match(await heldOff.body.json(), { error: 'upstream_budget_exhausted' })
+  t.ok(Number(heldOff.headers['retry-after']) >= 1)
+  t.equal(standIn.received.filter((r) => r.method === 'DELETE').length, 0, 'held off: no DELETE reached Agent Studio')
+
+  // A replica that has not seen the 429 (no shared Redis here) sends the side call and maps upstream's 429.
+  const other = await startGateway(t, url, { env: NO_SHEDDING })
+  const deleted = await request(`${other.url}/agent-studio/1/agents/${AGENT_ID}/conversations/conv_1`, { method: 'DELETE', headers, dispatcher: client })
+  t.equal(deleted.statusCode, 429, 'a side call (DELETE) is 429, never 404 or 502')
   t.match(await deleted.body.json(), { error: 'upstream_rate_limited' })
   t.ok(Number(deleted.headers['retry-after']) >= 1)
 
   const metrics = await gateway.app.inject({ method: 'GET', url: '/metrics' })
-  t.match(metrics.body, /gateway_upstream_rate_limited_total 2/)
+  t.match(metrics.body, /gateway_upstream_rate_limited_total 1/)
+  t.match((await other.app.inject({ method: 'GET', url: '/metrics' })).body, /gateway_upstream_rate_limited_total 1/)
 })
 
 t.test('an erasure stopped by Agent Studio\'s budget answers 429 with what was done, not 502', async (t) => {
