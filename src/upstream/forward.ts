@@ -99,18 +99,21 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       res.off('close', onClientGone)
     }
 
+    /** When the browser has gone, nobody is left to answer; the summary line still records the cut. */
+    const answeredNobody = (): boolean => {
+      if (summary.cutBy !== 'client') return false
+      reply.hijack()
+      res.statusCode = CLIENT_CLOSED_REQUEST
+      return true
+    }
+
     let response: Dispatcher.ResponseData
     const sentAt = (summary.upstreamSentAtMs = reply.elapsedTime)
     try {
       response = await send(call, abortSignal)
     } catch (error) {
       done()
-      if (summary.cutBy === 'client') {
-        // Nobody is left to answer; the summary line still records the cut.
-        reply.hijack()
-        res.statusCode = CLIENT_CLOSED_REQUEST
-        return
-      }
+      if (answeredNobody()) return
       throw upstreamFailure(error, summary.cutBy === 'timeout' ? totalLimit : firstByteLimit)
     }
 
@@ -131,11 +134,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
         parsed = JSON.parse(await readBoundedText(body, UPSTREAM_READ_LIMIT_BYTES))
       } catch (error) {
         done()
-        if (summary.cutBy === 'client') {
-          reply.hijack()
-          res.statusCode = CLIENT_CLOSED_REQUEST
-          return
-        }
+        if (answeredNobody()) return
         if (error instanceof UpstreamError) throw error
         throw error instanceof SyntaxError ? Object.assign(new UpstreamError(), { cause: error }) : upstreamFailure(error, summary.cutBy === 'timeout' ? totalLimit : firstByteLimit)
       }
