@@ -1,7 +1,7 @@
 import { loadStandInConfig } from '../config/standin-config.js'
 import { createStandIn } from './standin.js'
 
-/** The stand-in as a program of its own: `node dist/standin/main.js` (compose demo profile, image check). */
+/** The stand-in as a program of its own: `node dist-standin/standin/main.js` (compose demo profile, image check). */
 const config = loadStandInConfig()
 const standIn = createStandIn({
   appId: config.appId,
