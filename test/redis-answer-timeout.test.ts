@@ -31,7 +31,7 @@ t.test('a Redis that does not answer times out, with the wait and the loop\'s la
   const started = performance.now()
   const error = await withAnswerTimeout(new Promise(() => undefined), 50, histogram()).catch((e: unknown) => e)
   t.type(error, RedisTimeout)
-  t.ok(performance.now() - started >= 50, 'not before its time')
+  t.ok(performance.now() - started >= 49, 'not before its time (timers may run a fraction of a millisecond early)')
   t.match((error as RedisTimeout).message, /^Redis did not answer within \d+ ms$/)
   t.ok((error as RedisTimeout).timerLateMs >= 0)
 })

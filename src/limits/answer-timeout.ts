@@ -21,7 +21,9 @@ export function withAnswerTimeout<T>(answer: Promise<T>, timeoutMs: number, answ
   return new Promise<T>((resolve, reject) => {
     let settled = false
     const timer = setTimeout(() => {
-      const timerLateMs = performance.now() - started - timeoutMs
+      // Node's timers run on the loop's cached clock, so one can fire a fraction of a
+      // millisecond "early" by performance.now(): lateness is never below zero.
+      const timerLateMs = Math.max(0, performance.now() - started - timeoutMs)
       setImmediate(() => {
         if (settled) return
         settled = true
