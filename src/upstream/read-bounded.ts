@@ -2,8 +2,8 @@ import type { Readable } from 'node:stream'
 import { UpstreamError } from '../errors.js'
 
 /**
- * Most bytes the gateway reads from an upstream body it parses itself (ownership probes, the
- * session endpoint, the key audit). Those answers are a few kilobytes; an endless upstream
+ * Most bytes the gateway reads from an upstream body it parses itself (conversation answers it
+ * rewrites, the session endpoint, the key audit, error bodies). Those answers are a few kilobytes; an endless upstream
  * body once took the process to 2.7 GB (issue 11).
  */
 export const UPSTREAM_READ_LIMIT_BYTES = 1024 * 1024

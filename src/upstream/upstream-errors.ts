@@ -1,3 +1,4 @@
+import { readBoundedText } from './read-bounded.js'
 import type { Readable } from 'node:stream'
 import { UpstreamAuthFailed, UpstreamError, UpstreamNotFound, UpstreamRateLimited, UpstreamRejected, UpstreamValidationFailed } from '../errors.js'
 
@@ -100,19 +101,9 @@ export function validationDetail(bodyText: string): ValidationItem[] | undefined
 
 /** Reads at most `limit` bytes of an error body as text and discards the rest. */
 export async function readBounded(body: Readable, limit = ERROR_BODY_READ_LIMIT): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (size < limit) chunks.push(chunk.subarray(0, limit - size))
-      size += chunk.length
-      if (size >= limit) break
-    }
-  } catch {
-    // A broken error body tells nothing more than its status.
-  }
-  if (!body.destroyed) body.destroy()
-  return Buffer.concat(chunks).toString('utf8')
+  // A broken or oversized error body tells nothing more than its status (a cut 422 body would
+  // not parse anyway), so either reads as empty.
+  return readBoundedText(body, limit).catch(() => '')
 }
 
 function withStatus<T extends Error>(error: T, upstreamStatus: number): T & { upstreamStatus: number; statusCode?: number } {
