@@ -1,4 +1,5 @@
-import type { Environment } from './load-config.js'
+import { processEnvironment } from './environment.js'
+import type { Environment } from './environment.js'
 
 /** Settings of the stand-alone Agent Studio stand-in (compose demo, image check). */
 export interface StandInConfig {
@@ -14,7 +15,7 @@ export interface StandInConfig {
   readonly paceMs: number
 }
 
-export function loadStandInConfig(env: Environment = process.env): StandInConfig {
+export function loadStandInConfig(env: Environment = processEnvironment()): StandInConfig {
   const missing = ['ALGOLIA_APP_ID', 'ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SECRET_KEY'].filter((name) => !env[name])
   if (missing.length > 0) throw new Error(`stand-in: set ${missing.join(', ')} (the same values the gateway uses)`)
   const port = Number(env.STANDIN_PORT ?? 4000)
