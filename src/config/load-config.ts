@@ -62,6 +62,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const algolia = demo ? demoAlgolia() : resolveAlgolia(read, problems, production)
   const session = demo ? demoSession(settings) : resolveSession(read, settings, problems, warnings, production)
   const searchKeyEnabled = searchKeyServed(algolia, settings, problems, warnings, production)
+
   timeoutProblems(settings, problems)
   const allowedAgentIds = demo ? demoAgentIds(settings.policy.allowedAgentIds) : settings.policy.allowedAgentIds
   if (!demo) noAgentProblem(allowedAgentIds, problems, warnings, production)
@@ -72,7 +73,10 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   if (templateProblem !== undefined) problems.push(`SEARCH_KEY_FILTERS: ${templateProblem}`)
   addressProblems(settings, problems)
   const tracing = resolveTracing(read, settings, problems)
+  // Read before the check, so a REDIS_URL_FILE problem stops the start like any other.
   const redisUrl = read('REDIS_URL')
+
+  // Each undefined part has its problem already; testing them too lets the types know.
   if (problems.length > 0 || algolia === undefined || session === undefined || 'problems' in limits) throw new ConfigError(problems)
 
   const { shutdownGraceSeconds, redisNamespace, ...server } = settings.server
