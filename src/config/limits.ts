@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { isAddressOrCidr } from './addresses.js'
+import type { Frozen } from './types.js'
 
 /**
  * Request limits and stream caps: the part of the configuration ops tune live. They live in
@@ -14,7 +15,6 @@ const window = z.object({
 }).strict()
 
 const cidr = z.string().refine(isAddressOrCidr, 'each entry is an IP address or CIDR range, e.g. 10.0.0.0/8')
-
 
 export const limitsSchema = z.object({
   ip: window.default({ max: 300, windowSeconds: 60 }),
@@ -45,7 +45,7 @@ export const limitsSchema = z.object({
   onRedisError: z.enum(['open', 'closed']).default('open')
 }).strict()
 
-export type LimitsConfig = z.infer<typeof limitsSchema>
+export type LimitsConfig = Frozen<z.infer<typeof limitsSchema>>
 
 /** Validates a `limits:` section; problems are named by their path in the file. */
 export function parseLimits(raw: unknown, source: string): { limits: LimitsConfig } | { problems: string[] } {

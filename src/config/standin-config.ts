@@ -1,4 +1,5 @@
-import type { Environment } from './load-config.js'
+import { processEnvironment } from './environment.js'
+import type { Environment } from './environment.js'
 
 /** Settings of the stand-alone Agent Studio stand-in (compose demo, image check). */
 export interface StandInConfig {
@@ -14,9 +15,12 @@ export interface StandInConfig {
   readonly paceMs: number
 }
 
-export function loadStandInConfig(env: Environment = process.env): StandInConfig {
-  const missing = ['ALGOLIA_APP_ID', 'ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SECRET_KEY'].filter((name) => !env[name])
-  if (missing.length > 0) throw new Error(`stand-in: set ${missing.join(', ')} (the same values the gateway uses)`)
+export function loadStandInConfig(env: Environment = processEnvironment()): StandInConfig {
+  const { ALGOLIA_APP_ID: appId, ALGOLIA_API_KEY: apiKey, ALGOLIA_KEY_ID: keyId, ALGOLIA_SECRET_KEY: secretKey } = env
+  if (!appId || !apiKey || !keyId || !secretKey) {
+    const missing = ['ALGOLIA_APP_ID', 'ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SECRET_KEY'].filter((name) => !env[name])
+    throw new Error(`stand-in: set ${missing.join(', ')} (the same values the gateway uses)`)
+  }
   const port = Number(env.STANDIN_PORT ?? 4000)
   const paceMs = Number(env.STANDIN_PACE_MS ?? 40)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('stand-in: STANDIN_PORT must be a port number')
@@ -24,11 +28,11 @@ export function loadStandInConfig(env: Environment = process.env): StandInConfig
   return {
     host: env.STANDIN_HOST ?? '127.0.0.1',
     port,
-    appId: env.ALGOLIA_APP_ID!,
-    apiKey: env.ALGOLIA_API_KEY!,
+    appId,
+    apiKey,
     searchKey: env.ALGOLIA_SEARCH_KEY || undefined,
-    keyId: env.ALGOLIA_KEY_ID!,
-    secretKey: env.ALGOLIA_SECRET_KEY!,
+    keyId,
+    secretKey,
     agents: env.ALLOWED_AGENT_IDS ? env.ALLOWED_AGENT_IDS.split(',').map((id) => id.trim()) : undefined,
     paceMs
   }

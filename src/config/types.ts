@@ -1,42 +1,55 @@
 import type { LimitsConfig } from './limits.js'
+import type { Settings } from './settings.js'
 
-/** The validated, frozen configuration every other module receives as an argument. */
+/**
+ * The validated, frozen configuration every other module receives as an argument. Where a part
+ * is a group of settings as they are, its type is the settings schema's output (settings.ts);
+ * only what start-up resolves (URLs parsed, keys imported, seconds made milliseconds) is
+ * written out here.
+ */
+
+export type { LimitsConfig }
 
 export const COMPATIBILITY_MODES = ['ai-sdk-4', 'ai-sdk-5', 'ag-ui'] as const
 export type CompatibilityMode = (typeof COMPATIBILITY_MODES)[number]
+
+/** Read-only all the way down, as the loader freezes it (URLs and key bytes are left as they are). */
+export type Frozen<T> =
+  T extends URL | Uint8Array ? T
+    : T extends readonly (infer Item)[] ? readonly Frozen<Item>[]
+      : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> }
+        : T
+
+type SessionSettings = Settings['session']
 
 export type SessionKey =
   | { readonly type: 'secret'; readonly secret: Uint8Array }
   | { readonly type: 'public-key'; readonly pem: string }
   | { readonly type: 'jwks'; readonly url: URL; readonly cooldownMs: number; readonly cacheMaxAgeMs: number; readonly timeoutMs: number }
 
-export interface JwtSessionConfig {
+/**
+ * `maxAgeSeconds`: a token whose exp lies further ahead is refused. `tenantClaim`: the user id
+ * becomes `<tenant>:<user>`.
+ */
+export interface JwtSessionConfig extends Frozen<Pick<SessionSettings, 'userIdClaim' | 'maxAgeSeconds' | 'clockToleranceSeconds' | 'cookieName' | 'tenantClaim'>> {
   readonly kind: 'jwt'
   readonly key: SessionKey
   readonly issuer: string | undefined
   readonly audience: string | undefined
-  readonly userIdClaim: string
-  /** A token whose exp lies further ahead than this is refused (SESSION_MAX_AGE_SECONDS). */
-  readonly maxAgeSeconds: number
-  readonly clockToleranceSeconds: number
-  readonly cookieName: string
-  /** SESSION_TENANT_CLAIM: the user id becomes `<tenant>:<user>`. */
-  readonly tenantClaim: string | undefined
 }
 
-export interface IntrospectSessionConfig {
+/** `tenantClaim`: a field of the session endpoint's answer; the user id becomes `<tenant>:<user>`. */
+export interface IntrospectSessionConfig extends Frozen<Pick<SessionSettings, 'cookieName' | 'tenantClaim'>> {
   readonly kind: 'introspect'
   readonly url: URL
   readonly timeoutMs: number
   readonly cacheTtlMs: number
   readonly cacheMax: number
-  readonly cookieName: string
-  /** SESSION_TENANT_CLAIM: a field of the session endpoint's answer; the user id becomes `<tenant>:<user>`. */
-  readonly tenantClaim: string | undefined
 }
 
 export type SessionConfig = JwtSessionConfig | IntrospectSessionConfig
 
+/** From the environment only (secrets and endpoints), so not part of the settings schema. */
 export interface AlgoliaConfig {
   readonly appId: string
   readonly apiKey: string
@@ -53,80 +66,24 @@ export interface AlgoliaConfig {
   readonly searchApiUrl: URL
 }
 
-export interface SearchKeyConfig {
-  readonly enabled: boolean
-  readonly ttlSeconds: number
-  readonly indices: readonly string[]
-  /** Filters template, e.g. `tenant_id:{tenant}`; '' for none. */
-  readonly filters: string
-  readonly agentTenantIsolation: boolean
-}
+/** `filters`: the template, e.g. `tenant_id:{tenant}`; '' for none (src/keys/filter-template.ts). */
+export type SearchKeyConfig = Frozen<Settings['searchKey']>
 
-export interface PolicyConfig {
-  readonly allowedAgentIds: readonly string[]
-  readonly allowedOrigins: readonly string[]
-  /** Request headers CORS lets a cross-origin page send (lower case). Upstream still gets only the header boundary's. */
-  readonly corsAllowedHeaders: readonly string[]
-  readonly compatibilityModes: readonly CompatibilityMode[]
-  /** `false`: answers are never cached upstream. */
-  readonly upstreamCache: boolean
-  /** Whether the browser may bypass the cache for one answer (regenerate); see policy/upstream-cache.ts. */
-  readonly upstreamCachePolicy: 'browser-may-bypass' | 'pinned'
-  readonly upstreamAnalytics: boolean
-  readonly allowConfiguration: boolean
-  readonly allowMcpServers: boolean
-  readonly allowSearchParameters: boolean
-  readonly allowIndices: boolean
-  readonly allowToolApprovals: boolean
-  readonly allowSystemMessages: boolean
-  /** Conversation list/read/delete routes (the API key needs `logs`). */
-  readonly enableConversations: boolean
-  readonly enableFeedback: boolean
-  /** Export/erasure of the caller's own data (the API key needs `logs`). */
-  readonly enableUserData: boolean
-  readonly maxMessages: number
-  readonly bodyLimitBytes: number
-  /** The tasks route's body limit (its free-form `input`). */
-  readonly taskBodyLimitBytes: number
-  /** Cookie-authenticated requests that carry neither Origin nor Sec-Fetch-Site (non-browser callers). */
-  readonly allowCookieRequestsWithoutOrigin: boolean
-}
+/** `upstreamCachePolicy`: see policy/upstream-cache.ts. `corsAllowedHeaders`: lower case; upstream still gets only the header boundary's. */
+export type PolicyConfig = Frozen<Settings['policy']>
 
-export interface UpstreamConfig {
-  readonly connectTimeoutMs: number
-  readonly firstByteTimeoutMs: number
-  readonly idleTimeoutMs: number
-  readonly totalTimeoutMs: number
-  readonly maxConnections: number
-}
+export type UpstreamConfig = Frozen<Settings['upstream']>
 
-export interface ServerConfig {
-  readonly host: string
-  readonly port: number
-  readonly shutdownGraceMs: number
-  readonly maxEventLoopDelayMs: number
-  /** Most client connections open at once (0: derived from the descriptor limit at start). */
-  readonly maxConnections: number
-  readonly headersTimeoutMs: number
-  readonly requestTimeoutMs: number
-  readonly keepAliveTimeoutMs: number
-  readonly connectionTimeoutMs: number
-  /** Proxies whose X-Forwarded-For is believed; empty: the socket address is the client. */
-  readonly trustedProxies: readonly string[]
-  readonly metrics: boolean
-  /** Scrapers allowed to read /metrics besides loopback and limits.allowList (TCP peer addresses/CIDRs). */
-  readonly metricsAllowFrom: readonly string[]
-  readonly skipKeyAudit: boolean
-}
+/** The server settings, with the grace period in milliseconds; the Redis namespace moves to RedisConfig. */
+export type ServerConfig = Frozen<Omit<Settings['server'], 'shutdownGraceSeconds' | 'redisNamespace'> & { shutdownGraceMs: number }>
 
 /** OpenTelemetry tracing: absent (undefined) when off, so nothing of it is loaded or run. */
-export interface TracingConfig {
+export interface TracingConfig extends Frozen<Pick<Settings['tracing'], 'sampleRatio'>> {
   /** OTLP/HTTP traces URL (OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces). */
   readonly tracesUrl: URL
   readonly serviceName: string
   /** Origins whose `traceparent` is honoured; any other request starts a new trace. */
   readonly parentOrigins: readonly string[]
-  readonly sampleRatio: number
 }
 
 export interface RedisConfig {
@@ -142,12 +99,13 @@ export interface GatewayConfig {
   readonly demo: boolean
   readonly server: ServerConfig
   readonly algolia: AlgoliaConfig
-  readonly userToken: { readonly ttlSeconds: number }
+  readonly userToken: Frozen<Settings['userToken']>
   readonly searchKey: SearchKeyConfig
   readonly session: SessionConfig
   readonly policy: PolicyConfig
   readonly upstream: UpstreamConfig
-  readonly log: { readonly level: string; readonly pretty: boolean }
+  /** `pretty`: in the demo only. */
+  readonly log: Frozen<Settings['log'] & { pretty: boolean }>
   readonly tracing: TracingConfig | undefined
   /** Live-tunable: replaced on SIGHUP reload. */
   readonly limits: LimitsConfig

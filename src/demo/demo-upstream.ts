@@ -11,7 +11,7 @@ import type { StartDemoUpstream } from './load-demo-upstream.js'
 export const startDemoUpstream = async function startDemoUpstream(config: GatewayConfig, { paceMs = 40 }: { paceMs?: number } = {}): Promise<{ config: GatewayConfig; standIn: StandIn }> {
   if (!config.demo || config.production) throw new Error('the demo upstream exists only in demo mode')
   const { appId, apiKey, keyId, secretKey } = config.algolia
-  // The demo always generates a search-only parent (src/config/load-config.ts, demoAlgolia).
+  // The demo always generates a search-only parent (src/config/demo.ts, demoAlgolia).
   const searchKey = config.algolia.searchKey!
   const standIn = createStandIn({
     appId,
