@@ -6,8 +6,8 @@ import type { Logger } from 'pino'
 import type { Dispatcher } from 'undici'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { GatewayConfig } from './config/types.js'
-import { UserTokenMinter } from './credentials/user-token.js'
-import { LiveSecrets } from './credentials/live-secrets.js'
+import { credentialsFromConfig } from './credentials/credentials.js'
+import type { Credentials } from './credentials/credentials.js'
 import demoRoutes from './demo/demo-routes.js'
 import { buildErrorHandler, clientErrorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import { createLogger } from './logging/logger.js'
@@ -34,8 +34,8 @@ export interface AppDependencies {
   readonly logger?: Logger
   /** The limits in force; server.ts keeps it to apply SIGHUP reloads. */
   readonly live?: LiveLimits
-  /** Called with the secrets in force, so server.ts can rotate them on SIGHUP. */
-  readonly onSecrets?: (secrets: LiveSecrets) => void
+  /** What leaves with upstream requests; server.ts keeps it to rotate the secrets on SIGHUP. Created from config if absent. */
+  readonly credentials?: Credentials
   /** The connection pool for Agent Studio and the session endpoints; created from config if absent. */
   readonly dispatcher?: Dispatcher
   /** Injectable clock (milliseconds since the epoch), for tests. */
@@ -130,17 +130,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     })
   }
 
-  const minter = new UserTokenMinter({
-    key: { keyId: config.algolia.keyId, secret: config.algolia.secretKey },
-    ttlSeconds: config.userToken.ttlSeconds,
-    ...(now === undefined ? {} : { now })
-  })
-  const secrets = new LiveSecrets(config.algolia.appId, {
-    apiKey: config.algolia.apiKey,
-    searchKey: config.algolia.searchKey,
-    signingKey: { keyId: config.algolia.keyId, secret: config.algolia.secretKey }
-  }, minter)
-  deps.onSecrets?.(secrets)
+  const credentials = deps.credentials ?? credentialsFromConfig(config, now)
   const authenticate = buildAuthenticator(
     config.session,
     { allowedOrigins: new Set(config.policy.allowedOrigins), allowCookieRequestsWithoutOrigin: config.policy.allowCookieRequestsWithoutOrigin },
@@ -163,7 +153,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       holdOff(retryAfter)
     }
   })
-  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, admission, metrics, secrets })
+  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, admission, metrics })
 
   if (config.demo) await app.register(demoRoutes, { config })
 
