@@ -21,9 +21,8 @@ import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
 import { allowListMatcher } from './limits/allow-list.js'
-import { REDIS_ANSWER_TIMEOUT_MS, createRedisClient, waitForRedis } from './limits/redis-client.js'
 import { memoryAdmission } from './limits/memory-admission.js'
-import { redisAdmission } from './limits/redis-admission.js'
+import { connectRedis } from './redis/index.js'
 import { holdOffFromRetryAfter } from './upstream/hold-off.js'
 import { createMetrics } from './metrics.js'
 import { connectionCap, descriptorLimit } from './connection-cap.js'
@@ -140,10 +139,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       onJwksFallback: (error) => app.log.warn({ err: error }, 'JWKS endpoint unreachable; verifying with the keys fetched last')
     }
   )
-  const redis = config.redis.url === undefined ? undefined : createRedisClient(config.redis.url, logger)
-  const admission = redis === undefined
-    ? memoryAdmission()
-    : redisAdmission({ redis, namespace: config.redis.namespace, metrics, logger, timeoutMs: REDIS_ANSWER_TIMEOUT_MS, leaseMs: () => live.current.streams.leaseSeconds * 1000 })
+  // Without REDIS_URL the limits hold for this replica only.
+  const redis = config.redis.url === undefined ? undefined : connectRedis({ url: config.redis.url, namespace: config.redis.namespace, live, metrics, logger })
+  const admission = redis?.admission ?? memoryAdmission()
   // Upstream's 429 holds every replica off for its retry-after (issue 10).
   const holdOff = holdOffFromRetryAfter((ms) => admission.holdOff(ms))
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
@@ -158,16 +156,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   if (config.demo) await app.register(demoRoutes, { config })
 
   if (redis === undefined) metrics.registry.removeSingleMetric('gateway_redis_up')
-  if (redis !== undefined) {
-    redis.on('ready', () => metrics.redisUp.set(1))
-    redis.on('close', () => metrics.redisUp.set(0))
-    app.addHook('onReady', async () => {
-      if (!(await waitForRedis(redis, 3000))) app.log.warn(`Redis not reachable at start; the limits failure policy (${live.current.onRedisError}) applies until it is`)
-    })
-    app.addHook('onClose', async () => {
-      await admission.close()
-      redis.disconnect()
-    })
+  else {
+    app.addHook('onReady', () => redis.waitUntilReady())
+    app.addHook('onClose', () => redis.close())
   }
   if (deps.dispatcher === undefined) {
     app.addHook('onClose', async () => {
