@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import proxyAddr from '@fastify/proxy-addr'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -16,11 +15,11 @@ import requestSummary from './plugins/request-summary.js'
 import corsPolicy from './plugins/cors.js'
 import agentStudioRoutes from './routes/agent-studio/index.js'
 import healthRoutes from './routes/health.js'
+import metricsRoute from './routes/metrics.js'
 import { buildAuthenticator } from './session/authenticate.js'
 import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
-import { allowListMatcher } from './limits/allow-list.js'
 import { memoryAdmission } from './limits/memory-admission.js'
 import { connectRedis } from './redis/index.js'
 import { holdOffFromRetryAfter } from './upstream/hold-off.js'
@@ -109,25 +108,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // page may send trace context whether or not tracing is on; none of them goes upstream.
   await app.register(corsPolicy, { policy: config.policy })
   await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher })
-  if (config.server.metrics) {
-    // Deny by default: only loopback, the internal allow-list (limits.allowList) and the named
-    // scrapers (METRICS_ALLOW_FROM) may scrape; anyone else gets the same 404 as for a route
-    // that does not exist. The address judged is request.ip, the client address by the same
-    // trusted-proxy walk as the per-IP limit: behind a proxy on the same host
-    // (TRUSTED_PROXIES=127.0.0.1) the socket peer is loopback for every client, so judging the
-    // peer let anyone scrape (issue 11). A separate METRICS_PORT was the alternative; it needs a
-    // second listener with its own cap and timeouts, and one decision made the same way for
-    // limits and metrics is easier to get right.
-    const allowListed = allowListMatcher(live)
-    const scrapers = config.server.metricsAllowFrom.length === 0 ? undefined : proxyAddr.compile([...config.server.metricsAllowFrom])
-    const internal = (address: string | undefined) =>
-      address !== undefined && (isLoopback(address) || allowListed(address) || (scrapers?.(address, 0) ?? false))
-    app.get('/metrics', async (request, reply) => {
-      if (!internal(request.ip)) return notFoundHandler(request, reply)
-      reply.type(metrics.registry.contentType).header('cache-control', 'no-store')
-      return metrics.registry.metrics()
-    })
-  }
+  if (config.server.metrics) await app.register(metricsRoute, { metrics, live, allowFrom: config.server.metricsAllowFrom })
 
   const credentials = deps.credentials ?? credentialsFromConfig(config, now)
   const authenticate = buildAuthenticator(
@@ -183,8 +164,4 @@ function reportDroppedConnections(app: FastifyInstance, logger: Logger): void {
     lastReport = now
     dropped = 0
   })
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')
 }
