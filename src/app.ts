@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import proxyAddr from '@fastify/proxy-addr'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Dispatcher } from 'undici'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { GatewayConfig } from './config/types.js'
-import { UserTokenMinter } from './credentials/user-token.js'
-import { LiveSecrets } from './credentials/live-secrets.js'
+import { credentialsFromConfig } from './credentials/credentials.js'
+import type { Credentials } from './credentials/credentials.js'
 import demoRoutes from './demo/demo-routes.js'
 import { buildErrorHandler, clientErrorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import { createLogger } from './logging/logger.js'
@@ -16,14 +15,13 @@ import requestSummary from './plugins/request-summary.js'
 import corsPolicy from './plugins/cors.js'
 import agentStudioRoutes from './routes/agent-studio/index.js'
 import healthRoutes from './routes/health.js'
+import metricsRoute from './routes/metrics.js'
 import { buildAuthenticator } from './session/authenticate.js'
 import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
-import { allowListMatcher } from './limits/allow-list.js'
-import { REDIS_ANSWER_TIMEOUT_MS, createRedisClient, waitForRedis } from './limits/redis-client.js'
 import { memoryAdmission } from './limits/memory-admission.js'
-import { redisAdmission } from './limits/redis-admission.js'
+import { connectRedis } from './redis/index.js'
 import { holdOffFromRetryAfter } from './upstream/hold-off.js'
 import { createMetrics } from './metrics.js'
 import { connectionCap, descriptorLimit } from './connection-cap.js'
@@ -34,8 +32,8 @@ export interface AppDependencies {
   readonly logger?: Logger
   /** The limits in force; server.ts keeps it to apply SIGHUP reloads. */
   readonly live?: LiveLimits
-  /** Called with the secrets in force, so server.ts can rotate them on SIGHUP. */
-  readonly onSecrets?: (secrets: LiveSecrets) => void
+  /** What leaves with upstream requests; server.ts keeps it to rotate the secrets on SIGHUP. Created from config if absent. */
+  readonly credentials?: Credentials
   /** The connection pool for Agent Studio and the session endpoints; created from config if absent. */
   readonly dispatcher?: Dispatcher
   /** Injectable clock (milliseconds since the epoch), for tests. */
@@ -110,37 +108,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // page may send trace context whether or not tracing is on; none of them goes upstream.
   await app.register(corsPolicy, { policy: config.policy })
   await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher })
-  if (config.server.metrics) {
-    // Deny by default: only loopback, the internal allow-list (limits.allowList) and the named
-    // scrapers (METRICS_ALLOW_FROM) may scrape; anyone else gets the same 404 as for a route
-    // that does not exist. The address judged is request.ip, the client address by the same
-    // trusted-proxy walk as the per-IP limit: behind a proxy on the same host
-    // (TRUSTED_PROXIES=127.0.0.1) the socket peer is loopback for every client, so judging the
-    // peer let anyone scrape (issue 11). A separate METRICS_PORT was the alternative; it needs a
-    // second listener with its own cap and timeouts, and one decision made the same way for
-    // limits and metrics is easier to get right.
-    const allowListed = allowListMatcher(live)
-    const scrapers = config.server.metricsAllowFrom.length === 0 ? undefined : proxyAddr.compile([...config.server.metricsAllowFrom])
-    const internal = (address: string | undefined) =>
-      address !== undefined && (isLoopback(address) || allowListed(address) || (scrapers?.(address, 0) ?? false))
-    app.get('/metrics', async (request, reply) => {
-      if (!internal(request.ip)) return notFoundHandler(request, reply)
-      reply.type(metrics.registry.contentType).header('cache-control', 'no-store')
-      return metrics.registry.metrics()
-    })
-  }
+  if (config.server.metrics) await app.register(metricsRoute, { metrics, live, allowFrom: config.server.metricsAllowFrom })
 
-  const minter = new UserTokenMinter({
-    key: { keyId: config.algolia.keyId, secret: config.algolia.secretKey },
-    ttlSeconds: config.userToken.ttlSeconds,
-    ...(now === undefined ? {} : { now })
-  })
-  const secrets = new LiveSecrets(config.algolia.appId, {
-    apiKey: config.algolia.apiKey,
-    searchKey: config.algolia.searchKey,
-    signingKey: { keyId: config.algolia.keyId, secret: config.algolia.secretKey }
-  }, minter)
-  deps.onSecrets?.(secrets)
+  const credentials = deps.credentials ?? credentialsFromConfig(config, now)
   const authenticate = buildAuthenticator(
     config.session,
     { allowedOrigins: new Set(config.policy.allowedOrigins), allowCookieRequestsWithoutOrigin: config.policy.allowCookieRequestsWithoutOrigin },
@@ -150,10 +120,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       onJwksFallback: (error) => app.log.warn({ err: error }, 'JWKS endpoint unreachable; verifying with the keys fetched last')
     }
   )
-  const redis = config.redis.url === undefined ? undefined : createRedisClient(config.redis.url, logger)
-  const admission = redis === undefined
-    ? memoryAdmission()
-    : redisAdmission({ redis, namespace: config.redis.namespace, metrics, logger, timeoutMs: REDIS_ANSWER_TIMEOUT_MS, leaseMs: () => live.current.streams.leaseSeconds * 1000 })
+  // Without REDIS_URL the limits hold for this replica only.
+  const redis = config.redis.url === undefined ? undefined : connectRedis({ url: config.redis.url, namespace: config.redis.namespace, live, metrics, logger })
+  const admission = redis?.admission ?? memoryAdmission()
   // Upstream's 429 holds every replica off for its retry-after (issue 10).
   const holdOff = holdOffFromRetryAfter((ms) => admission.holdOff(ms))
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
@@ -163,21 +132,14 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       holdOff(retryAfter)
     }
   })
-  await app.register(agentStudioRoutes, { config, authenticate, minter, upstream, live, admission, metrics, secrets })
+  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, admission, metrics })
 
   if (config.demo) await app.register(demoRoutes, { config })
 
   if (redis === undefined) metrics.registry.removeSingleMetric('gateway_redis_up')
-  if (redis !== undefined) {
-    redis.on('ready', () => metrics.redisUp.set(1))
-    redis.on('close', () => metrics.redisUp.set(0))
-    app.addHook('onReady', async () => {
-      if (!(await waitForRedis(redis, 3000))) app.log.warn(`Redis not reachable at start; the limits failure policy (${live.current.onRedisError}) applies until it is`)
-    })
-    app.addHook('onClose', async () => {
-      await admission.close()
-      redis.disconnect()
-    })
+  else {
+    app.addHook('onReady', () => redis.waitUntilReady())
+    app.addHook('onClose', () => redis.close())
   }
   if (deps.dispatcher === undefined) {
     app.addHook('onClose', async () => {
@@ -202,8 +164,4 @@ function reportDroppedConnections(app: FastifyInstance, logger: Logger): void {
     lastReport = now
     dropped = 0
   })
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')
 }

@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { Agent } from 'undici'
 import { ConfigError, loadConfigFromProcess, reloadLimits, reloadSecretsFromProcess } from './config/load-config.js'
-import type { LiveSecrets } from './credentials/live-secrets.js'
+import { credentialsFromConfig } from './credentials/credentials.js'
 import { auditKeys } from './keys/key-audit.js'
 import { LiveLimits } from './limits/live-limits.js'
 import type { GatewayConfig } from './config/types.js'
@@ -35,9 +35,10 @@ async function main(): Promise<void> {
 
   const auditFindings = await auditOrExit(config, logger)
 
+  // Kept here, handed to the app, so SIGHUP can swap what is in force.
   const live = new LiveLimits(config.limits)
-  let secrets: LiveSecrets | undefined
-  const app = await buildApp(config, { logger, live, onSecrets: (s) => (secrets = s) })
+  const credentials = credentialsFromConfig(config)
+  const app = await buildApp(config, { logger, live, credentials })
   app.metrics.keyAuditProblems.set(auditFindings)
 
   // SIGHUP: re-read the policy file's limits and the secrets (from their *_FILE files).
@@ -61,9 +62,9 @@ async function main(): Promise<void> {
       logger.error({ problems: reread.problems }, 'secrets reload rejected: the secrets in force are unchanged')
       return
     }
-    const changed = secrets!.update(reread.secrets)
+    const { changed, userTokenKeyId } = credentials.rotate(reread.secrets)
     app.metrics.reloads.inc({ what: 'secrets', outcome: 'applied' })
-    logger.info({ changed, userTokenKeyId: secrets!.keyId }, changed.length === 0 ? 'secrets reloaded: nothing changed' : 'secrets reloaded')
+    logger.info({ changed, userTokenKeyId }, changed.length === 0 ? 'secrets reloaded: nothing changed' : 'secrets reloaded')
   })
 
   closeWithGrace({ delay: config.server.shutdownGraceMs, skip: ['SIGHUP'], logger }, async ({ signal, err }) => {

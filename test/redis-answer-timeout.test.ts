@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis'
 import { Histogram, Registry } from 'prom-client'
 import t from 'tap'
-import { RedisTimeout, withAnswerTimeout } from '../src/limits/answer-timeout.js'
+import { RedisTimeout, withAnswerTimeout } from '../src/redis/answer-timeout.js'
 import { SHARED_REDIS } from './helpers/limits.js'
 
 const histogram = () => new Histogram({ name: 'answer_seconds', help: 'test', registers: [new Registry()] })

@@ -46,26 +46,34 @@ export function buildSecuredKeyIssuer(options: SecuredKeyIssuerOptions) {
   }
 }
 
+/** Per-user keys for the agent's own searches, dropped whole when their parent changes. */
+export interface AgentKeyCache {
+  keyFor(user: SessionUser): string
+  /** A rotated parent key invalidates every key derived from it. */
+  clear(): void
+}
+
 /**
  * The same keys for the agent's own searches (AGENT_TENANT_ISOLATION), cached per user like
  * the user token and re-derived when a tenth of their validity is left.
  */
-export function buildAgentKeyCache(options: SecuredKeyIssuerOptions, changes?: { onChange(listener: () => void): void }) {
+export function buildAgentKeyCache(options: SecuredKeyIssuerOptions): AgentKeyCache {
   const issue = buildSecuredKeyIssuer(options)
   const now = options.now ?? Date.now
   const marginSeconds = Math.max(30, Math.floor(options.config.ttlSeconds / 10))
   const cache = new LRUCache<string, IssuedSearchKey>({ max: 100_000 })
-  // A rotated parent key invalidates every key derived from it.
-  changes?.onChange(() => cache.clear())
   const template = options.config.filters
-  return function agentKeyFor(user: SessionUser): string {
-    // Keyed by what the restrictions depend on: a session with other claims gets its own key.
-    const rendered = template === '' ? undefined : renderFilters(template, user.claims)
-    const cacheKey = rendered !== undefined && 'filters' in rendered ? `${user.id}\u0000${rendered.filters}` : user.id
-    const cached = cache.get(cacheKey)
-    if (cached !== undefined && cached.validUntil - marginSeconds > now() / 1000) return cached.apiKey
-    const issued = issue(user)
-    cache.set(cacheKey, issued)
-    return issued.apiKey
+  return {
+    keyFor(user) {
+      // Keyed by what the restrictions depend on: a session with other claims gets its own key.
+      const rendered = template === '' ? undefined : renderFilters(template, user.claims)
+      const cacheKey = rendered !== undefined && 'filters' in rendered ? `${user.id}\u0000${rendered.filters}` : user.id
+      const cached = cache.get(cacheKey)
+      if (cached !== undefined && cached.validUntil - marginSeconds > now() / 1000) return cached.apiKey
+      const issued = issue(user)
+      cache.set(cacheKey, issued)
+      return issued.apiKey
+    },
+    clear: () => cache.clear()
   }
 }

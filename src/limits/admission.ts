@@ -3,7 +3,7 @@
  * question (issue 14): the per-IP failure budget, the hold-off after an upstream 429, the
  * per-user and per-route counters, the stream lease and the upstream budget. In Redis that is
  * one script (one round trip, shared with every request of the same event-loop turn); in
- * memory the same rules run in the same order (see memory-admission.ts, redis-admission.ts).
+ * memory the same rules run in the same order (see memory-admission.ts, src/redis/admission-store.ts).
  *
  * Order, and why: refusals that cost nothing come first (an address over its failure budget,
  * a hold-off) and spend nothing; then the request counters (a refused request still counts, as

@@ -7,7 +7,7 @@ const MAX_COUNTERS = 100_000
 
 /**
  * The admission rules of admission.ts for one replica, when no Redis is configured. Same order
- * and outcomes as the Redis script (redis-admission.ts), answered synchronously.
+ * and outcomes as the Redis script (src/redis/admission-store.ts), answered synchronously.
  */
 export function memoryAdmission(now: () => number = Date.now): AdmissionStore {
   const counters = new LRUCache<string, { current: number; resetAt: number }>({ max: MAX_COUNTERS })

@@ -1,10 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
 import { buildCompletionBodyPolicy, completionBodySchema } from '../../policy/completion-body.js'
 import type { CompletionBody } from '../../policy/completion-body.js'
 import { buildCompletionQueryPolicy } from '../../policy/completion-query.js'
 import { buildAgentHook } from '../../policy/agent-policy.js'
-import { buildAgentKeyCache } from '../../keys/secured-keys.js'
 import { requireJson } from '../../policy/require-json.js'
 import { conversationNamespace } from '../../policy/conversation-namespace.js'
 import { assertBodyMatchesMode, buildAgUiBodyPolicy, completionRequestSchema } from '../../policy/ag-ui-body.js'
@@ -20,12 +18,7 @@ interface CompletionRoute {
 
 /** `POST /agent-studio/1/agents/:agentId/completions`: the chat itself, streamed back. */
 export default async function completionRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters } = options
-  const { secrets } = options
-  // AGENT_TENANT_ISOLATION: the agent's own searches get the user's restrictions too.
-  const agentKeyFor = config.searchKey.agentTenantIsolation
-    ? buildAgentKeyCache({ appId: secrets.appId, parentKey: () => secrets.apiKey, config: config.searchKey }, secrets)
-    : undefined
+  const { config, credentials, upstream, limiters } = options
   const agentFromPath = buildAgentHook(config.policy)
   const queryPolicy = buildCompletionQueryPolicy(config.policy)
   const bodyPolicy = buildCompletionBodyPolicy(config.policy)
@@ -46,7 +39,8 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
       const body = mode === 'ag-ui' ? agUiBodyPolicy(request.body as unknown as AgUiBody, namespace) : bodyPolicy(request.body, namespace)
       // The browser sees its own thread id in the run's events, never the upstream one.
       const rewriteEvents = mode === 'ag-ui' ? replaceId(String(body.threadId), String(request.body.threadId)) : undefined
-      const userToken = await minter.tokenFor(request.user.id)
+      // agentKey: with AGENT_TENANT_ISOLATION, the agent's own searches get the user's restrictions too.
+      const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, agentKey: true })
       const upstreamBody = JSON.stringify(body)
       // A long chat's parsed history is megabytes; a stream lives for minutes. Let it go now,
       // so memory per open stream does not grow with the chat's length (issue 10, long chats).
@@ -54,7 +48,7 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
       await upstream.forward(request, reply, {
         method: 'POST',
         path: `/1/agents/${request.params.agentId}/completions${upstreamQuery}`,
-        headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(userToken, agentKeyFor?.(request.user))),
+        headers,
         body: upstreamBody,
         mode,
         ...(rewriteEvents === undefined ? {} : { rewriteEvents })

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
 import { ConversationNotFound, InvalidId } from '../../errors.js'
 import { buildAgentHook } from '../../policy/agent-policy.js'
 import { conversationForClient, conversationListForClient } from '../../policy/conversation-mapping.js'
@@ -19,15 +18,13 @@ interface ConversationParams {
  * caller's by construction.
  */
 export default async function conversationRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters, secrets } = options
+  const { config, credentials, upstream, limiters } = options
   const agentFromPath = buildAgentHook(config.policy)
   const conversationFromPath = async (request: FastifyRequest) => {
     if (!isClientConversationId((request.params as { conversationId?: unknown }).conversationId)) throw new InvalidId(INVALID_CONVERSATION_ID_MESSAGE)
   }
   const onRequest = [agentFromPath, conversationFromPath, limiters.forRoute('conversations')]
   const notFound = (status: number) => (status === 404 ? new ConversationNotFound() : undefined)
-  const headersFor = async (request: FastifyRequest, withUserToken: boolean) =>
-    buildUpstreamRequestHeaders(request.headers, secrets.credentials(withUserToken ? await minter.tokenFor(request.user.id) : undefined), false)
 
   app.get<{ Params: { agentId: string }; Querystring: Record<string, unknown> }>('/agent-studio/1/agents/:agentId/conversations', {
     onRequest: [agentFromPath, limiters.forRoute('conversations')]
@@ -37,7 +34,7 @@ export default async function conversationRoutes(app: FastifyInstance, options: 
     await upstream.forward(request, reply, {
       method: 'GET',
       path: `/1/agents/${request.params.agentId}/conversations${query}`,
-      headers: await headersFor(request, true),
+      headers: await credentials.headersFor(request, { userToken: true, jsonBody: false }),
       rewriteJson: (answer) => {
         const { body, hidden } = conversationListForClient(namespace, answer)
         if (hidden > 0) request.summary.conversationsHidden = hidden
@@ -52,7 +49,7 @@ export default async function conversationRoutes(app: FastifyInstance, options: 
     await upstream.forward(request, reply, {
       method: 'GET',
       path: `/1/agents/${agentId}/conversations/${namespace.toUpstream(conversationId)}${conversationReadQuery(request.query)}`,
-      headers: await headersFor(request, true),
+      headers: await credentials.headersFor(request, { userToken: true, jsonBody: false }),
       refuse: notFound,
       rewriteJson: (answer) => {
         const mapped = conversationForClient(namespace, answer)
@@ -67,7 +64,7 @@ export default async function conversationRoutes(app: FastifyInstance, options: 
     await upstream.forward(request, reply, {
       method: 'DELETE',
       path: `/1/agents/${agentId}/conversations/${conversationNamespace(request.user.id).toUpstream(conversationId)}`,
-      headers: await headersFor(request, false),
+      headers: await credentials.headersFor(request, { userToken: false, jsonBody: false }),
       refuse: notFound
     })
   })

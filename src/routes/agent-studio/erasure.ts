@@ -1,6 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http'
-import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
-import type { UpstreamCredentials } from '../../credentials/header-boundary.js'
 import type { Upstream } from '../../upstream/forward.js'
 import { isCredentialOrBudgetError } from '../../upstream/upstream-errors.js'
 
@@ -28,9 +25,9 @@ export interface ErasureReport {
 export interface ErasureDependencies {
   readonly upstream: Upstream
   readonly agentIds: readonly string[]
-  readonly clientHeaders: IncomingHttpHeaders
   readonly userId: string
-  readonly credentials: (withUserToken: boolean) => Promise<UpstreamCredentials>
+  /** The upstream headers for the caller (credentials.headersFor), with or without the user token. */
+  readonly headersFor: (userToken: boolean) => Promise<Record<string, string>>
 }
 
 /** Upstream's own id alphabet: an id from an answer goes into a path only if it cannot become another path. */
@@ -42,12 +39,11 @@ const MAX_PAGES = 100
 export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureReport> {
   const { upstream } = deps
   const report: ErasureReport = { conversationsDeleted: 0, messagesDeleted: false, failures: [] }
-  const headers = async (withUserToken: boolean) => buildUpstreamRequestHeaders(deps.clientHeaders, await deps.credentials(withUserToken), false)
 
   for (const agentId of deps.agentIds) {
     let ids: string[]
     try {
-      ids = await listConversationIds(upstream, agentId, await headers(true))
+      ids = await listConversationIds(upstream, agentId, await deps.headersFor(true))
     } catch (error) {
       if (isCredentialOrBudgetError(error)) return stop(report, error)
       report.failures.push(`listing on agent ${agentId}: ${(error as Error).message}`)
@@ -55,7 +51,7 @@ export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureR
     }
     for (const id of ids) {
       try {
-        const answer = await upstream.request({ method: 'DELETE', path: `/1/agents/${agentId}/conversations/${id}`, headers: await headers(false) })
+        const answer = await upstream.request({ method: 'DELETE', path: `/1/agents/${agentId}/conversations/${id}`, headers: await deps.headersFor(false) })
         if (answer.statusCode >= 200 && answer.statusCode < 300) report.conversationsDeleted++
         else if (answer.statusCode !== 404) report.failures.push(`conversation ${id} on agent ${agentId}: HTTP ${answer.statusCode}`)
       } catch (error) {
@@ -66,7 +62,7 @@ export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureR
   }
 
   try {
-    const answer = await upstream.request({ method: 'DELETE', path: `/1/user-data/${encodeURIComponent(deps.userId)}`, headers: await headers(true) })
+    const answer = await upstream.request({ method: 'DELETE', path: `/1/user-data/${encodeURIComponent(deps.userId)}`, headers: await deps.headersFor(true) })
     if (answer.statusCode >= 200 && answer.statusCode < 300) report.messagesDeleted = true
     else report.failures.push(`messages: HTTP ${answer.statusCode}`)
   } catch (error) {

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
 import { buildAgentPolicy } from '../../policy/agent-policy.js'
 import { requireJson } from '../../policy/require-json.js'
 import type { AgentStudioRouteContext } from './index.js'
@@ -14,7 +13,7 @@ interface FeedbackBody {
 
 /** `POST /agent-studio/1/feedback`: a vote on one answer, validated field by field; nothing else passes. */
 export default async function feedbackRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters, secrets } = options
+  const { config, credentials, upstream, limiters } = options
   const checkAgent = buildAgentPolicy(config.policy)
 
   app.post<{ Body: FeedbackBody }>('/agent-studio/1/feedback', {
@@ -42,7 +41,7 @@ export default async function feedbackRoutes(app: FastifyInstance, options: Agen
     await upstream.forward(request, reply, {
       method: 'POST',
       path: '/1/feedback',
-      headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(await minter.tokenFor(request.user.id))),
+      headers: await credentials.headersFor(request, { userToken: true, jsonBody: true }),
       body: JSON.stringify(body)
     })
   })

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../../config/types.js'
-import type { UserTokenMinter } from '../../credentials/user-token.js'
+import type { Credentials } from '../../credentials/credentials.js'
 import loadShedding from '../../plugins/load-shedding.js'
 import privateAnswers from '../../plugins/private-answers.js'
 import { depthBoundedJsonParser } from '../../policy/json-depth.js'
@@ -14,7 +14,6 @@ import conversationRoutes from './conversations.js'
 import feedbackRoutes from './feedback.js'
 import userDataRoutes from './user-data.js'
 import searchKeyRoutes from './search-key.js'
-import type { LiveSecrets } from '../../credentials/live-secrets.js'
 import { buildRequestLimiters } from '../../limits/request-limits.js'
 import type { RequestLimiters } from '../../limits/request-limits.js'
 import type { LiveLimits } from '../../limits/live-limits.js'
@@ -31,12 +30,12 @@ declare module 'fastify' {
 export interface AgentStudioRouteOptions {
   readonly config: GatewayConfig
   readonly authenticate: Authenticate
-  readonly minter: UserTokenMinter
+  /** Everything that leaves with an upstream request: each route asks it for its headers. */
+  readonly credentials: Credentials
   readonly upstream: Upstream
   readonly live: LiveLimits
   readonly admission: AdmissionStore
   readonly metrics: Metrics
-  readonly secrets: LiveSecrets
 }
 
 export interface AgentStudioRouteContext extends AgentStudioRouteOptions {

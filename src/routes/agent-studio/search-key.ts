@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import { buildSecuredKeyIssuer } from '../../keys/secured-keys.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 /**
@@ -7,9 +6,8 @@ import type { AgentStudioRouteContext } from './index.js'
  * with restrictions the browser cannot remove. Session and limits as on every other route.
  */
 export default async function searchKeyRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, limiters, secrets } = options
-  // Registered only with ALGOLIA_SEARCH_KEY set (config and reload both require it), never with the API key.
-  const issue = buildSecuredKeyIssuer({ appId: secrets.appId, parentKey: () => secrets.searchKey!, config: config.searchKey })
+  // Registered only with ALGOLIA_SEARCH_KEY set (config and reload both require it): the keys derive from it, never from the API key.
+  const { credentials, limiters } = options
 
   // The request needs no body: whatever a client sends (nothing, `{}`, any content type) is
   // read up to 1 KiB and ignored, so `fetch('/search-key', { method: 'POST' })` just works.
@@ -17,8 +15,8 @@ export default async function searchKeyRoutes(app: FastifyInstance, options: Age
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 }, (_request, _body, done) => done(null, undefined))
 
   app.post('/search-key', { onRequest: [limiters.forRoute('searchKey', { upstream: false })], bodyLimit: 1024 }, async (request, reply) => {
-    const key = issue(request.user)
+    const key = credentials.searchKeyFor(request.user)
     reply.header('cache-control', 'no-store')
-    return { appId: secrets.appId, apiKey: key.apiKey, validUntil: key.validUntil, indices: key.indices }
+    return { appId: credentials.appId, apiKey: key.apiKey, validUntil: key.validUntil, indices: key.indices }
   })
 }

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
 import { buildAgentHook } from '../../policy/agent-policy.js'
 import { requireJson } from '../../policy/require-json.js'
 import { buildTaskBodyPolicy, taskBodySchema } from '../../policy/task-body.js'
@@ -22,7 +21,7 @@ declare module 'fastify' {
  * one is ended by breaking the connection, and the client cannot take it for a whole answer.
  */
 export default async function taskRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters, secrets } = options
+  const { config, credentials, upstream, limiters } = options
   const agentFromPath = buildAgentHook(config.policy)
   const bodyPolicy = buildTaskBodyPolicy(config.policy)
 
@@ -36,11 +35,11 @@ export default async function taskRoutes(app: FastifyInstance, options: AgentStu
   }, async (request, reply) => {
     const { upstreamQuery } = taskQuery(config.policy, request.query)
     const body = JSON.stringify(bodyPolicy(request.body))
-    const userToken = await minter.tokenFor(request.user.id)
+    const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true })
     await upstream.forward(request, reply, {
       method: 'POST',
       path: `/1/agents/${request.params.agentId}/tasks${upstreamQuery}`,
-      headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(userToken)),
+      headers,
       body
     })
   })

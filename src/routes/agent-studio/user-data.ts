@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { buildUpstreamRequestHeaders } from '../../credentials/header-boundary.js'
 import { ErasureIncomplete, InvalidId } from '../../errors.js'
 import { conversationNamespace } from '../../policy/conversation-namespace.js'
 import { userDataForClient } from '../../policy/conversation-mapping.js'
@@ -11,7 +10,7 @@ import type { AgentStudioRouteContext } from './index.js'
  * the session, never from the URL, so no path can name anyone else.
  */
 export default async function userDataRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, minter, upstream, limiters, secrets } = options
+  const { config, credentials, upstream, limiters } = options
 
   function userIdOf(request: FastifyRequest): string {
     const userId = request.user.id
@@ -28,7 +27,7 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
     await upstream.forward(request, reply, {
       method: 'GET',
       path: `/1/user-data/${encodeURIComponent(userId)}`,
-      headers: buildUpstreamRequestHeaders(request.headers, secrets.credentials(await minter.tokenFor(userId)), false),
+      headers: await credentials.headersFor(request, { userToken: true, jsonBody: false }),
       rewriteJson: (answer) => {
         const { body, hidden } = userDataForClient(namespace, answer)
         if (hidden > 0) request.summary.conversationsHidden = hidden
@@ -42,9 +41,8 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
     const report = await eraseUserData({
       upstream,
       agentIds: config.policy.allowedAgentIds,
-      clientHeaders: request.headers,
       userId,
-      credentials: async (withUserToken) => secrets.credentials(withUserToken ? await minter.tokenFor(userId) : undefined)
+      headersFor: (userToken) => credentials.headersFor(request, { userToken, jsonBody: false })
     })
     request.summary.conversationsDeleted = report.conversationsDeleted
     const done = { conversationsDeleted: report.conversationsDeleted, messagesDeleted: report.messagesDeleted, memoriesDeleted: false }

@@ -1,27 +1,25 @@
-import type { Redis, Result } from 'ioredis'
+import { Redis } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
 
 /**
- * The gateway's Lua scripts, declared once with their types (ioredis's documented way to type
- * custom commands), so callers get `redis.asgAdmit(...)` without casts. Each script takes any
- * number of keys (ioredis then expects the key count as the first argument): one call carries
- * every request of an event-loop turn.
+ * The gateway's Lua scripts, as typed commands of the connection. Each script takes any number
+ * of keys (ioredis then expects the key count as the first argument): one call carries every
+ * request of an event-loop turn.
  */
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    /** KEYS: global lease set, budget, hold-off, then 4 per request; ARGV: 11 per request. Returns 7 numbers per request. */
-    asgAdmit(keyCount: number, ...keysThenArgs: Array<string | number>): Result<number[], Context>
-    /** KEYS: counters; ARGV: their windows (ms). Returns current and ttl (ms) per counter. */
-    asgCount(keyCount: number, ...keysThenArgs: Array<string | number>): Result<number[], Context>
-    /** KEYS: (user set, global set) pairs; ARGV: one lease id per pair. */
-    asgRelease(keyCount: number, ...keysThenArgs: Array<string | number>): Result<number, Context>
-    /** KEYS: (user set, global set) pairs; ARGV: lease ms, then one lease id per pair. */
-    asgRenew(keyCount: number, ...keysThenArgs: Array<string | number>): Result<number, Context>
-    /** KEYS: hold-off; ARGV: ms. Lengthens the hold-off, never shortens it. */
-    asgHoldOff(key: string, ms: number): Result<number, Context>
-  }
+export interface LimitsCommands {
+  /** KEYS: global lease set, budget, hold-off, then 4 per request; ARGV: 11 per request. Returns 7 numbers per request. */
+  asgAdmit(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number[]>
+  /** KEYS: counters; ARGV: their windows (ms). Returns current and ttl (ms) per counter. */
+  asgCount(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number[]>
+  /** KEYS: (user set, global set) pairs; ARGV: one lease id per pair. */
+  asgRelease(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number>
+  /** KEYS: (user set, global set) pairs; ARGV: lease ms, then one lease id per pair. */
+  asgRenew(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number>
+  /** KEYS: hold-off; ARGV: ms. Lengthens the hold-off, never shortens it. */
+  asgHoldOff(key: string, ms: number): Promise<number>
 }
 
-/** Admission (see admission.ts for the order and why). Per request: code, user current/ttl, route current/ttl, retry ms, budget spent. */
+/** Admission (see src/limits/admission.ts for the order and why). Per request: code, user current/ttl, route current/ttl, retry ms, budget spent. */
 const ADMIT = `
 local globalLeases, budgetKey, holdKey = KEYS[1], KEYS[2], KEYS[3]
 local nowMs
@@ -151,13 +149,29 @@ end
 return 0
 `
 
-/** Defines the scripts on this connection (once; ioredis sends EVALSHA, and the script itself when Redis lacks it). */
-export function defineScripts(redis: Redis): Redis {
-  if (typeof (redis as Partial<Redis>).asgAdmit === 'function') return redis
-  redis.defineCommand('asgAdmit', { lua: ADMIT })
-  redis.defineCommand('asgCount', { lua: COUNT })
-  redis.defineCommand('asgRelease', { lua: RELEASE })
-  redis.defineCommand('asgRenew', { lua: RENEW })
-  redis.defineCommand('asgHoldOff', { numberOfKeys: 1, lua: HOLD_OFF })
-  return redis
+/** Each command's script, keyed like the interface: a command without a script (or the reverse) does not compile. */
+const SCRIPTS: { readonly [Name in keyof LimitsCommands]: { readonly lua: string; readonly numberOfKeys?: number } } = {
+  asgAdmit: { lua: ADMIT },
+  asgCount: { lua: COUNT },
+  asgRelease: { lua: RELEASE },
+  asgRenew: { lua: RENEW },
+  asgHoldOff: { numberOfKeys: 1, lua: HOLD_OFF }
+}
+
+/**
+ * A Redis connection with the scripts defined on it, once, when it is made (ioredis sends
+ * EVALSHA, and the script itself when Redis lacks it). The methods are ioredis's own, set by
+ * defineCommand; `declare` gives them their types without a second definition.
+ */
+export class ScriptedRedis extends Redis implements LimitsCommands {
+  declare readonly asgAdmit: LimitsCommands['asgAdmit']
+  declare readonly asgCount: LimitsCommands['asgCount']
+  declare readonly asgRelease: LimitsCommands['asgRelease']
+  declare readonly asgRenew: LimitsCommands['asgRenew']
+  declare readonly asgHoldOff: LimitsCommands['asgHoldOff']
+
+  constructor(url: string, options: RedisOptions) {
+    super(url, options)
+    for (const [name, script] of Object.entries(SCRIPTS)) this.defineCommand(name, script)
+  }
 }

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import { ScriptedRedis } from './scripts.js'
 
 /** How long the limits wait for Redis's answer before the failure policy applies. */
 export const REDIS_ANSWER_TIMEOUT_MS = 500
@@ -10,8 +10,8 @@ export const REDIS_ANSWER_TIMEOUT_MS = 500
  * once instead of requests piling up; ioredis keeps reconnecting in the background, and the
  * gateway is back to shared limits as soon as Redis answers again.
  */
-export function createRedisClient(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, {
+export function createRedisClient(url: string, logger: Logger): ScriptedRedis {
+  const redis = new ScriptedRedis(url, {
     enableOfflineQueue: false,
     // Commands issued in the same tick (many concurrent requests) share one write and one read.
     enableAutoPipelining: true,
@@ -39,7 +39,7 @@ export function createRedisClient(url: string, logger: Logger): Redis {
 }
 
 /** Start-up: give Redis a moment to connect, so the first requests do not fall to the failure policy. */
-export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
+export async function waitForRedis(redis: ScriptedRedis, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return true
   return new Promise((resolve) => {
     const timer = setTimeout(() => {

@@ -1,14 +1,13 @@
-import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import { BlockedAddresses, refusalOf } from '../limits/admission.js'
+import type { AdmissionRequest, AdmissionStore, CounterCheck, CounterState, LeaseCheck, Verdict } from '../limits/admission.js'
 import type { Metrics } from '../metrics.js'
-import { BlockedAddresses, refusalOf } from './admission.js'
-import type { AdmissionRequest, AdmissionStore, CounterCheck, CounterState, LeaseCheck, Verdict } from './admission.js'
 import { withAnswerTimeout } from './answer-timeout.js'
-import { defineScripts } from './redis-scripts.js'
+import type { ScriptedRedis } from './scripts.js'
 import { tickBatcher } from './tick-batcher.js'
 
 export interface RedisAdmissionOptions {
-  readonly redis: Redis
+  readonly redis: ScriptedRedis
   readonly namespace: string
   readonly metrics: Metrics
   readonly logger: Logger
@@ -24,7 +23,7 @@ const RETRY_FIRST_MS = 100
 const RETRY_MAX_MS = 5000
 
 /**
- * The admission rules of admission.ts, shared by every replica through Redis: each request asks
+ * The admission rules of src/limits/admission.ts, shared by every replica through Redis: each request asks
  * one script (batched with every other request of the same event-loop turn), so a request costs
  * at most one round trip before its upstream call, whatever limits are on.
  *
@@ -34,8 +33,7 @@ const RETRY_MAX_MS = 5000
  * batches, retried with backoff until Redis confirms or the lease would have expired anyway.
  */
 export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
-  const { namespace, metrics, logger, timeoutMs } = options
-  const redis = defineScripts(options.redis)
+  const { redis, namespace, metrics, logger, timeoutMs } = options
   const globalLeases = `${namespace}streams:global`
   const budgetKey = `${namespace}upstream:budget`
   const holdKey = `${namespace}upstream:hold-off`
