@@ -10,7 +10,9 @@ import createError from '@fastify/error'
  * of the error, given when it is made (`new RateLimited('3', { retryAfterSeconds: 3, … })`);
  * the error handler (src/error-handler.ts) writes each where it belongs.
  */
-export interface ErrorOptions {
+
+/** What an error may carry besides its code, status and sentence. */
+export interface GatewayErrorOptions {
   /** The failure underneath: logged with a 5xx answer (`err.cause`), never sent. */
   readonly cause?: unknown
   /** Sent as `retry-after` (seconds). */
@@ -33,7 +35,7 @@ export interface RateLimitState {
   readonly resetSeconds: number
 }
 
-/** One of the errors below: @fastify/error's (`code` upper case, `name: 'FastifyError'`) with the fields above. */
+/** One of the errors below: @fastify/error's (`code` upper case, `name: 'FastifyError'`) with the options above as fields. */
 export interface GatewayError extends Error {
   readonly code: string
   readonly statusCode: number
@@ -47,12 +49,12 @@ export interface GatewayError extends Error {
 
 /** A kind of error whose message has no `%s`: `new NotFound()`, `new SessionInvalid({ cause })`. */
 export interface PlainErrorClass {
-  new (options?: ErrorOptions): GatewayError
+  new (options?: GatewayErrorOptions): GatewayError
 }
 
 /** A kind of error whose message takes a detail: `new InvalidRequest('the body is empty', { cause })`. */
 export interface DetailedErrorClass {
-  new (detail: string, options?: ErrorOptions): GatewayError
+  new (detail: string, options?: GatewayErrorOptions): GatewayError
 }
 
 type ErrorClass<Message extends string> = Message extends `${string}%s${string}` ? DetailedErrorClass : PlainErrorClass
@@ -68,7 +70,7 @@ function defineError<Message extends string>(code: string, statusCode: number, m
   const FastifyErrorClass = createError<string, number, unknown[]>(code, message, statusCode, Error, stack)
   codes.add(code.toUpperCase())
   function GatewayErrorClass(...args: unknown[]): GatewayError {
-    const options = typeof args.at(-1) === 'object' ? (args.pop() as ErrorOptions) : {}
+    const options = typeof args.at(-1) === 'object' ? (args.pop() as GatewayErrorOptions) : {}
     const error = new FastifyErrorClass(...args, ...(options.cause === undefined ? [] : [{ cause: options.cause }])) as Writable<GatewayError>
     if (options.statusCode !== undefined) error.statusCode = options.statusCode
     if (options.retryAfterSeconds !== undefined) error.retryAfterSeconds = options.retryAfterSeconds

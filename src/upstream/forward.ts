@@ -210,8 +210,9 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       if (error instanceof UpstreamError) throw error
       throw upstreamFailure(error, firstByteLimit)
     }
-    // 5xx, 401/403 and 429 mean the same here as on a streamed call (never "not found").
-    const refusal = credentialOrBudgetError(response.statusCode, response.headers, hooks, new Error(`upstream answered ${response.statusCode}`))
+    // 5xx, 401/403 and 429 mean the same here as on a streamed call (never "not found"); the cause says what upstream answered.
+    const { statusCode } = response
+    const refusal = statusCode < 400 ? undefined : credentialOrBudgetError(statusCode, response.headers, hooks, new Error(`upstream answered ${statusCode}`))
     if (refusal !== undefined) throw refusal
     let body: unknown
     try {
@@ -219,7 +220,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     } catch {
       body = undefined
     }
-    return { statusCode: response.statusCode, body }
+    return { statusCode, body }
   }
 
   return { forward, request }
