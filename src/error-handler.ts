@@ -2,63 +2,42 @@ import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GATEWAY_ERROR_CODES, InternalError, InvalidId, InvalidRequest, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from './errors.js'
-import type { ErrorBody } from './errors.js'
+import type { ErrorBody, GatewayError } from './errors.js'
+import { startSummary } from './logging/request-summary.js'
 import { isClientGone } from './plugins/client-gone.js'
-import { startSummary } from './plugins/request-summary.js'
-
-interface PublicError {
-  readonly statusCode: number
-  readonly code: string
-  readonly message: string
-  readonly headers?: Record<string, string | number>
-  /** Extra body fields our own errors may carry (an upstream 422's sanitised `detail`). */
-  readonly fields?: Record<string, unknown>
-}
-
-type GatewayErrorLike = FastifyError & { headers?: Record<string, string | number>; publicFields?: Record<string, unknown>; upstreamStatus?: number }
 
 /**
- * The one place errors become responses. Our own errors keep their code and sentence;
- * Fastify's body-parsing and validation errors are translated; anything else is a 500 whose
- * body says nothing about internals (the whole error goes to the request's log line).
+ * Where every refusal and failure is answered and recorded. `sendError` writes every error
+ * response (thrown errors through `buildErrorHandler`, the router's own rejections, 404s), and
+ * this file is the only writer of the log line's `rule`: the error's `logRule` when it says
+ * more than the public code (`rate_limited:user`), else its public code. Only CORS preflights,
+ * refused by the browser while @fastify/cors answers them 204, record theirs without an error
+ * answer (`recordRefusal`, from src/plugins/cors.ts).
  */
-export function toPublicError(error: GatewayErrorLike, bodyLimit: number, bodyLimitSetting?: string): PublicError {
-  if (GATEWAY_ERROR_CODES.has(error.code)) {
-    return {
-      statusCode: error.statusCode ?? 500,
-      code: publicCode(error.code),
-      message: error.message,
-      ...(error.headers ? { headers: error.headers } : {}),
-      ...(error.publicFields ? { fields: error.publicFields } : {})
-    }
-  }
-  if (error.validation !== undefined) {
-    return from(new InvalidRequest(error.message))
-  }
+
+/**
+ * Our own errors as they are; Fastify's body-parsing and validation errors translated; anything
+ * else a 500 whose body says nothing about internals (the whole error goes to the log line).
+ */
+export function toPublicError(error: FastifyError, bodyLimit: number, bodyLimitSetting?: string): GatewayError {
+  if (GATEWAY_ERROR_CODES.has(error.code)) return error as GatewayError
+  if (error.validation !== undefined) return new InvalidRequest(error.message)
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       // Name the limit and its value, so a frontend developer knows what to raise or trim.
-      return from(new PayloadTooLarge(`${bodyLimit} bytes${bodyLimitSetting === undefined ? '' : ` (${bodyLimitSetting})`}`))
+      return new PayloadTooLarge(`${bodyLimit} bytes${bodyLimitSetting === undefined ? '' : ` (${bodyLimitSetting})`}`)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return from(new UnsupportedMediaType())
+      return new UnsupportedMediaType()
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return from(new MalformedJson(''))
+      return new MalformedJson('')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return from(new InvalidRequest('the content-length header does not match the body'))
+      return new InvalidRequest('the content-length header does not match the body')
   }
   // secure-json-parse's SyntaxError (e.g. a "__proto__" key) carries statusCode 400.
-  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
-    return from(new MalformedJson(''))
-  }
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return from(new InvalidRequest('the request could not be understood'))
-  }
-  return from(new InternalError())
-}
-
-function from(error: FastifyError): PublicError {
-  return { statusCode: error.statusCode!, code: publicCode(error.code), message: error.message }
+  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) return new MalformedJson('')
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new InvalidRequest('the request could not be understood')
+  return new InternalError()
 }
 
 /** @fastify/error upper-cases codes; the public ones are snake_case (`upstream_timeout`). */
@@ -66,34 +45,53 @@ export function publicCode(code: string): string {
   return code.toLowerCase()
 }
 
-export function errorBody(code: string, message: string, requestId: string, fields?: Record<string, unknown>): ErrorBody {
+function errorBody(code: string, message: string, requestId: string, fields?: Readonly<Record<string, unknown>>): ErrorBody {
   return fields === undefined ? { error: code, message, requestId } : { error: code, message, requestId, ...fields }
 }
 
+/** The rule on the request's log line: the first refusal recorded is the one that decided. */
+export function recordRefusal(request: FastifyRequest, rule: string): void {
+  request.summary.rule ??= rule
+}
+
+/**
+ * Answers with `error` in the gateway's JSON shape (its `retry-after`, `x-ratelimit-*` and extra
+ * body fields included) and records it on the log line: its rule, upstream's status, and for a
+ * 5xx `logged`, the error itself or the one it translates.
+ */
+export function sendError(reply: FastifyReply, error: GatewayError, logged: unknown = error): void {
+  const request = reply.request
+  recordRefusal(request, error.logRule ?? publicCode(error.code))
+  // Side calls (e.g. a DELETE's ownership read) fail without having set it: the log line says what upstream answered.
+  if (error.upstreamStatus !== undefined) request.summary.upstreamStatus ??= error.upstreamStatus
+  if (error.statusCode >= 500) request.summary.error = logged
+  if (isClientGone(request)) {
+    // Nobody is left to answer; the summary line (499) records the cut.
+    reply.hijack()
+    return
+  }
+  if (reply.raw.headersSent) {
+    reply.raw.destroy()
+    return
+  }
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', error.retryAfterSeconds)
+  if (error.rateLimit !== undefined) {
+    reply.header('x-ratelimit-limit', error.rateLimit.limit)
+    reply.header('x-ratelimit-remaining', error.rateLimit.remaining)
+    reply.header('x-ratelimit-reset', error.rateLimit.resetSeconds)
+  }
+  reply
+    .code(error.statusCode)
+    .header('cache-control', 'no-store')
+    .send(errorBody(publicCode(error.code), error.message, request.id, error.publicFields))
+}
+
 export function buildErrorHandler(bodyLimit: number) {
-  return function handleError(error: GatewayErrorLike, request: FastifyRequest, reply: FastifyReply) {
+  return function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     const routeLimit = request.routeOptions.bodyLimit
     // A route with a limit of its own names its setting in `config.bodyLimitSetting` (none: fixed).
     const setting = routeLimit === undefined || routeLimit === bodyLimit ? 'BODY_LIMIT_BYTES' : request.routeOptions.config?.bodyLimitSetting
-    const failure = toPublicError(error, routeLimit ?? bodyLimit, setting)
-    request.summary.rule ??= failure.code
-    // Side calls (e.g. a DELETE's ownership read) fail without having set it: the log line says what upstream answered.
-    if (error.upstreamStatus !== undefined) request.summary.upstreamStatus ??= error.upstreamStatus
-    if (failure.statusCode >= 500) request.summary.error = error
-    if (isClientGone(request)) {
-      // Nobody is left to answer; the summary line (499) records the cut.
-      reply.hijack()
-      return
-    }
-    if (reply.raw.headersSent) {
-      reply.raw.destroy()
-      return
-    }
-    if (failure.headers !== undefined) reply.headers(failure.headers)
-    reply
-      .code(failure.statusCode)
-      .header('cache-control', 'no-store')
-      .send(errorBody(failure.code, failure.message, request.id, failure.fields))
+    sendError(reply, toPublicError(error, routeLimit ?? bodyLimit, setting), error)
   }
 }
 
@@ -103,17 +101,11 @@ export function buildErrorHandler(bodyLimit: number) {
  */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   startSummary(request, reply)
-  const failure = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new InvalidId('path has a segment longer than any valid id (128 characters)') : new InvalidRequest('the URL path is not valid')
-  const code = publicCode(failure.code)
-  request.summary.rule = code
-  reply.code(400).header('cache-control', 'no-store').send(errorBody(code, failure.message, request.id))
+  sendError(reply, error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new InvalidId('path has a segment longer than any valid id (128 characters)') : new InvalidRequest('the URL path is not valid'))
 }
 
-export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  const error = new NotFound()
-  const code = publicCode(error.code)
-  request.summary.rule = code
-  reply.code(404).header('cache-control', 'no-store').send(errorBody(code, error.message, request.id))
+export function notFoundHandler(_request: FastifyRequest, reply: FastifyReply) {
+  sendError(reply, new NotFound())
 }
 
 /**

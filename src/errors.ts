@@ -5,11 +5,91 @@ import createError from '@fastify/error'
  * `error` field of the JSON body; the message is a sentence for a person (`%s` is filled
  * with request-specific detail that is safe to show). Client errors skip the stack trace:
  * they are expected, frequent, and the stack says nothing useful.
+ *
+ * What an answer or its log line needs beyond code, status and sentence is a declared field
+ * of the error, given when it is made (`new RateLimited('3', { retryAfterSeconds: 3, … })`);
+ * the error handler (src/error-handler.ts) writes each where it belongs.
  */
-const clientError = (code: string, statusCode: number, message: string) =>
-  createError<string, number, [string?]>(code, message, statusCode, Error, false)
-const serverError = (code: string, statusCode: number, message: string) =>
-  createError<string, number, [string?]>(code, message, statusCode)
+
+/** What an error may carry besides its code, status and sentence. */
+export interface GatewayErrorOptions {
+  /** The failure underneath: logged with a 5xx answer (`err.cause`), never sent. */
+  readonly cause?: unknown
+  /** Sent as `retry-after` (seconds). */
+  readonly retryAfterSeconds?: number
+  /** The counter that refused, sent as `x-ratelimit-limit`, `-remaining` and `-reset`. */
+  readonly rateLimit?: RateLimitState
+  /** The log line's `rule` when it says more than the public code: `rate_limited:user` for `rate_limited`. */
+  readonly logRule?: string
+  /** Agent Studio's status, when the error stands for its answer (the log line's `upstreamStatus`). */
+  readonly upstreamStatus?: number
+  /** Replaces the status of the error's kind: `upstream_rejected` answers with upstream's own 4xx. */
+  readonly statusCode?: number
+  /** More fields of the JSON body, safe to show: an upstream 422's sanitised `detail`, an erasure's progress. */
+  readonly publicFields?: Readonly<Record<string, unknown>>
+}
+
+export interface RateLimitState {
+  readonly limit: number
+  readonly remaining: number
+  readonly resetSeconds: number
+}
+
+/** One of the errors below: @fastify/error's (`code` upper case, `name: 'FastifyError'`) with the options above as fields. */
+export interface GatewayError extends Error {
+  readonly code: string
+  readonly statusCode: number
+  readonly retryAfterSeconds?: number
+  readonly rateLimit?: RateLimitState
+  readonly logRule?: string
+  readonly upstreamStatus?: number
+  /** Not read-only: an erasure adds what it did to the upstream error that stopped it. */
+  publicFields?: Readonly<Record<string, unknown>>
+}
+
+/** A kind of error whose message has no `%s`: `new NotFound()`, `new SessionInvalid({ cause })`. */
+export interface PlainErrorClass {
+  new (options?: GatewayErrorOptions): GatewayError
+}
+
+/** A kind of error whose message takes a detail: `new InvalidRequest('the body is empty', { cause })`. */
+export interface DetailedErrorClass {
+  new (detail: string, options?: GatewayErrorOptions): GatewayError
+}
+
+type ErrorClass<Message extends string> = Message extends `${string}%s${string}` ? DetailedErrorClass : PlainErrorClass
+
+const codes = new Set<string>()
+
+/**
+ * A kind of error. Instances are @fastify/error's own (so `instanceof` works and the log's
+ * `err.type` stays `FastifyError`); @fastify/error keeps `cause` itself, the other options
+ * are set here and nowhere else.
+ */
+function defineError<Message extends string>(code: string, statusCode: number, message: Message, stack: boolean): ErrorClass<Message> {
+  const FastifyErrorClass = createError<string, number, unknown[]>(code, message, statusCode, Error, stack)
+  codes.add(code.toUpperCase())
+  function GatewayErrorClass(...args: unknown[]): GatewayError {
+    const options = typeof args.at(-1) === 'object' ? (args.pop() as GatewayErrorOptions) : {}
+    const error = new FastifyErrorClass(...args, ...(options.cause === undefined ? [] : [{ cause: options.cause }])) as Writable<GatewayError>
+    if (options.statusCode !== undefined) error.statusCode = options.statusCode
+    if (options.retryAfterSeconds !== undefined) error.retryAfterSeconds = options.retryAfterSeconds
+    if (options.rateLimit !== undefined) error.rateLimit = options.rateLimit
+    if (options.logRule !== undefined) error.logRule = options.logRule
+    if (options.upstreamStatus !== undefined) error.upstreamStatus = options.upstreamStatus
+    if (options.publicFields !== undefined) error.publicFields = options.publicFields
+    // The stack starts where the error was made, not in this function.
+    if (stack) Error.captureStackTrace(error, GatewayErrorClass)
+    return error
+  }
+  Object.defineProperty(GatewayErrorClass, Symbol.hasInstance, { value: (instance: unknown) => instance instanceof FastifyErrorClass })
+  return GatewayErrorClass as unknown as ErrorClass<Message>
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] }
+
+const clientError = <Message extends string>(code: string, statusCode: number, message: Message) => defineError(code, statusCode, message, false)
+const serverError = <Message extends string>(code: string, statusCode: number, message: Message) => defineError(code, statusCode, message, true)
 
 export const MalformedJson = clientError('malformed_json', 400, 'The request body is not valid JSON%s.')
 export const InvalidRequest = clientError('invalid_request', 400, 'The request is not valid: %s.')
@@ -46,13 +126,8 @@ export const RedisUnavailable = serverError('redis_unavailable', 503, 'Usage lim
 export const UpstreamTimeout = serverError('upstream_timeout', 504, 'Agent Studio took too long to answer (%s); try again.')
 export const InternalError = serverError('internal_error', 500, 'Something went wrong in the gateway; the request id helps us find out what.')
 
-/** The codes above (as @fastify/error stores them: upper case); anything else reaching the error handler is mapped or becomes internal_error. */
-export const GATEWAY_ERROR_CODES: ReadonlySet<string> = new Set([
-  MalformedJson, InvalidRequest, InvalidQuery, InvalidId, ForbiddenField, SessionRequired, SessionInvalid,
-  AgentNotAllowed, OriginNotAllowed, SearchKeyUnavailable, NotFound, ConversationNotFound, PayloadTooLarge, UnsupportedMediaType, RateLimited,
-  TooManyStreams, UpstreamRateLimited, UpstreamRejected, UpstreamNotFound, UpstreamValidationFailed, UpstreamAuthFailed, UpstreamBudgetExhausted, ClientGone, UpstreamError, ErasureIncomplete, UpstreamUnavailable, Overloaded, NotReady, SessionUnavailable, RedisUnavailable,
-  UpstreamTimeout, InternalError
-].map((ErrorClass) => new ErrorClass().code))
+/** The codes above (upper case, as @fastify/error stores them); anything else reaching the error handler is mapped or becomes internal_error. */
+export const GATEWAY_ERROR_CODES: ReadonlySet<string> = codes
 
 export interface ErrorBody {
   readonly error: string

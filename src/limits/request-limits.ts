@@ -55,11 +55,13 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
     reply.header('x-ratelimit-reset', reset)
   }
 
-  function rateLimited(request: FastifyRequest, rule: string, max: number, retryAfterMs: number): Error {
+  /** 429 from a counter: the body says `rate_limited`, the log line which counter (`rate_limited:user`). */
+  function rateLimited(counter: string, max: number, retryAfterMs: number): Error {
     const retry = seconds(retryAfterMs)
-    request.summary.rule = `rate_limited:${rule}`
-    return Object.assign(new RateLimited(String(retry)), {
-      headers: { 'retry-after': retry, 'x-ratelimit-limit': max, 'x-ratelimit-remaining': 0, 'x-ratelimit-reset': retry }
+    return new RateLimited(String(retry), {
+      logRule: `rate_limited:${counter}`,
+      retryAfterSeconds: retry,
+      rateLimit: { limit: max, remaining: 0, resetSeconds: retry }
     })
   }
 
@@ -73,26 +75,27 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
       request.summary.failedOpen = checks
       return
     }
-    request.summary.rule = 'redis_unavailable'
-    throw Object.assign(new RedisUnavailable(), { cause: error, headers: { 'retry-after': 5 } })
+    throw new RedisUnavailable({ cause: error, retryAfterSeconds: 5 })
   }
 
-  function refuse(request: FastifyRequest, refusal: Refusal, limits: LimitsConfig, name: RouteName | undefined): Error {
+  function refuse(refusal: Refusal, limits: LimitsConfig, name: RouteName | undefined): Error {
     switch (refusal.kind) {
-      case 'ip': return rateLimited(request, 'ip', limits.ip.max, refusal.retryAfterMs)
-      case 'user': return rateLimited(request, 'user', limits.user.max, refusal.retryAfterMs)
-      case 'route': return rateLimited(request, `route:${name!}`, limits.routes[name!].max, refusal.retryAfterMs)
+      case 'ip': return rateLimited('ip', limits.ip.max, refusal.retryAfterMs)
+      case 'user': return rateLimited('user', limits.user.max, refusal.retryAfterMs)
+      case 'route': return rateLimited(`route:${name!}`, limits.routes[name!].max, refusal.retryAfterMs)
       case 'streams': {
         const cap = refusal.scope === 'user' ? limits.streams.perUser : limits.streams.global
         const detail = refusal.scope === 'user' ? ` for you (at most ${cap})` : ' on this service'
-        return Object.assign(new TooManyStreams(detail), { headers: { 'retry-after': 5 } })
+        return new TooManyStreams(detail, { retryAfterSeconds: 5 })
       }
       case 'budget':
       case 'holdOff': {
         const retry = seconds(refusal.retryAfterMs)
-        request.summary.rule = refusal.kind === 'budget' ? 'upstream_budget' : 'upstream_hold_off'
         const why = refusal.kind === 'budget' ? 'its budget of requests to Agent Studio is spent for now' : 'Agent Studio asked it to slow down'
-        return Object.assign(new UpstreamBudgetExhausted(`${why}; retry in ${retry} seconds`), { headers: { 'retry-after': retry } })
+        return new UpstreamBudgetExhausted(`${why}; retry in ${retry} seconds`, {
+          logRule: refusal.kind === 'budget' ? 'upstream_budget' : 'upstream_hold_off',
+          retryAfterSeconds: retry
+        })
       }
     }
   }
@@ -102,7 +105,7 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
       const { ip } = live.current
       if (ip.max === 0 || isAllowListed(request.ip)) return
       const left = store.blockedFor(`ip:${clientAddressKey(request.ip)}`)
-      if (left > 0) throw rateLimited(request, 'ip', ip.max, left)
+      if (left > 0) throw rateLimited('ip', ip.max, left)
     },
 
     async failedAuthentication(request, reply) {
@@ -117,7 +120,7 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
       }
       throwIfClientGone(request)
       setHeaders(reply, ip.max, state)
-      if (state.current > ip.max) throw rateLimited(request, 'ip', ip.max, state.ttlMs)
+      if (state.current > ip.max) throw rateLimited('ip', ip.max, state.ttlMs)
     },
 
     forRoute(name, options = {}) {
@@ -179,7 +182,7 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
         // Headers of the most specific counter that applied.
         if (verdict.route !== undefined) setHeaders(reply, route!.max, verdict.route)
         else if (verdict.user !== undefined) setHeaders(reply, limits.user.max, verdict.user)
-        if (verdict.refusal !== undefined) throw refuse(request, verdict.refusal, limits, name)
+        if (verdict.refusal !== undefined) throw refuse(verdict.refusal, limits, name)
       }
     }
   }

@@ -1,4 +1,18 @@
-/** What a request did, gathered along its way and written as one log line when it closes. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { statusClass } from '../metrics.js'
+import type { Metrics } from '../metrics.js'
+import { escapeForLog } from './escape.js'
+
+/**
+ * The request summary: what a request did, gathered along its way and written as one log line
+ * (`msg: "request"`) when its connection is done with it. This module alone defines it, starts
+ * it and writes it; the steps that learn something write their own field (the session its
+ * `userId`, the agent check its `agentId`, …) and the refusal is recorded by the error handler
+ * alone (src/error-handler.ts: `rule`, and `err` for a 5xx). Contents, headers and tokens are
+ * never logged.
+ */
+
 export interface RequestSummary {
   agentId?: string
   userId?: string
@@ -13,7 +27,7 @@ export interface RequestSummary {
   bytesSent?: number
   /** Who ended a stream early. */
   cutBy?: 'client' | 'upstream' | 'timeout'
-  /** The rule that refused the request, or the error code the gateway answered with. */
+  /** The rule that refused the request, or the error code the gateway answered with: written by src/error-handler.ts only. */
   rule?: string
   /** Why a session was refused (e.g. a missing tenant claim, an expired token); never a credential. */
   reason?: string
@@ -26,15 +40,23 @@ export interface RequestSummary {
   /** The checks skipped because their store could not answer (fail-open). */
   failedOpen?: string[]
   /** A CORS refusal (the browser will hide the answer from the page), with what it refused. */
-  cors?: string
-  origin?: string
-  header?: string
-  method?: string
-  /** Kept for 5xx answers only, so ops see the cause without flooding logs with client mistakes. */
+  cors?: CorsRefusal
+  /** Kept for 5xx answers and broken streams only, so ops see the cause without flooding logs with client mistakes. */
   error?: unknown
   /** The OpenTelemetry trace this request belongs to (tracing on only), so logs and traces join. */
   traceId?: string
 }
+
+export interface CorsRefusal {
+  readonly rule: 'cors_origin_not_allowed' | 'cors_method_not_allowed' | 'cors_header_not_allowed'
+  /** The page's `Origin`, and the header name or method refused; cut to a length fit for a log. */
+  readonly origin: string
+  readonly header?: string
+  readonly method?: string
+}
+
+/** Status logged when the browser left before any answer was sent (nginx's convention). */
+export const CLIENT_CLOSED_REQUEST = 499
 
 /**
  * The fields of the summary line (`msg: "request"`), besides every line's own (level, time,
@@ -80,4 +102,117 @@ declare module 'fastify' {
   interface FastifyRequest {
     summary: RequestSummary
   }
+  interface FastifyInstance {
+    metrics: Metrics
+  }
 }
+
+/**
+ * One structured line per request, written when its connection is done with it ('close'
+ * fires for finished, failed and abandoned responses alike; Fastify's onResponse does not
+ * run when the browser leaves mid-stream).
+ */
+async function requestSummary(app: FastifyInstance, { metrics }: { metrics: Metrics }) {
+  app.decorateRequest('summary', null as never)
+  app.decorate('metrics', metrics)
+  app.addHook('onRequest', (request, reply, done) => {
+    startSummary(request, reply)
+    done()
+  })
+}
+
+/** Also called for requests the router rejects before any hook runs (see frameworkErrors in app.ts). */
+export function startSummary(request: FastifyRequest, reply: FastifyReply): void {
+  request.summary = {}
+  reply.header('x-request-id', request.id)
+  reply.raw.once('close', () => writeSummary(request, reply, request.server.metrics))
+}
+
+/**
+ * Who ended an answer early. The first to notice is the one recorded: a timeout or a broken
+ * upstream ends the response too, and the browser's 'close' that follows is not the cause.
+ */
+export function recordCut(summary: RequestSummary, by: NonNullable<RequestSummary['cutBy']>): void {
+  summary.cutBy ??= by
+}
+
+/** The upstream call leaves now, `elapsedMs` after the request arrived: the gateway's own share of the wait ends here. */
+export function recordUpstreamSent(summary: RequestSummary, elapsedMs: number): void {
+  summary.upstreamSentAtMs = elapsedMs
+}
+
+/** Agent Studio's response headers arrived, `elapsedMs` after the request did: its status and both shares of the wait. */
+export function recordUpstreamAnswer(summary: RequestSummary, statusCode: number, elapsedMs: number): void {
+  summary.upstreamStatus = statusCode
+  summary.ttfbMs = Math.round(elapsedMs)
+  summary.upstreamTtfbMs = Math.round(elapsedMs - (summary.upstreamSentAtMs ?? 0))
+}
+
+/** A stream broke after its headers went out (nobody can be answered): the line keeps who broke it and why. */
+export function recordBrokenStream(summary: RequestSummary, by: 'upstream' | 'timeout', error: Error): void {
+  recordCut(summary, by)
+  summary.error = error
+}
+
+function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Metrics) {
+  const summary = request.summary
+  const res = reply.raw
+  const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST
+  const contentLength = res.getHeader('content-length')
+  const line: SummaryLine = {
+    method: request.method,
+    route: request.routeOptions.url,
+    path: escapeForLog(pathOf(request.url)),
+    status,
+    upstreamStatus: summary.upstreamStatus,
+    agentId: summary.agentId,
+    // Ids come from the app's session; whatever they contain must not act on a log viewer.
+    userId: summary.userId === undefined ? undefined : escapeForLog(summary.userId),
+    ttfbMs: summary.ttfbMs,
+    upstreamTtfbMs: summary.upstreamTtfbMs,
+    durationMs: Math.round(reply.elapsedTime),
+    bytesSent: summary.bytesSent ?? (contentLength === undefined ? 0 : Number(contentLength)),
+    cutBy: summary.cutBy,
+    rule: summary.rule,
+    reason: summary.reason,
+    conversationsHidden: summary.conversationsHidden,
+    conversationsDeleted: summary.conversationsDeleted,
+    degraded: summary.degraded,
+    failedOpen: summary.failedOpen,
+    cors: summary.cors?.rule,
+    origin: summary.cors?.origin,
+    header: summary.cors?.header,
+    refusedMethod: summary.cors?.method,
+    traceId: summary.traceId,
+    err: summary.error
+  }
+  countRequest(metrics, line, summary.upstreamSentAtMs)
+  if (status >= 500 && status !== CLIENT_CLOSED_REQUEST) request.log.error(line, 'request')
+  else request.log.info(line, 'request')
+}
+
+/**
+ * Metrics derived from the finished line, in one place. Labels are routes as declared, status
+ * codes, rule codes and agent ids that passed the allow-list: never a user, a conversation or a path.
+ */
+function countRequest(metrics: Metrics, line: SummaryLine, upstreamSentAtMs: number | undefined): void {
+  const route = line.route ?? 'unmatched'
+  metrics.requests.inc({ route, status: line.status })
+  if (line.rule !== undefined) metrics.refusals.inc({ rule: line.rule })
+  if (line.cutBy !== undefined) metrics.streamsCut.inc({ by: line.cutBy })
+  if (line.upstreamStatus !== undefined) {
+    metrics.upstreamResponses.inc({ route, status: line.upstreamStatus, status_class: statusClass(line.upstreamStatus) })
+  } else if (line.rule === 'upstream_timeout' || line.rule === 'upstream_unavailable') {
+    metrics.upstreamFailures.inc({ route, reason: line.rule === 'upstream_timeout' ? 'timeout' : 'unreachable' })
+  }
+  if (upstreamSentAtMs !== undefined) metrics.beforeUpstream.observe({ route }, upstreamSentAtMs / 1000)
+  if (line.upstreamTtfbMs !== undefined && line.agentId !== undefined) metrics.upstreamTtfb.observe({ agent: line.agentId }, line.upstreamTtfbMs / 1000)
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?')
+  const path = query === -1 ? url : url.slice(0, query)
+  return path.length > 300 ? `${path.slice(0, 300)}…` : path
+}
+
+export default fp(requestSummary, { name: 'request-summary' })

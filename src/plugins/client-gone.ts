@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ClientGone } from '../errors.js'
+import { recordCut } from '../logging/request-summary.js'
 
 const gone = new WeakSet<FastifyRequest>()
 
@@ -14,7 +15,7 @@ export function watchClient(request: FastifyRequest, reply: FastifyReply): void 
   res.prependOnceListener('close', () => {
     if (res.writableFinished) return
     gone.add(request)
-    request.summary.cutBy ??= 'client'
+    recordCut(request.summary, 'client')
   })
 }
 

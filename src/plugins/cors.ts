@@ -2,13 +2,13 @@ import cors from '@fastify/cors'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { PolicyConfig } from '../config/types.js'
+import { recordRefusal } from '../error-handler.js'
+import type { CorsRefusal } from '../logging/request-summary.js'
 import { isSameOrigin } from '../policy/origin-check.js'
 
 /** Response headers a browser script may read (CORS hides everything else). */
 const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream', 'x-cache', 'cache-status']
 const METHODS = ['GET', 'POST', 'DELETE']
-
-type CorsRefusal = 'cors_origin_not_allowed' | 'cors_method_not_allowed' | 'cors_header_not_allowed'
 
 /**
  * CORS with credentials for ALLOWED_ORIGINS only (@fastify/cors), and refusals that explain
@@ -25,13 +25,10 @@ async function corsPolicy(app: FastifyInstance, { policy }: { policy: PolicyConf
     if (origin === undefined) return
     const refusal = corsRefusal(request, origin, origins, headers)
     if (refusal === undefined) return
-    request.summary.cors = refusal.rule
-    request.summary.origin = truncate(origin)
-    if (refusal.header !== undefined) request.summary.header = truncate(refusal.header)
-    if (refusal.method !== undefined) request.summary.method = truncate(refusal.method)
+    request.summary.cors = refusal
     // A preflight has no other outcome: the refusal is its rule. An actual request keeps its
     // own rule (session, CSRF, …); the browser will hide its answer from the page either way.
-    if (isPreflight(request)) request.summary.rule = refusal.rule
+    if (isPreflight(request)) recordRefusal(request, refusal.rule)
   })
   // After the hook above: @fastify/cors answers preflights in its own onRequest hook, which
   // ends the hook chain.
@@ -45,24 +42,19 @@ async function corsPolicy(app: FastifyInstance, { policy }: { policy: PolicyConf
   })
 }
 
-interface Refusal {
-  readonly rule: CorsRefusal
-  readonly header?: string
-  readonly method?: string
-}
-
-function corsRefusal(request: FastifyRequest, origin: string, origins: ReadonlySet<string>, headers: ReadonlySet<string>): Refusal | undefined {
+/** What the browser will refuse, with the origin and the header name or method it refuses (names only, never values). */
+function corsRefusal(request: FastifyRequest, origin: string, origins: ReadonlySet<string>, headers: ReadonlySet<string>): CorsRefusal | undefined {
   const preflight = isPreflight(request)
   // Same-origin requests carry Origin on POST/DELETE but need no CORS permission.
-  if (!origins.has(origin) && !(!preflight && isSameOrigin(origin, request.protocol, request.host))) return { rule: 'cors_origin_not_allowed' }
+  if (!origins.has(origin) && !(!preflight && isSameOrigin(origin, request.protocol, request.host))) return { rule: 'cors_origin_not_allowed', origin: truncate(origin) }
   if (!preflight) return undefined
   const method = String(request.headers['access-control-request-method'])
-  if (!METHODS.includes(method)) return { rule: 'cors_method_not_allowed', method }
+  if (!METHODS.includes(method)) return { rule: 'cors_method_not_allowed', origin: truncate(origin), method: truncate(method) }
   const asked = request.headers['access-control-request-headers']
   if (typeof asked !== 'string') return undefined
   for (const name of asked.split(',')) {
     const header = name.trim().toLowerCase()
-    if (header.length > 0 && !headers.has(header)) return { rule: 'cors_header_not_allowed', header }
+    if (header.length > 0 && !headers.has(header)) return { rule: 'cors_header_not_allowed', origin: truncate(origin), header: truncate(header) }
   }
   return undefined
 }

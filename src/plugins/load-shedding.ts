@@ -34,7 +34,7 @@ async function loadShedding(app: FastifyInstance, options: LoadSheddingOptions) 
     histogram.disable()
   })
   app.addHook('onRequest', async () => {
-    if (delayMs > options.maxEventLoopDelayMs) throw Object.assign(new Overloaded(), { headers: { 'retry-after': 5 } })
+    if (delayMs > options.maxEventLoopDelayMs) throw new Overloaded({ retryAfterSeconds: 5 })
   })
 }
 

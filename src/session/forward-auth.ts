@@ -48,7 +48,7 @@ export function buildForwardAuth(config: IntrospectSessionConfig, dispatcher: Di
         bodyTimeout: config.timeoutMs
       })
     } catch (error) {
-      throw Object.assign(new SessionUnavailable(), { cause: error })
+      throw new SessionUnavailable({ cause: error })
     }
     const { statusCode, body } = response
     if (statusCode === 401 || statusCode === 403) {
@@ -57,16 +57,16 @@ export function buildForwardAuth(config: IntrospectSessionConfig, dispatcher: Di
     }
     if (statusCode !== 200) {
       await body.dump()
-      throw Object.assign(new SessionUnavailable(), { cause: new Error(`session endpoint answered ${statusCode}`) })
+      throw new SessionUnavailable({ cause: new Error(`session endpoint answered ${statusCode}`) })
     }
     let answer: unknown
     try {
       answer = JSON.parse(await readBoundedText(body, SESSION_ANSWER_LIMIT_BYTES))
     } catch (error) {
-      throw Object.assign(new SessionUnavailable(), { cause: error })
+      throw new SessionUnavailable({ cause: error })
     }
     const id = normaliseUserId((answer as { id?: unknown } | null)?.id)
-    if (id === undefined) throw Object.assign(new SessionInvalid(), { cause: new Error('session endpoint answered 200 without a usable "id"') })
+    if (id === undefined) throw new SessionInvalid({ cause: new Error('session endpoint answered 200 without a usable "id"') })
     return { id, claims: answer as Record<string, unknown> }
   }
 

@@ -61,15 +61,15 @@ export function buildJwtVerifier(config: JwtSessionConfig, options: JwtVerifierO
       payload = result.payload
     } catch (error) {
       if (error instanceof JwksUnavailableError) throw new SessionUnavailable()
-      throw Object.assign(new SessionInvalid(), { cause: error })
+      throw new SessionInvalid({ cause: error })
     }
     // A token valid until the year 9999 is a stolen token valid forever: however it was signed,
     // no session lasts longer than SESSION_MAX_AGE_SECONDS from now (issue 11).
     if ((payload.exp as number) * 1000 - clock() > maxAgeMs + toleranceMs) {
-      throw Object.assign(new SessionInvalid(), { cause: new Error(`exp is more than SESSION_MAX_AGE_SECONDS (${config.maxAgeSeconds}) ahead`) })
+      throw new SessionInvalid({ cause: new Error(`exp is more than SESSION_MAX_AGE_SECONDS (${config.maxAgeSeconds}) ahead`) })
     }
     const id = normaliseUserId(payload[claim])
-    if (id === undefined) throw Object.assign(new SessionInvalid(), { cause: new Error(`claim ${claim} is not a usable user id`) })
+    if (id === undefined) throw new SessionInvalid({ cause: new Error(`claim ${claim} is not a usable user id`) })
     const session = { id, claims: payload, exp: (payload.exp as number) * 1000, nbf: typeof payload.nbf === 'number' ? payload.nbf * 1000 : 0 }
     verified.set(token, session)
     return session

@@ -14,11 +14,11 @@ export function tenantScopedUserId(userId: string, claims: Readonly<Record<strin
   const raw = claims[tenantClaim]
   const tenant = typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : raw
   if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > MAX_TENANT_LENGTH || !/^[^:\u0000-\u001f\u007f-\u009f]+$/.test(tenant)) {
-    throw Object.assign(new SessionInvalid(), { cause: new Error(`the session has no usable tenant claim "${tenantClaim}" (1 to ${MAX_TENANT_LENGTH} characters, no ":" or control characters)`) })
+    throw new SessionInvalid({ cause: new Error(`the session has no usable tenant claim "${tenantClaim}" (1 to ${MAX_TENANT_LENGTH} characters, no ":" or control characters)`) })
   }
   const scoped = `${tenant}:${userId}`
   if (scoped.length > MAX_USER_ID_LENGTH) {
-    throw Object.assign(new SessionInvalid(), { cause: new Error(`tenant and user id together are longer than ${MAX_USER_ID_LENGTH} characters`) })
+    throw new SessionInvalid({ cause: new Error(`tenant and user id together are longer than ${MAX_USER_ID_LENGTH} characters`) })
   }
   return scoped
 }

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici'
 import type { CompatibilityMode, UpstreamConfig } from '../config/types.js'
 import { filterUpstreamResponseHeaders } from '../credentials/header-boundary.js'
 import { UpstreamError, UpstreamTimeout, UpstreamUnavailable } from '../errors.js'
+import { CLIENT_CLOSED_REQUEST, recordBrokenStream, recordCut, recordUpstreamAnswer, recordUpstreamSent } from '../logging/request-summary.js'
 import { isClientGone } from '../plugins/client-gone.js'
 import { streamErrorEvent } from './stream-errors.js'
 import { eventBoundary } from './event-boundary.js'
@@ -45,9 +46,6 @@ export interface Upstream {
   request(call: Omit<UpstreamCall, 'mode' | 'refuse'>): Promise<UpstreamAnswer>
 }
 
-/** Status logged when the browser left before any answer was sent (nginx's convention). */
-export const CLIENT_CLOSED_REQUEST = 499
-
 export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher, hooks: UpstreamStatusHooks = {}): Upstream {
   const origin = baseUrl.origin
   const basePath = baseUrl.pathname
@@ -84,14 +82,14 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     // An unfinished LLM answer costs money: when the browser goes, the upstream call goes too.
     const onClientGone = () => {
       if (!res.writableFinished) {
-        summary.cutBy ??= 'client'
+        recordCut(summary, 'client')
         abort()
       }
     }
     // Ahead of the summary logger's listener, so the log line knows who cut the stream.
     res.prependOnceListener('close', onClientGone)
     const totalTimer = setTimeout(() => {
-      summary.cutBy ??= 'timeout'
+      recordCut(summary, 'timeout')
       abort()
     }, config.totalTimeoutMs)
     const done = () => {
@@ -108,7 +106,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     }
 
     let response: Dispatcher.ResponseData
-    const sentAt = (summary.upstreamSentAtMs = reply.elapsedTime)
+    recordUpstreamSent(summary, reply.elapsedTime)
     try {
       response = await send(call, abortSignal)
     } catch (error) {
@@ -118,9 +116,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     }
 
     const { statusCode, headers, body } = response
-    summary.upstreamStatus = statusCode
-    summary.ttfbMs = Math.round(reply.elapsedTime)
-    summary.upstreamTtfbMs = Math.round(reply.elapsedTime - sentAt)
+    recordUpstreamAnswer(summary, statusCode, reply.elapsedTime)
     const refusal = await upstreamRefusal(response, call.refuse, hooks)
     if (refusal !== undefined) {
       done()
@@ -136,7 +132,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
         done()
         if (answeredNobody()) return
         if (error instanceof UpstreamError) throw error
-        throw error instanceof SyntaxError ? Object.assign(new UpstreamError(), { cause: error }) : upstreamFailure(error, summary.cutBy === 'timeout' ? totalLimit : firstByteLimit)
+        throw error instanceof SyntaxError ? new UpstreamError({ cause: error }) : upstreamFailure(error, summary.cutBy === 'timeout' ? totalLimit : firstByteLimit)
       }
       done()
       const rewritten = call.rewriteJson(parsed)
@@ -192,8 +188,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       done()
       res.off('drain', onDrain)
       if (summary.cutBy === 'client' || res.destroyed) return
-      summary.cutBy ??= isTimeout(error) ? 'timeout' : 'upstream'
-      summary.error = error
+      recordBrokenStream(summary, isTimeout(error) ? 'timeout' : 'upstream', error)
       const last = streaming ? streamErrorEvent(mode) : undefined
       if (last === undefined) {
         // No way to say it in-band: break the connection so the client cannot mistake it for the end.
@@ -215,16 +210,17 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       if (error instanceof UpstreamError) throw error
       throw upstreamFailure(error, firstByteLimit)
     }
-    // 5xx, 401/403 and 429 mean the same here as on a streamed call (never "not found").
-    const refusal = credentialOrBudgetError(response.statusCode, response.headers, hooks)
-    if (refusal !== undefined) throw Object.assign(refusal, { cause: new Error(`upstream answered ${response.statusCode}`) })
+    // 5xx, 401/403 and 429 mean the same here as on a streamed call (never "not found"); the cause says what upstream answered.
+    const { statusCode } = response
+    const refusal = statusCode < 400 ? undefined : credentialOrBudgetError(statusCode, response.headers, hooks, new Error(`upstream answered ${statusCode}`))
+    if (refusal !== undefined) throw refusal
     let body: unknown
     try {
       body = text.length === 0 ? undefined : JSON.parse(text)
     } catch {
       body = undefined
     }
-    return { statusCode: response.statusCode, body }
+    return { statusCode, body }
   }
 
   return { forward, request }
@@ -235,13 +231,13 @@ function isTimeout(error: unknown): boolean {
   return code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT'
 }
 
+/** A call that got no answer: 504 when a deadline ran out (or aborted it), else 502 unreachable. */
 function upstreamFailure(error: unknown, timeoutDetail: string): Error {
   const code = (error as { code?: string }).code
-  let failure: Error
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') failure = new UpstreamTimeout('connecting took too long')
-  else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') failure = new UpstreamTimeout(timeoutDetail)
-  else if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') failure = new UpstreamTimeout(timeoutDetail)
-  else if (code === 'UND_ERR_ABORTED') failure = new UpstreamTimeout(timeoutDetail)
-  else failure = new UpstreamUnavailable()
-  return Object.assign(failure, { cause: error })
+  const name = (error as Error).name
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new UpstreamTimeout('connecting took too long', { cause: error })
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_ABORTED' || name === 'TimeoutError' || name === 'AbortError') {
+    return new UpstreamTimeout(timeoutDetail, { cause: error })
+  }
+  return new UpstreamUnavailable({ cause: error })
 }

@@ -21,7 +21,7 @@ export async function readBoundedText(body: Readable, limit: number = UPSTREAM_R
     size += chunk.length
     if (size > limit) {
       body.destroy()
-      throw Object.assign(new UpstreamError(), { cause: new Error(`upstream body exceeds ${limit} bytes`) })
+      throw new UpstreamError({ cause: new Error(`upstream body exceeds ${limit} bytes`) })
     }
     chunks.push(chunk)
   }

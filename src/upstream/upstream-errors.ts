@@ -1,6 +1,7 @@
 import { readBoundedText } from './read-bounded.js'
 import type { Readable } from 'node:stream'
 import { UpstreamAuthFailed, UpstreamError, UpstreamNotFound, UpstreamRateLimited, UpstreamRejected, UpstreamValidationFailed } from '../errors.js'
+import type { GatewayError } from '../errors.js'
 
 /**
  * What an Agent Studio error status becomes at the gateway, on every route (streamed calls and
@@ -26,31 +27,32 @@ const MAX_RETRY_AFTER_SECONDS = 3600
 /** Most of an error body the gateway reads; the rest is discarded unread. */
 export const ERROR_BODY_READ_LIMIT = 64 * 1024
 
-/** Status codes decided before any route-specific rule (5xx, credentials, budget). */
-export function credentialOrBudgetError(statusCode: number, headers: Record<string, string | string[] | undefined>, hooks: UpstreamStatusHooks): Error | undefined {
-  if (statusCode >= 500) return withStatus(new UpstreamError(), statusCode)
+/**
+ * Status codes decided before any route-specific rule (5xx, credentials, budget). Each error
+ * keeps upstream's status for the log line; `cause` says what was answered (side calls).
+ */
+export function credentialOrBudgetError(statusCode: number, headers: Record<string, string | string[] | undefined>, hooks: UpstreamStatusHooks, cause?: Error): GatewayError | undefined {
+  if (statusCode >= 500) return new UpstreamError({ upstreamStatus: statusCode, cause })
   if (statusCode === 401 || statusCode === 403) {
     hooks.onAuthFailed?.(statusCode)
-    return withStatus(new UpstreamAuthFailed(String(statusCode)), statusCode)
+    return new UpstreamAuthFailed(String(statusCode), { upstreamStatus: statusCode, cause })
   }
   if (statusCode === 429) {
     const seconds = retryAfterSeconds(headers['retry-after'])
     hooks.onRateLimited?.(seconds, headers['retry-after'])
-    return Object.assign(withStatus(new UpstreamRateLimited(String(seconds)), statusCode), { headers: { 'retry-after': seconds } })
+    return new UpstreamRateLimited(String(seconds), { upstreamStatus: statusCode, retryAfterSeconds: seconds, cause })
   }
   return undefined
 }
 
 /** Any other 4xx: our own error with upstream's status, and a 422's field list. */
-export function rejectedError(statusCode: number, bodyText: string): Error {
-  if (statusCode === 404) return withStatus(new UpstreamNotFound(), statusCode)
+export function rejectedError(statusCode: number, bodyText: string): GatewayError {
+  if (statusCode === 404) return new UpstreamNotFound({ upstreamStatus: statusCode })
   if (statusCode === 422) {
     const detail = validationDetail(bodyText)
-    return Object.assign(withStatus(new UpstreamValidationFailed(), statusCode), detail === undefined ? {} : { publicFields: { detail } })
+    return new UpstreamValidationFailed({ upstreamStatus: statusCode, publicFields: detail === undefined ? undefined : { detail } })
   }
-  const error = withStatus(new UpstreamRejected(String(statusCode)), statusCode)
-  error.statusCode = statusCode
-  return error
+  return new UpstreamRejected(String(statusCode), { upstreamStatus: statusCode, statusCode })
 }
 
 /** `retry-after` as whole seconds (delta or HTTP date, RFC 9110 §10.2.3), clamped to 1 s – 1 h. */
@@ -106,10 +108,6 @@ export async function readBounded(body: Readable, limit = ERROR_BODY_READ_LIMIT)
   return readBoundedText(body, limit).catch(() => '')
 }
 
-function withStatus<T extends Error>(error: T, upstreamStatus: number): T & { upstreamStatus: number; statusCode?: number } {
-  return Object.assign(error, { upstreamStatus })
-}
-
 /**
  * The error an upstream answer becomes, or undefined when it is relayed as it is (2xx/3xx).
  * `refuse` is the route's own rule (e.g. 404 → conversation_not_found, no oracle); it runs after
@@ -134,7 +132,7 @@ export async function upstreamRefusal(
  * An upstream 429 or 401/403 thrown by a side call: no later call of the same request can
  * succeed, so a multi-call operation (erasure) stops and answers with it instead of a 502.
  */
-export function isCredentialOrBudgetError(error: unknown): error is Error & { code: string } {
+export function isCredentialOrBudgetError(error: unknown): error is GatewayError {
   const code = (error as { code?: unknown } | null)?.code
   return code === 'UPSTREAM_RATE_LIMITED' || code === 'UPSTREAM_AUTH_FAILED'
 }

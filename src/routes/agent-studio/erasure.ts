@@ -1,3 +1,4 @@
+import type { GatewayError } from '../../errors.js'
 import type { Upstream } from '../../upstream/forward.js'
 import { isCredentialOrBudgetError } from '../../upstream/upstream-errors.js'
 
@@ -19,7 +20,7 @@ export interface ErasureReport {
   /** What could not be done, for the log and the 502 message (ids and statuses, no content). */
   readonly failures: string[]
   /** Agent Studio's budget (429) or the gateway's credentials (401/403) stopped it: answered as such, not as a 502. */
-  stoppedBy?: Error
+  stoppedBy?: GatewayError
 }
 
 export interface ErasureDependencies {
@@ -72,7 +73,7 @@ export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureR
   return report
 }
 
-function stop(report: ErasureReport, error: Error): ErasureReport {
+function stop(report: ErasureReport, error: GatewayError): ErasureReport {
   report.stoppedBy = error
   report.failures.push(error.message)
   return report

@@ -47,15 +47,16 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
     request.summary.conversationsDeleted = report.conversationsDeleted
     const done = { conversationsDeleted: report.conversationsDeleted, messagesDeleted: report.messagesDeleted, memoriesDeleted: false }
     // 429 upstream_rate_limited (retry later) or 502 upstream_auth_failed, with what was done.
-    if (report.stoppedBy !== undefined) throw Object.assign(report.stoppedBy, { publicFields: done })
+    if (report.stoppedBy !== undefined) {
+      report.stoppedBy.publicFields = done
+      throw report.stoppedBy
+    }
     if (report.failures.length > 0) {
-      const error = Object.assign(new ErasureIncomplete(`${report.conversationsDeleted} conversations deleted, messages ${report.messagesDeleted ? 'deleted' : 'not deleted'}`), {
-        cause: new Error(report.failures.slice(0, 20).join('; '))
-      })
-      request.summary.rule = 'erasure_incomplete'
-      request.summary.error = error
       // The usual error body, plus what was done, so a frontend can say so and retry.
-      return reply.code(502).header('cache-control', 'no-store').send({ error: 'erasure_incomplete', message: error.message, requestId: request.id, ...done })
+      throw new ErasureIncomplete(`${report.conversationsDeleted} conversations deleted, messages ${report.messagesDeleted ? 'deleted' : 'not deleted'}`, {
+        cause: new Error(report.failures.slice(0, 20).join('; ')),
+        publicFields: done
+      })
     }
     return reply.code(200).header('cache-control', 'no-store').send(done)
   })
