@@ -1,5 +1,6 @@
 import t from 'tap'
 import { AGENT_ID } from '../helpers/fixtures.js'
+import type { Test } from 'tap'
 import { sharedStandIn } from './standin-client.js'
 
 // compatibilityMode=ai-sdk-4 answers the AI SDK 4 data stream protocol (agent-studio-api.md
@@ -11,7 +12,7 @@ import { sharedStandIn } from './standin-client.js'
 const shared = sharedStandIn(t)
 const path = `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-4`
 
-async function lines(text: string) {
+async function lines(t: Test, text: string) {
   const answer = await shared.call('POST', path, { body: { messages: [{ role: 'user', content: text }] } })
   t.equal(answer.status, 200)
   t.equal(answer.headers['x-vercel-ai-data-stream'], 'v1')
@@ -25,7 +26,7 @@ async function lines(text: string) {
 }
 
 t.test('a plain answer is one step: f with the message id, text parts, e and d with finishReason stop', async (t) => {
-  const parts = await lines('hello')
+  const parts = await lines(t, 'hello')
   const codes = parts.map((part) => part.code)
   t.same(codes, ['f', ...codes.slice(1, -2).map(() => '0'), 'e', 'd'])
   t.match(parts[0]!.value, { messageId: /^alg_msg_[0-9a-f]{32}$/ })
@@ -35,7 +36,7 @@ t.test('a plain answer is one step: f with the message id, text parts, e and d w
 })
 
 t.test('a search answer uses the protocol\'s reasoning, tool and data parts, in two steps with one toolCallId', async (t) => {
-  const parts = await lines('[search] tents')
+  const parts = await lines(t, '[search] tents')
   const codes = parts.map((part) => part.code)
   t.same(codes, ['f', 'g', 'b', 'c', '9', 'a', 'e', 'f', ...codes.slice(8, -3), 'e', '2', 'd'])
   t.ok(codes.slice(8, -3).length > 1 && codes.slice(8, -3).every((code) => code === '0'), 'text parts between the second step\'s start and finish')
@@ -50,7 +51,7 @@ t.test('a search answer uses the protocol\'s reasoning, tool and data parts, in 
 })
 
 t.test('a client-side tool call stops with finishReason tool-calls and no result line', async (t) => {
-  const parts = await lines('Buy it [client-tool]')
+  const parts = await lines(t, 'Buy it [client-tool]')
   t.same(parts.map((part) => part.code), ['f', 'b', 'c', '9', 'e', 'd'])
   t.match(parts.at(-1)!.value, { finishReason: 'tool-calls' })
 })
