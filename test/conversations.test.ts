@@ -9,7 +9,7 @@ const strip = (body: Record<string, unknown>) => ({ ...body, requestId: '…' })
 
 t.test('A lists only A\'s namespaced conversations, under the ids A chose; the rest is left out and counted', async (t) => {
   const { standIn, gateway, a } = await setup(t)
-  const response = await a('GET', `${base}?page=1&limit=10&startDate=2026-01-01&endDate=2026-12-31&userToken=user-b&agentId=x`)
+  const response = await a('GET', `${base}?page=1&limit=10&startDate=2026-01-01&endDate=2099-12-31&userToken=user-b&agentId=x`)
   t.equal(response.statusCode, 200)
   const body = response.json() as { data: Array<{ id: string; title: string }>; pagination: { totalCount: number } }
   t.same(body.data.map((c) => c.id).sort(), ['conv_a1', 'conv_a2'], 'client ids; the raw legacy id is not shown')
@@ -17,7 +17,7 @@ t.test('A lists only A\'s namespaced conversations, under the ids A chose; the r
   t.equal(body.pagination.totalCount, 3, 'pagination is upstream\'s (the README says so)')
   t.match(gateway.logs.requests.at(-1), { status: 200, conversationsHidden: 1 })
   const seen = standIn.received.at(-1)!
-  t.same(seen.query, { page: '1', limit: '10', startDate: '2026-01-01', endDate: '2026-12-31' }, 'nothing else is passed')
+  t.same(seen.query, { page: '1', limit: '10', startDate: '2026-01-01', endDate: '2099-12-31' }, 'nothing else is passed')
   t.equal(seen.userToken?.sub, 'user-a')
   t.equal(response.headers['content-length'], String(Buffer.byteLength(response.body)), 'the length is of the rewritten body')
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { feedbackOf, feedbackRoutes } from './feedback.js'
 import type { StoredFeedback } from './feedback.js'
+import { createdWithin, isProblem, queryInteger } from './list-query.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 
 /**
@@ -12,8 +13,11 @@ import type { VerifiedUserToken } from './user-token-check.js'
  *   conversation's owner is the user token's `sub`; the user's new messages and the assistant's
  *   answer are stored; the title comes from the first user message (at most 60 characters);
  * - list and get need the `logs` ACL and, with a user token, see only that user's conversations
- *   (someone else's answers 404, like a missing one); with the API key alone they see all;
- * - DELETE needs `logs` and takes no user token, as in the real API;
+ *   (someone else's answers 404, like a missing one); with the API key alone they see all; the
+ *   list is paginated and filtered by dates and votes as list-query.ts reads its query;
+ * - DELETE needs `logs` and takes no user token, as in the real API; so do the export (every
+ *   user's conversations of the agent) and the bulk DELETE (all of the agent's, or those within
+ *   the dates), which a browser must never reach;
  * - user-data GET returns `{ conversations (with messages), memories }`; DELETE removes the
  *   user's messages only ("Does not delete conversations").
  * Conversation ids are global, like the real service's, and a completion continues whatever
@@ -121,16 +125,44 @@ export function conversationRoutes(app: FastifyInstance, store: ConversationStor
     const token = await authorize(request, reply, 'logs')
     if (token === false) return reply
     record(request, token)
-    const page = Number(request.query.page ?? 1)
-    const limit = Number(request.query.limit ?? 20)
+    // paths/conversations/conversations.yml: page ≥ 1, limit 1–100, feedbackVote 0–1; anything else a 422.
+    const pageParam = queryInteger(request.query, 'page', { min: 1 })
+    const limitParam = queryInteger(request.query, 'limit', { min: 1, max: 100 })
+    const feedbackVote = queryInteger(request.query, 'feedbackVote', { min: 0, max: 1 })
+    if (isProblem(pageParam) || isProblem(limitParam) || isProblem(feedbackVote)) return reply.code(422).send({ detail: [pageParam, limitParam, feedbackVote].filter(isProblem) })
+    const page = pageParam ?? 1
+    const limit = limitParam ?? 20
     const withFeedback = request.query.includeFeedback === 'true'
-    const vote = withFeedback && request.query.feedbackVote !== undefined ? Number(request.query.feedbackVote) : undefined
+    const vote = withFeedback ? feedbackVote : undefined
     const visible = [...store.conversations.values()].filter((c) => c.agentId === request.params.agentId && (token === undefined || c.owner === token.sub) &&
-      (vote === undefined || feedbackOf(store, c).some((f) => f.vote === vote)))
+      createdWithin(c.createdAt, request.query) && (vote === undefined || feedbackOf(store, c).some((f) => f.vote === vote)))
     return {
       data: visible.slice((page - 1) * limit, page * limit).map((c) => (withFeedback ? { ...summary(c), feedback: feedbackOf(store, c) } : summary(c))),
       pagination: { page, limit, totalCount: visible.length, totalPages: Math.ceil(visible.length / limit) }
     }
+  })
+
+  // paths/conversations/conversationsExport.yml: every conversation of the agent (an array of
+  // ConversationFullResponse), whoever it belongs to: the path takes no user token.
+  app.get<{ Params: { agentId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/conversations/export', async (request, reply) => {
+    const token = await authorize(request, reply, 'logs')
+    if (token === false) return reply
+    record(request, token)
+    return [...store.conversations.values()].filter((c) => c.agentId === request.params.agentId && createdWithin(c.createdAt, request.query)).map(full)
+  })
+
+  // paths/conversations/conversations.yml `delete`: every conversation of the agent within the
+  // dates, all of them without dates; 204.
+  app.delete<{ Params: { agentId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/conversations', async (request, reply) => {
+    const token = await authorize(request, reply, 'logs')
+    if (token === false) return reply
+    record(request, token)
+    for (const conversation of [...store.conversations.values()]) {
+      if (conversation.agentId !== request.params.agentId || !createdWithin(conversation.createdAt, request.query)) continue
+      store.conversations.delete(conversation.id)
+      store.deletions.push(conversation.id)
+    }
+    return reply.code(204).send()
   })
 
   app.get<{ Params: { agentId: string; conversationId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/conversations/:conversationId', async (request, reply) => {

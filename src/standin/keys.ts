@@ -8,10 +8,14 @@ import type { StandInOptions } from './standin.js'
  * API key may list every key (`GET /1/keys`).
  */
 export function keyRoutes(app: FastifyInstance, options: StandInOptions): void {
-  const describe = (key: string) => ({
+  // Without an Admin API key configured, nobody is the admin (not even a request with no key at all).
+  const isAdmin = (presented: unknown) => options.adminKey !== undefined && presented === options.adminKey
+  // specs/search/paths/keys/key.yml (getApiKey): a key other than the Admin API key may read only
+  // itself, "with the description replaced by `<redacted>`".
+  const describe = (key: string, caller: string) => ({
     value: key,
     acl: options.apiKeys.get(key),
-    description: 'stand-in key',
+    description: isAdmin(caller) ? 'stand-in key' : '<redacted>',
     indexes: [],
     referers: options.keyDetails?.get(key)?.referers ?? [],
     maxQueriesPerIPPerHour: options.keyDetails?.get(key)?.maxQueriesPerIPPerHour ?? 0,
@@ -23,19 +27,19 @@ export function keyRoutes(app: FastifyInstance, options: StandInOptions): void {
 
   app.get<{ Params: { key: string } }>('/1/keys/:key', async (request, reply) => {
     const caller = String(request.headers['x-algolia-api-key'])
-    const known = options.apiKeys.has(caller) || caller === options.adminKey
+    const known = options.apiKeys.has(caller) || isAdmin(caller)
     if (!appOk(request.headers['x-algolia-application-id']) || !known) return reply.code(403).send({ message: 'Invalid Application-ID or API key', status: 403 })
     const { key } = request.params
     if (!options.apiKeys.has(key)) return reply.code(404).send({ message: 'Key does not exist', status: 404 })
-    if (caller !== key && caller !== options.adminKey) return reply.code(403).send({ message: 'Method not allowed with this API key', status: 403 })
-    return describe(key)
+    if (caller !== key && !isAdmin(caller)) return reply.code(403).send({ message: 'Method not allowed with this API key', status: 403 })
+    return describe(key, caller)
   })
 
   app.get('/1/keys', async (request, reply) => {
-    if (!appOk(request.headers['x-algolia-application-id']) || request.headers['x-algolia-api-key'] !== options.adminKey) {
+    if (!appOk(request.headers['x-algolia-application-id']) || !isAdmin(request.headers['x-algolia-api-key'])) {
       return reply.code(403).send({ message: 'Method not allowed with this API key', status: 403 })
     }
-    return { keys: [...options.apiKeys.keys()].map(describe) }
+    return { keys: [...options.apiKeys.keys()].map((key) => describe(key, options.adminKey as string)) }
   })
 }
 

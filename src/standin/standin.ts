@@ -244,9 +244,11 @@ export function createStandIn(options: StandInOptions): StandIn {
     for (let index = 0; index < chunks.length; index++) {
       if (res.destroyed) return
       if (active?.kind === 'cut' && index === active.afterEvents) {
-        // Half an event, then the break once it (and all before it) reached the socket.
-        if (active.midEvent === true) res.write(chunks[index]!.slice(0, Math.ceil(chunks[index]!.length / 2)), () => res.destroy())
-        else res.destroy()
+        // The break once every event before it (and, with midEvent, half of this one) reached the
+        // socket: Node corks a response's writes until the next tick, so destroying at once would
+        // throw away the events the fault promises to deliver (a client saw none of them).
+        const half = active.midEvent === true ? chunks[index]!.slice(0, Math.ceil(chunks[index]!.length / 2)) : ''
+        res.write(half, () => res.destroy())
         return
       }
       if (active?.kind === 'stall' && index === active.afterEvents) return
