@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { isAddressOrCidr } from './addresses.js'
-import type { Frozen } from './types.js'
+import type { Frozen } from './frozen.js'
 
 /**
  * Request limits and stream caps: the part of the configuration ops tune live. They live in

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { AGENT_ID_PATTERN } from '../policy/ids.js'
-import { COMPATIBILITY_MODES } from './types.js'
+
+export const COMPATIBILITY_MODES = ['ai-sdk-4', 'ai-sdk-5', 'ag-ui'] as const
+export type CompatibilityMode = (typeof COMPATIBILITY_MODES)[number]
 
 /**
  * Every tunable (non-secret) setting, once: its section and key in the policy file, the

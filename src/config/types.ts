@@ -1,4 +1,5 @@
 import type { LimitsConfig } from './limits.js'
+import type { Frozen } from './frozen.js'
 import type { Settings } from './settings.js'
 
 /**
@@ -10,15 +11,11 @@ import type { Settings } from './settings.js'
 
 export type { LimitsConfig }
 
-export const COMPATIBILITY_MODES = ['ai-sdk-4', 'ai-sdk-5', 'ag-ui'] as const
-export type CompatibilityMode = (typeof COMPATIBILITY_MODES)[number]
+// The modes are part of the settings schema; re-exported here with the other config types.
+export { COMPATIBILITY_MODES } from './settings.js'
+export type { CompatibilityMode } from './settings.js'
 
-/** Read-only all the way down, as the loader freezes it (URLs and key bytes are left as they are). */
-export type Frozen<T> =
-  T extends URL | Uint8Array ? T
-    : T extends readonly (infer Item)[] ? readonly Frozen<Item>[]
-      : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> }
-        : T
+export type { Frozen } from './frozen.js'
 
 type SessionSettings = Settings['session']
 
