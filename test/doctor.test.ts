@@ -5,6 +5,9 @@ import { startStandIn } from './helpers/gateway.js'
 import { SHARED_REDIS } from './helpers/limits.js'
 import { nodeCommand } from './helpers/process.js'
 
+// Each test waits on its own child process; they share nothing, so they run side by side.
+t.jobs = 3
+
 function doctor(env: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const [node, ...args] = nodeCommand('src/cli.ts')
