@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-standin/**', 'coverage/**', '.tap/**', 'node_modules/**', 'web/dist/**', 'examples/*/dist/**'] },
+  { ignores: ['dist/**', 'dist-standin/**', 'coverage/**', '.tap/**', 'node_modules/**', 'web/dist/**', 'examples/*/dist/**', '.test-build/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

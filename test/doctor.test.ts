@@ -3,10 +3,15 @@ import t from 'tap'
 import { TEST_KEYS, gatewayEnv } from './helpers/fixtures.js'
 import { startStandIn } from './helpers/gateway.js'
 import { SHARED_REDIS } from './helpers/limits.js'
+import { nodeCommand } from './helpers/process.js'
+
+// Each test waits on its own child process; they share nothing, so they run side by side.
+t.jobs = 3
 
 function doctor(env: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'doctor'], { env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv })
+    const [node, ...args] = nodeCommand('src/cli.ts')
+    const child = spawn(node!, [...args, 'doctor'], { env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv })
     let output = ''
     child.stdout.on('data', (chunk) => (output += chunk.toString()))
     child.stderr.on('data', (chunk) => (output += chunk.toString()))

@@ -89,12 +89,13 @@ t.test('an unreachable audit endpoint fails closed, saying how to skip it', asyn
 t.test('an audit that cannot tell: production refuses to start, development warns and starts', async (t) => {
   const { url } = await startStandIn(t)
   const env = { ...gatewayEnv(url), ALGOLIA_SEARCH_API_URL: 'http://127.0.0.1:9', PORT: '0' }
+  // Both start at once (they share nothing): two process start-ups in the time of one.
   const production = spawnGateway({ ...env, NODE_ENV: 'production', SESSION_JWT_SECRET: 'a-production-grade-session-secret-0123456789' })
+  const development = spawnGateway(env)
+  t.teardown(() => development.child.kill('SIGKILL'))
   t.equal((await production.exited).code, 1)
   t.match(production.stderr(), /refusing to start, the key audit found 1 problem:\n {2}- key audit: http:\/\/127\.0\.0\.1:9 could not be reached/)
 
-  const development = spawnGateway(env)
-  t.teardown(() => development.child.kill('SIGKILL'))
   const warning = await development.waitForLine((line) => /could not be reached .*\(refused under NODE_ENV=production\)/.test(String(line.msg)))
   t.equal(warning.level, 40)
   await development.waitForLine((line) => line.msg === 'agent-studio-gateway listening')
@@ -103,11 +104,11 @@ t.test('an audit that cannot tell: production refuses to start, development warn
 t.test('the gateway refuses to start on a failed audit, and starts (loudly) when told to skip it', async (t) => {
   const { url } = await startStandIn(t, { apiKeys: new Map([[TEST_KEYS.apiKey, ['search', 'logs', 'deleteObject']], [TEST_KEYS.searchKey, ['search']]]) })
   const refused = spawnGateway({ ...gatewayEnv(url), PORT: '0' })
+  const skipped = spawnGateway({ ...gatewayEnv(url), PORT: '0', SKIP_KEY_AUDIT: 'true' })
+  t.teardown(() => skipped.child.kill('SIGKILL'))
   t.equal((await refused.exited).code, 1)
   t.match(refused.stderr(), /refusing to start, the key audit found 1 problem:\n {2}- ALGOLIA_API_KEY has ACL deleteObject/)
 
-  const skipped = spawnGateway({ ...gatewayEnv(url), PORT: '0', SKIP_KEY_AUDIT: 'true' })
-  t.teardown(() => skipped.child.kill('SIGKILL'))
   const warning = await skipped.waitForLine((line) => /KEY AUDIT SKIPPED/.test(String(line.msg)))
   t.equal(warning.level, 40)
   await skipped.waitForLine((line) => line.msg === 'agent-studio-gateway listening')

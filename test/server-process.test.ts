@@ -43,7 +43,8 @@ t.test('with nothing configured, npm start runs the loudly labelled demo', async
   // The demo logs through pino-pretty, so look at the raw output instead of JSON lines.
   await new Promise<void>((resolve, reject) => {
     let out = ''
-    const timer = setTimeout(() => reject(new Error(`no demo banner; output: ${out}`)), 15_000)
+    // Bounds a hang only, as generous as waitForLine's: a loaded 2-core machine took over 15 s.
+    const timer = setTimeout(() => reject(new Error(`no demo banner; output: ${out}`)), 30_000)
     gateway.child.stdout.on('data', (chunk) => {
       out += chunk.toString()
       if (out.includes('DEMO MODE — NOT FOR PRODUCTION')) {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
 export interface GatewayProcess {
@@ -17,9 +18,19 @@ export interface SpawnOptions {
   readonly nofile?: number
 }
 
-/** Runs src/server.ts in its own process, exactly as `npm start` would (through tsx instead of the build). */
+/**
+ * The command line that runs a program of src/ (`src/server.ts`) as the tests themselves run: the
+ * JavaScript that scripts/build-tests.mjs compiled beside them when they run from .test-build/
+ * (`npm test`), else the TypeScript through tsx (`npx tap test/<name>.test.ts`).
+ */
+export function nodeCommand(entry: string): string[] {
+  const compiled = import.meta.url.endsWith('.js') // this helper runs from .test-build/
+  return compiled ? [process.execPath, join('.test-build', entry.replace(/\.ts$/, '.js'))] : [process.execPath, '--import', 'tsx', entry]
+}
+
+/** Runs src/server.ts in its own process, exactly as `npm start` would (from the tests' build, or through tsx). */
 export function spawnGateway(env: Record<string, string | undefined>, options: SpawnOptions = {}): GatewayProcess {
-  const node = [process.execPath, '--import', 'tsx', 'src/server.ts']
+  const node = nodeCommand('src/server.ts')
   // The shell lowers the limit for itself, then becomes node (exec), which inherits it.
   const [command, ...args] = options.nofile === undefined ? node : ['/bin/sh', '-c', `ulimit -n ${options.nofile} && exec "$@"`, 'sh', ...node]
   const child = spawn(command!, args, {
