@@ -62,7 +62,7 @@ const completionsReceived = () => standIn.received.filter((r) => r.path.endsWith
 
 t.test('the plain demo page: sign in as alice and watch an answer stream in', async (t) => {
   const context = await browser.newContext()
-  context.setDefaultTimeout(10_000)
+  context.setDefaultTimeout(20_000)
   t.teardown(() => context.close())
   const page = await context.newPage()
   await page.goto(`${address}/`)
@@ -80,7 +80,7 @@ t.test('the plain demo page: sign in as alice and watch an answer stream in', as
   await page.fill('#question', 'Where is my order?')
   await page.click('#send')
   const answer = page.locator('.assistant').last()
-  await answer.filter({ hasText: 'through the gateway.' }).waitFor({ timeout: 10_000 })
+  await answer.filter({ hasText: 'through the gateway.' }).waitFor({ timeout: 20_000 })
   t.match(await answer.textContent(), /^Agent: You asked: "Where is my order\?"\. This answer comes from the Agent Studio stand-in/)
   const storage = await page.evaluate('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })')
   t.equal(storage, '{"local":{},"session":{}}', 'no token is stored in the page')
@@ -90,7 +90,7 @@ t.test('the plain demo page: sign in as alice and watch an answer stream in', as
 
 t.test('the InstantSearch chat widget (transport mode): two turns, a vote, stop, regenerate, history list/open/delete, 429 and 401', async (t) => {
   const context = await browser.newContext()
-  context.setDefaultTimeout(10_000)
+  context.setDefaultTimeout(20_000)
   t.teardown(() => context.close())
   const traffic = recordTraffic(context)
   const page = await context.newPage()
@@ -198,7 +198,7 @@ t.test('the InstantSearch chat widget (transport mode): two turns, a vote, stop,
 
 t.test('AI SDK useChat: resume probe, two turns, stop, regenerate, 429, 401 and a broken stream', async (t) => {
   const context = await browser.newContext()
-  context.setDefaultTimeout(10_000)
+  context.setDefaultTimeout(20_000)
   t.teardown(() => context.close())
   const traffic = recordTraffic(context)
   const page = await context.newPage()

@@ -28,7 +28,7 @@ const completionsFor = (user: string) => standIn.received.filter((r) => r.path.e
 
 async function chat(t: Test, appUrl: string, user: string) {
   const context = await browser.newContext()
-  context.setDefaultTimeout(10_000)
+  context.setDefaultTimeout(20_000)
   t.teardown(() => context.close())
   const traffic = recordTraffic(context)
   const page = await context.newPage()
@@ -111,6 +111,6 @@ t.test('same origin through a Host-rewriting reverse proxy: X-Forwarded-Host fro
   await page.goto(`${app2Url}/login?user=refused`)
   await page.fill('#question', 'Hello?')
   await page.click('#send')
-  await page.locator('[role=alert]', { hasText: 'origin are not allowed' }).waitFor({ timeout: 10_000 })
+  await page.locator('[role=alert]', { hasText: 'origin are not allowed' }).waitFor({ timeout: 20_000 })
   t.match(untrusting.logs.requests.at(-1), { status: 403, rule: 'origin_not_allowed' })
 })
