@@ -4,6 +4,7 @@ import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
 import { postCompletion, waitFor } from './helpers/requests.js'
 import { createLogger } from '../src/logging/logger.js'
 import { Credentials } from '../src/credentials/credentials.js'
+import { recordRefusal } from '../src/error-handler.js'
 import { LogCapture } from './helpers/gateway.js'
 
 t.test('one summary line per request with the figures ops need', async (t) => {
@@ -109,4 +110,13 @@ t.test('an unexpected failure answers 500 internal_error in fixed words; what we
   const line = gateway.logs.requests[0]!
   t.match(line, { level: 50, status: 500, rule: 'internal_error' })
   t.match(JSON.stringify(line.err), /ECONNREFUSED/, 'the log line says what went wrong')
+})
+
+t.test('the rule on the log line is the first refusal recorded: a later one does not replace it', async (t) => {
+  // src/error-handler.ts's contract. Today only a CORS preflight records a refusal besides
+  // sendError, and it is answered at once, so no request test reaches a second recording.
+  const request = { summary: {} } as unknown as Parameters<typeof recordRefusal>[0]
+  recordRefusal(request, 'cors_origin_not_allowed')
+  recordRefusal(request, 'session_required')
+  t.equal(request.summary.rule, 'cors_origin_not_allowed')
 })
