@@ -15,6 +15,7 @@ async function startSessionEndpoint(t: Test) {
     if (credential.includes('slow')) return new Promise(() => undefined)
     if (credential.includes('broken')) return reply.code(500).send('oops')
     if (credential.includes('noid')) return { email: 'x@example.com' }
+    if (credential.includes('forbidden')) return reply.code(403).send({ error: 'forbidden' })
     return reply.code(401).send({ error: 'not signed in' })
   })
   const address = await server.listen({ host: '127.0.0.1', port: 0 })
@@ -71,6 +72,10 @@ t.test('forward-auth "no" is a 401, never a 500, and nothing is forwarded', asyn
   const response = await send({ cookie: 'session=revoked' })
   t.equal(response.statusCode, 401)
   t.equal(response.json().error, 'session_invalid')
+  // A 403 from the endpoint is a "no" too: not a 503 that tells the frontend to retry.
+  const forbidden = await send({ cookie: 'session=forbidden' })
+  t.equal(forbidden.statusCode, 401, 'a 403 from the session endpoint is a 401')
+  t.equal(forbidden.json().error, 'session_invalid')
   t.equal(standIn.received.length, 0)
 })
 
