@@ -112,6 +112,25 @@ t.test('tenant isolation: the agent\'s call gets the user\'s key derived from th
   t.notOk(securedKeyParentIs(rotated, 'old-api'))
 })
 
+t.test('tenant isolation with a filters template: a session with other claims gets a key with its own filters', async (t) => {
+  // The agent key is cached per user; a user moved to another tenant must not keep searching
+  // with the old tenant's filters until the cached key runs out.
+  const subject = new Credentials({
+    appId: 'APP',
+    secrets: initial,
+    userTokenTtlSeconds: 600,
+    searchKey: { ...searchKey, filters: 'tenant_id:{tenant}', agentTenantIsolation: true },
+    now: () => frozenAt
+  })
+  const agentCall = { userToken: true, jsonBody: true, agentKey: true } as const
+  const filtersOf = (key: string) => new URLSearchParams(Buffer.from(key, 'base64').toString('utf8').slice(64)).get('filters')
+  const acme = (await subject.headersFor(caller('u', { tenant: 'acme' }), agentCall))['x-algolia-api-key']!
+  t.equal(filtersOf(acme), 'tenant_id:"acme"')
+  const globex = (await subject.headersFor(caller('u', { tenant: 'globex' }), agentCall))['x-algolia-api-key']!
+  t.equal(filtersOf(globex), 'tenant_id:"globex"', 'the new claims, not the cached key')
+  t.ok(securedKeyParentIs(globex, 'old-api'))
+})
+
 t.test('without tenant isolation, the agent\'s call sends the API key itself', async (t) => {
   t.equal((await credentials().headersFor(caller('u'), { userToken: true, jsonBody: true, agentKey: true }))['x-algolia-api-key'], 'old-api')
 })

@@ -15,6 +15,7 @@ async function startSessionEndpoint(t: Test) {
     if (credential.includes('slow')) return new Promise(() => undefined)
     if (credential.includes('broken')) return reply.code(500).send('oops')
     if (credential.includes('noid')) return { email: 'x@example.com' }
+    if (credential.includes('forbidden')) return reply.code(403).send({ error: 'forbidden' })
     return reply.code(401).send({ error: 'not signed in' })
   })
   const address = await server.listen({ host: '127.0.0.1', port: 0 })
@@ -54,11 +55,27 @@ t.test('forward-auth "yes": the endpoint\'s id becomes the user, and the answer 
   t.equal(endpoint.calls[1]!.authorization, 'Bearer good-2')
 })
 
+t.test('the cache is keyed by the whole credential: a positive answer for one token signs in no other', async (t) => {
+  // Keyed by the cookie alone, every bearer token would share the entry of "no cookie", and the
+  // first user's "yes" would let any later bearer token in as that user.
+  const { endpoint, standIn, send } = await setup(t)
+  t.equal((await send({ authorization: 'Bearer good-3' })).statusCode, 200)
+  const forged = await send({ authorization: 'Bearer forged-3' })
+  t.equal(forged.statusCode, 401, 'another bearer token is asked about, and refused')
+  t.equal(forged.json().error, 'session_invalid')
+  t.same(endpoint.calls.map((call) => call.authorization), ['Bearer good-3', 'Bearer forged-3'])
+  t.same(standIn.received.map((r) => r.userToken?.sub), ['alice'], 'only the good token reached Agent Studio')
+})
+
 t.test('forward-auth "no" is a 401, never a 500, and nothing is forwarded', async (t) => {
   const { standIn, send } = await setup(t)
   const response = await send({ cookie: 'session=revoked' })
   t.equal(response.statusCode, 401)
   t.equal(response.json().error, 'session_invalid')
+  // A 403 from the endpoint is a "no" too: not a 503 that tells the frontend to retry.
+  const forbidden = await send({ cookie: 'session=forbidden' })
+  t.equal(forbidden.statusCode, 401, 'a 403 from the session endpoint is a 401')
+  t.equal(forbidden.json().error, 'session_invalid')
   t.equal(standIn.received.length, 0)
 })
 

@@ -3,6 +3,8 @@ import { AGENT_ID, APP_ORIGIN, TEST_KEYS, completionBody, sessionToken } from '.
 import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
 import { postCompletion, waitFor } from './helpers/requests.js'
 import { createLogger } from '../src/logging/logger.js'
+import { Credentials } from '../src/credentials/credentials.js'
+import { recordRefusal } from '../src/error-handler.js'
 import { LogCapture } from './helpers/gateway.js'
 
 t.test('one summary line per request with the figures ops need', async (t) => {
@@ -75,4 +77,46 @@ t.test('redaction catches credentials even if a header object is ever logged', a
   const [first, second] = capture.lines
   t.same((first!.req as { headers: unknown }).headers, { authorization: '[redacted]', cookie: '[redacted]', 'x-algolia-api-key': '[redacted]', 'x-algolia-secure-user-token': '[redacted]' })
   t.same(second!.headers, { authorization: '[redacted]', cookie: '[redacted]', 'x-algolia-api-key': '[redacted]', 'x-algolia-secure-user-token': '[redacted]' })
+})
+
+t.test('an unexpected failure answers 500 internal_error in fixed words; what went wrong is on the log line only', async (t) => {
+  // A bug inside the gateway (here: the credentials object throws) must not tell the browser
+  // about internals: the message could name a host, a path or a secret.
+  const detail = 'connect ECONNREFUSED 10.9.8.7:6379 with password hunter2'
+  class BrokenCredentials extends Credentials {
+    override async headersFor(): Promise<Record<string, string>> {
+      throw new Error(detail)
+    }
+  }
+  const broken = new BrokenCredentials({
+    appId: 'APP',
+    secrets: { apiKey: TEST_KEYS.apiKey, searchKey: undefined, signingKey: { keyId: 'kid', secret: TEST_KEYS.secretKey } },
+    userTokenTtlSeconds: 600,
+    searchKey: { enabled: false, ttlSeconds: 3600, indices: [], filters: '', agentTenantIsolation: false }
+  })
+  const { standIn, url } = await startStandIn(t)
+  const gateway = await startGateway(t, url, { deps: { credentials: broken } })
+  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'unlucky' })
+  const text = await response.body.text()
+  t.equal(response.statusCode, 500)
+  t.same(JSON.parse(text), {
+    error: 'internal_error',
+    message: 'Something went wrong in the gateway; the request id helps us find out what.',
+    requestId: response.headers['x-request-id']
+  })
+  t.notOk(text.includes('hunter2') || text.includes('10.9.8.7'), 'nothing of the error reaches the browser')
+  t.equal(standIn.received.length, 0)
+  await waitFor(() => gateway.logs.requests.length === 1)
+  const line = gateway.logs.requests[0]!
+  t.match(line, { level: 50, status: 500, rule: 'internal_error' })
+  t.match(JSON.stringify(line.err), /ECONNREFUSED/, 'the log line says what went wrong')
+})
+
+t.test('the rule on the log line is the first refusal recorded: a later one does not replace it', async (t) => {
+  // src/error-handler.ts's contract. Today only a CORS preflight records a refusal besides
+  // sendError, and it is answered at once, so no request test reaches a second recording.
+  const request = { summary: {} } as unknown as Parameters<typeof recordRefusal>[0]
+  recordRefusal(request, 'cors_origin_not_allowed')
+  recordRefusal(request, 'session_required')
+  t.equal(request.summary.rule, 'cors_origin_not_allowed')
 })

@@ -42,6 +42,10 @@ const forgeries: Array<{ name: string; token: () => Promise<string>; env?: Recor
   { name: 'without the user id claim', token: () => sessionToken(undefined) },
   { name: 'with an empty user id', token: () => sessionToken('') },
   { name: 'with a user id that is an object', token: () => sessionToken(undefined, { claims: { sub: { id: 1 } as unknown as string } }) },
+  // The id becomes a JWT `sub`, a path segment and a log field: C0 controls and DEL are refused.
+  { name: 'with a line break in the user id', token: () => sessionToken('alice\nrole=admin') },
+  { name: 'with a NUL in the user id', token: () => sessionToken('alice\u0000') },
+  { name: 'with a DEL in the user id', token: () => sessionToken('alice\u007f') },
   { name: 'without exp', token: async () => new SignJWT({ sub: 'forever' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('test-session-secret-of-at-least-32-bytes!')) },
   { name: 'with a tampered payload', token: async () => {
     const [header, , signature] = (await sessionToken('alice')).split('.')
