@@ -10,7 +10,7 @@
 // dist/, README) is a symlink to the original. dist-standin/ points at the compiled src/, where
 // the demo's stand-in is found when the gateway runs from JavaScript rather than from source.
 // Files are found by glob, so a new or moved file needs no change here.
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -70,4 +70,40 @@ mirror('', SKIP_AT_TOP)
 for (const dir of ROOTS) mirror(dir, new Set())
 symlinkSync('src', join(out, 'dist-standin'))
 
-console.log(`build-tests: ${entryPoints.length} files in ${Math.round(performance.now() - started)} ms`)
+// What tap runs: .test-build/run/*.test.js. Most test files share a process in a few groups:
+// every tap process costs about 3 s of CPU before the first test (tap's process info, c8's
+// coverage writer, loading Fastify), three times what most files' own tests take, and the
+// whole suite ran 101 processes on 2 cores. A group imports its files in order; each file's
+// tests stay its own (top-level subtests with their sentences as names), and each file cleans
+// up after itself as it always did. Files that change the process itself run alone: t.jobs,
+// process.env, t.afterEach (which would reach the files after them), memory or event-loop
+// measurements, and the browser and process tests (slow, so they run beside the groups).
+const ALONE = new Set([
+  'test/doctor.test.js', // t.jobs
+  'test/regressions/search-key-parent-never-the-api-key.test.js', // process.env
+  'test/standin/faults.test.js', // t.afterEach
+  'test/regressions/bounded-upstream-reads.test.js', // RSS
+  'test/regressions/load-shedding-without-descriptors.test.js', // event-loop delay
+  'test/regressions/connection-flood-under-low-nofile.test.js',
+  'test/demo-browser.test.js',
+  'test/examples-browser.test.js',
+  'test/server-process.test.js'
+])
+const GROUPS = 6
+const tests = entryPoints
+  .filter((path) => path.startsWith('test/') && path.endsWith('.test.ts'))
+  .map((path) => path.replace(/\.ts$/, '.js'))
+  .sort()
+const run = join(out, 'run')
+mkdirSync(run, { recursive: true })
+const importLines = (files) => files.map((file) => `import '../${file}'\n`).join('')
+const grouped = tests.filter((file) => !ALONE.has(file))
+for (let group = 0; group < GROUPS; group++) {
+  const files = grouped.filter((_, index) => index % GROUPS === group)
+  if (files.length > 0) writeFileSync(join(run, `group-${group + 1}.test.js`), importLines(files))
+}
+for (const file of tests.filter((file) => ALONE.has(file))) {
+  writeFileSync(join(run, `${file.slice('test/'.length, -'.test.js'.length).replaceAll('/', '--')}.test.js`), importLines([file]))
+}
+
+console.log(`build-tests: ${entryPoints.length} files in ${Math.round(performance.now() - started)} ms; ${tests.length} test files in ${Math.min(GROUPS, grouped.length) + tests.length - grouped.length} processes`)
