@@ -5,33 +5,26 @@
 # Debian's prometheus package) to validate and unit-test deploy/prometheus/alerts.yml.
 set -euo pipefail
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "ensure-test-deps: installing Debian's chromium for the browser test" >&2
+# ensure COMMAND PACKAGE WHY [apt-get options]: installs PACKAGE when COMMAND is missing.
+ensure() {
+  local command="$1" package="$2" why="$3"
+  shift 3
+  command -v "$command" >/dev/null 2>&1 && return 0
+  echo "ensure-test-deps: installing Debian's $package for $why" >&2
   if [ "$(id -u)" -ne 0 ]; then
-    echo "ensure-test-deps: chromium is missing; run 'sudo apt-get install chromium' (or run as root)" >&2
+    echo "ensure-test-deps: $command is missing; run 'sudo apt-get install $package' (or run as root)" >&2
     exit 1
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" "$package" >/dev/null
+}
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "ensure-test-deps: installing Debian's redis-server" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-fi
+ensure chromium chromium 'the browser tests'
+ensure redis-server redis-server 'the limits tests'
+# Only its promtool is used; no Prometheus server is started (no service manager in CI).
+ensure promtool prometheus 'promtool' --no-install-recommends
+
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   echo "ensure-test-deps: starting redis-server on 127.0.0.1:6379" >&2
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
-fi
-
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "ensure-test-deps: installing Debian's prometheus package for promtool" >&2
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "ensure-test-deps: promtool is missing; run 'sudo apt-get install prometheus' (or run as root)" >&2
-    exit 1
-  fi
-  apt-get update -qq
-  # Only its promtool is used; no Prometheus server is started (no service manager in CI).
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
