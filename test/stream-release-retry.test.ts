@@ -1,41 +1,10 @@
 // Issue 14: when 2,000 streams closed at once, hundreds of slot releases failed and stayed
 // counted until their lease expired. A release is now queued and retried until Redis confirms.
-import { once } from 'node:events'
-import { connect, createServer } from 'node:net'
-import type { Socket } from 'node:net'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import type { Test } from 'tap'
 import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
-import { SHARED_REDIS, limitsFile, redisNamespace } from './helpers/limits.js'
+import { SHARED_REDIS, limitsFile, redisNamespace, redisRelay } from './helpers/limits.js'
 import { postCompletion, waitFor } from './helpers/requests.js'
-
-/** A TCP relay to the shared Redis that the test can cut (every connection, and new ones refused) and restore. */
-async function redisRelay(t: Test) {
-  const target = new URL(SHARED_REDIS)
-  let cut = false
-  const sockets = new Set<Socket>()
-  const server = createServer((client) => {
-    if (cut) return void client.destroy()
-    const redis = connect(Number(target.port), target.hostname)
-    sockets.add(client).add(redis)
-    client.pipe(redis).pipe(client)
-    const end = () => { client.destroy(); redis.destroy(); sockets.delete(client); sockets.delete(redis) }
-    client.on('close', end).on('error', end)
-    redis.on('close', end).on('error', end)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.teardown(() => server.close())
-  return {
-    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
-    cut: () => {
-      cut = true
-      sockets.forEach((socket) => socket.destroy())
-    },
-    restore: () => (cut = false)
-  }
-}
 
 t.test('a release Redis could not take is retried until it is confirmed, long before the lease would expire', async (t) => {
   const relay = await redisRelay(t)

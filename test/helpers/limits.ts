@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { once } from 'node:events'
+import { connect, createServer } from 'node:net'
+import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { stringify } from 'yaml'
@@ -63,4 +65,48 @@ export async function privateRedis(t: Test) {
   await start()
   t.teardown(() => child?.kill('SIGKILL'))
   return { url: `redis://127.0.0.1:${port}`, start, stop }
+}
+
+/**
+ * A TCP relay to the shared Redis that a test can disturb: `cut` drops every connection (and
+ * refuses new ones) until `restore`; `hold` keeps the gateway's commands (gateway → Redis) until
+ * `release`, and `nextHeld` resolves when one is held.
+ */
+export async function redisRelay(t: Test) {
+  const target = new URL(SHARED_REDIS)
+  let cut = false
+  let holding = false
+  const held: Array<() => void> = []
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    if (cut) return void client.destroy()
+    const redis = connect(Number(target.port), target.hostname)
+    sockets.add(client).add(redis)
+    redis.pipe(client)
+    client.on('data', (chunk) => {
+      if (!holding) return void redis.write(chunk)
+      held.push(() => redis.write(chunk))
+      server.emit('held')
+    })
+    const end = () => { client.destroy(); redis.destroy(); sockets.delete(client); sockets.delete(redis) }
+    client.on('close', end).on('error', end)
+    redis.on('close', end).on('error', end)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    cut: () => {
+      cut = true
+      sockets.forEach((socket) => socket.destroy())
+    },
+    restore: () => (cut = false),
+    hold: () => (holding = true),
+    release: () => {
+      holding = false
+      held.splice(0).forEach((write) => write())
+    },
+    nextHeld: () => once(server, 'held')
+  }
 }

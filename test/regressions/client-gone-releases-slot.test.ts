@@ -3,7 +3,7 @@
 // streaming) and the LLM call was still sent. Each phase is attacked here over a real socket,
 // in memory and through Redis; the slot must be free again and Agent Studio never called.
 import { once } from 'node:events'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
@@ -12,7 +12,7 @@ import type { Test } from 'tap'
 import { AGENT_ID, completionBody } from '../helpers/fixtures.js'
 import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 import type { RunningGateway } from '../helpers/gateway.js'
-import { SHARED_REDIS, limitsFile, redisNamespace } from '../helpers/limits.js'
+import { SHARED_REDIS, limitsFile, redisNamespace, redisRelay } from '../helpers/limits.js'
 import { postCompletion, waitFor } from '../helpers/requests.js'
 
 const BODY = JSON.stringify(completionBody())
@@ -33,37 +33,6 @@ async function sessionEndpoint(t: Test) {
   const address = await server.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => server.close())
   return { url: `${address}/api/session`, open, arrivals, events: server.server }
-}
-
-/** A TCP relay to Redis whose gateway→Redis direction the test can hold. */
-async function redisGate(t: Test) {
-  const target = new URL(SHARED_REDIS)
-  let holding = false
-  const held: Array<() => void> = []
-  const server = createServer((client) => {
-    const redis = connect(Number(target.port), target.hostname)
-    redis.pipe(client)
-    client.on('data', (chunk) => {
-      if (!holding) return void redis.write(chunk)
-      held.push(() => redis.write(chunk))
-      server.emit('held')
-    })
-    const end = () => { client.destroy(); redis.destroy() }
-    client.on('close', end).on('error', end)
-    redis.on('close', end).on('error', end)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.teardown(() => server.close())
-  return {
-    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
-    hold: () => (holding = true),
-    release: () => {
-      holding = false
-      held.splice(0).forEach((write) => write())
-    },
-    nextHeld: () => once(server, 'held')
-  }
 }
 
 async function setup(t: Test, store: 'memory' | 'Redis', redisUrl = SHARED_REDIS) {
@@ -143,7 +112,7 @@ for (const store of ['memory', 'Redis'] as const) {
 }
 
 t.test('Redis: a client gone while the admission script is on its way frees the slot the script then grants', async (t) => {
-  const gate = await redisGate(t)
+  const gate = await redisRelay(t)
   const s = await setup(t, 'Redis', gate.url)
   gate.hold()
   const held = gate.nextHeld()
