@@ -107,7 +107,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // CORS_ALLOWED_HEADERS (default: content-type, authorization, traceparent, tracestate), so a
   // page may send trace context whether or not tracing is on; none of them goes upstream.
   await app.register(corsPolicy, { policy: config.policy })
-  await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher })
+  // Without REDIS_URL (or REDIS_SENTINELS) the limits hold for this replica only.
+  const redisConnection = config.redis.connection
+  const redis = redisConnection === undefined ? undefined : connectRedis({ connection: redisConnection, namespace: config.redis.namespace, live, metrics, logger })
+  await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher, ...(redis === undefined ? {} : { redis: () => redis.health() }) })
   if (config.server.metrics) await app.register(metricsRoute, { metrics, live, allowFrom: config.server.metricsAllowFrom })
 
   const credentials = deps.credentials ?? credentialsFromConfig(config, now)
@@ -120,8 +123,6 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       onJwksFallback: (error) => app.log.warn({ err: error }, 'JWKS endpoint unreachable; verifying with the keys fetched last')
     }
   )
-  // Without REDIS_URL the limits hold for this replica only.
-  const redis = config.redis.url === undefined ? undefined : connectRedis({ url: config.redis.url, namespace: config.redis.namespace, live, metrics, logger })
   const admission = redis?.admission ?? memoryAdmission()
   // Upstream's 429 holds every replica off for its retry-after (issue 10).
   const holdOff = holdOffFromRetryAfter((ms) => admission.holdOff(ms))

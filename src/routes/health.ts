@@ -1,19 +1,25 @@
 import type { FastifyInstance } from 'fastify'
 import type { Dispatcher } from 'undici'
 import { NotReady } from '../errors.js'
+import type { RedisHealth } from '../redis/index.js'
 
 export interface HealthOptions {
   readonly agentStudioUrl: URL
   readonly dispatcher: Dispatcher
   /** How long one reachability answer is reused, so probes never hammer Agent Studio. */
   readonly probeCacheMs?: number
+  /** With Redis: its mode, state, slot check and the failure policy in force (issue 21). */
+  readonly redis?: () => RedisHealth
 }
 
 /**
  * `/healthz`: the process is alive (never depends on anything else, so an orchestrator does
  * not restart a healthy replica because Agent Studio had a bad minute).
  * `/readyz`: configuration loaded (it was, or we would not be running), not shutting down,
- * and Agent Studio reachable: any HTTP answer counts, only a network failure does not.
+ * and Agent Studio reachable: any HTTP answer counts, only a network failure does not. With Redis,
+ * its state is reported (mode, slot check, failure policy); Redis away does not fail readiness (the
+ * failure policy decides per request), Redis refusing the limits scripts does (a misconfiguration:
+ * the details are in the error log line, not in this public answer).
  */
 export default async function healthRoutes(app: FastifyInstance, options: HealthOptions) {
   const cacheMs = options.probeCacheMs ?? 5000
@@ -36,8 +42,11 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
   app.get('/readyz', async (_request, reply) => {
     if (closing) throw new NotReady('shutting down')
     if (!(await upstreamReachable())) throw new NotReady('Agent Studio is unreachable')
+    const redis = options.redis?.()
+    if (redis?.problem !== undefined) throw new NotReady('Redis refuses the limits scripts (see the error log)')
     reply.header('cache-control', 'no-store')
-    return { status: 'ready' }
+    if (redis === undefined) return { status: 'ready' }
+    return { status: 'ready', redis: { mode: redis.mode, state: redis.state, slot: redis.slot, onRedisError: redis.onRedisError } }
   })
 }
 
