@@ -87,7 +87,11 @@ const ALONE = new Set([
   'test/regressions/connection-flood-under-low-nofile.test.js',
   'test/demo-browser.test.js',
   'test/examples-browser.test.js',
-  'test/server-process.test.js'
+  'test/server-process.test.js',
+  // Spawn Redis topologies of their own (cluster, sentinel, TLS): beside the groups, not inside one.
+  'test/redis-cluster.test.js',
+  'test/redis-sentinel.test.js',
+  'test/redis-tls-acl.test.js'
 ])
 const GROUPS = 6
 const tests = entryPoints

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import type { RedisConfig, RedisMode } from '../config/redis.js'
 import { describeRedis } from '../config/redis.js'
 import { gatewayAclRules } from './acl.js'
@@ -98,6 +99,8 @@ export async function doctorRedisChecks(redis: RedisConfig, onRedisError: 'open'
   const client = createRedisClient(connection, mode)
   client.on('error', () => undefined)
   try {
+    // Commands fail fast until the connection is ready (no offline queue): wait for it first.
+    await Promise.race([once(client, 'ready'), new Promise((resolve) => setTimeout(resolve, 5000).unref())])
     const probe = await probeScripts(client, redis.namespace, 5000)
     const owner = serverOf(client, layout.slot)
     if (probe.outcome === 'connection') {
