@@ -97,7 +97,7 @@ t.test('the master owning the keys is killed: the failure policy (closed) holds 
   t.equal((await s.complete(s.a, 'grace')).headers['x-ratelimit-remaining'], '5')
   const master = await cluster.masterOf(slot)
   // What a failover with no replication lag loses: nothing (the test makes sure the replica has it).
-  await ask(master.port, 'WAIT', [1, 2000])
+  await until('the replica to acknowledge every write', async () => (await ask<number>(master.port, 'WAIT', [1, 1000])) === 1)
 
   await master.kill()
   const killedAt = Date.now()

@@ -37,7 +37,7 @@ const RETRY_MAX_MS = 5000
  * renewing and its leases expire. Releases never wait and are never lost: queued, sent in
  * batches, retried with backoff until Redis confirms or the lease would have expired anyway.
  */
-export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
+export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore & { renewNow(): void } {
   const { namespace, metrics, logger, timeoutMs } = options
   const report = options.report ?? { answered() {}, failed() {} }
   // Every key in the namespace's hash tag: one slot, so each script runs on a Redis Cluster (keys.ts).
@@ -110,8 +110,11 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
     renewTimer = setTimeout(renewAll, Math.max(1000, Math.floor(options.leaseMs() / 3)))
     renewTimer.unref()
   }
+  let renewing = false
   async function renewAll() {
     renewTimer = undefined
+    if (renewing) return
+    renewing = true
     const entries = [...held.values()]
     for (let i = 0; i < entries.length; i += CHUNK) {
       // Leases released while an earlier chunk was on its way are not renewed (a renewal re-adds).
@@ -127,6 +130,7 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
         logger.warn({ err: error, leases: chunk.length }, 'stream lease renewal failed; retrying on the next round')
       }
     }
+    renewing = false
     scheduleRenewal()
   }
 
@@ -199,6 +203,16 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
     holdOff(ms) {
       heldUntil = Math.max(heldUntil, Date.now() + ms)
       ask((redis) => redis.asgHoldOff(holdKey, ms)).catch((error: unknown) => logger.warn({ err: error }, 'could not share the upstream hold-off through Redis; this replica holds off alone'))
+    },
+    /**
+     * Redis answers again after an outage (or a failover): renew every lease at once instead of at
+     * the next round, so leases that expired meanwhile (an outage longer than the lease) or never
+     * reached the new master count again after one round trip, not after a third of a lease.
+     */
+    renewNow() {
+      if (held.size === 0) return
+      clearTimeout(renewTimer)
+      void renewAll()
     },
     async close() {
       clearTimeout(renewTimer)

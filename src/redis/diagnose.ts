@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
+import { once as onceEvent } from 'node:events'
 import type { RedisConfig, RedisMode } from '../config/redis.js'
 import { describeRedis } from '../config/redis.js'
 import { gatewayAclRules } from './acl.js'
@@ -40,18 +40,18 @@ export type ProbeOutcome =
   | { readonly outcome: 'connection' | 'script'; readonly error: Error }
 
 /**
- * Runs EVAL and each limits script once on keys of their own (`<prefix>probe:<uuid>:…`, so two
- * replicas probing at once never meet), every branch that runs a command taken: an admission that
- * counts, leases and spends a budget, a renewal, a release, a failure count and a hold-off. The
- * keys expire within two seconds; nothing the gateway counts is touched.
+ * Runs each limits script twice on keys of their own (`<prefix>probe:<uuid>:…`, so two replicas
+ * probing at once never meet), every branch that runs a command taken: an admission that counts,
+ * leases and spends a budget, a renewal, a release, a failure count and a hold-off. Twice, because
+ * ioredis sends a script's first call on a connection as EVAL and the next ones as EVALSHA: both
+ * must be allowed. The keys expire within two seconds; nothing the gateway counts is touched.
  */
 export async function probeScripts(client: ScriptedClient, namespace: string, timeoutMs: number): Promise<ProbeOutcome> {
   const started = performance.now()
   const scratch = `${keyPrefix(namespace)}probe:${randomUUID()}:`
   const [globalLeases, budget, hold, ip, user, route, userLeases, failures] = ['streams:global', 'budget', 'hold-off', 'ip', 'user', 'route', 'streams:user', 'failures'].map((name) => scratch + name) as [string, string, string, string, string, string, string, string]
-  const lease = randomUUID()
-  const run = async () => {
-    await client.eval('return 1', 1, `${scratch}eval`)
+  const once = async () => {
+    const lease = randomUUID()
     const answer = await client.asgAdmit(7, globalLeases, budget, hold, ip, user, route, userLeases, 1, 100, 1000, 100, 1000, lease, 100, 100, 1000, 100, 1000)
     if (answer[0] !== 0) throw new ScratchRefused(`the admission script refused a scratch request (outcome ${answer[0]})`)
     await client.asgRenew(2, userLeases, globalLeases, 1000, lease)
@@ -61,7 +61,7 @@ export async function probeScripts(client: ScriptedClient, namespace: string, ti
   }
   let timer: NodeJS.Timeout | undefined
   try {
-    await Promise.race([run(), new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new RedisTimeout(timeoutMs, 0)), timeoutMs) })])
+    await Promise.race([once().then(once), new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new RedisTimeout(timeoutMs, 0)), timeoutMs) })])
     return { outcome: 'ok', ms: performance.now() - started }
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error))
@@ -100,7 +100,7 @@ export async function doctorRedisChecks(redis: RedisConfig, onRedisError: 'open'
   client.on('error', () => undefined)
   try {
     // Commands fail fast until the connection is ready (no offline queue): wait for it first.
-    await Promise.race([once(client, 'ready'), new Promise((resolve) => setTimeout(resolve, 5000).unref())])
+    await Promise.race([onceEvent(client, 'ready'), new Promise((resolve) => setTimeout(resolve, 5000).unref())])
     const probe = await probeScripts(client, redis.namespace, 5000)
     const owner = serverOf(client, layout.slot)
     if (probe.outcome === 'connection') {

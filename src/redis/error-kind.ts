@@ -1,4 +1,5 @@
 import { RedisTimeout } from './answer-timeout.js'
+import { commandAtScriptLine } from './scripts.js'
 
 /**
  * Redis errors come in two kinds, handled differently (issue 21):
@@ -20,9 +21,14 @@ const UNAVAILABLE_CODES = new Set(['CLUSTERDOWN', 'TRYAGAIN', 'LOADING', 'READON
 export const SCRIPT_ERROR_CODES = ['CROSSSLOT', 'WRONGTYPE', 'NOPERM', 'NOSCRIPT', 'MOVED', 'ASK', 'NOAUTH', 'WRONGPASS', 'ERR', 'other'] as const
 export type ScriptErrorCode = (typeof SCRIPT_ERROR_CODES)[number]
 
-/** The first word of a Redis error reply (`WRONGTYPE Operation against…`), if the error is a reply. */
+/**
+ * The first word of a Redis error reply (`WRONGTYPE Operation against…`), if the error is a reply.
+ * An ACL denial inside a script is an `ERR` in Redis 7.0 ("The user executing the script can't run
+ * this command…"): it is a NOPERM all the same.
+ */
 export function replyCode(error: unknown): string | undefined {
   if (!(error instanceof Error) || error.name !== 'ReplyError') return undefined
+  if (/^ERR The user executing the script can't/.test(error.message)) return 'NOPERM'
   return /^([A-Z]+)\b/.exec(error.message)?.[1]
 }
 
@@ -41,7 +47,10 @@ export function scriptErrorCode(error: unknown): ScriptErrorCode {
 /** What to do about a script error, for the log line, doctor and the start-up refusal. */
 export function scriptErrorHint(error: unknown): string {
   switch (replyCode(error)) {
-    case 'NOPERM': return 'the Redis user lacks a permission the gateway needs: grant the ACL in README (When Redis is a cluster, Sentinel or TLS/ACL)'
+    case 'NOPERM': {
+      const command = commandAtScriptLine((error as Error).message)
+      return `the Redis user lacks a permission the gateway needs${command === undefined ? '' : ` (the script's ${command})`}: grant the ACL in README (Redis Cluster, Sentinel, TLS and ACL users)`
+    }
     case 'NOAUTH':
     case 'WRONGPASS': return 'check REDIS_USERNAME/REDIS_PASSWORD (or the credentials in REDIS_URL)'
     case 'MOVED':

@@ -85,6 +85,8 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
 
   function answered() {
     if (state === 'connected') return
+    // Back after an outage: leases may have expired or been lost in a failover (admission-store.ts).
+    if (state === 'unavailable') admission.renewNow()
     state = 'connected'
     metrics.redisUp.set(1)
     logger.info({ mode, server: client === undefined ? undefined : serverOf(client, layout.slot), slot: layout.slot }, 'Redis connected: limits and stream caps are shared across replicas')

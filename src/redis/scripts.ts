@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 
 /**
@@ -176,3 +177,16 @@ export function withScripts<Client extends Redis | Cluster>(client: Client): Cli
 
 /** Every command the scripts run (redis.call), for the ACL the gateway's user needs (acl.ts). */
 export const SCRIPT_COMMANDS = [...new Set(Object.values(SCRIPTS).flatMap(({ lua }) => [...lua.matchAll(/redis\.call\('([A-Z]+)'/g)].map((m) => m[1]!.toLowerCase())))].sort()
+
+const SCRIPT_BY_SHA = new Map(Object.values(SCRIPTS).map(({ lua }) => [createHash('sha1').update(lua).digest('hex'), lua]))
+
+/**
+ * The command a script error points at. Redis 7.0 reports an ACL denial inside a script as "ERR The
+ * user executing the script can't run this command or subcommand script: <sha>, on
+ * @user_script:<line>", without naming the command: the line of our own script does.
+ */
+export function commandAtScriptLine(message: string): string | undefined {
+  const where = /script: ([0-9a-f]{40}), on @user_script:(\d+)/.exec(message)
+  const line = where === null ? undefined : SCRIPT_BY_SHA.get(where[1]!)?.split('\n')[Number(where[2]) - 1]
+  return line === undefined ? undefined : /redis\.call\('([A-Z]+)'/.exec(line)?.[1]?.toLowerCase()
+}

@@ -221,10 +221,10 @@ export async function makeCertificates(): Promise<TestCertificates> {
   const dir = tempDir('asg-tls-')
   const at = (name: string) => join(dir, name)
   const openssl = (...args: string[]) => run('openssl', args, { cwd: dir })
-  await openssl('req', '-x509', '-new', '-nodes', '-newkey', 'rsa:2048', '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '2', '-subj', '/CN=asg-test-ca')
+  await openssl('req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '2', '-subj', '/CN=asg-test-ca')
   writeFileSync(at('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n')
   for (const [name, extension] of [['server', ['-extfile', at('server.ext')]], ['client', []]] as const) {
-    await openssl('req', '-new', '-nodes', '-newkey', 'rsa:2048', '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', `/CN=asg-test-${name}`)
+    await openssl('req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', `/CN=asg-test-${name}`)
     await openssl('x509', '-req', '-in', at(`${name}.csr`), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at(`${name}.crt`), '-days', '2', ...extension)
   }
   return { dir, ca: at('ca.crt'), serverCert: at('server.crt'), serverKey: at('server.key'), clientCert: at('client.crt'), clientKey: at('client.key') }
@@ -251,7 +251,7 @@ export async function startTlsRedis(t: Teardown, certificates: TestCertificates,
 /** Two gateways (in this process, listening) sharing one Redis topology, and a stand-in whose streams stay open until released. */
 export async function twoReplicas(t: Teardown, redisEnv: Record<string, string>, limits: Record<string, unknown>) {
   const { standIn, url } = await startStandIn(t)
-  const namespace = `asg-topology:${randomUUID()}:`
+  const namespace = redisEnv.REDIS_NAMESPACE ?? `asg-topology:${randomUUID()}:`
   const env = { ...redisEnv, REDIS_NAMESPACE: namespace, GATEWAY_CONFIG_FILE: limitsFile(limits) }
   const [a, b] = await Promise.all([startGateway(t, url, { env }), startGateway(t, url, { env })])
   let release!: () => void
