@@ -1,9 +1,9 @@
 import type { Logger } from 'pino'
-import { BlockedAddresses, refusalOf } from '../limits/admission.js'
+import { BlockedAddresses, StoreRefused, refusalOf } from '../limits/admission.js'
 import type { AdmissionRequest, AdmissionStore, CounterCheck, CounterState, LeaseCheck, Verdict } from '../limits/admission.js'
 import type { Metrics } from '../metrics.js'
 import { withAnswerTimeout } from './answer-timeout.js'
-import { redisErrorKind } from './error-kind.js'
+import { RequestReplyError, redisErrorKind } from './error-kind.js'
 import { keyPrefix } from './keys.js'
 import type { LimitsCommands } from './scripts.js'
 import { tickBatcher } from './tick-batcher.js'
@@ -55,11 +55,11 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
       return answer
     } catch (error) {
       report.failed(error)
-      throw error
+      throw redisErrorKind(error) === 'script' && error instanceof Error ? new StoreRefused(error) : error
     }
   }
 
-  async function askAdmit(batch: AdmissionRequest[]): Promise<Verdict[]> {
+  async function askAdmit(batch: AdmissionRequest[]): Promise<Array<Verdict | StoreRefused>> {
     const keys: string[] = [globalLeases, budgetKey, holdKey]
     const args: Array<string | number> = []
     for (const r of batch) {
@@ -73,8 +73,14 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
       )
     }
     const flat = await ask((redis) => redis.asgAdmit(keys.length, ...keys, ...args))
-    return batch.map((r, i): Verdict => {
+    return batch.map((r, i): Verdict | StoreRefused => {
       const [code, uc, ut, rc, rt, retry, spent] = flat.slice(7 * i, 7 * i + 7) as [number, number, number, number, number, number, number]
+      if (code === -1) {
+        // Redis refused a command of this request only (its message in place of the user count).
+        const error = new RequestReplyError(String(uc))
+        report.failed(error)
+        return new StoreRefused(error)
+      }
       const refusal = refusalOf(code, retry)
       return {
         ...(refusal === undefined ? {} : { refusal }),
@@ -86,16 +92,8 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
     })
   }
 
-  const admitBatch = tickBatcher(async (batch: AdmissionRequest[]): Promise<Array<Verdict | Error>> => {
-    try {
-      return await askAdmit(batch)
-    } catch (error) {
-      // A script error stops the whole script: one user's bad key (WRONGTYPE) would fail every
-      // request of the same turn. Each is asked again alone, so only that user's requests fail.
-      if (batch.length === 1 || redisErrorKind(error) !== 'script') throw error
-      return Promise.all(batch.map((request) => askAdmit([request]).then(([verdict]) => verdict!, (alone: unknown) => alone instanceof Error ? alone : new Error(String(alone)))))
-    }
-  })
+  // One script per event-loop turn; a request whose own keys Redis refuses fails alone (scripts.ts).
+  const admitBatch = tickBatcher(askAdmit)
 
   const countBatch = tickBatcher(async (batch: CounterCheck[]) => {
     const flat = await ask((redis) => redis.asgCount(batch.length, ...batch.map((c) => prefix + c.key), ...batch.map((c) => c.windowMs)))
@@ -110,11 +108,8 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
     renewTimer = setTimeout(renewAll, Math.max(1000, Math.floor(options.leaseMs() / 3)))
     renewTimer.unref()
   }
-  let renewing = false
-  async function renewAll() {
-    renewTimer = undefined
-    if (renewing) return
-    renewing = true
+  /** One renewal of every lease held now (one script per 500); passes may overlap, renewing twice is harmless. */
+  async function renewPass() {
     const entries = [...held.values()]
     for (let i = 0; i < entries.length; i += CHUNK) {
       // Leases released while an earlier chunk was on its way are not renewed (a renewal re-adds).
@@ -130,7 +125,10 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
         logger.warn({ err: error, leases: chunk.length }, 'stream lease renewal failed; retrying on the next round')
       }
     }
-    renewing = false
+  }
+  async function renewAll() {
+    renewTimer = undefined
+    await renewPass()
     scheduleRenewal()
   }
 
@@ -210,9 +208,8 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
      * reached the new master count again after one round trip, not after a third of a lease.
      */
     renewNow() {
-      if (held.size === 0) return
-      clearTimeout(renewTimer)
-      void renewAll()
+      // Not waiting for a round in flight: during an outage it is bound to time out.
+      if (held.size > 0) void renewPass()
     },
     async close() {
       clearTimeout(renewTimer)

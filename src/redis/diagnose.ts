@@ -5,7 +5,7 @@ import { describeRedis } from '../config/redis.js'
 import { gatewayAclRules } from './acl.js'
 import { RedisTimeout } from './answer-timeout.js'
 import { createRedisClient, detectMode, serverOf } from './client.js'
-import { redisErrorKind, replyCode, scriptErrorHint } from './error-kind.js'
+import { RequestReplyError, redisErrorKind, replyCode, scriptErrorHint } from './error-kind.js'
 import { keyKinds, keyPrefix, keySlot } from './keys.js'
 import type { ScriptedClient } from './scripts.js'
 
@@ -53,11 +53,13 @@ export async function probeScripts(client: ScriptedClient, namespace: string, ti
   const once = async () => {
     const lease = randomUUID()
     const answer = await client.asgAdmit(7, globalLeases, budget, hold, ip, user, route, userLeases, 1, 100, 1000, 100, 1000, lease, 100, 100, 1000, 100, 1000)
+    if (answer[0] === -1) throw new RequestReplyError(String(answer[1]))
     if (answer[0] !== 0) throw new ScratchRefused(`the admission script refused a scratch request (outcome ${answer[0]})`)
     await client.asgRenew(2, userLeases, globalLeases, 1000, lease)
     await client.asgRelease(2, userLeases, globalLeases, lease)
     await client.asgCount(1, failures, 1000)
-    await client.asgHoldOff(hold, 1)
+    // Its own key: a hold-off on the admission's would refuse the second round.
+    await client.asgHoldOff(`${hold}:set`, 1)
   }
   let timer: NodeJS.Timeout | undefined
   try {

@@ -14,6 +14,11 @@ import { commandAtScriptLine } from './scripts.js'
  */
 export type RedisErrorKind = 'connection' | 'script'
 
+/** An error Redis raised inside the admission script for one request of a batch (scripts.ts), classified like any reply. */
+export class RequestReplyError extends Error {
+  override readonly name = 'ReplyError'
+}
+
 /** Reply codes that mean "Redis is (momentarily) unavailable", not "Redis refused this script". */
 const UNAVAILABLE_CODES = new Set(['CLUSTERDOWN', 'TRYAGAIN', 'LOADING', 'READONLY', 'MASTERDOWN', 'BUSY', 'NOREPLICAS', 'UNBLOCKED'])
 
@@ -48,7 +53,8 @@ export function scriptErrorCode(error: unknown): ScriptErrorCode {
 export function scriptErrorHint(error: unknown): string {
   switch (replyCode(error)) {
     case 'NOPERM': {
-      const command = commandAtScriptLine((error as Error).message)
+      const message = (error as Error).message
+      const command = /\(command ([A-Z]+)\)$/.exec(message)?.[1]?.toLowerCase() ?? commandAtScriptLine(message)
       return `the Redis user lacks a permission the gateway needs${command === undefined ? '' : ` (the script's ${command})`}: grant the ACL in README (Redis Cluster, Sentinel, TLS and ACL users)`
     }
     case 'NOAUTH':

@@ -7,8 +7,8 @@ import type { Cluster, Redis } from 'ioredis'
  * request of an event-loop turn.
  */
 export interface LimitsCommands {
-  /** KEYS: global lease set, budget, hold-off, then 4 per request; ARGV: 11 per request. Returns 7 numbers per request. */
-  asgAdmit(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number[]>
+  /** KEYS: global lease set, budget, hold-off, then 4 per request; ARGV: 11 per request. Returns 7 values per request: numbers, or -1 and Redis's error message. */
+  asgAdmit(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<Array<number | string>>
   /** KEYS: counters; ARGV: their windows (ms). Returns current and ttl (ms) per counter. */
   asgCount(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number[]>
   /** KEYS: (user set, global set) pairs; ARGV: one lease id per pair. */
@@ -19,32 +19,39 @@ export interface LimitsCommands {
   asgHoldOff(key: string, ms: number): Promise<number>
 }
 
-/** Admission (see src/limits/admission.ts for the order and why). Per request: code, user current/ttl, route current/ttl, retry ms, budget spent. */
+/** Admission (see src/limits/admission.ts for the order and why). Per request: code, user current/ttl, route current/ttl, retry ms, budget spent; or -1 and Redis's error message. */
 const ADMIT = `
 local globalLeases, budgetKey, holdKey = KEYS[1], KEYS[2], KEYS[3]
+-- A command Redis refuses (WRONGTYPE on one user's key, an ACL denial) fails only the request it
+-- belongs to, named with its command, not the whole batch (issue 21). Redis does not roll a script
+-- back: failing the batch and asking each request again would count the ones before it twice.
+local function call(command, ...)
+  local reply = redis.pcall(command, ...)
+  if type(reply) == 'table' and reply.err ~= nil then error({ err = reply.err .. ' (command ' .. command .. ')' }) end
+  return reply
+end
 local nowMs
 local function now()
   if nowMs == nil then
-    local t = redis.call('TIME')
+    local t = call('TIME')
     nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   end
   return nowMs
 end
 local function count(key, window)
-  local current = redis.call('INCR', key)
+  local current = call('INCR', key)
   if current == 1 then
-    redis.call('PEXPIRE', key, window)
+    call('PEXPIRE', key, window)
     return current, window
   end
-  local ttl = redis.call('PTTL', key)
+  local ttl = call('PTTL', key)
   if ttl < 0 then
-    redis.call('PEXPIRE', key, window)
+    call('PEXPIRE', key, window)
     ttl = window
   end
   return current, ttl
 end
-local out = {}
-for i = 1, (#KEYS - 3) / 4 do
+local function admitOne(i)
   local k, a = 3 + (i - 1) * 4, (i - 1) * 11
   local ipKey, userKey, routeKey, leaseKey = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
   local ipMax, userMax, userWindow = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
@@ -53,13 +60,13 @@ for i = 1, (#KEYS - 3) / 4 do
   local budgetMax, budgetWindow = tonumber(ARGV[a + 10]), tonumber(ARGV[a + 11])
   local code, uc, ut, rc, rt, retry, spent = 0, -1, 0, -1, 0, 0, -1
   if ipMax > 0 then
-    local failures = tonumber(redis.call('GET', ipKey) or '0')
+    local failures = tonumber(call('GET', ipKey) or '0')
     if failures >= ipMax then
-      code, retry = 1, redis.call('PTTL', ipKey)
+      code, retry = 1, call('PTTL', ipKey)
     end
   end
   if code == 0 and budgetMax >= 0 then
-    local hold = redis.call('PTTL', holdKey)
+    local hold = call('PTTL', holdKey)
     if hold > 0 then code, retry = 2, hold end
   end
   if code == 0 then
@@ -69,10 +76,10 @@ for i = 1, (#KEYS - 3) / 4 do
     elseif userMax > 0 and uc > userMax then code, retry = 3, ut end
   end
   if code == 0 and leaseId ~= '' then
-    redis.call('ZREMRANGEBYSCORE', leaseKey, '-inf', now())
-    redis.call('ZREMRANGEBYSCORE', globalLeases, '-inf', now())
-    if userCap > 0 and redis.call('ZCARD', leaseKey) >= userCap then code = 5
-    elseif globalCap > 0 and redis.call('ZCARD', globalLeases) >= globalCap then code = 6 end
+    call('ZREMRANGEBYSCORE', leaseKey, '-inf', now())
+    call('ZREMRANGEBYSCORE', globalLeases, '-inf', now())
+    if userCap > 0 and call('ZCARD', leaseKey) >= userCap then code = 5
+    elseif globalCap > 0 and call('ZCARD', globalLeases) >= globalCap then code = 6 end
   end
   if code == 0 and budgetMax > 0 then
     local ttl
@@ -80,10 +87,19 @@ for i = 1, (#KEYS - 3) / 4 do
     if spent > budgetMax then code, retry = 7, ttl end
   end
   if code == 0 and leaseId ~= '' then
-    redis.call('ZADD', leaseKey, now() + leaseMs, leaseId)
-    redis.call('ZADD', globalLeases, now() + leaseMs, leaseId)
-    redis.call('PEXPIRE', leaseKey, leaseMs * 2)
-    redis.call('PEXPIRE', globalLeases, leaseMs * 2)
+    call('ZADD', leaseKey, now() + leaseMs, leaseId)
+    call('ZADD', globalLeases, now() + leaseMs, leaseId)
+    call('PEXPIRE', leaseKey, leaseMs * 2)
+    call('PEXPIRE', globalLeases, leaseMs * 2)
+  end
+  return code, uc, ut, rc, rt, retry, spent
+end
+local out = {}
+for i = 1, (#KEYS - 3) / 4 do
+  local ok, code, uc, ut, rc, rt, retry, spent = pcall(admitOne, i)
+  if not ok then
+    local message = type(code) == 'table' and code.err or tostring(code)
+    code, uc, ut, rc, rt, retry, spent = -1, message, 0, 0, 0, 0, 0
   end
   out[#out + 1] = code
   out[#out + 1] = uc
@@ -176,7 +192,7 @@ export function withScripts<Client extends Redis | Cluster>(client: Client): Cli
 }
 
 /** Every command the scripts run (redis.call), for the ACL the gateway's user needs (acl.ts). */
-export const SCRIPT_COMMANDS = [...new Set(Object.values(SCRIPTS).flatMap(({ lua }) => [...lua.matchAll(/redis\.call\('([A-Z]+)'/g)].map((m) => m[1]!.toLowerCase())))].sort()
+export const SCRIPT_COMMANDS = [...new Set(Object.values(SCRIPTS).flatMap(({ lua }) => [...lua.matchAll(/\bcall\('([A-Z]+)'/g)].map((m) => m[1]!.toLowerCase())))].sort()
 
 const SCRIPT_BY_SHA = new Map(Object.values(SCRIPTS).map(({ lua }) => [createHash('sha1').update(lua).digest('hex'), lua]))
 
