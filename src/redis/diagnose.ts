@@ -91,7 +91,7 @@ export async function doctorRedisChecks(redis: RedisConfig, onRedisError: 'open'
   const detection = detectMode(connection)
   let mode: RedisMode
   try {
-    mode = await Promise.race([detection.mode, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref())])
+    mode = await Promise.race([detection.mode, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), 3000).unref())])
   } catch (error) {
     detection.stop()
     const refused = replyCode(error) !== undefined
