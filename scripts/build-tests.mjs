@@ -46,7 +46,7 @@ await build({
   bundle: false,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node24',
   sourcemap: 'linked',
   tsconfig: 'tsconfig.json',
   logLevel: 'warning'
