@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
 import proxyAddr from '@fastify/proxy-addr'
+import type * as IpAddr from 'ipaddr.js'
 
 // ipaddr.js (what @fastify/proxy-addr parses with) is CommonJS without named exports for ESM,
 // and this project compiles without esModuleInterop: loaded the CommonJS way, typed by its own d.ts.
-const ipaddr = createRequire(import.meta.url)('ipaddr.js') as typeof import('ipaddr.js')
+const ipaddr = createRequire(import.meta.url)('ipaddr.js') as typeof IpAddr
 
 /**
  * Why an address-list entry (TRUSTED_PROXIES, METRICS_ALLOW_FROM, limits.allowList) cannot be
