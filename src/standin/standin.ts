@@ -73,7 +73,7 @@ export interface StandInOptions {
    * Answers a request instead of the stand-in when it returns something (tests use it to make
    * one upstream call fail, e.g. one conversation DELETE during an erasure).
    */
-  readonly intercept?: (request: { readonly method: string; readonly url: string }) => { readonly status: number; readonly body: unknown } | undefined
+  readonly intercept?: (request: { readonly method: string; readonly url: string }) => { readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> } | undefined
   /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
   readonly responseHeaders?: Readonly<Record<string, string>>
   /** Agent Studio's per-application request budget (429 with retry-after beyond it); absent: unlimited. */
@@ -120,7 +120,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   if (intercept !== undefined) {
     app.addHook('onRequest', async (request, reply) => {
       const answer = intercept({ method: request.method, url: request.url })
-      if (answer !== undefined) return reply.code(answer.status).send(answer.body)
+      if (answer !== undefined) return reply.code(answer.status).headers(answer.headers ?? {}).send(answer.body)
     })
   }
 
