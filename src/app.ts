@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import proxyAddr from '@fastify/proxy-addr'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -23,7 +24,7 @@ import { LiveLimits } from './limits/live-limits.js'
 import { memoryAdmission } from './limits/memory-admission.js'
 import { connectRedis } from './redis/index.js'
 import { createMetrics } from './metrics.js'
-import { connectionCap, descriptorLimit } from './connection-cap.js'
+import { connectionCap, descriptorLimit, limitConnectionsPerAddress, perAddressCap } from './connection-cap.js'
 import httpHygiene from './plugins/http-hygiene.js'
 import { loadTracing } from './tracing/tracing.js'
 
@@ -86,7 +87,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     onConstructorPoisoning: 'error'
   })
 
-  // Connections beyond the cap are closed as soon as they are accepted (see src/connection-cap.ts).
+  // Connections beyond the cap, or beyond one address's share of it, are closed as soon as they
+  // are accepted (see src/connection-cap.ts).
   app.server.maxConnections = connectionCap(config.server.maxConnections, descriptorLimit())
   reportDroppedConnections(app, logger)
 
@@ -94,6 +96,12 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   app.setNotFoundHandler(notFoundHandler)
   const live = deps.live ?? new LiveLimits(config.limits)
   const metrics = createMetrics({ streamCaps: () => live.current.streams })
+  const trustedProxy = config.server.trustedProxies.length === 0 ? () => false : proxyAddr.compile([...config.server.trustedProxies])
+  limitConnectionsPerAddress(app.server, {
+    max: perAddressCap(config.server.maxConnectionsPerAddress, app.server.maxConnections),
+    exempt: (address) => trustedProxy(address, 0),
+    onRefused: () => metrics.connectionsRefused.inc({ reason: 'per_address' })
+  })
   await app.register(requestSummary, { metrics })
   // After the summary (its trace id goes on the line), before everything it traces.
   const tracing = await loadTracing(config.tracing, logger, deps.spanExporter)

@@ -25,6 +25,7 @@ export function createMetrics(sources: MetricsSources = {}) {
     registry,
     requests: new Counter({ name: 'gateway_requests_total', help: 'Requests by route and status', labelNames: ['route', 'status'] as const, registers }),
     refusals: new Counter({ name: 'gateway_refusals_total', help: 'Requests refused, by the rule that fired', labelNames: ['rule'] as const, registers }),
+    connectionsRefused: new Counter({ name: 'gateway_connections_refused_total', help: 'Client connections closed on accept, by reason (per_address: the address already held its share of the cap)', labelNames: ['reason'] as const, registers }),
     streamsCut: new Counter({ name: 'gateway_streams_cut_total', help: 'Streams ended early, by who cut them', labelNames: ['by'] as const, registers }),
     openStreams: new Gauge({ name: 'gateway_open_streams', help: 'Completion streams open on this replica (stream slots this replica holds)', registers }),
     streamSlotsCap: new Gauge({

@@ -59,6 +59,7 @@ export const settingsSchema = z.object({
     shutdownGraceSeconds: setting('SHUTDOWN_GRACE_SECONDS', int(0, 3600).default(30), 'how long streams in flight may finish after SIGTERM/SIGINT'),
     maxEventLoopDelayMs: setting('MAX_EVENT_LOOP_DELAY_MS', int(0, 60_000).default(1000), 'event-loop delay above which new requests get 503 overloaded (0 disables)'),
     maxConnections: setting('MAX_CONNECTIONS', int(0, 1_000_000).default(0), 'most client connections open at once; more are closed on accept (0: derived from the descriptor limit, `ulimit -n`)'),
+    maxConnectionsPerAddress: setting('MAX_CONNECTIONS_PER_ADDRESS', int(0, 1_000_000).default(0), 'most client connections one address (an IPv6 client: its /64) may hold open; more are closed on accept. Trusted proxies are exempt (0: a twentieth of the connection cap, at least 16)'),
     headersTimeoutMs: setting('HEADERS_TIMEOUT_MS', int(1000, 600_000).default(10_000), 'time a client has to send the request line and headers (408 and closed after)'),
     requestTimeoutMs: setting('REQUEST_TIMEOUT_MS', int(1000, 3_600_000).default(30_000), 'time a client has to send the whole request, body included (408 and closed after)'),
     keepAliveTimeoutMs: setting('KEEP_ALIVE_TIMEOUT_MS', int(1000, 3_600_000).default(72_000), 'how long an idle kept-alive connection stays open (above your load balancer\'s idle timeout)'),
