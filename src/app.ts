@@ -21,6 +21,7 @@ import { buildAuthenticator } from './session/authenticate.js'
 import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
+import { PolicyReloader } from './config/policy-reloader.js'
 import { memoryAdmission } from './limits/memory-admission.js'
 import { connectRedis } from './redis/index.js'
 import { createMetrics } from './metrics.js'
@@ -28,9 +29,16 @@ import { connectionCap, descriptorLimit, limitConnectionsPerAddress, perAddressC
 import httpHygiene from './plugins/http-hygiene.js'
 import { loadTracing } from './tracing/tracing.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The policy file's limits in force, their version, and how they are reloaded (SIGHUP, watch). */
+    policy: PolicyReloader
+  }
+}
+
 export interface AppDependencies {
   readonly logger?: Logger
-  /** The limits in force; server.ts keeps it to apply SIGHUP reloads. */
+  /** The limits in force (tests that change them directly pass their own); created from config if absent. */
   readonly live?: LiveLimits
   /** What leaves with upstream requests; server.ts keeps it to rotate the secrets on SIGHUP. Created from config if absent. */
   readonly credentials?: Credentials
@@ -95,7 +103,11 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   app.setErrorHandler(buildErrorHandler(config.policy.bodyLimitBytes))
   app.setNotFoundHandler(notFoundHandler)
   const live = deps.live ?? new LiveLimits(config.limits)
-  const metrics = createMetrics({ streamCaps: () => live.current.streams })
+  // The policy file's limits, re-read on SIGHUP and by the watch server.ts starts (app.policy).
+  const policy = new PolicyReloader({ configFile: config.configFile, live, logger, onReload: (outcome) => metrics.reloads.inc({ what: 'limits', outcome }) })
+  const metrics = createMetrics({ streamCaps: () => live.current.streams, policy: () => policy.version })
+  app.decorate('policy', policy)
+  app.addHook('onClose', async () => policy.stop())
   const trustedProxy = config.server.trustedProxies.length === 0 ? () => false : proxyAddr.compile([...config.server.trustedProxies])
   limitConnectionsPerAddress(app.server, {
     max: perAddressCap(config.server.maxConnectionsPerAddress, app.server.maxConnections),
@@ -114,7 +126,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // CORS_ALLOWED_HEADERS (default: content-type, authorization, traceparent, tracestate), so a
   // page may send trace context whether or not tracing is on; none of them goes upstream.
   await app.register(corsPolicy, { policy: config.policy })
-  await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher })
+  await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher, policy: () => policy.version })
   if (config.server.metrics) await app.register(metricsRoute, { metrics, live, allowFrom: config.server.metricsAllowFrom })
 
   const credentials = deps.credentials ?? credentialsFromConfig(config, now)

@@ -68,6 +68,7 @@ export const settingsSchema = z.object({
     metrics: setting('METRICS_ENABLED', bool.default(true), 'serve Prometheus metrics at /metrics'),
     metricsAllowFrom: setting('METRICS_ALLOW_FROM', list(z.string().min(1)).default([]), 'scrapers (IPs/CIDRs, the client address: the TCP peer unless it is a trusted proxy) allowed to read /metrics besides loopback and limits.allowList'),
     redisNamespace: setting('REDIS_NAMESPACE', z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only').optional(), 'prefix of every Redis key (default asg:<app id>:), so gateways of different apps can share a Redis'),
+    policyReloadIntervalSeconds: setting('POLICY_RELOAD_INTERVAL_SECONDS', int(0, 3600).default(5), 'how often the policy file is checked for a change, which is then applied without a restart (a Kubernetes ConfigMap update included); 0: on SIGHUP only'),
     skipKeyAudit: setting('SKIP_KEY_AUDIT', bool.default(false), 'start without asking Algolia for the keys\' ACLs (air-gapped starts only; logged loudly)')
   }),
   searchKey: z.object({

@@ -7,6 +7,8 @@ export interface HealthOptions {
   readonly dispatcher: Dispatcher
   /** How long one reachability answer is reused, so probes never hammer Agent Studio. */
   readonly probeCacheMs?: number
+  /** The policy in force, shown so ops can see every replica converge on a change. */
+  readonly policy: () => { readonly hash: string; readonly loadedAt: Date }
 }
 
 /**
@@ -37,7 +39,8 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
     if (closing) throw new NotReady('shutting down')
     if (!(await upstreamReachable())) throw new NotReady('Agent Studio is unreachable')
     reply.header('cache-control', 'no-store')
-    return { status: 'ready' }
+    const { hash, loadedAt } = options.policy()
+    return { status: 'ready', policy: { hash, loadedAt: loadedAt.toISOString() } }
   })
 }
 
