@@ -42,7 +42,7 @@ export function describeGatewayError(error: Error, retryAfter: (requestId: strin
     case 'too_many_streams':
     case 'upstream_rate_limited':
     case 'upstream_budget_exhausted': {
-      const seconds = (requestId === undefined ? undefined : retryAfter(requestId)) ?? secondsIn(message)
+      const seconds = requestId === undefined ? undefined : retryAfter(requestId)
       return { ...base, action: 'wait', hint: seconds === undefined ? 'Wait a moment before sending again.' : `Wait ${seconds} seconds before sending again.`, ...(seconds === undefined ? {} : { retryInSeconds: seconds }) }
     }
     case 'upstream_error':
@@ -61,11 +61,6 @@ export function describeGatewayError(error: Error, retryAfter: (requestId: strin
       // not something the user can fix. The request id lets support find the log line.
       return { ...base, action: 'contact-support', hint: `Please tell support (request ${requestId ?? 'unknown'}).` }
   }
-}
-
-function secondsIn(message: string): number | undefined {
-  const seconds = /retry in (\d+) seconds/.exec(message)?.[1]
-  return seconds === undefined ? undefined : Number(seconds)
 }
 
 function parseBody(text: string): { error: string; message: string; requestId?: string } | undefined {
