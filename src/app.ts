@@ -22,7 +22,6 @@ import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
 import { memoryAdmission } from './limits/memory-admission.js'
 import { connectRedis } from './redis/index.js'
-import { holdOffFromRetryAfter } from './upstream/hold-off.js'
 import { createMetrics } from './metrics.js'
 import { connectionCap, descriptorLimit } from './connection-cap.js'
 import httpHygiene from './plugins/http-hygiene.js'
@@ -123,13 +122,13 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // Without REDIS_URL the limits hold for this replica only.
   const redis = config.redis.url === undefined ? undefined : connectRedis({ url: config.redis.url, namespace: config.redis.namespace, live, metrics, logger })
   const admission = redis?.admission ?? memoryAdmission()
-  // Upstream's 429 holds every replica off for its retry-after (issue 10).
-  const holdOff = holdOffFromRetryAfter((ms) => admission.holdOff(ms))
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
     onAuthFailed: (status) => metrics.upstreamAuthFailures.inc({ status: String(status) }),
-    onRateLimited: (_seconds, retryAfter) => {
+    // Upstream's 429 holds every replica off for its bounded retry-after (issue 10), the same
+    // number of seconds the browser is told.
+    onRateLimited: (seconds) => {
       metrics.upstreamRateLimited.inc()
-      holdOff(retryAfter)
+      admission.holdOff(seconds * 1000)
     }
   })
   await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, admission, metrics })

@@ -123,8 +123,8 @@ export const settingsSchema = z.object({
   }),
   tracing: z.object({
     enabled: setting('TRACING_ENABLED', bool.default(false), 'OpenTelemetry tracing (also on when OTEL_EXPORTER_OTLP_ENDPOINT is set)'),
-    parentOrigins: setting('TRACE_PARENT_ORIGINS', z.preprocess((value) => (value === 'none' ? [] : value), list(origin)).optional(), 'origins whose traceparent header is honoured (default: ALLOWED_ORIGINS; none: never)'),
-    sampleRatio: setting('TRACE_SAMPLE_RATIO', z.coerce.number().min(0).max(1).default(1), 'share of new traces recorded (a honoured parent\'s sampling decision wins)')
+    parentFrom: setting('TRACE_PARENT_FROM', z.enum(['trusted-proxies', 'none', 'any']).default('trusted-proxies'), 'whose incoming traceparent/tracestate continue a trace: trusted-proxies (a request whose TCP peer is in TRUSTED_PROXIES), none, or any (only behind a proxy that strips them from clients)'),
+    sampleRatio: setting('TRACE_SAMPLE_RATIO', z.coerce.number().min(0).max(1).default(1), 'share of traces recorded, decided by the gateway from the trace id for every request (an incoming sampled flag never forces recording)')
   }),
   log: z.object({
     level: setting('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'pino log level')
