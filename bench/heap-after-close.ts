@@ -15,7 +15,7 @@ const teardowns: Array<() => unknown> = []
 const t = { teardown: (fn: () => unknown) => teardowns.push(fn) }
 const child = spawn(process.execPath, ['--import', 'tsx', 'bench/standin-server.ts'], { env: { ...process.env, BENCH_APP_ID: TEST_KEYS.appId, BENCH_API_KEY: TEST_KEYS.apiKey, BENCH_KEY_ID: TEST_KEYS.keyId, BENCH_SECRET_KEY: TEST_KEYS.secretKey, BENCH_PACE_MS: '60000' }, stdio: ['ignore', 'pipe', 'inherit'] })
 const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
-const url = new URL(JSON.parse((await lines.next()).value).url)
+const url = new URL(JSON.parse(String((await lines.next()).value)).url)
 const viaGateway = process.argv[2] === 'gateway'
 let base = `${url.href.replace(/\/$/, '')}`
 let headers: Record<string, string>

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import proxyAddr from '@fastify/proxy-addr'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -15,22 +16,33 @@ import requestSummary from './logging/request-summary.js'
 import corsPolicy from './plugins/cors.js'
 import agentStudioRoutes from './routes/agent-studio/index.js'
 import healthRoutes from './routes/health.js'
+import type { HealthOptions } from './routes/health.js'
+import { buildAdminApp } from './admin-app.js'
 import metricsRoute from './routes/metrics.js'
 import { buildAuthenticator } from './session/authenticate.js'
 import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
+import { PolicyReloader } from './config/policy-reloader.js'
 import { memoryAdmission } from './limits/memory-admission.js'
 import { connectRedis } from './redis/index.js'
-import { holdOffFromRetryAfter } from './upstream/hold-off.js'
 import { createMetrics } from './metrics.js'
-import { connectionCap, descriptorLimit } from './connection-cap.js'
+import { connectionCap, connectionsFull, descriptorLimit, limitConnectionsPerAddress, perAddressCap } from './connection-cap.js'
 import httpHygiene from './plugins/http-hygiene.js'
 import { loadTracing } from './tracing/tracing.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The policy file's limits in force, their version, and how they are reloaded (SIGHUP, watch). */
+    policy: PolicyReloader
+    /** The admin listener's app (ADMIN_PORT), built here, listened on by server.ts; absent without ADMIN_PORT. */
+    admin?: FastifyInstance
+  }
+}
+
 export interface AppDependencies {
   readonly logger?: Logger
-  /** The limits in force; server.ts keeps it to apply SIGHUP reloads. */
+  /** The limits in force (tests that change them directly pass their own); created from config if absent. */
   readonly live?: LiveLimits
   /** What leaves with upstream requests; server.ts keeps it to rotate the secrets on SIGHUP. Created from config if absent. */
   readonly credentials?: Credentials
@@ -87,14 +99,25 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     onConstructorPoisoning: 'error'
   })
 
-  // Connections beyond the cap are closed as soon as they are accepted (see src/connection-cap.ts).
+  // Connections beyond the cap, or beyond one address's share of it, are closed as soon as they
+  // are accepted (see src/connection-cap.ts).
   app.server.maxConnections = connectionCap(config.server.maxConnections, descriptorLimit())
   reportDroppedConnections(app, logger)
 
   app.setErrorHandler(buildErrorHandler(config.policy.bodyLimitBytes))
   app.setNotFoundHandler(notFoundHandler)
   const live = deps.live ?? new LiveLimits(config.limits)
-  const metrics = createMetrics({ streamCaps: () => live.current.streams })
+  // The policy file's limits, re-read on SIGHUP and by the watch server.ts starts (app.policy).
+  const policy = new PolicyReloader({ configFile: config.configFile, live, logger, onReload: (outcome) => metrics.reloads.inc({ what: 'limits', outcome }) })
+  const metrics = createMetrics({ streamCaps: () => live.current.streams, policy: () => policy.version })
+  app.decorate('policy', policy)
+  app.addHook('onClose', async () => policy.stop())
+  const trustedProxy = config.server.trustedProxies.length === 0 ? () => false : proxyAddr.compile([...config.server.trustedProxies])
+  limitConnectionsPerAddress(app.server, {
+    max: perAddressCap(config.server.maxConnectionsPerAddress, app.server.maxConnections),
+    exempt: (address) => trustedProxy(address, 0),
+    onRefused: () => metrics.connectionsRefused.inc({ reason: 'per_address' })
+  })
   await app.register(requestSummary, { metrics })
   // After the summary (its trace id goes on the line), before everything it traces.
   const tracing = await loadTracing(config.tracing, logger, deps.spanExporter)
@@ -107,11 +130,35 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // CORS_ALLOWED_HEADERS (default: content-type, authorization, traceparent, tracestate), so a
   // page may send trace context whether or not tracing is on; none of them goes upstream.
   await app.register(corsPolicy, { policy: config.policy })
+  // Set when the public listener stops accepting (SIGTERM): /readyz says so at once, on both listeners.
+  let draining = false
+  app.addHook('preClose', async () => {
+    draining = true
+  })
   // Without REDIS_URL (or REDIS_SENTINELS) the limits hold for this replica only.
   const redisConnection = config.redis.connection
   const redis = redisConnection === undefined ? undefined : connectRedis({ connection: redisConnection, namespace: config.redis.namespace, live, metrics, logger })
-  await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher, ...(redis === undefined ? {} : { redis: () => redis.health() }) })
-  if (config.server.metrics) await app.register(metricsRoute, { metrics, live, allowFrom: config.server.metricsAllowFrom })
+  const health: HealthOptions = {
+    agentStudioUrl: config.algolia.agentStudioUrl,
+    dispatcher,
+    policy: () => policy.version,
+    draining: () => draining,
+    connectionsFull: () => connectionsFull(app.server),
+    ...(redis === undefined ? {} : { redis: () => redis.health() })
+  }
+  // With ADMIN_PORT, probes and scrapers have a listener of their own (src/admin-app.ts) and the
+  // public one serves these routes only if told to (ADMIN_ROUTES_ON_PUBLIC).
+  if (config.server.adminPort === 0 || config.server.adminRoutesOnPublic) {
+    await app.register(healthRoutes, health)
+    if (config.server.metrics) await app.register(metricsRoute, { metrics, live, allowFrom: config.server.metricsAllowFrom })
+  }
+  if (config.server.adminPort !== 0) {
+    const admin = await buildAdminApp({ logger, health, metrics, live, serveMetrics: config.server.metrics })
+    app.decorate('admin', admin)
+    // After the public listener has drained (onClose runs once its connections are done), so
+    // probes are answered for the whole drain.
+    app.addHook('onClose', async () => admin.close())
+  }
 
   const credentials = deps.credentials ?? credentialsFromConfig(config, now)
   const authenticate = buildAuthenticator(
@@ -124,13 +171,13 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
     }
   )
   const admission = redis?.admission ?? memoryAdmission()
-  // Upstream's 429 holds every replica off for its retry-after (issue 10).
-  const holdOff = holdOffFromRetryAfter((ms) => admission.holdOff(ms))
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
     onAuthFailed: (status) => metrics.upstreamAuthFailures.inc({ status: String(status) }),
-    onRateLimited: (_seconds, retryAfter) => {
+    // Upstream's 429 holds every replica off for its bounded retry-after (issue 10), the same
+    // number of seconds the browser is told.
+    onRateLimited: (seconds) => {
       metrics.upstreamRateLimited.inc()
-      holdOff(retryAfter)
+      admission.holdOff(seconds * 1000)
     }
   })
   await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, admission, metrics })

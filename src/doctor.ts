@@ -3,13 +3,15 @@ import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
 import { ConfigError, loadConfigFromProcess } from './config/load-config.js'
 import type { GatewayConfig } from './config/types.js'
+import { probeAgentStudio } from './credentials/agent-studio-probe.js'
 import { auditKeys, describeAclNeeds, upstreamAclNeeds } from './keys/key-audit.js'
 import { doctorRedisChecks } from './redis/diagnose.js'
 
-type Outcome = 'ok' | 'warn' | 'fail'
+/** `skip`: a check that could not run (an ACL the keys rightly lack, a rate limit): never reported as ready. */
+type Outcome = 'ok' | 'warn' | 'fail' | 'skip'
 interface Check { readonly outcome: Outcome; readonly title: string; readonly detail?: string }
 
-const MARK: Record<Outcome, string> = { ok: '✓', warn: '!', fail: '✗' }
+const MARK: Record<Outcome, string> = { ok: '✓', warn: '!', fail: '✗', skip: '?' }
 
 /**
  * `npm run doctor` / `npx agent-studio-gateway doctor`: checks a configuration without
@@ -43,6 +45,9 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
   try {
     await checkKeys(config, dispatcher, report)
     await checkReachable(dispatcher, config.algolia.agentStudioUrl, 'Agent Studio', 'AGENT_STUDIO_URL', report)
+    for (const result of await probeAgentStudio(config, dispatcher)) {
+      report({ outcome: result.status === 'not_checked' ? 'skip' : result.status, title: result.title, ...(result.detail === undefined ? {} : { detail: result.detail }) })
+    }
     await checkSession(config, dispatcher, report)
     await checkRedis(config, report)
   } finally {
@@ -99,9 +104,14 @@ async function checkRedis(config: GatewayConfig, report: (check: Check) => void)
   for (const check of await doctorRedisChecks(config.redis, config.limits.onRedisError)) report(check)
 }
 
+/** Exit 1 when a check failed; 0 otherwise, but "ready" only when every check could run. */
 function summarise(checks: Check[], write: (line: string) => void): number {
-  const failed = checks.filter((check) => check.outcome === 'fail').length
-  const warned = checks.filter((check) => check.outcome === 'warn').length
-  write(failed === 0 ? `\nready: ${checks.length - warned} checks passed${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}` : `\nnot ready: ${failed} check${failed === 1 ? '' : 's'} failed; fix them and run doctor again`)
+  const count = (outcome: Outcome) => checks.filter((check) => check.outcome === outcome).length
+  const [passed, warned, failed, skipped] = [count('ok'), count('warn'), count('fail'), count('skip')]
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+  const warnings = warned ? `, ${plural(warned, 'warning')}` : ''
+  if (failed > 0) write(`\nnot ready: ${plural(failed, 'check')} failed; fix them and run doctor again`)
+  else if (skipped > 0) write(`\nnot fully checked: ${plural(passed, 'check')} passed${warnings}, ${skipped} not checked (marked ?): see why above`)
+  else write(`\nready: ${plural(passed, 'check')} passed${warnings}`)
   return failed === 0 ? 0 : 1
 }

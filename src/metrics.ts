@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** What the metrics read from the limits in force, at scrape time (a reload shows at once). */
 export interface MetricsSources {
   readonly streamCaps?: () => { readonly perUser: number; readonly global: number }
+  /** The policy in force: its content hash and when it was loaded (fleet convergence). */
+  readonly policy?: () => { readonly hash: string; readonly loadedAt: Date }
 }
 
 // Seconds. Agent Studio's first byte is an LLM starting to answer: tens of ms to tens of seconds.
@@ -21,10 +23,12 @@ export function createMetrics(sources: MetricsSources = {}) {
   collectDefaultMetrics({ register: registry, prefix: 'gateway_' })
   const registers = [registry]
   const streamCaps = sources.streamCaps
+  const policy = sources.policy
   return {
     registry,
     requests: new Counter({ name: 'gateway_requests_total', help: 'Requests by route and status', labelNames: ['route', 'status'] as const, registers }),
     refusals: new Counter({ name: 'gateway_refusals_total', help: 'Requests refused, by the rule that fired', labelNames: ['rule'] as const, registers }),
+    connectionsRefused: new Counter({ name: 'gateway_connections_refused_total', help: 'Client connections closed on accept, by reason (per_address: the address already held its share of the cap)', labelNames: ['reason'] as const, registers }),
     streamsCut: new Counter({ name: 'gateway_streams_cut_total', help: 'Streams ended early, by who cut them', labelNames: ['by'] as const, registers }),
     openStreams: new Gauge({ name: 'gateway_open_streams', help: 'Completion streams open on this replica (stream slots this replica holds)', registers }),
     streamSlotsCap: new Gauge({
@@ -80,6 +84,25 @@ export function createMetrics(sources: MetricsSources = {}) {
       registers
     }),
     upstreamBudgetMax: new Gauge({ name: 'gateway_upstream_budget_max', help: 'Upstream calls allowed per budget window (0: no budget)', registers }),
+    policyInfo: new Gauge({
+      name: 'gateway_policy_info',
+      help: 'Always 1, labelled with the hash of the policy file in force: replicas with different hashes run different policies',
+      labelNames: ['hash'] as const,
+      registers,
+      collect() {
+        if (policy === undefined) return
+        this.reset()
+        this.set({ hash: policy().hash }, 1)
+      }
+    }),
+    policyLoadedAt: new Gauge({
+      name: 'gateway_policy_loaded_timestamp_seconds',
+      help: 'When the policy in force was loaded (start or reload), in seconds since the epoch',
+      registers,
+      collect() {
+        if (policy !== undefined) this.set(policy().loadedAt.getTime() / 1000)
+      }
+    }),
     reloads: new Counter({
       name: 'gateway_reloads_total',
       help: 'SIGHUP reloads, by what was reloaded (limits, secrets) and outcome (applied, rejected)',

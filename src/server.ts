@@ -1,10 +1,9 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { Agent } from 'undici'
-import { ConfigError, loadConfigFromProcess, reloadLimits, reloadSecretsFromProcess } from './config/load-config.js'
+import { ConfigError, loadConfigFromProcess, reloadSecretsFromProcess } from './config/load-config.js'
 import { credentialsFromConfig } from './credentials/credentials.js'
 import { auditKeys } from './keys/key-audit.js'
-import { LiveLimits } from './limits/live-limits.js'
 import type { GatewayConfig } from './config/types.js'
 import { describeRedis } from './config/redis.js'
 import { RedisIncompatible } from './redis/index.js'
@@ -37,26 +36,18 @@ async function main(): Promise<void> {
 
   const auditFindings = await auditOrExit(config, logger)
 
-  // Kept here, handed to the app, so SIGHUP can swap what is in force.
-  const live = new LiveLimits(config.limits)
+  // Kept here, handed to the app, so SIGHUP can rotate the secrets in force.
   const credentials = credentialsFromConfig(config)
-  const app = await buildApp(config, { logger, live, credentials })
+  const app = await buildApp(config, { logger, credentials })
   app.metrics.keyAuditProblems.set(auditFindings)
 
-  // SIGHUP: re-read the policy file's limits and the secrets (from their *_FILE files).
-  // Counters and connections are kept; anything invalid is rejected with its problems logged,
-  // and what is in force stays.
-  const configFile = config.configFile
+  // SIGHUP: re-read the policy file's limits and the secrets (from their *_FILE files); the
+  // policy file is also watched (POLICY_RELOAD_INTERVAL_SECONDS), the way a Kubernetes
+  // ConfigMap reaches every replica. Counters and connections are kept; anything invalid is
+  // rejected with its problems logged, and what is in force stays.
+  app.policy.watch(config.server.policyReloadIntervalSeconds * 1000)
   process.on('SIGHUP', () => {
-    const limits = reloadLimits(configFile)
-    if ('problems' in limits) {
-      app.metrics.reloads.inc({ what: 'limits', outcome: 'rejected' })
-      logger.error({ problems: limits.problems, limits: live.current }, 'reload rejected: the limits in force are unchanged')
-    } else {
-      live.update(limits.limits)
-      app.metrics.reloads.inc({ what: 'limits', outcome: 'applied' })
-      logger.info({ limits: live.current, configFile }, 'limits reloaded')
-    }
+    app.policy.reload('signal')
     if (config.demo) return
     const reread = reloadSecretsFromProcess({ requireSearchKey: config.searchKey.enabled })
     if ('problems' in reread) {
@@ -77,7 +68,8 @@ async function main(): Promise<void> {
   })
 
   const address = await app.listen({ host: config.server.host, port: config.server.port })
-  logger.info(startupFacts(config, address, app.server.maxConnections), 'agent-studio-gateway listening')
+  const adminAddress = app.admin === undefined ? undefined : await app.admin.listen({ host: config.server.adminHost, port: config.server.adminPort })
+  logger.info(startupFacts(config, address, app.server.maxConnections, adminAddress), 'agent-studio-gateway listening')
   if (config.demo) {
     logger.warn(
       `\n\n  *** DEMO MODE — NOT FOR PRODUCTION ***\n` +
@@ -112,9 +104,10 @@ async function auditOrExit(config: GatewayConfig, logger: ReturnType<typeof crea
 }
 
 /** What ops need to see at start: where, which upstream, which policy. Never a secret. */
-function startupFacts(config: GatewayConfig, address: string, maxConnections: number) {
+function startupFacts(config: GatewayConfig, address: string, maxConnections: number, adminAddress: string | undefined) {
   return {
     address,
+    adminAddress: adminAddress ?? null,
     demo: config.demo,
     configFile: config.configFile,
     upstream: config.algolia.agentStudioUrl.href,

@@ -56,8 +56,28 @@ t.test('production with a partial configuration names every missing piece at onc
     'ALGOLIA_KEY_ID: required (NODE_ENV=production)',
     'ALGOLIA_SECRET_KEY: required (NODE_ENV=production)',
     'session: set one of SESSION_JWT_SECRET, SESSION_JWT_PUBLIC_KEY, SESSION_JWKS_URL, SESSION_INTROSPECT_URL (NODE_ENV=production)',
+    // Issue 19.4: named in the same round as the others, and worded as the requirement it is.
+    'ALGOLIA_SEARCH_KEY: required (NODE_ENV=production) while POST /search-key is on (ENABLE_SEARCH_KEY, default true): set a search-only key (never derived from ALGOLIA_API_KEY), or ENABLE_SEARCH_KEY=false',
     'ALLOWED_AGENT_IDS: no agent is allowed, so every completion will be refused with 403'
   ])
+})
+
+t.test('keys pasted with quotes or spaces, or the sk-alg- secret in an API key\'s place, are named at start', async (t) => {
+  const problems = problemsOf({
+    ...complete,
+    ALGOLIA_API_KEY: '"0123456789abcdef0123456789abcdef"',
+    ALGOLIA_SEARCH_KEY: 'sk-alg-pasted-in-the-wrong-place',
+    ALGOLIA_KEY_ID: 'kid with space'
+  })
+  t.same(problems, [
+    'ALGOLIA_API_KEY: starts or ends with a quote; set the value without quotes (an env file or Secret keeps them as part of the value)',
+    'ALGOLIA_KEY_ID: contains white space or a line break; paste the value alone (a file read through ALGOLIA_KEY_ID_FILE may end with one newline, nothing else)',
+    'ALGOLIA_SEARCH_KEY: this is an Agent Studio authentication key (sk-alg-…), which belongs in ALGOLIA_SECRET_KEY; ALGOLIA_SEARCH_KEY takes an API key from Settings > API Keys'
+  ])
+  const swapped = problemsOf({ ...complete, ALGOLIA_API_KEY: 'sk-alg-0123456789', ALGOLIA_SECRET_KEY: '0123456789abcdef' })
+  t.same(swapped, ['ALGOLIA_API_KEY: this is an Agent Studio authentication key (sk-alg-…), which belongs in ALGOLIA_SECRET_KEY; ALGOLIA_API_KEY takes an API key from Settings > API Keys'])
+  const { warnings } = load({ ...complete, ALGOLIA_SECRET_KEY: '0123456789abcdef' })
+  t.same(warnings, ['ALGOLIA_SECRET_KEY: does not begin with sk-alg-, as Agent Studio\'s authentication keys do; check it is the secret whose ID is ALGOLIA_KEY_ID (`npm run doctor` proves it)'])
 })
 
 t.test('a complete configuration resolves with defaults and the Algolia URL derived from the app id', async (t) => {

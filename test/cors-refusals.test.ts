@@ -1,4 +1,5 @@
 import t from 'tap'
+import { LOG_TEXT_MAX } from '../src/logging/escape.js'
 import type { Test } from 'tap'
 import { loadConfig } from '../src/config/load-config.js'
 import { AGENT_ID, APP_ORIGIN, completionBody, gatewayEnv, sessionToken } from './helpers/fixtures.js'
@@ -60,7 +61,8 @@ t.test('a preflight for a method the gateway does not serve is logged with the m
 t.test('an over-long origin is cut in the log line', async (t) => {
   const { preflight, gateway } = await setup(t)
   await preflight(`https://${'a'.repeat(300)}.example`, 'POST')
-  t.equal(String(gateway.logs.requests[0]!.origin).length, 101)
+  t.equal(String(gateway.logs.requests[0]!.origin).length, LOG_TEXT_MAX + 1, 'cut at the log\'s one bound for client text, marked …')
+  t.match(String(gateway.logs.requests[0]!.origin), /a…$/)
 })
 
 t.test('an actual request from an unlisted origin keeps its own rule and names the CORS refusal', async (t) => {

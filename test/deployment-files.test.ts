@@ -82,6 +82,10 @@ t.test('nginx: both replicas, and streams pass unbuffered', async (t) => {
   t.match(nginx, /server gateway-2:3000;/)
   t.match(nginx, /proxy_buffering off;/)
   t.match(nginx, /proxy_http_version 1\.1;/)
+  // Issue 19: the gateway believes X-Forwarded-Host/-Proto from nginx, so nginx must set both,
+  // never pass a client's through.
+  t.match(nginx, /^\s*proxy_set_header X-Forwarded-Proto \$scheme;$/m)
+  t.match(nginx, /^\s*proxy_set_header X-Forwarded-Host \$host;$/m)
 })
 
 t.test('Dockerfile: multi-stage, production dependencies, non-root, LTS base, healthcheck, tini', async (t) => {

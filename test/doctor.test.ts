@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import t from 'tap'
-import { TEST_KEYS, gatewayEnv } from './helpers/fixtures.js'
+import { AGENT_ID, TEST_KEYS, gatewayEnv } from './helpers/fixtures.js'
 import { startStandIn } from './helpers/gateway.js'
 import { SHARED_REDIS } from './helpers/limits.js'
 import { nodeCommand } from './helpers/process.js'
@@ -50,4 +50,44 @@ t.test('doctor on an invalid or empty configuration', async (t) => {
   const empty = await doctor({})
   t.equal(empty.code, 1)
   t.match(empty.output, /nothing is configured: `npm start` would run the embedded DEMO/)
+})
+
+t.test('doctor proves the user-token secret and every agent: a wrong ALGOLIA_SECRET_KEY fails, exit 1', async (t) => {
+  const { url, standIn } = await startStandIn(t)
+  const good = await doctor({ ...gatewayEnv(url), ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` })
+  t.equal(good.code, 0, good.output)
+  t.match(good.output, /✓ Agent Studio accepts user tokens signed with ALGOLIA_KEY_ID=test-kid-1\n {4}probe: GET \/1\/agents\/\{agentId\}\/conversations\?page=1&limit=1 as user "agent-studio-gateway-doctor" \(ACL logs; 1 request per agent against Agent Studio's ~100 requests\/min per application, no LLM call\)/)
+  t.match(good.output, new RegExp(`✓ agent ${AGENT_ID} exists in application ${TEST_KEYS.appId}`))
+  t.match(good.output, new RegExp(`✓ agent agent-2 exists in application ${TEST_KEYS.appId}`))
+  t.match(good.output, /\nready: \d+ checks passed/)
+  const probes = standIn.received.filter((request) => request.path.endsWith('/conversations') && request.query.limit === '1')
+  t.equal(probes.length, 2, 'one probe per agent')
+  t.ok(probes.every((probe) => typeof probe.headers['x-algolia-secure-user-token'] === 'string'), 'each carries a minted user token')
+
+  const wrong = await doctor({ ...gatewayEnv(url), ALGOLIA_SECRET_KEY: 'sk-alg-not-the-secret-of-test-kid-1' })
+  t.equal(wrong.code, 1, wrong.output)
+  t.match(wrong.output, /✗ Agent Studio refuses user tokens signed with ALGOLIA_KEY_ID=test-kid-1 \(HTTP 401: Invalid signature\)\n {4}ALGOLIA_SECRET_KEY must be the sk-alg-… authentication key whose ID is ALGOLIA_KEY_ID/)
+  t.notMatch(wrong.output, /\nready/)
+  t.notMatch(wrong.output, /sk-alg-not-the-secret/, 'the secret is never printed')
+})
+
+t.test('doctor fails on an agent id the application does not have, exit 1', async (t) => {
+  const { url } = await startStandIn(t)
+  const { code, output } = await doctor({ ...gatewayEnv(url), ALLOWED_AGENT_IDS: `${AGENT_ID},agent-1-typo` })
+  t.equal(code, 1, output)
+  t.match(output, new RegExp(`✓ agent ${AGENT_ID} exists`))
+  t.match(output, new RegExp(`✗ agent agent-1-typo is not an agent of application ${TEST_KEYS.appId} \\(HTTP 404: Agent agent-1-typo not found\\)\\n {4}check ALLOWED_AGENT_IDS`))
+  t.match(output, /not ready: 1 check failed/)
+})
+
+t.test('doctor with conversations and user data off says "not checked" for the secret and the agents, never "ready"', async (t) => {
+  const { url, standIn } = await startStandIn(t, { apiKeys: new Map([[TEST_KEYS.apiKey, ['search']], [TEST_KEYS.searchKey, ['search']]]) })
+  const { code, output } = await doctor({ ...gatewayEnv(url), ENABLE_CONVERSATIONS: 'false', ENABLE_USER_DATA: 'false' })
+  t.equal(code, 0, output)
+  t.match(output, /\? not checked: ALGOLIA_SECRET_KEY signs user tokens Agent Studio accepts/)
+  t.match(output, /\? not checked: ALLOWED_AGENT_IDS \(agent-1\) exist/)
+  t.match(output, /needs the logs ACL/)
+  t.match(output, /\nnot fully checked: \d+ checks passed, 2 not checked/)
+  t.notMatch(output, /\nready/)
+  t.equal(standIn.received.filter((request) => request.path.includes('/conversations')).length, 0, 'no call the key may not make')
 })

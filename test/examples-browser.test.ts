@@ -7,7 +7,7 @@ import * as reverseProxy from '../examples/reverse-proxy/server.js'
 import type { StandIn } from '../src/standin/standin.js'
 import { AGENT_ID, TEST_KEYS } from './helpers/fixtures.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
-import { launchBrowser, recordTraffic } from './helpers/browser.js'
+import { launchBrowser, newContext, recordTraffic } from './helpers/browser.js'
 
 // Each deployment shape of examples/, started as its README says and driven in Chromium: the
 // app on its own host name (*.test names resolve to this machine, see helpers/browser.ts), the
@@ -27,9 +27,7 @@ const portOf = (address: string) => new URL(address).port
 const completionsFor = (user: string) => standIn.received.filter((r) => r.path.endsWith('/completions') && r.userToken?.sub === user)
 
 async function chat(t: Test, appUrl: string, user: string) {
-  const context = await browser.newContext()
-  context.setDefaultTimeout(20_000)
-  t.teardown(() => context.close())
+  const context = await newContext(browser, t)
   const traffic = recordTraffic(context)
   const page = await context.newPage()
   await page.goto(`${appUrl}/login?user=${user}`)
@@ -105,12 +103,11 @@ t.test('same origin through a Host-rewriting reverse proxy: X-Forwarded-Host fro
   const app2 = await reverseProxy.createApp({ ...settings, gatewayUrl: untrusting.url })
   t.teardown(() => app2.close())
   const app2Url = `http://shop.example.test:${portOf(await app2.listen({ host: '127.0.0.1', port: 0 }))}`
-  const context = await browser.newContext()
-  t.teardown(() => context.close())
+  const context = await newContext(browser, t)
   const page = await context.newPage()
   await page.goto(`${app2Url}/login?user=refused`)
   await page.fill('#question', 'Hello?')
   await page.click('#send')
-  await page.locator('[role=alert]', { hasText: 'origin are not allowed' }).waitFor({ timeout: 20_000 })
+  await page.locator('[role=alert]', { hasText: 'origin are not allowed' }).waitFor()
   t.match(untrusting.logs.requests.at(-1), { status: 403, rule: 'origin_not_allowed' })
 })

@@ -42,7 +42,7 @@ t.test('forward-auth "yes": the endpoint\'s id becomes the user, and the answer 
   const first = await send({ cookie: 'session=good-1; theme=dark' })
   t.equal(first.statusCode, 200)
   t.equal(standIn.received[0]!.userToken?.sub, 'alice')
-  t.same(endpoint.calls, [{ cookie: 'session=good-1; theme=dark', authorization: undefined }], 'the endpoint received the caller\'s cookie as sent')
+  t.same(endpoint.calls, [{ cookie: 'session=good-1', authorization: undefined }], 'the endpoint received the session cookie alone, as sent')
   t.equal(standIn.received[0]!.headers.cookie, undefined, 'the cookie went to the session endpoint, never to Agent Studio')
 
   const second = await send({ cookie: 'session=good-1; theme=dark' })
@@ -65,6 +65,20 @@ t.test('the cache is keyed by the whole credential: a positive answer for one to
   t.equal(forged.json().error, 'session_invalid')
   t.same(endpoint.calls.map((call) => call.authorization), ['Bearer good-3', 'Bearer forged-3'])
   t.same(standIn.received.map((r) => r.userToken?.sub), ['alice'], 'only the good token reached Agent Studio')
+})
+
+t.test('junk cookies beside the session cookie neither reach the session endpoint nor defeat its cache', async (t) => {
+  // Issue 19: the cache was keyed by the whole Cookie header, so a client that changed a junk
+  // cookie on every request made the gateway call the session endpoint every time.
+  const { endpoint, send } = await setup(t)
+  for (let n = 0; n < 5; n++) {
+    const response = await send({ cookie: `junk${n}=${'x'.repeat(n)}; session=good-9; theme=${n}` })
+    t.equal(response.statusCode, 200)
+  }
+  t.same(endpoint.calls, [{ cookie: 'session=good-9', authorization: undefined }], 'one call, with the session cookie alone')
+  const encoded = await send({ cookie: 'session=good%2D10' })
+  t.equal(encoded.statusCode, 200)
+  t.equal(endpoint.calls.at(-1)!.cookie, 'session=good%2D10', 'the value is passed as the browser encoded it')
 })
 
 t.test('forward-auth "no" is a 401, never a 500, and nothing is forwarded', async (t) => {

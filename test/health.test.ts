@@ -16,7 +16,8 @@ t.test('/readyz is ready when Agent Studio answers, 503 not_ready when it cannot
   const up = await startGateway(t, url, { listen: false })
   const ready = await up.app.inject({ method: 'GET', url: '/readyz' })
   t.equal(ready.statusCode, 200)
-  t.same(ready.json(), { status: 'ready' })
+  t.same(ready.json(), { status: 'ready', policy: { hash: 'none', loadedAt: ready.json().policy.loadedAt } }, 'with the policy in force (none: no policy file)')
+  t.ok(Date.parse(ready.json().policy.loadedAt) <= Date.now())
   t.equal(requestsReceived(standIn.app), 1, 'readiness asked Agent Studio once (the counter sees probes)')
   t.equal(standIn.received.length, 0, 'a probe no route of the stand-in records')
 

@@ -60,7 +60,7 @@ t.test('the parent of browser keys must be search-only, and gets hygiene warning
 
 t.test('a key Algolia rejects is refused', async (t) => {
   const result = await audit(t, { api: ['search', 'logs'], search: ['search'] }, { ALGOLIA_SEARCH_KEY: 'never-created-key' })
-  t.same(result.problems, ['ALGOLIA_SEARCH_KEY: Algolia refused to describe it (HTTP 403): check ALGOLIA_APP_ID and the key'])
+  t.same(result.problems, ['ALGOLIA_SEARCH_KEY: Algolia refused to describe it (HTTP 403: "Invalid Application-ID or API key"); Algolia does not accept this key for application TESTAPP01: check ALGOLIA_APP_ID, and that ALGOLIA_SEARCH_KEY is the key itself (from Settings > API Keys, without quotes or spaces; not the sk-alg- secret, which is ALGOLIA_SECRET_KEY)'], 'Algolia\'s own words, and what they usually mean (issue 19: a bare "HTTP 403" before)')
 })
 
 t.test('a Search API that has no key endpoint cannot verify anything', async (t) => {

@@ -1,7 +1,11 @@
 import t from 'tap'
+import { Agent } from 'undici'
+import type { Dispatcher } from 'undici'
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
-import { APP_ORIGIN, TEST_KEYS, completionBody, sessionToken } from './helpers/fixtures.js'
+import { AGENT_ID, APP_ORIGIN, TEST_KEYS, completionBody, sessionToken } from './helpers/fixtures.js'
+import { SPAN_ATTRIBUTES } from '../src/tracing/span-allow-list.js'
+import { readFileSync } from 'node:fs'
 import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
 import { postCompletion, waitFor } from './helpers/requests.js'
 
@@ -10,18 +14,22 @@ import { postCompletion, waitFor } from './helpers/requests.js'
 const { standIn, url } = await startStandIn(t)
 const exporter = new InMemorySpanExporter()
 // Load shedding off: on a busy machine a 503 overloaded would be a different trace than the one under test.
-const gateway = await startGateway(t, url, { env: { TRACING_ENABLED: 'true', MAX_EVENT_LOOP_DELAY_MS: '0' }, deps: { spanExporter: exporter } })
+// The test's own connections come from 127.0.0.1, the trusted proxy; a client bound to
+// 127.0.0.2 (loopback too, on Linux) is any other peer.
+const gateway = await startGateway(t, url, { env: { TRACING_ENABLED: 'true', TRUSTED_PROXIES: '127.0.0.1', MAX_EVENT_LOOP_DELAY_MS: '0' }, deps: { spanExporter: exporter } })
 const client = testClient(t)
+const untrustedPeer = new Agent({ localAddress: '127.0.0.2' })
+t.teardown(() => untrustedPeer.close())
 
 const BROWSER_TRACE = '0af7651916cd43dd8448eb211c80319c'
 const BROWSER_SPAN = 'b7ad6b7169203331'
 const traceparent = (trace = BROWSER_TRACE) => `00-${trace}-${BROWSER_SPAN}-01`
 
 /** Sends one completion and returns its summary line and every span of its trace, once the root span has ended. */
-async function traced(headers: Record<string, string>, body = completionBody()) {
+async function traced(headers: Record<string, string>, body = completionBody(), dispatcher: Dispatcher = client) {
   exporter.reset()
   const before = gateway.logs.requests.length
-  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { authorization: `Bearer ${await sessionToken('trace-user')}`, ...headers }, body })
+  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher, headers: { authorization: `Bearer ${await sessionToken('trace-user')}`, ...headers }, body })
   await response.body.text()
   await waitFor(() => gateway.logs.requests.length === before + 1)
   await waitFor(() => exporter.getFinishedSpans().some((span) => span.name === 'request'))
@@ -37,11 +45,11 @@ const named = (spans: ReadableSpan[], name: string) => {
   return found[0]!
 }
 
-t.test('a completion from an allowed origin is one trace under the browser\'s span: session, limits, handler, and the upstream call with its first byte', async (t) => {
+t.test('a completion relayed by a trusted proxy is one trace under the proxy\'s span: session, limits, handler, and the upstream call with its first byte', async (t) => {
   const { line, root, spans } = await traced({ origin: APP_ORIGIN, traceparent: traceparent() })
 
-  t.equal(root.spanContext().traceId, BROWSER_TRACE, 'the browser\'s trace continues')
-  t.equal(parentOf(root), BROWSER_SPAN, 'the request span is the child of the browser\'s span')
+  t.equal(root.spanContext().traceId, BROWSER_TRACE, 'the proxy\'s trace continues')
+  t.equal(parentOf(root), BROWSER_SPAN, 'the request span is the child of the proxy\'s span')
   t.equal(root.attributes['http.route'], '/agent-studio/1/agents/:agentId/completions')
   t.equal(root.attributes['http.response.status_code'], 200, 'the streamed answer\'s span ends with its status')
   t.equal(line.traceId, BROWSER_TRACE, 'the summary line names the trace, so logs and traces join')
@@ -64,13 +72,37 @@ t.test('a completion from an allowed origin is one trace under the browser\'s sp
   t.equal(standIn.received.at(-1)!.headers.traceparent, undefined, 'no trace header reaches Agent Studio behind the header boundary')
 })
 
-t.test('a traceparent from an origin not allowed to set it, or with no Origin, starts a new trace', async (t) => {
-  for (const headers of [{ origin: 'https://evil.example', traceparent: traceparent() }, { traceparent: traceparent() }] as Array<Record<string, string>>) {
-    const { line, root } = await traced(headers)
+t.test('a traceparent from any peer but a trusted proxy starts a new trace, whatever Origin it claims', async (t) => {
+  // Issue 19.7: trust followed the Origin header, which any non-browser client sets at will.
+  for (const headers of [{ origin: APP_ORIGIN, traceparent: traceparent() }, { origin: 'https://evil.example', traceparent: traceparent() }, { traceparent: traceparent() }] as Array<Record<string, string>>) {
+    const { line, root } = await traced(headers, completionBody(), untrustedPeer)
     t.not(root.spanContext().traceId, BROWSER_TRACE, `not continued: ${headers.origin ?? 'no origin'}`)
     t.equal(parentOf(root), undefined, 'the request span is a root')
     t.equal(line.traceId, root.spanContext().traceId, 'the line names the new trace')
   }
+})
+
+t.test('spans carry only the attributes the README lists: no query string, User-Agent or user id in any path', async (t) => {
+  const { spans } = await traced({ origin: APP_ORIGIN, 'user-agent': 'Mozilla/5.0 (UniqueAgent/9.9)' })
+  const token = await sessionToken('erased-user-id')
+  const erasure = await client.request({ origin: gateway.url, path: '/agent-studio/1/user-data/me', method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'user-agent': 'Mozilla/5.0 (UniqueAgent/9.9)' } })
+  await erasure.body.dump()
+  t.equal(erasure.statusCode, 200, 'the erasure ran (its upstream calls name the user)')
+  await waitFor(() => exporter.getFinishedSpans().some((span) => span.name === 'request' && span.attributes['http.route'] === '/agent-studio/1/user-data/me'))
+  const all = exporter.getFinishedSpans()
+  t.ok(all.length > spans.length)
+  const keys = new Set(all.flatMap((span) => Object.keys(span.attributes)))
+  t.same([...keys].filter((key) => !SPAN_ATTRIBUTES.has(key)), [], 'no attribute outside the allow-list')
+  const text = JSON.stringify(all.map((span) => ({ name: span.name, attributes: span.attributes, events: span.events, status: span.status })))
+  t.notMatch(text, /compatibilityMode|\?/, 'no query string')
+  t.notMatch(text, /UniqueAgent/, 'no User-Agent')
+  t.notMatch(text, /erased-user-id/, 'no user id, not even in the erasure\'s upstream paths')
+  const paths = all.map((span) => span.attributes['url.path']).filter((path) => path !== undefined)
+  t.ok(paths.includes('/agent-studio/1/user-data/{userToken}'), 'the upstream erasure path is a template')
+  t.ok(paths.includes(`/agent-studio/1/agents/${AGENT_ID}/completions`))
+  const readme = readFileSync('README.md', 'utf8')
+  const tracing = readme.slice(readme.indexOf('### Tracing'), readme.indexOf('\n### ', readme.indexOf('### Tracing') + 5))
+  for (const key of SPAN_ATTRIBUTES) t.match(tracing, `\`${key}\``, `the README lists ${key}`)
 })
 
 t.test('no secret, token, cookie, session, user id or message content reaches any span', async (t) => {

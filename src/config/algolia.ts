@@ -7,7 +7,7 @@ import { parseHttpUrl, withoutTrailingSlash } from './urls.js'
 
 export const REQUIRED_ALGOLIA = ['ALGOLIA_APP_ID', 'ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SECRET_KEY'] as const
 
-export function resolveAlgolia(read: ReadVariable, problems: string[], production: boolean): AlgoliaConfig | undefined {
+export function resolveAlgolia(read: ReadVariable, problems: string[], warnings: string[], production: boolean): AlgoliaConfig | undefined {
   const missing = REQUIRED_ALGOLIA.filter((name) => read(name) === undefined)
   for (const name of missing) problems.push(`${name}: required${production ? ' (NODE_ENV=production)' : ''}`)
   const appId = read('ALGOLIA_APP_ID')
@@ -19,6 +19,7 @@ export function resolveAlgolia(read: ReadVariable, problems: string[], productio
   } else if (appId !== undefined) {
     agentStudioUrl = new URL(`https://${appId.toLowerCase()}.algolia.net/agent-studio`)
   }
+  for (const name of [...REQUIRED_ALGOLIA, 'ALGOLIA_SEARCH_KEY'] as const) pastingProblems(name, read(name), problems, warnings)
   // Values such as the compose demo's must never run a production gateway by accident.
   if (production) {
     for (const name of [...REQUIRED_ALGOLIA, 'ALGOLIA_SEARCH_KEY']) {
@@ -46,15 +47,36 @@ export function resolveAlgolia(read: ReadVariable, problems: string[], productio
   }
 }
 
+/** Agent Studio's authentication keys (the user-token secret) begin so; API keys never do. */
+const AUTHENTICATION_KEY_PREFIX = 'sk-alg-'
+
+/**
+ * The mistakes of copying a key that Algolia would only answer with a bare 401 or 403 later
+ * (issue 19): quotes or spaces pasted with it, or the `sk-alg-` secret in an API key's place.
+ */
+function pastingProblems(name: string, value: string | undefined, problems: string[], warnings: string[]): void {
+  if (value === undefined) return
+  if (/^["'`]|["'`]$/.test(value)) problems.push(`${name}: starts or ends with a quote; set the value without quotes (an env file or Secret keeps them as part of the value)`)
+  else if (/\s/.test(value)) problems.push(`${name}: contains white space or a line break; paste the value alone (a file read through ${name}_FILE may end with one newline, nothing else)`)
+  const secretLike = value.replace(/^["'`]/, '').startsWith(AUTHENTICATION_KEY_PREFIX)
+  if (secretLike && name !== 'ALGOLIA_SECRET_KEY') {
+    problems.push(`${name}: this is an Agent Studio authentication key (${AUTHENTICATION_KEY_PREFIX}…), which belongs in ALGOLIA_SECRET_KEY; ${name} takes an API key from Settings > API Keys`)
+  }
+  if (name === 'ALGOLIA_SECRET_KEY' && !secretLike) {
+    warnings.push(`ALGOLIA_SECRET_KEY: does not begin with ${AUTHENTICATION_KEY_PREFIX}, as Agent Studio's authentication keys do; check it is the secret whose ID is ALGOLIA_KEY_ID (\`npm run doctor\` proves it)`)
+  }
+}
+
 /**
  * Issue 11: the parent of browser keys never defaults to ALGOLIA_API_KEY, which carries `logs`
  * when conversations are on (a Secured API Key derived from it read every user's conversations).
  * Returns whether POST /search-key is served.
  */
-export function searchKeyServed(algolia: AlgoliaConfig | undefined, settings: Settings, problems: string[], warnings: string[], production: boolean): boolean {
-  if (algolia === undefined || algolia.searchKey !== undefined || !settings.searchKey.enabled) return settings.searchKey.enabled
-  const message = 'ALGOLIA_SEARCH_KEY: not set, so POST /search-key is off (browser keys are never derived from ALGOLIA_API_KEY); set a search-only key, or ENABLE_SEARCH_KEY=false'
-  if (production) problems.push(message)
-  else warnings.push(message)
+export function searchKeyServed(read: ReadVariable, demo: boolean, settings: Settings, problems: string[], warnings: string[], production: boolean): boolean {
+  // Judged on the variable itself, not on a resolved Algolia config: with other variables
+  // missing, this problem used to appear only once they were all fixed (issue 19).
+  if (demo || read('ALGOLIA_SEARCH_KEY') !== undefined || !settings.searchKey.enabled) return settings.searchKey.enabled
+  if (production) problems.push('ALGOLIA_SEARCH_KEY: required (NODE_ENV=production) while POST /search-key is on (ENABLE_SEARCH_KEY, default true): set a search-only key (never derived from ALGOLIA_API_KEY), or ENABLE_SEARCH_KEY=false')
+  else warnings.push('ALGOLIA_SEARCH_KEY: not set, so POST /search-key is off (browser keys are never derived from ALGOLIA_API_KEY); set a search-only key, or ENABLE_SEARCH_KEY=false')
   return false
 }

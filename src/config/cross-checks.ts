@@ -1,4 +1,4 @@
-import { isAddressOrCidr } from './addresses.js'
+import { addressEntryProblem } from './addresses.js'
 import type { Settings } from './settings.js'
 
 /**
@@ -35,10 +35,10 @@ export function noOriginWarning(allowedOrigins: readonly string[], warnings: str
 
 /** One problem per bad entry, so each is named. */
 export function addressProblems(settings: Settings, problems: string[]): void {
-  for (const entry of settings.server.trustedProxies) {
-    if (!isAddressOrCidr(entry)) problems.push(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`)
-  }
-  for (const entry of settings.server.metricsAllowFrom) {
-    if (!isAddressOrCidr(entry)) problems.push(`METRICS_ALLOW_FROM: "${entry}" is not an IP address or CIDR range`)
+  for (const [name, entries] of [['TRUSTED_PROXIES', settings.server.trustedProxies], ['METRICS_ALLOW_FROM', settings.server.metricsAllowFrom]] as const) {
+    for (const entry of entries) {
+      const problem = addressEntryProblem(entry)
+      if (problem !== undefined) problems.push(`${name}: ${problem}`)
+    }
   }
 }

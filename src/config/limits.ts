@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { isAddressOrCidr } from './addresses.js'
+import { addressEntryProblem } from './addresses.js'
 import type { Frozen } from './frozen.js'
 
 /**
@@ -14,7 +14,10 @@ const window = z.object({
   windowSeconds: z.number().int().min(1).max(86_400)
 }).strict()
 
-const cidr = z.string().refine(isAddressOrCidr, 'each entry is an IP address or CIDR range, e.g. 10.0.0.0/8')
+const cidr = z.string().superRefine((entry, context) => {
+  const problem = addressEntryProblem(entry)
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem })
+})
 
 export const limitsSchema = z.object({
   ip: window.default({ max: 300, windowSeconds: 60 }),

@@ -5,6 +5,7 @@ import { demoAgentIds, demoAlgolia, demoSession, runsDemo } from './demo.js'
 import { environmentReader, processEnvironment } from './environment.js'
 import type { Environment } from './environment.js'
 import { parseLimits } from './limits.js'
+import { productionChecks } from './production-checks.js'
 import { DEFAULT_CONFIG_FILE, policyFilePath, readPolicyFile } from './policy-file.js'
 import { resolveRedis } from './redis.js'
 import { resolveSettings } from './resolve-settings.js'
@@ -60,9 +61,9 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const settings = resolveSettings(env, fileValues, configFile, problems)
 
   const demo = runsDemo(read, problems, production)
-  const algolia = demo ? demoAlgolia() : resolveAlgolia(read, problems, production)
+  const algolia = demo ? demoAlgolia() : resolveAlgolia(read, problems, warnings, production)
   const session = demo ? demoSession(settings) : resolveSession(read, settings, problems, warnings, production)
-  const searchKeyEnabled = searchKeyServed(algolia, settings, problems, warnings, production)
+  const searchKeyEnabled = searchKeyServed(read, demo, settings, problems, warnings, production)
 
   timeoutProblems(settings, problems)
   const allowedAgentIds = demo ? demoAgentIds(settings.policy.allowedAgentIds) : settings.policy.allowedAgentIds
@@ -70,6 +71,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   if (!demo) noOriginWarning(settings.policy.allowedOrigins, warnings)
   const limits = parseLimits(fileValues.limits, `config file ${configFile}`)
   if ('problems' in limits) problems.push(...limits.problems)
+  else if (!demo) productionChecks(settings, limits.limits, production, problems, warnings)
   const templateProblem = filterTemplateProblem(settings.searchKey.filters)
   if (templateProblem !== undefined) problems.push(`SEARCH_KEY_FILTERS: ${templateProblem}`)
   addressProblems(settings, problems)

@@ -59,6 +59,10 @@ export const settingsSchema = z.object({
     shutdownGraceSeconds: setting('SHUTDOWN_GRACE_SECONDS', int(0, 3600).default(30), 'how long streams in flight may finish after SIGTERM/SIGINT'),
     maxEventLoopDelayMs: setting('MAX_EVENT_LOOP_DELAY_MS', int(0, 60_000).default(1000), 'event-loop delay above which new requests get 503 overloaded (0 disables)'),
     maxConnections: setting('MAX_CONNECTIONS', int(0, 1_000_000).default(0), 'most client connections open at once; more are closed on accept (0: derived from the descriptor limit, `ulimit -n`)'),
+    adminPort: setting('ADMIN_PORT', int(0, 65535).default(0), 'a second listener for /healthz, /readyz and /metrics only, off the public listener and its connection cap, for probes and scrapers (0: none; they stay on the public listener)'),
+    adminHost: setting('ADMIN_HOST', z.string().min(1).default('127.0.0.1'), 'address of the admin listener (Kubernetes: 0.0.0.0, with a NetworkPolicy); on it /metrics is served to any peer that can connect'),
+    adminRoutesOnPublic: setting('ADMIN_ROUTES_ON_PUBLIC', bool.default(false), 'with ADMIN_PORT, also serve /healthz, /readyz and /metrics on the public listener (compatibility)'),
+    maxConnectionsPerAddress: setting('MAX_CONNECTIONS_PER_ADDRESS', int(0, 1_000_000).default(0), 'most client connections one address (an IPv6 client: its /64) may hold open; more are closed on accept. Trusted proxies are exempt (0: a twentieth of the connection cap, at least 16)'),
     headersTimeoutMs: setting('HEADERS_TIMEOUT_MS', int(1000, 600_000).default(10_000), 'time a client has to send the request line and headers (408 and closed after)'),
     requestTimeoutMs: setting('REQUEST_TIMEOUT_MS', int(1000, 3_600_000).default(30_000), 'time a client has to send the whole request, body included (408 and closed after)'),
     keepAliveTimeoutMs: setting('KEEP_ALIVE_TIMEOUT_MS', int(1000, 3_600_000).default(72_000), 'how long an idle kept-alive connection stays open (above your load balancer\'s idle timeout)'),
@@ -67,6 +71,7 @@ export const settingsSchema = z.object({
     metrics: setting('METRICS_ENABLED', bool.default(true), 'serve Prometheus metrics at /metrics'),
     metricsAllowFrom: setting('METRICS_ALLOW_FROM', list(z.string().min(1)).default([]), 'scrapers (IPs/CIDRs, the client address: the TCP peer unless it is a trusted proxy) allowed to read /metrics besides loopback and limits.allowList'),
     redisNamespace: setting('REDIS_NAMESPACE', z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only').optional(), 'prefix of every Redis key (default asg:<app id>:), so gateways of different apps can share a Redis'),
+    policyReloadIntervalSeconds: setting('POLICY_RELOAD_INTERVAL_SECONDS', int(0, 3600).default(5), 'how often the policy file is checked for a change, which is then applied without a restart (a Kubernetes ConfigMap update included); 0: on SIGHUP only'),
     skipKeyAudit: setting('SKIP_KEY_AUDIT', bool.default(false), 'start without asking Algolia for the keys\' ACLs (air-gapped starts only; logged loudly)')
   }),
   searchKey: z.object({
@@ -123,8 +128,8 @@ export const settingsSchema = z.object({
   }),
   tracing: z.object({
     enabled: setting('TRACING_ENABLED', bool.default(false), 'OpenTelemetry tracing (also on when OTEL_EXPORTER_OTLP_ENDPOINT is set)'),
-    parentOrigins: setting('TRACE_PARENT_ORIGINS', z.preprocess((value) => (value === 'none' ? [] : value), list(origin)).optional(), 'origins whose traceparent header is honoured (default: ALLOWED_ORIGINS; none: never)'),
-    sampleRatio: setting('TRACE_SAMPLE_RATIO', z.coerce.number().min(0).max(1).default(1), 'share of new traces recorded (a honoured parent\'s sampling decision wins)')
+    parentFrom: setting('TRACE_PARENT_FROM', z.enum(['trusted-proxies', 'none', 'any']).default('trusted-proxies'), 'whose incoming traceparent/tracestate continue a trace: trusted-proxies (a request whose TCP peer is in TRUSTED_PROXIES), none, or any (only behind a proxy that strips them from clients)'),
+    sampleRatio: setting('TRACE_SAMPLE_RATIO', z.coerce.number().min(0).max(1).default(1), 'share of traces recorded, decided by the gateway from the trace id for every request (an incoming sampled flag never forces recording)')
   }),
   log: z.object({
     level: setting('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'pino log level')

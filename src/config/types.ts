@@ -79,8 +79,10 @@ export interface TracingConfig extends Frozen<Pick<Settings['tracing'], 'sampleR
   /** OTLP/HTTP traces URL (OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces). */
   readonly tracesUrl: URL
   readonly serviceName: string
-  /** Origins whose `traceparent` is honoured; any other request starts a new trace. */
-  readonly parentOrigins: readonly string[]
+  /** Whose incoming trace context is continued (TRACE_PARENT_FROM); anyone else starts a new trace. */
+  readonly parentFrom: Settings['tracing']['parentFrom']
+  /** TRUSTED_PROXIES: with parentFrom `trusted-proxies`, the TCP peers whose trace context is continued. */
+  readonly trustedProxies: readonly string[]
 }
 
 // Redis's connection has its own file (REDIS_URL, Sentinel, TLS, ACL user).

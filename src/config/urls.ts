@@ -1,3 +1,5 @@
+import { isLoopbackAddress } from './addresses.js'
+
 /**
  * An http(s) URL of a service the gateway calls, or a problem. `production` also requires
  * https, except on loopback.
@@ -36,6 +38,7 @@ export function withoutTrailingSlash(url: URL): URL {
   return copy
 }
 
+/** `localhost` or a loopback address (parsed: `127.0.0.1.example.com` is a name, not loopback). */
 function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.')
+  return hostname === 'localhost' || isLoopbackAddress(hostname.replace(/^\[(.*)\]$/, '$1'))
 }

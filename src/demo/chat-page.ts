@@ -1,31 +1,34 @@
+import { DEMO_STYLE, demoNavigation } from './client-pages.js'
+
 /** The demo's chat page: plain HTML and a small script, no build step, no credential in sight. */
-export const CHAT_PAGE = `<!doctype html>
+export function chatPage(agentId: string, user: string | undefined): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>Agent Studio Gateway — DEMO</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-  body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 0 auto; padding: 1rem; color: #1b1b1b; }
-  .banner { background: #fff3cd; border: 2px solid #d39e00; padding: .6rem .8rem; border-radius: 6px; font-weight: 600; }
+<style>${DEMO_STYLE}
+  body { max-width: 46rem; }
   #log { border: 1px solid #ccc; border-radius: 6px; min-height: 12rem; padding: .6rem; margin: 1rem 0; white-space: pre-wrap; }
   .user { color: #0b5394; margin: .3rem 0; } .assistant { margin: .3rem 0 .8rem; } .error { color: #b00020; }
-  form { display: flex; gap: .5rem; } input { flex: 1; padding: .5rem; } button { padding: .5rem 1rem; }
+  form#chat { display: flex; gap: .5rem; } #question { flex: 1; padding: .5rem; } #send { padding: .5rem 1rem; }
   small { color: #555; }
 </style>
 </head>
 <body>
 <p class="banner">DEMO MODE — built-in Agent Studio stand-in and a sign-in that trusts anyone. Never run this in production.</p>
+${demoNavigation(user, '/')}
 <h1>Agent Studio chat through the gateway</h1>
-<p>Sign in as <a href="/demo/login?user=alice">alice</a> or <a href="/demo/login?user=bob">bob</a> · <a href="/demo/logout">sign out</a></p>
-<p>The same chat with the real clients: <a href="/demo/instantsearch">InstantSearch chat widget</a> (history, thumbs) · <a href="/demo/use-chat">AI SDK useChat</a> (stop, regenerate, resume)</p>
+<p>The same chat with the real clients: <a href="/demo/instantsearch">InstantSearch chat widget</a> (product cards, history, thumbs) · <a href="/demo/use-chat">AI SDK useChat</a> (stop, regenerate, resume, history, thumbs)</p>
 <p><small>The browser holds only the app's own session cookie (HttpOnly). The gateway mints the Algolia user token and adds the keys. Try "[cut]" or "[fail]" in a message to see failures.</small></p>
 <div id="log" aria-live="polite"></div>
 <form id="chat"><input id="question" name="question" autocomplete="off" placeholder="Ask the agent something" required><button id="send">Send</button></form>
-<script src="/demo/chat.js" data-agent-id="__AGENT_ID__"></script>
+<script src="/demo/chat.js" data-agent-id="${agentId}"></script>
 </body>
 </html>
 `
+}
 
 export const CHAT_SCRIPT = `'use strict'
 const agentId = document.currentScript.dataset.agentId

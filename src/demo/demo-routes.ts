@@ -1,9 +1,11 @@
 import { SignJWT } from 'jose'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../config/types.js'
 import { InvalidRequest, NotFound } from '../errors.js'
-import { CHAT_PAGE, CHAT_SCRIPT } from './chat-page.js'
-import { ASSET_TYPES, MISSING_BUNDLES, instantSearchPage, readAssets, useChatPage } from './client-pages.js'
+import { buildJwtVerifier } from '../session/jwt-verifier.js'
+import { readCredential } from '../session/read-credential.js'
+import { CHAT_SCRIPT, chatPage } from './chat-page.js'
+import { ASSET_TYPES, MISSING_BUNDLES, instantSearchPage, loginPage, readAssets, useChatPage } from './client-pages.js'
 
 const DEMO_USER = /^[a-z0-9_-]{1,32}$/
 /** Where sign-in may send the browser back to: the demo's own pages only (no open redirect). */
@@ -26,10 +28,26 @@ export default async function demoRoutes(app: FastifyInstance, { config }: { con
   const secret = session.key.secret
   const agentId = config.policy.allowedAgentIds[0]!
 
-  app.get<{ Querystring: { user?: string; next?: string } }>('/demo/login', async (request, reply) => {
-    const user = request.query.user ?? 'alice'
-    const next = request.query.next ?? '/'
+  // Who is signed in, for the pages to say so: the gateway's own verifier, so a page names
+  // exactly the user the chat routes will see (or nobody, when they would answer 401).
+  const verify = buildJwtVerifier(session)
+  async function signedInUser(request: FastifyRequest): Promise<string | undefined> {
+    const credential = readCredential(request.headers, session.cookieName)
+    if (credential?.via !== 'cookie') return undefined
+    return verify(credential.token).then((verified) => verified.id, () => undefined)
+  }
+  const nextPage = (next: string | undefined) => {
+    if (next === undefined) return '/'
     if (!DEMO_PAGES.has(next)) throw new InvalidRequest(`next must be one of ${[...DEMO_PAGES].join(', ')}`)
+    return next
+  }
+  const html = (reply: FastifyReply, body: string) => reply.header('content-security-policy', PAGE_CSP).type('text/html; charset=utf-8').send(body)
+
+  // ?user=… signs in at once (links, tests); without it, a page to pick a user.
+  app.get<{ Querystring: { user?: string; next?: string; signedOut?: string } }>('/demo/login', async (request, reply) => {
+    const next = nextPage(request.query.next)
+    const user = request.query.user
+    if (user === undefined) return html(reply, loginPage(await signedInUser(request), next, request.query.signedOut === '1'))
     if (!DEMO_USER.test(user)) throw new InvalidRequest('user must be 1-32 lowercase letters, digits, "-" or "_"')
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
@@ -42,26 +60,23 @@ export default async function demoRoutes(app: FastifyInstance, { config }: { con
     return reply.redirect(next, 303)
   })
 
-  app.get('/demo/logout', async (_request, reply) => {
+  // Sign-out is a POST (a form button on every page): a GET could be triggered by any link or
+  // image. The form sends an empty urlencoded body, accepted here only (this plugin is
+  // encapsulated, so the gateway's routes still answer 415 to anything but JSON).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { bodyLimit: 1024 }, (_request, _payload, done) => done(null, undefined))
+  app.post<{ Querystring: { next?: string } }>('/demo/logout', async (request, reply) => {
+    const next = nextPage(request.query.next)
     reply.header('set-cookie', `${session.cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`)
-    return reply.redirect('/', 303)
+    return reply.redirect(`/demo/login?signedOut=1&next=${encodeURIComponent(next)}`, 303)
   })
 
-  const page = CHAT_PAGE.replace('__AGENT_ID__', agentId)
-  app.get('/', async (_request, reply) => {
-    reply
-      .header('content-security-policy', PAGE_CSP)
-      .type('text/html; charset=utf-8')
-      .send(page)
-  })
+  app.get('/', async (request, reply) => html(reply, chatPage(agentId, await signedInUser(request))))
 
   // The real clients (InstantSearch chat widget, AI SDK useChat), bundled at build time.
   const assets = readAssets()
-  const pages: Record<string, string> = { '/demo/instantsearch': instantSearchPage(agentId), '/demo/use-chat': useChatPage(agentId) }
-  for (const [path, html] of Object.entries(pages)) {
-    app.get(path, async (_request, reply) => {
-      reply.header('content-security-policy', PAGE_CSP).type('text/html; charset=utf-8').send(assets === undefined ? MISSING_BUNDLES : html)
-    })
+  const pages: Record<string, (agentId: string, user: string | undefined) => string> = { '/demo/instantsearch': instantSearchPage, '/demo/use-chat': useChatPage }
+  for (const [path, render] of Object.entries(pages)) {
+    app.get(path, async (request, reply) => html(reply, assets === undefined ? MISSING_BUNDLES : render(agentId, await signedInUser(request))))
   }
   app.get<{ Params: { file: string } }>('/demo/assets/:file', async (request, reply) => {
     const body = assets?.get(request.params.file)

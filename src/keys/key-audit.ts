@@ -97,7 +97,12 @@ export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): 
       continue
     }
     if (answer.statusCode !== 200) {
-      problems.push(`${key.name}: Algolia refused to describe it (HTTP ${answer.statusCode}): check ALGOLIA_APP_ID and the key`)
+      // Algolia's own words say which: an unknown application, an invalid key, a blocked IP.
+      const said = typeof (answer.body as { message?: unknown } | undefined)?.message === 'string' ? `: "${String((answer.body as { message: string }).message).slice(0, 200)}"` : ''
+      const hint = answer.statusCode === 401 || answer.statusCode === 403
+        ? `Algolia does not accept this key for application ${config.algolia.appId}: check ALGOLIA_APP_ID, and that ${key.name} is the key itself (from Settings > API Keys, without quotes or spaces; not the sk-alg- secret, which is ALGOLIA_SECRET_KEY)`
+        : 'check ALGOLIA_APP_ID and the key'
+      problems.push(`${key.name}: Algolia refused to describe it (HTTP ${answer.statusCode}${said}); ${hint}`)
       continue
     }
     const details = answer.body as { acl?: unknown; maxQueriesPerIPPerHour?: unknown; referers?: unknown }

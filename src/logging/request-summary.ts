@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { statusClass } from '../metrics.js'
 import type { Metrics } from '../metrics.js'
-import { escapeForLog } from './escape.js'
+import { clientTextForLog } from './escape.js'
 
 /**
  * The request summary: what a request did, gathered along its way and written as one log line
@@ -49,7 +49,7 @@ export interface RequestSummary {
 
 export interface CorsRefusal {
   readonly rule: 'cors_origin_not_allowed' | 'cors_method_not_allowed' | 'cors_header_not_allowed'
-  /** The page's `Origin`, and the header name or method refused; cut to a length fit for a log. */
+  /** The page's `Origin`, and the header name or method refused, as sent: the summary line cuts and escapes them. */
   readonly origin: string
   readonly header?: string
   readonly method?: string
@@ -158,31 +158,36 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
   const summary = request.summary
   const res = reply.raw
   const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST
-  const contentLength = res.getHeader('content-length')
+  // Fastify passes its headers to writeHead, so the raw response never holds content-length:
+  // the reply's own copy does (issue 19: bytesSent was 0 on every non-stream answer).
+  const contentLength = reply.getHeader('content-length')
+  // Every text below can carry what a client chose (the path, its origin and header names, a
+  // user id from the app's session, jose quoting an unauthenticated token in `reason`): each is
+  // cut and escaped here, the one place a line is written, so no field can act on a log viewer
+  // or grow a line without bound.
   const line: SummaryLine = {
-    method: request.method,
-    route: request.routeOptions.url,
-    path: escapeForLog(pathOf(request.url)),
+    method: text(request.method),
+    route: text(request.routeOptions.url),
+    path: text(pathOf(request.url)),
     status,
     upstreamStatus: summary.upstreamStatus,
-    agentId: summary.agentId,
-    // Ids come from the app's session; whatever they contain must not act on a log viewer.
-    userId: summary.userId === undefined ? undefined : escapeForLog(summary.userId),
+    agentId: text(summary.agentId),
+    userId: text(summary.userId),
     ttfbMs: summary.ttfbMs,
     upstreamTtfbMs: summary.upstreamTtfbMs,
     durationMs: Math.round(reply.elapsedTime),
     bytesSent: summary.bytesSent ?? (contentLength === undefined ? 0 : Number(contentLength)),
     cutBy: summary.cutBy,
     rule: summary.rule,
-    reason: summary.reason,
+    reason: text(summary.reason),
     conversationsHidden: summary.conversationsHidden,
     conversationsDeleted: summary.conversationsDeleted,
     degraded: summary.degraded,
     failedOpen: summary.failedOpen,
     cors: summary.cors?.rule,
-    origin: summary.cors?.origin,
-    header: summary.cors?.header,
-    refusedMethod: summary.cors?.method,
+    origin: text(summary.cors?.origin),
+    header: text(summary.cors?.header),
+    refusedMethod: text(summary.cors?.method),
     traceId: summary.traceId,
     err: summary.error
   }
@@ -209,10 +214,13 @@ function countRequest(metrics: Metrics, line: SummaryLine, upstreamSentAtMs: num
   if (line.upstreamTtfbMs !== undefined && line.agentId !== undefined) metrics.upstreamTtfb.observe({ agent: line.agentId }, line.upstreamTtfbMs / 1000)
 }
 
+function text<T extends string | undefined>(value: T): T {
+  return (value === undefined ? undefined : clientTextForLog(value)) as T
+}
+
 function pathOf(url: string): string {
   const query = url.indexOf('?')
-  const path = query === -1 ? url : url.slice(0, query)
-  return path.length > 300 ? `${path.slice(0, 300)}…` : path
+  return query === -1 ? url : url.slice(0, query)
 }
 
 export default fp(requestSummary, { name: 'request-summary' })

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import type { PolicyConfig } from '../config/types.js'
 import { recordRefusal } from '../error-handler.js'
 import type { CorsRefusal } from '../logging/request-summary.js'
-import { isSameOrigin } from '../policy/origin-check.js'
+import { isSameOrigin, requestScheme } from '../policy/origin-check.js'
 
 /** Response headers a browser script may read (CORS hides everything else). */
 const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream', 'x-cache', 'cache-status']
@@ -46,25 +46,21 @@ async function corsPolicy(app: FastifyInstance, { policy }: { policy: PolicyConf
 function corsRefusal(request: FastifyRequest, origin: string, origins: ReadonlySet<string>, headers: ReadonlySet<string>): CorsRefusal | undefined {
   const preflight = isPreflight(request)
   // Same-origin requests carry Origin on POST/DELETE but need no CORS permission.
-  if (!origins.has(origin) && !(!preflight && isSameOrigin(origin, request.protocol, request.host))) return { rule: 'cors_origin_not_allowed', origin: truncate(origin) }
+  if (!origins.has(origin) && !(!preflight && isSameOrigin(origin, requestScheme(request), request.host))) return { rule: 'cors_origin_not_allowed', origin }
   if (!preflight) return undefined
   const method = String(request.headers['access-control-request-method'])
-  if (!METHODS.includes(method)) return { rule: 'cors_method_not_allowed', origin: truncate(origin), method: truncate(method) }
+  if (!METHODS.includes(method)) return { rule: 'cors_method_not_allowed', origin, method }
   const asked = request.headers['access-control-request-headers']
   if (typeof asked !== 'string') return undefined
   for (const name of asked.split(',')) {
     const header = name.trim().toLowerCase()
-    if (header.length > 0 && !headers.has(header)) return { rule: 'cors_header_not_allowed', origin: truncate(origin), header: truncate(header) }
+    if (header.length > 0 && !headers.has(header)) return { rule: 'cors_header_not_allowed', origin, header }
   }
   return undefined
 }
 
 function isPreflight(request: FastifyRequest): boolean {
   return request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined
-}
-
-function truncate(value: string): string {
-  return value.length > 100 ? `${value.slice(0, 100)}…` : value
 }
 
 export default fp(corsPolicy, { name: 'cors-policy', dependencies: ['request-summary'] })

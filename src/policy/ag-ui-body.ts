@@ -18,13 +18,17 @@ import { assertMessageCount, MESSAGES_CEILING } from './message-limits.js'
  * completion apply inside `forwardedProps`. `threadId` is the conversation id and gets the
  * same per-user namespace as `id` (issue 9).
  */
+const RUN_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$'
+
 export const agUiBodySchema = {
   type: 'object',
   required: ['threadId', 'runId', 'messages'],
   properties: {
     threadId: { type: 'string' },
-    runId: { type: 'string', minLength: 1, maxLength: 128 },
-    parentRunId: { type: 'string', minLength: 1, maxLength: 128 },
+    // AguiCompletionRequest: 1–128 characters. AG-UI clients make them UUIDs (HttpAgent's
+    // runId); Agent Studio echoes runId in RUN_STARTED, so only id characters pass (issue 19).
+    runId: { type: 'string', pattern: RUN_ID_PATTERN },
+    parentRunId: { type: 'string', pattern: RUN_ID_PATTERN },
     messages: {
       type: 'array',
       maxItems: MESSAGES_CEILING,
@@ -63,7 +67,10 @@ export const agUiBodySchema = {
           items: {
             type: 'object',
             required: ['interruptId', 'status'],
-            properties: { interruptId: { type: 'string', minLength: 1, maxLength: 256 }, status: { type: 'string', maxLength: 64 }, payload: { type: 'object' } }
+            // AguiResume: interruptId 1–256, status a StatusEnum (specs/agent-studio/common/schemas/StatusEnum.yml),
+            // payload an object; nothing else (the gateway rebuilds each entry from these three).
+            additionalProperties: false,
+            properties: { interruptId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,256}$' }, status: { type: 'string', enum: ['resolved', 'cancelled'] }, payload: { type: ['object', 'null'] } }
           }
         }
       ]
@@ -71,13 +78,19 @@ export const agUiBodySchema = {
   }
 } as const
 
+interface AgUiResume {
+  interruptId: string
+  status: 'resolved' | 'cancelled'
+  payload?: Record<string, unknown> | null
+}
+
 export interface AgUiBody {
   threadId: string
   runId: string
   parentRunId?: string
   messages: Array<{ id: string; role: string; [field: string]: unknown }>
   forwardedProps?: { algolia?: CompletionBody['algolia']; toolApprovals?: unknown; configuration?: unknown; [field: string]: unknown }
-  resume?: unknown
+  resume?: AgUiResume[] | null
   [field: string]: unknown
 }
 
@@ -91,7 +104,10 @@ export function buildAgUiBodyPolicy(policy: PolicyConfig): (body: AgUiBody, name
     }
     const forwarded: AgUiBody = { threadId: namespace.toUpstream(body.threadId), runId: body.runId, messages: body.messages }
     if (body.parentRunId !== undefined) forwarded.parentRunId = body.parentRunId
-    if (body.resume !== undefined && body.resume !== null) forwarded.resume = body.resume
+    // Rebuilt entry by entry from the three fields the schema checked.
+    if (Array.isArray(body.resume)) {
+      forwarded.resume = (body.resume as AgUiResume[]).map(({ interruptId, status, payload }) => (payload === undefined || payload === null ? { interruptId, status } : { interruptId, status, payload }))
+    }
 
     const props = body.forwardedProps
     if (props !== undefined) {

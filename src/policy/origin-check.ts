@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import type { FastifyRequest } from 'fastify'
 import { OriginNotAllowed } from '../errors.js'
 
 export interface OriginRules {
@@ -34,6 +36,18 @@ export function checkCookieOrigin(headers: IncomingHttpHeaders, rules: OriginRul
     throw new OriginNotAllowed(` (a ${truncate(site)} request without an Origin header)`)
   }
   if (!rules.allowCookieRequestsWithoutOrigin) throw new OriginNotAllowed(': requests with a session cookie must carry an Origin header')
+}
+
+/**
+ * The scheme the browser used: Fastify's `request.protocol` (the socket's, or the last
+ * X-Forwarded-Proto entry from a TRUSTED_PROXIES peer), believed only when it is `http` or
+ * `https`. A proxy that passes a client's `X-Forwarded-Proto: javascript` through must not make
+ * `javascript://HOST` same-origin (issue 19); anything else is the socket's own scheme.
+ */
+export function requestScheme(request: FastifyRequest): 'http' | 'https' {
+  const forwarded = String(request.protocol).toLowerCase()
+  if (forwarded === 'https' || forwarded === 'http') return forwarded
+  return (request.socket as TLSSocket).encrypted === true ? 'https' : 'http'
 }
 
 /**

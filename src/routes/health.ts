@@ -8,6 +8,12 @@ export interface HealthOptions {
   readonly dispatcher: Dispatcher
   /** How long one reachability answer is reused, so probes never hammer Agent Studio. */
   readonly probeCacheMs?: number
+  /** The policy in force, shown so ops can see every replica converge on a change. */
+  readonly policy: () => { readonly hash: string; readonly loadedAt: Date }
+  /** True from the moment the public listener stops accepting (SIGTERM): the load balancer must stop sending. */
+  readonly draining: () => boolean
+  /** True while the public listener holds as many connections as its cap: new ones would be closed on accept. */
+  readonly connectionsFull: () => Promise<boolean>
   /** With Redis: its mode, state, slot check and the failure policy in force (issue 21). */
   readonly redis?: () => RedisHealth
 }
@@ -15,19 +21,17 @@ export interface HealthOptions {
 /**
  * `/healthz`: the process is alive (never depends on anything else, so an orchestrator does
  * not restart a healthy replica because Agent Studio had a bad minute).
- * `/readyz`: configuration loaded (it was, or we would not be running), not shutting down,
- * and Agent Studio reachable: any HTTP answer counts, only a network failure does not. With Redis,
- * its state is reported (mode, slot check, failure policy); Redis away does not fail readiness (the
- * failure policy decides per request), Redis refusing the limits scripts does (a misconfiguration:
- * the details are in the error log line, not in this public answer).
+ * `/readyz`: configuration loaded (it was, or we would not be running), not shutting down, the
+ * public listener below its connection cap (issue 22: readiness turns false so the load
+ * balancer stops sending, where liveness would have restarted a healthy pod), and Agent Studio
+ * reachable: any HTTP answer counts, only a network failure does not. With Redis, its state is
+ * reported (mode, slot check, failure policy); Redis away does not fail readiness (the failure
+ * policy decides per request), Redis refusing the limits scripts does (issue 21: a
+ * misconfiguration; the details are in the error log line, not in this public answer).
  */
 export default async function healthRoutes(app: FastifyInstance, options: HealthOptions) {
   const cacheMs = options.probeCacheMs ?? 5000
   let last: { at: number; reachable: Promise<boolean> } | undefined
-  let closing = false
-  app.addHook('preClose', async () => {
-    closing = true
-  })
 
   function upstreamReachable(): Promise<boolean> {
     const now = Date.now()
@@ -40,13 +44,18 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
   app.get('/healthz', async () => ({ status: 'ok' }))
 
   app.get('/readyz', async (_request, reply) => {
-    if (closing) throw new NotReady('shutting down')
+    if (options.draining()) throw new NotReady('shutting down')
+    if (await options.connectionsFull()) throw new NotReady('its connection cap is full')
     if (!(await upstreamReachable())) throw new NotReady('Agent Studio is unreachable')
     const redis = options.redis?.()
     if (redis?.problem !== undefined) throw new NotReady('Redis refuses the limits scripts (see the error log)')
     reply.header('cache-control', 'no-store')
-    if (redis === undefined) return { status: 'ready' }
-    return { status: 'ready', redis: { mode: redis.mode, state: redis.state, slot: redis.slot, onRedisError: redis.onRedisError } }
+    const { hash, loadedAt } = options.policy()
+    return {
+      status: 'ready',
+      policy: { hash, loadedAt: loadedAt.toISOString() },
+      ...(redis === undefined ? {} : { redis: { mode: redis.mode, state: redis.state, slot: redis.slot, onRedisError: redis.onRedisError } })
+    }
   })
 }
 

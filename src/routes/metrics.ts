@@ -1,5 +1,6 @@
 import proxyAddr from '@fastify/proxy-addr'
 import type { FastifyInstance } from 'fastify'
+import { isLoopbackAddress } from '../config/addresses.js'
 import { notFoundHandler } from '../error-handler.js'
 import { allowListMatcher } from '../limits/allow-list.js'
 import type { LiveLimits } from '../limits/live-limits.js'
@@ -11,6 +12,8 @@ export interface MetricsRouteOptions {
   readonly live: LiveLimits
   /** The named scrapers (METRICS_ALLOW_FROM), IPs or CIDRs. */
   readonly allowFrom: readonly string[]
+  /** The admin listener: whoever can connect may scrape (ADMIN_HOST and the network decide who can). */
+  readonly anyPeer?: boolean
 }
 
 /**
@@ -30,15 +33,11 @@ export default async function metricsRoute(app: FastifyInstance, options: Metric
   const allowListed = allowListMatcher(options.live)
   const scrapers = options.allowFrom.length === 0 ? undefined : proxyAddr.compile([...options.allowFrom])
   const internal = (address: string | undefined) =>
-    address !== undefined && (isLoopback(address) || allowListed(address) || (scrapers?.(address, 0) ?? false))
+    options.anyPeer === true || (address !== undefined && (isLoopbackAddress(address) || allowListed(address) || (scrapers?.(address, 0) ?? false)))
 
   app.get('/metrics', async (request, reply) => {
     if (!internal(request.ip)) return notFoundHandler(request, reply)
     reply.type(metrics.registry.contentType).header('cache-control', 'no-store')
     return metrics.registry.metrics()
   })
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')
 }

@@ -7,7 +7,7 @@ import type { OriginRules } from '../policy/origin-check.js'
 import { buildForwardAuth } from './forward-auth.js'
 import { buildJwtVerifier } from './jwt-verifier.js'
 import type { JwtVerifierOptions } from './jwt-verifier.js'
-import { readCredential } from './read-credential.js'
+import { readCredential, sessionCookieOnly } from './read-credential.js'
 import type { SessionCredential, SessionUser } from './types.js'
 import { tenantScopedUserId } from './tenant.js'
 
@@ -35,9 +35,9 @@ export function buildAuthenticator(session: SessionConfig, originRules: OriginRu
     : (() => {
         const forwardAuth = buildForwardAuth(session, deps.dispatcher)
         // Only the chosen credential: a bearer session must not be signed in by a cookie that
-        // skipped the origin check (issue 11).
+        // skipped the origin check (issue 11), and of a cookie session only its cookie (issue 19).
         return (headers: IncomingHttpHeaders, credential: SessionCredential) =>
-          forwardAuth(credential.via === 'bearer' ? { authorization: headers.authorization } : { cookie: headers.cookie })
+          forwardAuth(credential.via === 'bearer' ? { authorization: headers.authorization } : { cookie: sessionCookieOnly(headers, session.cookieName) })
       })()
 
   return async function authenticate(headers, protocol, host) {

@@ -20,8 +20,8 @@ const SESSION_ANSWER_LIMIT_BYTES = 64 * 1024
 
 /**
  * Forward-auth: the app's own session endpoint decides. Only the credential the gateway chose
- * is sent to it: the authorization header for a bearer session, the cookie header for a cookie
- * session (which passed the CSRF origin check), never both. Sending both let
+ * is sent to it: the authorization header for a bearer session, the session cookie alone for a
+ * cookie session (which passed the CSRF origin check), never both. Sending both let
  * `Authorization: Bearer junk` skip the origin check while the endpoint signed the caller in
  * by the cookie (issue 11). Positive answers are cached briefly, keyed by a hash
  * of the credential (the credential itself is never kept); concurrent lookups of one

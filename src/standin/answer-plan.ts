@@ -72,10 +72,40 @@ export function planAnswer(messages: unknown, messageId: string): AnswerPlan {
   return { messageId, metadata, finishReason: 'stop', steps: [{ text: answerPieces(question) }] }
 }
 
-/** What Algolia's search tool returns to the model (the spec's search tool output). */
+/**
+ * What Algolia's search tool returns to the model (the spec's search tool output). The records
+ * are shaped like those of Algolia's e-commerce sample index (`instant_search`, the one
+ * InstantSearch's guides use: name, description, brand, categories, price, rating, image), so a
+ * chat UI's `templates.item` has what a real product card shows. `image` is a data: URL here, so
+ * a page loads it with no network and under a strict CSP (`img-src 'self' data:`); a real
+ * index holds a CDN URL.
+ */
 function searchOutput(query: string) {
-  const hits = [1, 2, 3].map((n) => ({ objectID: `p-${n}`, name: `${query} ${n}`, price: 10 * n, _highlightResult: { name: { value: `<em>${query}</em> ${n}`, matchLevel: 'full' } } }))
+  const hits = [1, 2, 3].map((n) => {
+    const name = `${query} ${n}`
+    return {
+      objectID: `p-${n}`,
+      name,
+      description: `A stand-in product for "${query}", number ${n} of 3.`,
+      brand: 'Stand-in Outfitters',
+      categories: ['Demo', 'Stand-in'],
+      price: 10 * n,
+      rating: 2 + n,
+      image: productImage(n),
+      _highlightResult: { name: { value: `<em>${query}</em> ${n}`, matchLevel: 'full' } }
+    }
+  })
   return { hits, nbHits: hits.length, queryID: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', index: 'products' }
+}
+
+const IMAGE_COLOURS = ['#3a6ea5', '#c0504d', '#4f8a3c']
+
+/** A small square picture of a parcel, one colour per hit. */
+function productImage(n: number): string {
+  const colour = IMAGE_COLOURS[(n - 1) % IMAGE_COLOURS.length]!
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="80" height="80" viewBox="0 0 80 80"><rect width="80" height="80" fill="#f1f3f6"/>` +
+    `<path d="M16 28 40 16l24 12v26L40 66 16 54z" fill="${colour}"/><path d="M16 28l24 12 24-12M40 40v26" stroke="#fff" stroke-width="3" fill="none"/></svg>`
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`
 }
 
 /** The result the browser sent for a pending client-side tool (AI SDK 5 tool part, `output-available`). */

@@ -120,11 +120,17 @@ const full = (c: StoredConversation) => ({
 })
 const notFound = (reply: FastifyReply) => reply.code(404).send({ detail: 'Conversation not found' })
 
-export function conversationRoutes(app: FastifyInstance, store: ConversationStore, authorize: Authorize, record: Record_): void {
+export function conversationRoutes(app: FastifyInstance, store: ConversationStore, authorize: Authorize, record: Record_, agentExists: (agentId: string) => boolean): void {
   app.get<{ Params: { agentId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/conversations', async (request, reply) => {
     const token = await authorize(request, reply, 'logs')
     if (token === false) return reply
     record(request, token)
+    // An agent the application does not have: 404 in the `{ message, status }` shape, as a
+    // completion for it answers. The spec lists only 200 and 422 for this path; the model
+    // assumes, as for completions, that the agent is looked up (after the key and the user
+    // token are checked) before its conversations are. `doctor` relies on it to tell a
+    // misspelled ALLOWED_AGENT_IDS entry from an agent with no conversations.
+    if (!agentExists(request.params.agentId)) return reply.code(404).send({ message: `Agent ${request.params.agentId} not found`, status: 404 })
     // paths/conversations/conversations.yml: page ≥ 1, limit 1–100, feedbackVote 0–1; anything else a 422.
     const pageParam = queryInteger(request.query, 'page', { min: 1 })
     const limitParam = queryInteger(request.query, 'limit', { min: 1, max: 100 })

@@ -73,7 +73,7 @@ export interface StandInOptions {
    * Answers a request instead of the stand-in when it returns something (tests use it to make
    * one upstream call fail, e.g. one conversation DELETE during an erasure).
    */
-  readonly intercept?: (request: { readonly method: string; readonly url: string }) => { readonly status: number; readonly body: unknown } | undefined
+  readonly intercept?: (request: { readonly method: string; readonly url: string }) => { readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> } | undefined
   /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
   readonly responseHeaders?: Readonly<Record<string, string>>
   /** Agent Studio's per-application request budget (429 with retry-after beyond it); absent: unlimited. */
@@ -110,6 +110,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   let open = 0
   const paceMs = options.paceMs ?? 0
   const agents = options.agents === undefined ? undefined : new Set(options.agents)
+  const agentExists = (agentId: string) => agents === undefined || agents.has(agentId)
   const store = new ConversationStore()
   const securedKeyRestrictions = new WeakMap<FastifyRequest, Record<string, string>>()
   const cache = new ResponseCache()
@@ -119,7 +120,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   if (intercept !== undefined) {
     app.addHook('onRequest', async (request, reply) => {
       const answer = intercept({ method: request.method, url: request.url })
-      if (answer !== undefined) return reply.code(answer.status).send(answer.body)
+      if (answer !== undefined) return reply.code(answer.status).headers(answer.headers ?? {}).send(answer.body)
     })
   }
 
@@ -178,7 +179,7 @@ export function createStandIn(options: StandInOptions): StandIn {
     if (userToken === false) return reply
     record(request, userToken)
     const { agentId } = request.params
-    if (agents !== undefined && !agents.has(agentId)) return reply.code(404).send({ message: `Agent ${agentId} not found`, status: 404 })
+    if (!agentExists(agentId)) return reply.code(404).send({ message: `Agent ${agentId} not found`, status: 404 })
     const mode = request.query.compatibilityMode
     if (!COMPATIBILITY_MODES.includes(mode as CompatibilityMode)) {
       return reply.code(422).send({ detail: [{ loc: ['query', 'compatibilityMode'], msg: `Input should be ${COMPATIBILITY_MODES.map((m) => `'${m}'`).join(', ')}`, type: 'enum' }] })
@@ -218,8 +219,8 @@ export function createStandIn(options: StandInOptions): StandIn {
     return reply
   })
 
-  conversationRoutes(app, store, authorize, record)
-  taskRoutes(app, authorize, record, (agentId) => agents === undefined || agents.has(agentId))
+  conversationRoutes(app, store, authorize, record, agentExists)
+  taskRoutes(app, authorize, record, agentExists)
 
   // For test harnesses in other processes: PUT a Fault (or null) to make every later request fail that way.
   app.put('/__standin/fault', async (request, reply) => {

@@ -4,12 +4,14 @@ import { FastifyOtelInstrumentation } from '@fastify/otel'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base'
+import { BatchSpanProcessor, SimpleSpanProcessor, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
+import proxyAddr from '@fastify/proxy-addr'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { TracingConfig } from '../config/types.js'
+import { allowListedExporter } from './span-allow-list.js'
 import type { Tracing } from './tracing.js'
 
 /** Routes scraped or probed every few seconds: a span each would drown the traces that matter. */
@@ -20,9 +22,16 @@ const UNTRACED = new Set(['/metrics', '/healthz', '/readyz'])
  * hook — session, limits, policy — and per handler) and @opentelemetry/instrumentation-undici
  * (the upstream call, with its time to first byte). Loaded only when tracing is on.
  *
- * No global propagator is registered, on purpose: a browser's `traceparent` is honoured only from
- * the configured origins (below), and nothing is added to the upstream request behind the header
- * boundary's back (undici's instrumentation injects through the global propagator, a no-op here).
+ * No global propagator is registered, on purpose: incoming trace context is honoured only from
+ * the peers TRACE_PARENT_FROM names (below), and nothing is added to the upstream request behind
+ * the header boundary's back (undici's instrumentation injects through the global propagator, a
+ * no-op here).
+ *
+ * Issue 19: a client with an allowed Origin chose trace ids and forced sampling (at ratio 0, 21
+ * requests exported 171 spans). Now the gateway alone decides: the sampler is the trace-id
+ * ratio for every trace, continued or not (an incoming `sampled` flag is ignored; services with
+ * the same ratio still agree, since the decision is a function of the trace id), and what a
+ * span carries is cut to an allow-list at export (span-allow-list.ts).
  */
 export function createOtelTracing(config: TracingConfig, logger: Logger, exporter?: SpanExporter): Tracing {
   // OpenTelemetry reports its own trouble (a collector that refuses exports, …) through `diag`,
@@ -32,9 +41,11 @@ export function createOtelTracing(config: TracingConfig, logger: Logger, exporte
   diag.setLogger({ error: report, warn: report, info: () => undefined, debug: () => undefined, verbose: () => undefined }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
-    // Tests pass an in-memory exporter and see each span as it ends.
-    spanProcessors: [exporter === undefined ? new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesUrl.href })) : new SimpleSpanProcessor(exporter)]
+    sampler: new TraceIdRatioBasedSampler(config.sampleRatio),
+    // Tests pass an in-memory exporter and see each span as it ends; both go through the allow-list.
+    spanProcessors: [exporter === undefined
+      ? new BatchSpanProcessor(allowListedExporter(new OTLPTraceExporter({ url: config.tracesUrl.href })))
+      : new SimpleSpanProcessor(allowListedExporter(exporter))]
   })
   // The async-local-storage context manager, so spans started deep in a handler find their parent.
   provider.register({ propagator: null })
@@ -62,7 +73,7 @@ export function createOtelTracing(config: TracingConfig, logger: Logger, exporte
   })
   fastifyOtel.setTracerProvider(provider)
 
-  const parentOrigins = new Set(config.parentOrigins)
+  const continuesTrace = parentTrust(config)
   const w3c = new W3CTraceContextPropagator()
 
   return {
@@ -70,8 +81,7 @@ export function createOtelTracing(config: TracingConfig, logger: Logger, exporte
       // Before @fastify/otel's own onRequest hook, which takes the active context as the parent.
       app.addHook('onRequest', function traceParent(request, reply, done) {
         reply.raw.once('close', () => endStreamedRequestSpan(request, reply))
-        const origin = request.headers.origin
-        if (request.headers.traceparent === undefined || origin === undefined || !parentOrigins.has(origin)) return done()
+        if (request.headers.traceparent === undefined || !continuesTrace(request.socket.remoteAddress)) return done()
         context.with(w3c.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter), done)
       })
       await app.register(fastifyOtel.plugin())
@@ -82,6 +92,18 @@ export function createOtelTracing(config: TracingConfig, logger: Logger, exporte
       await provider.shutdown()
     }
   }
+}
+
+/**
+ * Whose trace context is continued, judged on the TCP peer (never on a header a client writes):
+ * with `trusted-proxies`, a proxy in TRUSTED_PROXIES (it started or checked the trace);
+ * `any` is for a proxy that strips trace headers from clients itself.
+ */
+function parentTrust(config: TracingConfig): (peer: string | undefined) => boolean {
+  if (config.parentFrom === 'any') return () => true
+  if (config.parentFrom === 'none' || config.trustedProxies.length === 0) return () => false
+  const trusted = proxyAddr.compile([...config.trustedProxies])
+  return (peer) => peer !== undefined && trusted(peer, 0)
 }
 
 /**

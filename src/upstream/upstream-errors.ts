@@ -1,3 +1,4 @@
+import { holdOffSeconds } from './hold-off.js'
 import { readBoundedText } from './read-bounded.js'
 import type { Readable } from 'node:stream'
 import { UpstreamAuthFailed, UpstreamError, UpstreamNotFound, UpstreamRateLimited, UpstreamRejected, UpstreamValidationFailed } from '../errors.js'
@@ -16,13 +17,9 @@ import type { GatewayError } from '../errors.js'
 export interface UpstreamStatusHooks {
   /** Every upstream 401/403 (metrics; the request's log line says it at error level). */
   onAuthFailed?(statusCode: number): void
-  /** Every upstream 429, with the hold-off it asked for (the limits' shared hold-off hooks in here). */
-  onRateLimited?(retryAfterSeconds: number, retryAfter: string | string[] | undefined): void
+  /** Every upstream 429, with the bounded hold-off it asked for (the limits' shared hold-off hooks in here). */
+  onRateLimited?(holdOffSeconds: number): void
 }
-
-/** When upstream says 429 without `retry-after`: Algolia's budget is per minute. */
-export const DEFAULT_UPSTREAM_RETRY_AFTER_SECONDS = 60
-const MAX_RETRY_AFTER_SECONDS = 3600
 
 /** Most of an error body the gateway reads; the rest is discarded unread. */
 export const ERROR_BODY_READ_LIMIT = 64 * 1024
@@ -38,8 +35,8 @@ export function credentialOrBudgetError(statusCode: number, headers: Record<stri
     return new UpstreamAuthFailed(String(statusCode), { upstreamStatus: statusCode, cause })
   }
   if (statusCode === 429) {
-    const seconds = retryAfterSeconds(headers['retry-after'])
-    hooks.onRateLimited?.(seconds, headers['retry-after'])
+    const seconds = holdOffSeconds(headers['retry-after'])
+    hooks.onRateLimited?.(seconds)
     return new UpstreamRateLimited(String(seconds), { upstreamStatus: statusCode, retryAfterSeconds: seconds, cause })
   }
   return undefined
@@ -53,20 +50,6 @@ export function rejectedError(statusCode: number, bodyText: string): GatewayErro
     return new UpstreamValidationFailed({ upstreamStatus: statusCode, publicFields: detail === undefined ? undefined : { detail } })
   }
   return new UpstreamRejected(String(statusCode), { upstreamStatus: statusCode, statusCode })
-}
-
-/** `retry-after` as whole seconds (delta or HTTP date, RFC 9110 §10.2.3), clamped to 1 s – 1 h. */
-export function retryAfterSeconds(value: string | string[] | undefined, now = Date.now()): number {
-  const raw = Array.isArray(value) ? value[0] : value
-  if (raw === undefined) return DEFAULT_UPSTREAM_RETRY_AFTER_SECONDS
-  let seconds: number
-  if (/^\s*\d+\s*$/.test(raw)) seconds = Number(raw)
-  else {
-    const date = Date.parse(raw)
-    if (Number.isNaN(date)) return DEFAULT_UPSTREAM_RETRY_AFTER_SECONDS
-    seconds = Math.ceil((date - now) / 1000)
-  }
-  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, seconds))
 }
 
 export interface ValidationItem {

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, Page, Request, Response } from 'playwright-core'
 
@@ -24,6 +26,32 @@ export async function launchBrowser(t: Teardown): Promise<Browser> {
   })
   t.teardown(() => browser.close())
   return browser
+}
+
+/**
+ * A fresh context whose waits have no timeout of their own. Every wait in these tests is on
+ * the page's own signal (an element, a `data-state`, a text the page shows when it is done), so
+ * a loaded machine only makes it later, never wrong; a fixed Playwright timeout made `npm test`
+ * fail on a busy machine (issue 19: a 20 s wait at load average 3-9). The backstop for a page
+ * that never signals is tap's own timeout for the file (`--timeout`, 300 s in `npm test`).
+ * To debug a hang, BROWSER_WAIT_MS=15000 makes each wait fail by itself, naming its locator.
+ */
+export async function newContext(browser: Browser, t: Teardown, options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
+  const context = await browser.newContext(options)
+  context.setDefaultTimeout(Number(process.env.BROWSER_WAIT_MS ?? 0))
+  t.teardown(() => context.close())
+  return context
+}
+
+/**
+ * Saves a PNG of the page as `<name>.png` in the folder named by DEMO_SCREENSHOTS, when set
+ * (`DEMO_SCREENSHOTS=/tmp/shots npx tap …`), so a person can look at what the test saw.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const folder = process.env.DEMO_SCREENSHOTS
+  if (folder === undefined || folder === '') return
+  mkdirSync(folder, { recursive: true })
+  writeFileSync(join(folder, `${name}.png`), await page.screenshot({ fullPage: true }))
 }
 
 export interface Exchange {

@@ -11,51 +11,54 @@
  *   (CORS_ALLOWED_HEADERS) for a cross-origin page, and none is needed: the cookie is the session.
  * - Thumbs: the widget's built-in feedback exists only in `agentId` mode, so the `actions`
  *   template adds our own, posting to the gateway's /agent-studio/1/feedback.
+ * - Product cards: `templates.item` renders each hit of the search tool (the widget's default
+ *   item is the hit as raw JSON).
+ * - Errors: `templates.messages.error` shows the gateway's own `message` and the action it
+ *   implies (the widget's default says "contact support" whatever happened). The widget's
+ *   transport keeps only the body's `message`, so the transport's `fetch` notes each refusal
+ *   (its `error` code, `retry-after`) for the template to find again.
  */
 import { liteClient } from 'algoliasearch/lite'
 import instantsearch from 'instantsearch.js'
 import { chat } from 'instantsearch.js/es/widgets'
+import { chatInlineLayout } from 'instantsearch.js/es/templates'
 import 'instantsearch.css/themes/satellite-min.css'
+import { describeGatewayError } from '../shared/gateway-error.js'
+import type { GatewayErrorView } from '../shared/gateway-error.js'
+import { gatewayFetch, refusalBody, retryAfterOf } from '../shared/gateway-fetch.js'
+import { signInAgainHref } from '../shared/demo-user.js'
 
 const agentId = document.body.dataset.agentId!
 const base = `/agent-studio/1/agents/${encodeURIComponent(agentId)}`
 const banner = document.getElementById('status')!
 
-/** The gateway's answers, seen through the transport's fetch: status, error code, retry-after. */
-const gatewayFetch: typeof fetch = async (input, init) => {
-  const response = await fetch(input, init)
+/**
+ * The page's own calls (history, votes): a refusal shows in the banner above the panel. The
+ * chat's own failures show in the widget instead (the `messages.error` template), so one
+ * failure never shows two messages.
+ */
+async function panelFetch(input: string, init: RequestInit = {}): Promise<Response | undefined> {
+  const response = await gatewayFetch(input, { credentials: 'include', ...init })
   if (response.ok) {
-    showStatus('')
-  } else {
-    const body = await response.clone().json().catch(() => ({})) as { error?: string; message?: string; requestId?: string }
-    showGatewayError(response.status, body, response.headers.get('retry-after'))
+    showProblem(undefined)
+    return response
   }
-  return response
+  showProblem(describeGatewayError(new Error(await response.text()), retryAfterOf))
+  return undefined
 }
 
-function showGatewayError(status: number, body: { error?: string; message?: string; requestId?: string }, retryAfter: string | null) {
-  if (status === 401) {
-    showStatus('Your session has ended. ', { href: '/demo/login?user=alice&next=/demo/instantsearch', text: 'Sign in again' })
-  } else if (status === 429) {
-    showStatus(`Too many messages: wait ${retryAfter ?? 'a few'} seconds before sending again.`)
-  } else if (status >= 500) {
-    showStatus('The assistant is unavailable for a moment. Try again.')
-  } else {
-    showStatus(`${body.message ?? 'Request refused'} (${body.error ?? status}, request ${body.requestId ?? '?'})`)
+function showProblem(view: GatewayErrorView | undefined) {
+  banner.hidden = view === undefined
+  if (view === undefined) {
+    banner.replaceChildren()
+    delete banner.dataset.code
+    delete banner.dataset.action
+    return
   }
-  banner.dataset.code = body.error ?? String(status)
-}
-
-function showStatus(text: string, link?: { href: string; text: string }) {
-  banner.textContent = text
-  banner.hidden = text === ''
-  if (text === '') delete banner.dataset.code
-  if (link !== undefined) {
-    const a = document.createElement('a')
-    a.href = link.href
-    a.textContent = link.text
-    banner.append(a)
-  }
+  banner.dataset.code = view.code ?? ''
+  banner.dataset.action = view.action
+  banner.replaceChildren(`${view.text} ${view.hint}`)
+  if (view.action === 'sign-in') banner.append(' ', Object.assign(document.createElement('a'), { href: signInAgainHref('/demo/instantsearch'), textContent: 'Sign in again' }))
 }
 
 // A conversation opened from the history panel: the widget keeps its own chat id (and offers
@@ -74,6 +77,10 @@ const search = instantsearch({
 
 const votes = new Map<string, 0 | 1 | 'sending' | 'failed'>()
 
+/** A search hit as the stand-in's (and Algolia's e-commerce sample index's) records carry it. */
+interface ProductHit { objectID: string; name?: string; description?: string; brand?: string; price?: number; rating?: number; image?: string }
+const price = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' })
+
 search.addWidgets([
   chat({
     container: '#chat',
@@ -88,6 +95,41 @@ search.addWidgets([
       })
     },
     templates: {
+      // In the page beside the history panel, rather than floating over it.
+      layout: chatInlineLayout(),
+      // A product card for each hit of the search tool (the widget's default is the raw JSON).
+      item: (hit, { html }) => {
+        const product = hit as unknown as ProductHit
+        return html`<article class="demo-hit" data-object-id=${product.objectID}>
+          ${product.image === undefined ? '' : html`<img class="demo-hit-image" src=${product.image} alt="" width="96" height="96" />`}
+          <div class="demo-hit-body">
+            ${product.brand === undefined ? '' : html`<span class="demo-hit-brand">${product.brand}</span>`}
+            <h3 class="demo-hit-name">${product.name ?? product.objectID}</h3>
+            ${product.rating === undefined ? '' : html`<span class="demo-hit-rating" title=${`${product.rating} out of 5`}>${'★'.repeat(Math.round(product.rating))}${'☆'.repeat(5 - Math.round(product.rating))}</span>`}
+            ${product.price === undefined ? '' : html`<strong class="demo-hit-price">${price.format(product.price)}</strong>`}
+          </div>
+        </article>`
+      },
+      messages: {
+        // One message per failure: the gateway's own `message` and what to do about it, in
+        // place of the widget's default ("… Please contact support.", whatever happened).
+        error: ({ errorMessage, context }, { html }) => {
+          // The widget's transport keeps only the body's `message`; the transport's fetch kept the rest.
+          const error = context.error ?? new Error(errorMessage ?? '')
+          const body = refusalBody(error.message)
+          const view = describeGatewayError(body === undefined ? error : new Error(body), retryAfterOf)
+          return html`<article class="ais-ChatMessage ais-ChatMessage--left demo-error" role="alert" data-action=${view.action} data-code=${view.code ?? ''}>
+            <div class="ais-ChatMessage-container"><div class="ais-ChatMessage-content">
+              <p class="demo-error-text">${view.text}</p>
+              <p class="demo-error-hint">${view.hint}
+                ${view.action === 'sign-in' ? html` <a class="demo-error-action" href=${signInAgainHref('/demo/instantsearch')}>Sign in again</a>` : ''}
+                ${view.action === 'retry' ? html` <button type="button" class="demo-error-action" onClick=${() => void context.regenerate()}>Try again</button>` : ''}
+                ${view.action === 'new-conversation' ? html` <button type="button" class="demo-error-action" onClick=${() => context.onNewConversation?.()}>New conversation</button>` : ''}
+              </p>
+            </div></div>
+          </article>`
+        }
+      },
       actions: ({ actions, message }, { html }) => {
         if (message.role !== 'assistant') return ''
         const vote = votes.get(message.id)
@@ -112,33 +154,35 @@ function chatState() {
 /** Custom thumbs: the gateway's feedback route (any 2xx is success). */
 async function sendVote(messageId: string, vote: 0 | 1) {
   votes.set(messageId, 'sending')
-  rerender()
-  const response = await fetch('/agent-studio/1/feedback', {
+  rerender(messageId)
+  const response = await panelFetch('/agent-studio/1/feedback', {
     method: 'POST',
-    credentials: 'include',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ messageId, agentId, vote })
   })
-  votes.set(messageId, response.ok ? vote : 'failed')
-  if (!response.ok) showGatewayError(response.status, await response.json().catch(() => ({})), response.headers.get('retry-after'))
-  rerender()
+  votes.set(messageId, response === undefined ? 'failed' : vote)
+  rerender(messageId)
 }
 
-/** Renders the widget again so the actions template shows the vote (the render state's own `messages` may be stale). */
-function rerender() {
-  chatState().setMessages((messages) => [...messages])
+/**
+ * Renders the message again so the actions template shows the vote: the widget memoizes each
+ * message by its object, so the voted one is replaced by a copy.
+ */
+function rerender(messageId: string) {
+  chatState().setMessages((messages) => messages.map((message) => (message.id === messageId ? { ...message } : message)))
 }
 
 // --- Conversation history panel: list, open, delete, all through the gateway --------------
 const list = document.getElementById('history-list')!
 document.getElementById('history-refresh')!.addEventListener('click', () => void loadHistory())
-document.getElementById('open-chat')!.addEventListener('click', () => chatState().setOpen(true))
 
 interface ConversationSummary { id: string; title: string | null; updatedAt?: string }
 
 async function loadHistory() {
-  const response = await gatewayFetch(`${base}/conversations?limit=20`, { credentials: 'include' })
-  if (!response.ok) return
+  list.dataset.state = 'loading'
+  const response = await panelFetch(`${base}/conversations?limit=20`)
+  list.dataset.state = 'ready'
+  if (response === undefined) return
   const { data } = await response.json() as { data: ConversationSummary[] }
   list.replaceChildren(...data.map((conversation) => {
     const item = document.createElement('li')
@@ -160,18 +204,18 @@ async function loadHistory() {
 }
 
 async function openConversation(conversationId: string) {
-  const response = await gatewayFetch(`${base}/conversations/${encodeURIComponent(conversationId)}`, { credentials: 'include' })
-  if (!response.ok) return
-  const conversation = await response.json() as { messages: Array<{ id: string; role: 'user' | 'assistant'; parts: Array<{ type: 'text'; text: string }> }> }
+  const response = await panelFetch(`${base}/conversations/${encodeURIComponent(conversationId)}?includeFeedback=true`)
+  if (response === undefined) return
+  const conversation = await response.json() as { messages: Array<{ id: string; role: 'user' | 'assistant'; parts: Array<{ type: 'text'; text: string }> }>; feedback?: Array<{ messageId: string; vote: 0 | 1 }> }
+  for (const { messageId, vote } of conversation.feedback ?? []) votes.set(messageId, vote)
   const state = chatState()
   opened = conversationId
   state.setMessages(conversation.messages)
-  state.setOpen(true)
 }
 
 async function deleteConversation(conversationId: string) {
-  const response = await gatewayFetch(`${base}/conversations/${encodeURIComponent(conversationId)}`, { method: 'DELETE', credentials: 'include' })
-  if (!response.ok) return
+  const response = await panelFetch(`${base}/conversations/${encodeURIComponent(conversationId)}`, { method: 'DELETE' })
+  if (response === undefined) return
   if (opened === conversationId) {
     opened = undefined
     chatState().clearMessages()

@@ -10,8 +10,8 @@ import { isCredentialOrBudgetError } from '../../upstream/upstream-errors.js'
  * so every one listed is theirs: namespaced or created before the gateway) and deletes each.
  * Memories have no public delete endpoint (README, "Erasure").
  *
- * Safe to repeat: a conversation already gone (404) is not a failure, and a retry lists what
- * is left. A partial failure reports what was done, so the caller can retry to finish.
+ * Safe to repeat: a conversation already gone (404), or no messages left to delete (404), is
+ * not a failure, and a retry lists what is left. A partial failure reports what was done, so the caller can retry to finish.
  */
 
 export interface ErasureReport {
@@ -64,7 +64,10 @@ export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureR
 
   try {
     const answer = await upstream.request({ method: 'DELETE', path: `/1/user-data/${encodeURIComponent(deps.userId)}`, headers: await deps.headersFor(true) })
-    if (answer.statusCode >= 200 && answer.statusCode < 300) report.messagesDeleted = true
+    // 404: no messages are left for this user token (the conversations deleted above took them,
+    // or a previous erasure did): the goal is reached. Counted as a failure, it made every
+    // erasure of a user with nothing left fail, retries included (issue 19).
+    if ((answer.statusCode >= 200 && answer.statusCode < 300) || answer.statusCode === 404) report.messagesDeleted = true
     else report.failures.push(`messages: HTTP ${answer.statusCode}`)
   } catch (error) {
     if (isCredentialOrBudgetError(error)) return stop(report, error)

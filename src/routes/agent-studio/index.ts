@@ -4,6 +4,7 @@ import type { Credentials } from '../../credentials/credentials.js'
 import loadShedding from '../../plugins/load-shedding.js'
 import privateAnswers from '../../plugins/private-answers.js'
 import { depthBoundedJsonParser } from '../../policy/json-depth.js'
+import { requestScheme } from '../../policy/origin-check.js'
 import type { Authenticate } from '../../session/authenticate.js'
 import type { SessionUser } from '../../session/types.js'
 import type { Upstream } from '../../upstream/forward.js'
@@ -73,7 +74,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     let user: SessionUser
     try {
       // request.protocol/host: the request's own, or X-Forwarded-Proto/-Host when the peer is in TRUSTED_PROXIES.
-      user = await options.authenticate(request.headers, request.protocol, request.host)
+      user = await options.authenticate(request.headers, requestScheme(request), request.host)
     } catch (error) {
       // Ops see why (expired, bad signature, missing tenant claim); the browser sees the usual 401.
       const cause = (error as { cause?: unknown }).cause

@@ -24,6 +24,8 @@ export default async function resumeRoutes(app: FastifyInstance, options: AgentS
   app.get('/agent-studio/1/agents/:agentId/completions/:chatId/stream', {
     onRequest: [agentFromPath, chatFromPath, options.limiters.forRoute(undefined, { upstream: false })]
   }, async (_request, reply) => {
-    reply.code(204).send()
+    // Returned, not just sent: an async handler that sends without returning the reply lets
+    // Fastify try to send `undefined` after it ("Reply was already sent", an internal_error).
+    return reply.code(204).send()
   })
 }

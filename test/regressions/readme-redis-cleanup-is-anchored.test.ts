@@ -1,0 +1,25 @@
+// Regression (issue 19.9): the README's clean-up of the old owner registry,
+// `redis-cli --scan --pattern 'asg:*:conv:*' | xargs redis-cli del`, also deleted the limit keys
+// of any user whose id contains ":conv:". The README's line now runs here, as written, against
+// the real Redis.
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { Redis } from 'ioredis'
+import { SHARED_REDIS, redisNamespace } from '../helpers/limits.js'
+
+t.test('the README\'s clean-up line deletes the old registry\'s keys and no limit key named after a user', async (t) => {
+  const readme = readFileSync('README.md', 'utf8')
+  const line = /^redis-cli --scan --pattern .*conv:\*.*$/m.exec(readme)?.[0]
+  t.ok(line, 'the README has the line')
+  const namespace = redisNamespace(t)
+  const redis = new Redis(SHARED_REDIS)
+  t.teardown(() => redis.disconnect())
+  const old = [`${namespace}conv:abc_1`, `${namespace}conv:def-2`]
+  const kept = [`${namespace}user:mallory:conv:x`, `${namespace}route:completions:eve:conv:1`, `${namespace}streams:a:conv:b`]
+  for (const key of [...old, ...kept]) await redis.set(key, '1', 'EX', 600)
+  await promisify(execFile)('bash', ['-c', line!], { env: { ...process.env, REDIS_NAMESPACE: namespace } })
+  t.same(await redis.exists(...old), 0, 'the old registry keys are gone')
+  t.same(await redis.exists(...kept), kept.length, 'every limit key is still there')
+})
