@@ -1,6 +1,6 @@
 import t from 'tap'
 import { keyPrefix } from '../src/redis/keys.js'
-import { ask, startSentinel, twoReplicas, until } from './helpers/redis-topologies.js'
+import { ask, liveLeases, startSentinel, twoReplicas, until } from './helpers/redis-topologies.js'
 
 // Issue 21: Sentinel, the most common self-hosted HA set-up. A master, one replica, three
 // sentinels (Debian's redis-sentinel); the master is killed, the sentinels promote the replica,
@@ -28,22 +28,28 @@ t.test('the master is killed: the gateway follows the sentinels to the new maste
   t.equal(during.statusCode, 200, 'open: served while there is no master')
   t.match(s.b.logs.requests.at(-1), { degraded: 'redis_unavailable', failedOpen: ['ip', 'user', 'route:completions'] }, 'and the line says which checks were skipped')
 
-  await until('the sentinels to promote the replica', async () => (await topology.masterPort()) === topology.replica.port, 30_000)
-  await until('both gateways to be on the new master', async () => {
+  await until('every sentinel to name the promoted replica', async () => (await topology.masterPort()) === topology.replica.port, 45_000)
+  await until(`both gateways to be on the new master (sentinels: master ${topology.replica.port})`, async () => {
     const [a, b] = [await s.complete(s.a, 'mallory'), await s.complete(s.b, 'mallory')]
     return a.headers['x-ratelimit-limit'] === '10' && b.headers['x-ratelimit-limit'] === '10'
-  }, 15_000)
+  }, 30_000).catch((error: Error) => {
+    // What each replica said meanwhile, for whoever reads a failure.
+    const said = (gateway: typeof s.a) => gateway.logs.lines.filter((line) => line.msg !== 'request').slice(-6).map((line) => `${String(line.msg)} ${JSON.stringify(line.err ?? line.server ?? '')}`)
+    throw new Error(`${error.message}; a: ${said(s.a).join(' | ')}; b: ${said(s.b).join(' | ')}`)
+  })
   for (const gateway of [s.a, s.b]) {
     const connected = gateway.logs.lines.filter((line) => line.msg === 'Redis connected: limits and stream caps are shared across replicas')
     t.match(connected.at(-1), { mode: 'sentinel', server: `127.0.0.1:${topology.replica.port}` }, '"connected" again, to the promoted replica')
   }
 
   t.equal((await s.complete(s.a, 'ivan')).headers['x-ratelimit-remaining'], '5', 'ivan\'s counter continued where it was (5 of 10 spent)')
+  // Her lease may have expired during the outage: renewed on reconnection, it is live again within a lease.
+  const judyLeases = `${keyPrefix(s.namespace)}streams:user:judy`
+  await until('judy\'s lease to be live on the new master', async () => (await liveLeases(topology.replica.port, judyLeases)) === 1, 3000)
   t.equal((await s.open(s.b, 'judy')).statusCode, 429, 'judy\'s stream from before the failover still holds her one slot')
 
   // A lease the new master never received (replication lag) comes back with the next renewal,
   // a third of leaseSeconds later: the cap counts every open stream again without a restart.
-  const judyLeases = `${keyPrefix(s.namespace)}streams:user:judy`
   await ask(topology.replica.port, 'DEL', [judyLeases])
   t.equal((await ask<number>(topology.replica.port, 'ZCARD', [judyLeases])), 0, 'the lease is gone from the new master')
   const lostAt = Date.now()
