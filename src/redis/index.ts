@@ -139,20 +139,38 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
     firstProbe = undefined
   }
 
+  /**
+   * Connects in the mode detected. ioredis reconnects by itself, but one race ends a client for
+   * good: Sentinel's +switch-master arriving while it is reconnecting to the dead master closes the
+   * connector under the attempt, and the client goes to `end` ("Connection is closed." on every
+   * command from then on; ioredis issue 1683 describes the symptom). A client that ends without our
+   * asking is replaced by a new one, which asks the sentinels (or the cluster) afresh.
+   */
+  function start(detected: RedisMode) {
+    const current = createRedisClient(connection, detected)
+    client = current
+    current.on('ready', () => void probe())
+    const lost = (error?: Error) => {
+      if (closed || client !== current) return
+      failed(error ?? new Error('Redis connection closed'))
+    }
+    current.on('error', lost)
+    current.on('close', () => lost())
+    current.on('end', () => {
+      if (closed || client !== current) return
+      logger.warn({ mode: detected }, 'Redis client stopped reconnecting; a new one takes over')
+      current.removeAllListeners()
+      current.on('error', () => undefined)
+      start(detected)
+    })
+  }
+
   const detection = detectMode(connection)
   detection.mode.then(
     (detected) => {
       if (closed) return
       mode = detected
-      client = createRedisClient(connection, detected)
-      client.on('ready', () => void probe())
-      const lost = (error?: Error) => {
-        // 'end': we disconnected on purpose (shutdown).
-        if (client?.status === 'end' || closed) return
-        failed(error ?? new Error('Redis connection closed'))
-      }
-      client.on('error', lost)
-      client.on('close', () => lost())
+      start(detected)
     },
     (error: unknown) => {
       if (closed) return
