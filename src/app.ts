@@ -16,6 +16,8 @@ import requestSummary from './logging/request-summary.js'
 import corsPolicy from './plugins/cors.js'
 import agentStudioRoutes from './routes/agent-studio/index.js'
 import healthRoutes from './routes/health.js'
+import type { HealthOptions } from './routes/health.js'
+import { buildAdminApp } from './admin-app.js'
 import metricsRoute from './routes/metrics.js'
 import { buildAuthenticator } from './session/authenticate.js'
 import { createUpstreamDispatcher } from './upstream/dispatcher.js'
@@ -25,7 +27,7 @@ import { PolicyReloader } from './config/policy-reloader.js'
 import { memoryAdmission } from './limits/memory-admission.js'
 import { connectRedis } from './redis/index.js'
 import { createMetrics } from './metrics.js'
-import { connectionCap, descriptorLimit, limitConnectionsPerAddress, perAddressCap } from './connection-cap.js'
+import { connectionCap, connectionsFull, descriptorLimit, limitConnectionsPerAddress, perAddressCap } from './connection-cap.js'
 import httpHygiene from './plugins/http-hygiene.js'
 import { loadTracing } from './tracing/tracing.js'
 
@@ -33,6 +35,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The policy file's limits in force, their version, and how they are reloaded (SIGHUP, watch). */
     policy: PolicyReloader
+    /** The admin listener's app (ADMIN_PORT), built here, listened on by server.ts; absent without ADMIN_PORT. */
+    admin?: FastifyInstance
   }
 }
 
@@ -126,8 +130,31 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // CORS_ALLOWED_HEADERS (default: content-type, authorization, traceparent, tracestate), so a
   // page may send trace context whether or not tracing is on; none of them goes upstream.
   await app.register(corsPolicy, { policy: config.policy })
-  await app.register(healthRoutes, { agentStudioUrl: config.algolia.agentStudioUrl, dispatcher, policy: () => policy.version })
-  if (config.server.metrics) await app.register(metricsRoute, { metrics, live, allowFrom: config.server.metricsAllowFrom })
+  // Set when the public listener stops accepting (SIGTERM): /readyz says so at once, on both listeners.
+  let draining = false
+  app.addHook('preClose', async () => {
+    draining = true
+  })
+  const health: HealthOptions = {
+    agentStudioUrl: config.algolia.agentStudioUrl,
+    dispatcher,
+    policy: () => policy.version,
+    draining: () => draining,
+    connectionsFull: () => connectionsFull(app.server)
+  }
+  // With ADMIN_PORT, probes and scrapers have a listener of their own (src/admin-app.ts) and the
+  // public one serves these routes only if told to (ADMIN_ROUTES_ON_PUBLIC).
+  if (config.server.adminPort === 0 || config.server.adminRoutesOnPublic) {
+    await app.register(healthRoutes, health)
+    if (config.server.metrics) await app.register(metricsRoute, { metrics, live, allowFrom: config.server.metricsAllowFrom })
+  }
+  if (config.server.adminPort !== 0) {
+    const admin = await buildAdminApp({ logger, health, metrics, live, serveMetrics: config.server.metrics })
+    app.decorate('admin', admin)
+    // After the public listener has drained (onClose runs once its connections are done), so
+    // probes are answered for the whole drain.
+    app.addHook('onClose', async () => admin.close())
+  }
 
   const credentials = deps.credentials ?? credentialsFromConfig(config, now)
   const authenticate = buildAuthenticator(

@@ -83,3 +83,10 @@ export function limitConnectionsPerAddress(server: Server, options: PerAddressOp
     })
   })
 }
+
+/** Whether the server holds as many connections as its cap (the next would be closed on accept). */
+export function connectionsFull(server: Server): Promise<boolean> {
+  return new Promise((resolve) => {
+    server.getConnections((error, count) => resolve(error === null && count >= server.maxConnections))
+  })
+}

@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   })
 
   const address = await app.listen({ host: config.server.host, port: config.server.port })
-  logger.info(startupFacts(config, address, app.server.maxConnections), 'agent-studio-gateway listening')
+  const adminAddress = app.admin === undefined ? undefined : await app.admin.listen({ host: config.server.adminHost, port: config.server.adminPort })
+  logger.info(startupFacts(config, address, app.server.maxConnections, adminAddress), 'agent-studio-gateway listening')
   if (config.demo) {
     logger.warn(
       `\n\n  *** DEMO MODE — NOT FOR PRODUCTION ***\n` +
@@ -101,9 +102,10 @@ async function auditOrExit(config: GatewayConfig, logger: ReturnType<typeof crea
 }
 
 /** What ops need to see at start: where, which upstream, which policy. Never a secret. */
-function startupFacts(config: GatewayConfig, address: string, maxConnections: number) {
+function startupFacts(config: GatewayConfig, address: string, maxConnections: number, adminAddress: string | undefined) {
   return {
     address,
+    adminAddress: adminAddress ?? null,
     demo: config.demo,
     configFile: config.configFile,
     upstream: config.algolia.agentStudioUrl.href,

@@ -9,21 +9,23 @@ export interface HealthOptions {
   readonly probeCacheMs?: number
   /** The policy in force, shown so ops can see every replica converge on a change. */
   readonly policy: () => { readonly hash: string; readonly loadedAt: Date }
+  /** True from the moment the public listener stops accepting (SIGTERM): the load balancer must stop sending. */
+  readonly draining: () => boolean
+  /** True while the public listener holds as many connections as its cap: new ones would be closed on accept. */
+  readonly connectionsFull: () => Promise<boolean>
 }
 
 /**
  * `/healthz`: the process is alive (never depends on anything else, so an orchestrator does
  * not restart a healthy replica because Agent Studio had a bad minute).
- * `/readyz`: configuration loaded (it was, or we would not be running), not shutting down,
- * and Agent Studio reachable: any HTTP answer counts, only a network failure does not.
+ * `/readyz`: configuration loaded (it was, or we would not be running), not shutting down, the
+ * public listener below its connection cap (issue 22: readiness turns false so the load
+ * balancer stops sending, where liveness would have restarted a healthy pod), and Agent Studio
+ * reachable: any HTTP answer counts, only a network failure does not.
  */
 export default async function healthRoutes(app: FastifyInstance, options: HealthOptions) {
   const cacheMs = options.probeCacheMs ?? 5000
   let last: { at: number; reachable: Promise<boolean> } | undefined
-  let closing = false
-  app.addHook('preClose', async () => {
-    closing = true
-  })
 
   function upstreamReachable(): Promise<boolean> {
     const now = Date.now()
@@ -36,7 +38,8 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
   app.get('/healthz', async () => ({ status: 'ok' }))
 
   app.get('/readyz', async (_request, reply) => {
-    if (closing) throw new NotReady('shutting down')
+    if (options.draining()) throw new NotReady('shutting down')
+    if (await options.connectionsFull()) throw new NotReady('its connection cap is full')
     if (!(await upstreamReachable())) throw new NotReady('Agent Studio is unreachable')
     reply.header('cache-control', 'no-store')
     const { hash, loadedAt } = options.policy()

@@ -12,6 +12,8 @@ export interface MetricsRouteOptions {
   readonly live: LiveLimits
   /** The named scrapers (METRICS_ALLOW_FROM), IPs or CIDRs. */
   readonly allowFrom: readonly string[]
+  /** The admin listener: whoever can connect may scrape (ADMIN_HOST and the network decide who can). */
+  readonly anyPeer?: boolean
 }
 
 /**
@@ -31,7 +33,7 @@ export default async function metricsRoute(app: FastifyInstance, options: Metric
   const allowListed = allowListMatcher(options.live)
   const scrapers = options.allowFrom.length === 0 ? undefined : proxyAddr.compile([...options.allowFrom])
   const internal = (address: string | undefined) =>
-    address !== undefined && (isLoopbackAddress(address) || allowListed(address) || (scrapers?.(address, 0) ?? false))
+    options.anyPeer === true || (address !== undefined && (isLoopbackAddress(address) || allowListed(address) || (scrapers?.(address, 0) ?? false)))
 
   app.get('/metrics', async (request, reply) => {
     if (!internal(request.ip)) return notFoundHandler(request, reply)
