@@ -88,7 +88,8 @@ const ALONE = new Set([
   'test/regressions/clients-cannot-force-trace-sampling.test.js', // its own tracer provider (process-wide)
   'test/demo-browser.test.js',
   'test/examples-browser.test.js',
-  'test/server-process.test.js'
+  'test/server-process.test.js',
+  'test/fleet.test.js' // three gateway processes and nginx
 ])
 const GROUPS = 6
 const tests = entryPoints

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, only when it is missing:
 # Debian's Chromium for the browser test (playwright-core drives it; no browser is downloaded),
+# nginx for the fleet test,
 # a running Redis on 127.0.0.1:6379 (the limits tests use a real server), and promtool (from
 # Debian's prometheus package) to validate and unit-test deploy/prometheus/alerts.yml; and it says so
 # when kubectl, which it cannot install, is missing.
@@ -22,6 +23,8 @@ ensure() {
 
 ensure chromium chromium 'the browser tests'
 ensure redis-server redis-server 'the limits tests'
+# The fleet test puts three gateways behind a real nginx (started by the test, on a free port).
+ensure nginx nginx 'the fleet test' --no-install-recommends
 # Only its promtool is used; no Prometheus server is started (no service manager in CI).
 ensure promtool prometheus 'promtool' --no-install-recommends
 
