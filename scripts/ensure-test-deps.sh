@@ -3,8 +3,8 @@
 # Debian's Chromium for the browser test (playwright-core drives it; no browser is downloaded),
 # nginx for the fleet test,
 # a running Redis on 127.0.0.1:6379 (the limits tests use a real server), and promtool (from
-# Debian's prometheus package) to validate and unit-test deploy/prometheus/alerts.yml; and it says so
-# when kubectl, which it cannot install, is missing.
+# Debian's prometheus package) to validate and unit-test deploy/prometheus/alerts.yml. kubectl,
+# which it cannot install from Debian, it only reports when missing.
 set -euo pipefail
 
 # ensure COMMAND PACKAGE WHY [apt-get options]: installs PACKAGE when COMMAND is missing.

@@ -386,7 +386,8 @@ t.test('resources follow the measured memory per open stream (bench/README.md)',
   t.ok(kib > 0 && before > 0, `bench figures read: ${before} MiB idle, ${kib} KiB per open stream`)
 
   const source = readFileSync(join(ROOT, 'base', 'deployment.yaml'), 'utf8')
-  const comment = source.slice(0, source.indexOf('resources:')).split('\n').reverse().slice(1).filter((line) => line.trim().startsWith('#'))
+  const above = source.slice(0, source.indexOf('resources:')).split('\n').slice(0, -1).reverse()
+  const comment = above.slice(0, above.findIndex((line) => !line.trim().startsWith('#'))) // the block right above
   t.match(comment.join('\n'), /bench\/README\.md/, 'the resources cite the benchmark')
   t.match(comment.join('\n'), new RegExp(`\\b${kib} KiB\\b`), `and its per-stream figure (${kib} KiB)`)
 
