@@ -25,6 +25,8 @@ import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
 import { PolicyReloader } from './config/policy-reloader.js'
 import { memoryAdmission } from './limits/memory-admission.js'
+import { ErasureService } from './erasure/erasure-service.js'
+import { memoryErasureStore } from './erasure/erasure-store.js'
 import { connectRedis } from './redis/index.js'
 import { createMetrics } from './metrics.js'
 import { connectionCap, connectionsFull, descriptorLimit, limitConnectionsPerAddress, perAddressCap } from './connection-cap.js'
@@ -180,15 +182,22 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       admission.holdOff(seconds * 1000)
     }
   })
-  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, admission, metrics })
+  // Erasures run as paced jobs apart from their request (src/erasure/): in Redis they are shared
+  // by every replica and survive a restart.
+  const erasures = new ErasureService({ store: redis?.erasures ?? memoryErasureStore(), admission, live, upstream, credentials, agentIds: config.policy.allowedAgentIds, metrics, logger })
+  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, admission, metrics, erasures })
 
   if (config.demo) await app.register(demoRoutes, { config })
 
   if (redis === undefined) metrics.registry.removeSingleMetric('gateway_redis_up')
-  else {
-    app.addHook('onReady', () => redis.waitUntilReady())
-    app.addHook('onClose', () => redis.close())
-  }
+  else app.addHook('onReady', () => redis.waitUntilReady())
+  // Once the store answers: erasures another replica (or this one, before a restart) left unfinished.
+  if (config.policy.enableUserData) app.addHook('onReady', () => erasures.watchOrphans())
+  // Before Redis closes: jobs stop at their next step and give their claims back.
+  app.addHook('onClose', async () => {
+    await erasures.close()
+    await redis?.close()
+  })
   if (deps.dispatcher === undefined) {
     app.addHook('onClose', async () => {
       await dispatcher.close()

@@ -103,6 +103,7 @@ export const OriginNotAllowed = clientError('origin_not_allowed', 403, 'Requests
 export const SearchKeyUnavailable = clientError('search_key_unavailable', 403, 'No search key can be issued for this session: it lacks the claim "%s" the search restrictions need.')
 export const NotFound = clientError('not_found', 404, 'There is no such route on this gateway.')
 export const ConversationNotFound = clientError('conversation_not_found', 404, 'There is no such conversation.')
+export const ErasureNotFound = clientError('erasure_not_found', 404, 'No erasure of your data was started (DELETE /agent-studio/1/user-data/me starts one).')
 export const PayloadTooLarge = clientError('payload_too_large', 413, 'The request body is larger than the %s this gateway accepts.')
 export const UnsupportedMediaType = clientError('unsupported_media_type', 415, 'Send the request body as JSON with content-type: application/json.')
 export const RateLimited = clientError('rate_limited', 429, 'Too many requests; retry in %s seconds.')
@@ -114,6 +115,7 @@ export const UpstreamNotFound = clientError('upstream_not_found', 404, 'Agent St
 export const UpstreamValidationFailed = clientError('upstream_validation_failed', 422, 'Agent Studio found the request invalid; see "detail" for the fields it named.')
 export const UpstreamAuthFailed = serverError('upstream_auth_failed', 502, 'Agent Studio refused the gateway\'s own Algolia credentials (status %s): a problem with the gateway\'s configuration, not with your session. Try again later.')
 export const UpstreamBudgetExhausted = clientError('upstream_budget_exhausted', 429, 'The gateway is holding back requests to Agent Studio: %s.')
+export const UpstreamShareExhausted = clientError('upstream_share_exhausted', 429, 'You have used your share of the requests to Agent Studio for now (%s); others share the same budget.')
 /** Not an answer: the browser left; the error handler sends nothing (the log line says 499). */
 export const ClientGone = clientError('client_gone', 499, 'The client closed the connection.')
 export const UpstreamError = serverError('upstream_error', 502, 'Agent Studio failed to answer; try again shortly.')

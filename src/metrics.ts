@@ -84,6 +84,8 @@ export function createMetrics(sources: MetricsSources = {}) {
       registers
     }),
     upstreamBudgetMax: new Gauge({ name: 'gateway_upstream_budget_max', help: 'Upstream calls allowed per budget window (0: no budget)', registers }),
+    upstreamBudgetSpent: new Counter({ name: 'gateway_upstream_budget_spent_total', help: 'Upstream calls admitted against the budget, by route group (limits.routes) and budget class (chat, history, background)', labelNames: ['group', 'class'] as const, registers }),
+    upstreamBudgetWait: new Histogram({ name: 'gateway_upstream_budget_wait_seconds', help: 'How long requests that found the budget window full waited for the next one (admitted or not)', labelNames: ['class'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),
     policyInfo: new Gauge({
       name: 'gateway_policy_info',
       help: 'Always 1, labelled with the hash of the policy file in force: replicas with different hashes run different policies',

@@ -60,6 +60,6 @@ t.test('the user-token key rotates on SIGHUP, from *_FILE secrets, with no faile
 
 function limitsOff(dir: string): string {
   const path = join(dir, 'gateway.yaml')
-  writeFileSync(path, 'limits:\n  routes:\n    completions: { max: 0, windowSeconds: 60 }\n  user: { max: 0, windowSeconds: 60 }\n')
+  writeFileSync(path, 'limits:\n  routes:\n    completions: { max: 0, windowSeconds: 60 }\n  user: { max: 0, windowSeconds: 60 }\n  upstreamBudget: { max: 0 }\n')
   return path
 }

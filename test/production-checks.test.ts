@@ -75,10 +75,18 @@ t.test('http origins are refused under production, loopback ones warned about', 
 })
 
 t.test('no upstream budget and a skipped key audit are warned about under production', async (t) => {
-  const { warnings } = outcome({ SKIP_KEY_AUDIT: 'true' }, policyFile('limits: {}\n'))
+  const { warnings } = outcome({ SKIP_KEY_AUDIT: 'true' }, policyFile('limits:\n  upstreamBudget: { max: 0 }\n'))
   t.equal(warnings.length, 2)
   t.match(warnings[0], /^limits\.upstreamBudget\.max: 0: DANGEROUS IN PRODUCTION: no deployment-wide budget/)
   t.match(warnings[1], /^SKIP_KEY_AUDIT=true: DANGEROUS IN PRODUCTION/)
+})
+
+t.test('a per-user share as large as the whole budget is warned about under production (issue 20)', async (t) => {
+  const { problems, warnings } = outcome({}, policyFile('limits:\n  upstreamBudget: { max: 90, windowSeconds: 60, perUser: 90 }\n'))
+  t.same(problems, [])
+  t.equal(warnings.length, 1)
+  t.match(warnings[0], /^limits\.upstreamBudget\.perUser at or above max: DANGEROUS IN PRODUCTION: one user alone may spend the whole budget/)
+  t.same(outcome({}, policyFile('limits:\n  upstreamBudget: { max: 90, windowSeconds: 60, perUser: 30 }\n')).warnings, [], 'a third is fine')
 })
 
 t.test('0.0.0.0/0 and ::/0 are refused by name wherever addresses are listed, instead of crashing later', async (t) => {

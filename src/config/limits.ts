@@ -42,8 +42,18 @@ export const limitsSchema = z.object({
     global: z.number().int().min(0).max(10_000_000).default(2000),
     leaseSeconds: z.number().int().min(2).max(3600).default(30)
   }).strict().default({ perUser: 5, global: 2000, leaseSeconds: 30 }),
-  /** Deployment-wide upstream requests per window (issue 10); 0: no budget. */
-  upstreamBudget: window.default({ max: 0, windowSeconds: 60 }),
+  /**
+   * The application's Agent Studio budget, shared by every replica (issues 10 and 20): on by
+   * default at Agent Studio's documented ~100 requests a minute per application (raise it for a
+   * plan with more; 0: no budget). Each user may spend at most `perUser` of a window (0: a tenth of
+   * `max`), and a request that finds the window full may wait up to `maxWaitMs` for the next one.
+   */
+  upstreamBudget: z.object({
+    max: z.number().int().min(0).max(1_000_000).default(100),
+    windowSeconds: z.number().int().min(1).max(86_400).default(60),
+    perUser: z.number().int().min(0).max(1_000_000).default(0),
+    maxWaitMs: z.number().int().min(0).max(60_000).default(2000)
+  }).strict().default({ max: 100, windowSeconds: 60, perUser: 0, maxWaitMs: 2000 }),
   allowList: z.array(cidr).default([]),
   onRedisError: z.enum(['open', 'closed']).default('open')
 }).strict()

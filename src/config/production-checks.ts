@@ -1,4 +1,5 @@
 import { isLoopbackAddress } from './addresses.js'
+import { userShare } from '../limits/budget-classes.js'
 import type { LimitsConfig } from './limits.js'
 import type { Settings } from './settings.js'
 
@@ -69,8 +70,14 @@ export const PRODUCTION_CHECKS: readonly ProductionCheck[] = [
   {
     setting: 'limits.upstreamBudget.max: 0',
     verdict: 'warn',
-    why: 'no deployment-wide budget: a burst from one user can use up Agent Studio\'s ~100 requests/min per application for everyone; set limits.upstreamBudget (e.g. max: 90, windowSeconds: 60)',
+    why: 'no deployment-wide budget: a burst from one user can use up Agent Studio\'s ~100 requests/min per application for everyone; the default is max: 100, windowSeconds: 60',
     applies: (_s, limits) => limits.upstreamBudget.max === 0
+  },
+  {
+    setting: 'limits.upstreamBudget.perUser at or above max',
+    verdict: 'warn',
+    why: 'one user alone may spend the whole budget, and every other user is refused until the window ends; keep perUser well under max (0: a tenth of it)',
+    applies: (_s, limits) => limits.upstreamBudget.max > 0 && userShare(limits.upstreamBudget) >= limits.upstreamBudget.max
   },
   {
     setting: 'SKIP_KEY_AUDIT=true',

@@ -7,8 +7,9 @@
  *
  * Order, and why: refusals that cost nothing come first (an address over its failure budget,
  * a hold-off) and spend nothing; then the request counters (a refused request still counts, as
- * in any fixed window); then the stream caps; then the upstream budget, spent only by requests
- * that will really call upstream; the lease is taken last, only when everything allowed it.
+ * in any fixed window); then the stream caps; then the upstream budget (the user's share, then
+ * the class's ceiling), checked before it is spent and spent only by requests that will really
+ * call upstream; the lease is taken last, only when everything allowed it.
  */
 
 /** A fixed-window request counter: `max` requests per `windowMs`; refused above `max`. */
@@ -34,13 +35,27 @@ export interface AdmissionRequest {
   readonly route?: CounterCheck
   readonly lease?: LeaseCheck
   /** The deployment's budget of upstream requests; absent when this request calls no upstream. */
-  readonly budget?: { readonly max: number; readonly windowMs: number }
+  readonly budget?: BudgetCheck
   /** Refuse while upstream asked every replica to hold off (set for requests that call upstream). */
   readonly upstream: boolean
 }
 
+/**
+ * One upstream call's claim on the deployment's budget (issue 20). Checked before it is spent:
+ * the user's share of the window first, then the class's ceiling; a refused call spends nothing.
+ */
+export interface BudgetCheck {
+  /** The application's Agent Studio requests per window (limits.upstreamBudget.max). */
+  readonly max: number
+  readonly windowMs: number
+  /** How far this call's class may fill the window (chat: `max`; history and background less: budget-classes.ts). */
+  readonly ceiling: number
+  /** The user's share of the window, and its counter; absent: not counted against a user (an erasure's own calls). */
+  readonly share?: { readonly key: string; readonly max: number }
+}
+
 export type Refusal =
-  | { readonly kind: 'ip' | 'holdOff' | 'user' | 'route' | 'budget'; readonly retryAfterMs: number }
+  | { readonly kind: 'ip' | 'holdOff' | 'user' | 'route' | 'budget' | 'share'; readonly retryAfterMs: number }
   | { readonly kind: 'streams'; readonly scope: 'user' | 'global' }
 
 export interface CounterState {
@@ -86,7 +101,7 @@ export class StoreRefused extends Error {
 }
 
 /** Outcome codes shared by the Redis script and the memory store. */
-export const OUTCOME = { admitted: 0, ip: 1, holdOff: 2, user: 3, route: 4, streamsUser: 5, streamsGlobal: 6, budget: 7 } as const
+export const OUTCOME = { admitted: 0, ip: 1, holdOff: 2, user: 3, route: 4, streamsUser: 5, streamsGlobal: 6, budget: 7, share: 8 } as const
 
 export function refusalOf(code: number, retryAfterMs: number): Refusal | undefined {
   switch (code) {
@@ -98,6 +113,7 @@ export function refusalOf(code: number, retryAfterMs: number): Refusal | undefin
     case OUTCOME.streamsUser: return { kind: 'streams', scope: 'user' }
     case OUTCOME.streamsGlobal: return { kind: 'streams', scope: 'global' }
     case OUTCOME.budget: return { kind: 'budget', retryAfterMs }
+    case OUTCOME.share: return { kind: 'share', retryAfterMs }
     default: throw new Error(`unknown admission outcome ${code}`)
   }
 }

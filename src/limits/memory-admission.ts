@@ -51,10 +51,17 @@ export function memoryAdmission(now: () => number = Date.now): AdmissionStore {
       if (lease.globalCap > 0 && openLeases >= lease.globalCap) return refused(OUTCOME.streamsGlobal, 0, counted)
     }
     let budgetSpent: number | undefined
-    if (request.budget !== undefined) {
-      const spent = count({ key: 'budget', ...request.budget })
-      budgetSpent = spent.current
-      if (spent.current > request.budget.max) return refused(OUTCOME.budget, spent.ttlMs, { ...counted, budgetSpent })
+    const budget = request.budget
+    if (budget !== undefined && budget.max > 0) {
+      // Checked before it is spent: the user's share, then the class's ceiling (as the script does).
+      if (budget.share !== undefined && budget.share.max > 0) {
+        const used = read(budget.share.key)
+        if (used.current >= budget.share.max) return refused(OUTCOME.share, used.ttlMs || budget.windowMs, counted)
+      }
+      const used = read('budget')
+      if (used.current >= budget.ceiling) return refused(OUTCOME.budget, used.ttlMs || budget.windowMs, { ...counted, budgetSpent: used.current })
+      budgetSpent = count({ key: 'budget', max: budget.max, windowMs: budget.windowMs }).current
+      if (budget.share !== undefined && budget.share.max > 0) count({ key: budget.share.key, max: budget.share.max, windowMs: budget.windowMs })
     }
     if (lease !== undefined) {
       leasesPerUser.set(lease.userKey, (leasesPerUser.get(lease.userKey) ?? 0) + 1)

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { LimitsConfig } from '../config/limits.js'
-import { RateLimited, RedisUnavailable, TooManyStreams, UpstreamBudgetExhausted } from '../errors.js'
+import { RateLimited, RedisUnavailable, TooManyStreams, UpstreamBudgetExhausted, UpstreamShareExhausted } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import { throwIfClientGone } from '../plugins/client-gone.js'
 import { StoreRefused } from './admission.js'
-import type { AdmissionRequest, AdmissionStore, CounterState, LeaseCheck, Refusal, Verdict } from './admission.js'
+import type { AdmissionRequest, AdmissionStore, BudgetCheck, CounterState, LeaseCheck, Refusal, Verdict } from './admission.js'
 import { allowListMatcher } from './allow-list.js'
+import { ROUTE_BUDGET_CLASS, classCeiling, userShare } from './budget-classes.js'
+import type { BudgetClass } from './budget-classes.js'
 import { clientAddressKey } from './client-address.js'
 import type { LiveLimits } from './live-limits.js'
 
@@ -90,6 +92,10 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
         const detail = refusal.scope === 'user' ? ` for you (at most ${cap})` : ' on this service'
         return new TooManyStreams(detail, { retryAfterSeconds: 5 })
       }
+      case 'share': {
+        const retry = seconds(refusal.retryAfterMs)
+        return new UpstreamShareExhausted(`retry in ${retry} seconds`, { logRule: 'upstream_user_share', retryAfterSeconds: retry })
+      }
       case 'budget':
       case 'holdOff': {
         const retry = seconds(refusal.retryAfterMs)
@@ -135,6 +141,7 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
         const exempt = isAllowListed(request.ip)
         const route = name === undefined ? undefined : limits.routes[name]
         const { streams, upstreamBudget } = limits
+        const budgetClass: BudgetClass = name === undefined ? 'chat' : ROUTE_BUDGET_CLASS[name]
         let lease: LeaseCheck | undefined
         if (typeof wantsLease === 'function' ? wantsLease(request) : wantsLease) {
           lease = { userKey: `streams:user:${userId}`, id: randomUUID(), userCap: streams.perUser, globalCap: streams.global, leaseMs: streams.leaseSeconds * 1000 }
@@ -145,7 +152,7 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
           ...(exempt || limits.user.max === 0 ? {} : { user: { key: `user:${userId}`, max: limits.user.max, windowMs: limits.user.windowSeconds * 1000 } }),
           ...(exempt || route === undefined || route.max === 0 ? {} : { route: { key: `route:${name!}:${userId}`, max: route.max, windowMs: route.windowSeconds * 1000 } }),
           ...(lease === undefined ? {} : { lease }),
-          ...(callsUpstream && upstreamBudget.max > 0 ? { budget: { max: upstreamBudget.max, windowMs: upstreamBudget.windowSeconds * 1000 } } : {})
+          ...(callsUpstream && upstreamBudget.max > 0 ? { budget: budgetCheck(upstreamBudget, budgetClass, exempt ? undefined : userId) } : {})
         }
 
         // Registered before the first await: a client that leaves while we wait still frees
@@ -165,11 +172,25 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
         let verdict: Verdict
         try {
           verdict = await store.admit(question)
+          // The window is full, and the next one starts soon: wait for it instead of refusing
+          // (issue 20), then ask again for what is left to decide: the hold-off, the stream slot and
+          // the budget (the counters were counted once, as any request is). No slot is held while
+          // waiting: the lease is granted only with the budget.
+          if (verdict.refusal?.kind === 'budget' && verdict.refusal.retryAfterMs <= upstreamBudget.maxWaitMs) {
+            const waited = performance.now()
+            await waitFor(request, verdict.refusal.retryAfterMs)
+            request.summary.budgetWaitMs = Math.round(performance.now() - waited)
+            metrics.upstreamBudgetWait.observe({ class: budgetClass }, request.summary.budgetWaitMs / 1000)
+            const counted = verdict
+            verdict = await store.admit({ upstream: true, ...(question.lease === undefined ? {} : { lease: question.lease }), ...(question.budget === undefined ? {} : { budget: question.budget }) })
+            verdict = { ...verdict, ...(counted.user === undefined ? {} : { user: counted.user }), ...(counted.route === undefined ? {} : { route: counted.route }) }
+          }
         } catch (error) {
           onStoreFailure(request, error, checksOf(question, name))
           throwIfClientGone(request)
           return
         }
+        if (verdict.refusal === undefined && question.budget !== undefined && name !== undefined) metrics.upstreamBudgetSpent.inc({ group: name, class: budgetClass })
         if (verdict.leaseGranted) {
           if (state === 'released') store.release(lease!)
           else {
@@ -188,6 +209,29 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
       }
     }
   }
+}
+
+/** One upstream call's claim on the budget: its class's ceiling, and the user's share unless the caller is exempt. */
+export function budgetCheck(budget: LimitsConfig['upstreamBudget'], budgetClass: BudgetClass, userId: string | undefined): BudgetCheck {
+  return {
+    max: budget.max,
+    windowMs: budget.windowSeconds * 1000,
+    ceiling: classCeiling(budget.max, budgetClass),
+    ...(userId === undefined ? {} : { share: { key: `upstream:share:${userId}`, max: userShare(budget) } })
+  }
+}
+
+/** Waits `ms`, or less if the client leaves (then the caller's throwIfClientGone ends the request). */
+function waitFor(request: FastifyRequest, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, Math.max(1, ms))
+    function done() {
+      clearTimeout(timer)
+      request.raw.off('close', done)
+      resolve()
+    }
+    request.raw.once('close', done)
+  })
 }
 
 function checksOf(question: AdmissionRequest, name: RouteName | undefined): string[] {

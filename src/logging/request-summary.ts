@@ -25,6 +25,8 @@ export interface RequestSummary {
   upstreamSentAtMs?: number
   /** Body bytes relayed from upstream (gateway-made responses count their own body). */
   bytesSent?: number
+  /** Milliseconds the request waited for the next budget window (limits.upstreamBudget.maxWaitMs) before its answer. */
+  budgetWaitMs?: number
   /** Who ended a stream early. */
   cutBy?: 'client' | 'upstream' | 'timeout'
   /** The rule that refused the request, or the error code the gateway answered with: written by src/error-handler.ts only. */
@@ -76,6 +78,7 @@ export interface SummaryLine {
   upstreamTtfbMs: number | undefined
   durationMs: number
   bytesSent: number
+  budgetWaitMs: number | undefined
   cutBy: RequestSummary['cutBy']
   rule: string | undefined
   reason: string | undefined
@@ -93,7 +96,7 @@ export interface SummaryLine {
 
 const FIELDS: Record<keyof SummaryLine, true> = {
   method: true, route: true, path: true, status: true, upstreamStatus: true, agentId: true, userId: true, ttfbMs: true,
-  upstreamTtfbMs: true, durationMs: true, bytesSent: true, cutBy: true, rule: true, reason: true, conversationsHidden: true,
+  upstreamTtfbMs: true, durationMs: true, bytesSent: true, budgetWaitMs: true, cutBy: true, rule: true, reason: true, conversationsHidden: true,
   conversationsDeleted: true, degraded: true, failedOpen: true, cors: true, origin: true, header: true, refusedMethod: true, traceId: true, err: true
 }
 export const SUMMARY_LINE_FIELDS: readonly string[] = Object.keys(FIELDS)
@@ -177,6 +180,7 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     upstreamTtfbMs: summary.upstreamTtfbMs,
     durationMs: Math.round(reply.elapsedTime),
     bytesSent: summary.bytesSent ?? (contentLength === undefined ? 0 : Number(contentLength)),
+    budgetWaitMs: summary.budgetWaitMs,
     cutBy: summary.cutBy,
     rule: summary.rule,
     reason: text(summary.reason),

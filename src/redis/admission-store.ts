@@ -64,12 +64,12 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
     const args: Array<string | number> = []
     for (const r of batch) {
       // A check that is off still passes a key (never read): the prefix, so it is in the slot and in the ACL's key pattern.
-      keys.push(prefix + (r.ip?.key ?? ''), prefix + (r.user?.key ?? ''), prefix + (r.route?.key ?? ''), prefix + (r.lease?.userKey ?? ''))
+      keys.push(prefix + (r.ip?.key ?? ''), prefix + (r.user?.key ?? ''), prefix + (r.route?.key ?? ''), prefix + (r.lease?.userKey ?? ''), prefix + (r.budget?.share?.key ?? ''))
       args.push(
         r.ip?.max ?? 0, r.user?.max ?? 0, r.user?.windowMs ?? 0, r.route?.max ?? 0, r.route?.windowMs ?? 0,
         r.lease?.id ?? '', r.lease?.userCap ?? 0, r.lease?.globalCap ?? 0, r.lease?.leaseMs ?? 0,
         // -1: this request calls no upstream (no hold-off, no budget); 0: budget off.
-        r.upstream ? (r.budget?.max ?? 0) : -1, r.budget?.windowMs ?? 0
+        r.upstream ? (r.budget?.max ?? 0) : -1, r.budget?.windowMs ?? 0, r.budget?.ceiling ?? 0, r.budget?.share?.max ?? 0
       )
     }
     const flat = await ask((redis) => redis.asgAdmit(keys.length, ...keys, ...args))

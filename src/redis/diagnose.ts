@@ -49,10 +49,10 @@ export type ProbeOutcome =
 export async function probeScripts(client: ScriptedClient, namespace: string, timeoutMs: number): Promise<ProbeOutcome> {
   const started = performance.now()
   const scratch = `${keyPrefix(namespace)}probe:${randomUUID()}:`
-  const [globalLeases, budget, hold, ip, user, route, userLeases, failures] = ['streams:global', 'budget', 'hold-off', 'ip', 'user', 'route', 'streams:user', 'failures'].map((name) => scratch + name) as [string, string, string, string, string, string, string, string]
+  const [globalLeases, budget, hold, ip, user, route, userLeases, share, failures, erasureLock, erasureState, erasures] = ['streams:global', 'budget', 'hold-off', 'ip', 'user', 'route', 'streams:user', 'share', 'failures', 'erasure:lock', 'erasure:state', 'erasure:running'].map((name) => scratch + name) as [string, string, string, string, string, string, string, string, string, string, string, string]
   const once = async () => {
     const lease = randomUUID()
-    const answer = await client.asgAdmit(7, globalLeases, budget, hold, ip, user, route, userLeases, 1, 100, 1000, 100, 1000, lease, 100, 100, 1000, 100, 1000)
+    const answer = await client.asgAdmit(8, globalLeases, budget, hold, ip, user, route, userLeases, share, 1, 100, 1000, 100, 1000, lease, 100, 100, 1000, 100, 1000, 100, 100)
     if (answer[0] === -1) throw new RequestReplyError(String(answer[1]))
     if (answer[0] !== 0) throw new ScratchRefused(`the admission script refused a scratch request (outcome ${answer[0]})`)
     await client.asgRenew(2, userLeases, globalLeases, 1000, lease)
@@ -60,6 +60,12 @@ export async function probeScripts(client: ScriptedClient, namespace: string, ti
     await client.asgCount(1, failures, 1000)
     // Its own key: a hold-off on the admission's would refuse the second round.
     await client.asgHoldOff(`${hold}:set`, 1)
+    // The erasures' scripts too (src/erasure/), so the ACL check covers their commands.
+    await client.asgErasureClaim(erasureLock, erasures, 'probe', lease, 1000)
+    await client.asgErasureSave(erasureState, '{}', 1000)
+    await client.asgErasureLoad(erasureState)
+    await client.asgErasureRunning(erasures)
+    await client.asgErasureFinish(erasureLock, erasures, 'probe', lease, 1)
   }
   let timer: NodeJS.Timeout | undefined
   try {

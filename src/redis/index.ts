@@ -4,6 +4,8 @@ import type { AdmissionStore } from '../limits/admission.js'
 import type { LiveLimits } from '../limits/live-limits.js'
 import type { Metrics } from '../metrics.js'
 import { redisAdmission } from './admission-store.js'
+import { redisErasureStore } from './erasure-store.js'
+import type { ErasureStore } from '../erasure/erasure-store.js'
 import { REDIS_ANSWER_TIMEOUT_MS, createRedisClient, detectMode, serverOf } from './client.js'
 import { slotLayout, probeScripts } from './diagnose.js'
 import { redisErrorKind, scriptErrorCode, scriptErrorHint } from './error-kind.js'
@@ -35,6 +37,8 @@ export interface RedisHealth {
 export interface GatewayRedis {
   /** The limits and stream caps, shared by every replica. */
   readonly admission: AdmissionStore
+  /** Erasures' locks and progress, shared by every replica (src/erasure/). */
+  readonly erasures: ErasureStore
   health(): RedisHealth
   /**
    * Start-up: waits (3 s at most) for the mode and one scripted round trip. Redis away: says so, and
@@ -113,11 +117,13 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
     logger.error({ err: error, mode, hint: scriptErrorHint(error), suppressed: logged?.suppressed ?? 0 }, 'Redis refused a limits script: not a connection failure, fix the configuration')
   }
 
+  const scripted = (): LimitsCommands => {
+    if (client === undefined) throw new Error('Redis: the mode is not known yet (REDIS_MODE=auto and the node has not answered)')
+    return client
+  }
+  const erasures = redisErasureStore(scripted, namespace)
   const admission = redisAdmission({
-    redis: (): LimitsCommands => {
-      if (client === undefined) throw new Error('Redis: the mode is not known yet (REDIS_MODE=auto and the node has not answered)')
-      return client
-    },
+    redis: scripted,
     namespace,
     metrics,
     logger,
@@ -181,6 +187,7 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
 
   return {
     admission,
+    erasures,
     health() {
       const scriptErrorRecent = lastScriptError !== undefined && Date.now() - lastScriptError.at < SCRIPT_ERROR_NOT_READY_MS
       return {

@@ -42,6 +42,7 @@ export function keyKinds(prefix: string): Record<string, string> {
     'per-user lease set': `${prefix}streams:user:example-user`,
     'global lease set': `${prefix}streams:global`,
     'upstream budget': `${prefix}upstream:budget`,
+    'per-user budget share': `${prefix}upstream:share:example-user`,
     'upstream hold-off': `${prefix}upstream:hold-off`
   }
 }

@@ -7,7 +7,7 @@ import type { Cluster, Redis } from 'ioredis'
  * request of an event-loop turn.
  */
 export interface LimitsCommands {
-  /** KEYS: global lease set, budget, hold-off, then 4 per request; ARGV: 11 per request. Returns 7 values per request: numbers, or -1 and Redis's error message. */
+  /** KEYS: global lease set, budget, hold-off, then 5 per request; ARGV: 13 per request. Returns 7 values per request: numbers, or -1 and Redis's error message. */
   asgAdmit(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<Array<number | string>>
   /** KEYS: counters; ARGV: their windows (ms). Returns current and ttl (ms) per counter. */
   asgCount(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number[]>
@@ -17,6 +17,16 @@ export interface LimitsCommands {
   asgRenew(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number>
   /** KEYS: hold-off; ARGV: ms. Lengthens the hold-off, never shortens it. */
   asgHoldOff(key: string, ms: number): Promise<number>
+  /** KEYS: an erasure's lock, the running set; ARGV: user, owner, ms. 1: held by `owner` now. */
+  asgErasureClaim(lock: string, running: string, userId: string, owner: string, ms: number): Promise<number>
+  /** KEYS: an erasure's state; ARGV: JSON, ms. */
+  asgErasureSave(state: string, json: string, ms: number): Promise<number>
+  /** KEYS: an erasure's state. */
+  asgErasureLoad(state: string): Promise<string | null>
+  /** KEYS: an erasure's lock, the running set; ARGV: user, owner, 1 when it is over. */
+  asgErasureFinish(lock: string, running: string, userId: string, owner: string, done: number): Promise<number>
+  /** KEYS: the running set. */
+  asgErasureRunning(running: string): Promise<string[]>
 }
 
 /** Admission (see src/limits/admission.ts for the order and why). Per request: code, user current/ttl, route current/ttl, retry ms, budget spent; or -1 and Redis's error message. */
@@ -52,12 +62,15 @@ local function count(key, window)
   return current, ttl
 end
 local function admitOne(i)
-  local k, a = 3 + (i - 1) * 4, (i - 1) * 11
-  local ipKey, userKey, routeKey, leaseKey = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
+  local k, a = 3 + (i - 1) * 5, (i - 1) * 13
+  local ipKey, userKey, routeKey, leaseKey, shareKey = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
   local ipMax, userMax, userWindow = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local routeMax, routeWindow, leaseId = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6]
   local userCap, globalCap, leaseMs = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
   local budgetMax, budgetWindow = tonumber(ARGV[a + 10]), tonumber(ARGV[a + 11])
+  -- ceiling: how far into the window this request's class may fill it (chat: budgetMax, history
+  -- and background less, so they never starve chat); shareMax: the user's share (0: none).
+  local ceiling, shareMax = tonumber(ARGV[a + 12]), tonumber(ARGV[a + 13])
   local code, uc, ut, rc, rt, retry, spent = 0, -1, 0, -1, 0, 0, -1
   if ipMax > 0 then
     local failures = tonumber(call('GET', ipKey) or '0')
@@ -81,10 +94,26 @@ local function admitOne(i)
     if userCap > 0 and call('ZCARD', leaseKey) >= userCap then code = 5
     elseif globalCap > 0 and call('ZCARD', globalLeases) >= globalCap then code = 6 end
   end
+  -- The budget is checked before it is spent (a refused request spends nothing of it): first the
+  -- user's share of the window, then the class's ceiling of the deployment's window.
   if code == 0 and budgetMax > 0 then
-    local ttl
-    spent, ttl = count(budgetKey, budgetWindow)
-    if spent > budgetMax then code, retry = 7, ttl end
+    if shareMax > 0 then
+      local used = tonumber(call('GET', shareKey) or '0')
+      if used >= shareMax then
+        local ttl = call('PTTL', shareKey)
+        code, retry = 8, (ttl > 0 and ttl or budgetWindow)
+      end
+    end
+    if code == 0 then
+      local used = tonumber(call('GET', budgetKey) or '0')
+      if used >= ceiling then
+        local ttl = call('PTTL', budgetKey)
+        code, retry, spent = 7, (ttl > 0 and ttl or budgetWindow), used
+      else
+        spent = count(budgetKey, budgetWindow)
+        if shareMax > 0 then count(shareKey, budgetWindow) end
+      end
+    end
   end
   if code == 0 and leaseId ~= '' then
     call('ZADD', leaseKey, now() + leaseMs, leaseId)
@@ -95,7 +124,7 @@ local function admitOne(i)
   return code, uc, ut, rc, rt, retry, spent
 end
 local out = {}
-for i = 1, (#KEYS - 3) / 4 do
+for i = 1, (#KEYS - 3) / 5 do
   local ok, code, uc, ut, rc, rt, retry, spent = pcall(admitOne, i)
   if not ok then
     local message = type(code) == 'table' and code.err or tostring(code)
@@ -168,13 +197,42 @@ end
 return 0
 `
 
+// Erasures (src/erasure/): one at a time per user, taken over when their owner is gone.
+const ERASURE_CLAIM = `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+`
+const ERASURE_SAVE = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 0
+`
+const ERASURE_LOAD = `
+return redis.call('GET', KEYS[1])
+`
+const ERASURE_FINISH = `
+if redis.call('GET', KEYS[1]) == ARGV[2] then redis.call('DEL', KEYS[1]) end
+if ARGV[3] == '1' then redis.call('SREM', KEYS[2], ARGV[1]) end
+return 0
+`
+const ERASURE_RUNNING = `
+return redis.call('SMEMBERS', KEYS[1])
+`
+
 /** Each command's script, keyed like the interface: a command without a script (or the reverse) does not compile. */
 const SCRIPTS: { readonly [Name in keyof LimitsCommands]: { readonly lua: string; readonly numberOfKeys?: number } } = {
   asgAdmit: { lua: ADMIT },
   asgCount: { lua: COUNT },
   asgRelease: { lua: RELEASE },
   asgRenew: { lua: RENEW },
-  asgHoldOff: { numberOfKeys: 1, lua: HOLD_OFF }
+  asgHoldOff: { numberOfKeys: 1, lua: HOLD_OFF },
+  asgErasureClaim: { numberOfKeys: 2, lua: ERASURE_CLAIM },
+  asgErasureSave: { numberOfKeys: 1, lua: ERASURE_SAVE },
+  asgErasureLoad: { numberOfKeys: 1, lua: ERASURE_LOAD },
+  asgErasureFinish: { numberOfKeys: 2, lua: ERASURE_FINISH },
+  asgErasureRunning: { numberOfKeys: 1, lua: ERASURE_RUNNING }
 }
 
 /** A connection (one Redis, a master found through Sentinel, or a Redis Cluster) with the gateway's scripts on it. */

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { SignJWT } from 'jose'
 import type { JWTPayload } from 'jose'
 
@@ -34,6 +37,17 @@ export const userMessage = (text: string) => ({ id: 'alg_msg_1', role: 'user', p
 
 export const completionBody = (text = 'hello', extra: Record<string, unknown> = {}) => ({ messages: [userMessage(text)], ...extra })
 
+/**
+ * A policy file with the upstream budget off. The budget is on by default (issue 20: 100 calls a
+ * minute, a tenth per user), and a test about something else that sends more than ten requests
+ * for one user would meet it; tests about the budget set it themselves (limitsFile, or their own file).
+ */
+export const NO_BUDGET_POLICY = (() => {
+  const path = join(mkdtempSync(join(tmpdir(), 'asg-no-budget-')), 'gateway.yaml')
+  writeFileSync(path, 'limits:\n  upstreamBudget: { max: 0 }\n')
+  return path
+})()
+
 /** Test environment for a gateway pointed at a stand-in: the minimum a real deployment sets. */
 export function gatewayEnv(agentStudioUrl: URL, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
@@ -51,6 +65,7 @@ export function gatewayEnv(agentStudioUrl: URL, extra: Record<string, string | u
     // Load shedding off: on a busy shared machine the event loop can lag past the 1 s default and
     // turn unrelated tests into 503 overloaded. A test about load shedding sets it explicitly.
     MAX_EVENT_LOOP_DELAY_MS: '0',
+    GATEWAY_CONFIG_FILE: NO_BUDGET_POLICY,
     ...extra
   }
 }

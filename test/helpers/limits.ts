@@ -13,10 +13,10 @@ import { tempDir } from './temp-dir.js'
 
 export const SHARED_REDIS = 'redis://127.0.0.1:6379'
 
-/** A policy file with these limits (everything else default). */
+/** A policy file with these limits (everything else default, but the upstream budget off unless given: see NO_BUDGET_POLICY). */
 export function limitsFile(limits: Record<string, unknown>): string {
   const path = join(tempDir('asg-limits-'), 'gateway.yaml')
-  writeFileSync(path, stringify({ limits }))
+  writeFileSync(path, stringify({ limits: { upstreamBudget: { max: 0 }, ...limits } }))
   return path
 }
 

@@ -79,11 +79,14 @@ t.test('an upstream 429 is 429 upstream_rate_limited with upstream\'s retry-afte
   t.match((await other.app.inject({ method: 'GET', url: '/metrics' })).body, /gateway_upstream_rate_limited_total 1/)
 })
 
-t.test('an erasure stopped by Agent Studio\'s budget answers 429 with what was done, not 502', async (t) => {
+t.test('an erasure that meets Agent Studio\'s 429 is not refused: it waits the hold-off out, 202 with its status, and goes on', async (t) => {
+  // Issue 20 replaced issue 10's answer (429 with what was done): an erasure is paced by the
+  // budget and the hold-off, and the browser polls its status instead of retrying by hand.
   const { url } = await startStandIn(t, { requestBudget: { max: 1, windowMs: 30_000 } })
   const gateway = await startGateway(t, url, { listen: false, env: NO_SHEDDING })
   const response = await gateway.app.inject({ method: 'DELETE', url: '/agent-studio/1/user-data/me', headers: { authorization: `Bearer ${await sessionToken('u1')}` } })
-  t.equal(response.statusCode, 429)
-  t.ok(Number(response.headers['retry-after']) >= 29)
-  t.match(response.json(), { error: 'upstream_rate_limited', conversationsDeleted: 0, messagesDeleted: false, memoriesDeleted: false })
+  t.equal(response.statusCode, 202)
+  t.match(response.json(), { status: 'running', conversationsDeleted: 0, messagesDeleted: false, statusUrl: '/agent-studio/1/user-data/me/erasure' })
+  const status = await gateway.app.inject({ method: 'GET', url: '/agent-studio/1/user-data/me/erasure', headers: { authorization: `Bearer ${await sessionToken('u1')}` } })
+  t.match(status.json(), { status: 'running' }, 'still waiting for Agent Studio\'s window, not failed')
 })

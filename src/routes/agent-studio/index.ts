@@ -20,6 +20,7 @@ import type { RequestLimiters } from '../../limits/request-limits.js'
 import type { LiveLimits } from '../../limits/live-limits.js'
 import type { AdmissionStore } from '../../limits/admission.js'
 import type { Metrics } from '../../metrics.js'
+import type { ErasureService } from '../../erasure/erasure-service.js'
 import { throwIfClientGone, watchClient } from '../../plugins/client-gone.js'
 
 declare module 'fastify' {
@@ -37,6 +38,8 @@ export interface AgentStudioRouteOptions {
   readonly live: LiveLimits
   readonly admission: AdmissionStore
   readonly metrics: Metrics
+  /** Erasures of user data, run as paced jobs (DELETE /user-data/me). */
+  readonly erasures: ErasureService
 }
 
 export interface AgentStudioRouteContext extends AgentStudioRouteOptions {

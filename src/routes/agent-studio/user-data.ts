@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { ErasureIncomplete, InvalidId } from '../../errors.js'
+import { ErasureIncomplete, ErasureNotFound, InvalidId } from '../../errors.js'
+import type { ErasureState } from '../../erasure/erasure-store.js'
 import { conversationNamespace } from '../../policy/conversation-namespace.js'
 import { userDataForClient } from '../../policy/conversation-mapping.js'
-import { eraseUserData } from './erasure.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 /**
@@ -36,28 +36,59 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
     })
   })
 
+  /**
+   * Erasure (issue 20): starts the caller's erasure, a paced job apart from this request (src/erasure/),
+   * or joins the one already running. Answered with its outcome when it ends within
+   * ERASURE_ANSWER_WAIT_MS (a user with little data), else `202 Accepted` with its progress and the
+   * status URL to poll; leaving does not stop it.
+   */
   app.delete('/agent-studio/1/user-data/me', { onRequest }, async (request, reply) => {
     const userId = userIdOf(request)
-    const report = await eraseUserData({
-      upstream,
-      agentIds: config.policy.allowedAgentIds,
-      userId,
-      headersFor: (userToken) => credentials.headersFor(request, { userToken, jsonBody: false })
-    })
-    request.summary.conversationsDeleted = report.conversationsDeleted
-    const done = { conversationsDeleted: report.conversationsDeleted, messagesDeleted: report.messagesDeleted, memoriesDeleted: false }
-    // 429 upstream_rate_limited (retry later) or 502 upstream_auth_failed, with what was done.
-    if (report.stoppedBy !== undefined) {
-      report.stoppedBy.publicFields = done
-      throw report.stoppedBy
+    const { state, job } = await options.erasures.start(request.user)
+    const ended = job === undefined ? undefined : await Promise.race([job, delay(ERASURE_ANSWER_WAIT_MS)])
+    const now = ended ?? (await options.erasures.status(userId)) ?? state
+    request.summary.conversationsDeleted = now.conversationsDeleted
+    if (now.status === 'running') {
+      return reply.code(202).header('location', ERASURE_STATUS_PATH).header('cache-control', 'no-store').send(publicState(now))
     }
-    if (report.failures.length > 0) {
+    if (now.status === 'failed') {
       // The usual error body, plus what was done, so a frontend can say so and retry.
-      throw new ErasureIncomplete(`${report.conversationsDeleted} conversations deleted, messages ${report.messagesDeleted ? 'deleted' : 'not deleted'}`, {
-        cause: new Error(report.failures.slice(0, 20).join('; ')),
-        publicFields: done
+      throw new ErasureIncomplete(`${now.conversationsDeleted} conversations deleted, messages ${now.messagesDeleted ? 'deleted' : 'not deleted'}`, {
+        cause: new Error(now.failures.join('; ')),
+        publicFields: { conversationsDeleted: now.conversationsDeleted, messagesDeleted: now.messagesDeleted, memoriesDeleted: false }
       })
     }
-    return reply.code(200).header('cache-control', 'no-store').send(done)
+    return reply.code(200).header('cache-control', 'no-store').send({ conversationsDeleted: now.conversationsDeleted, messagesDeleted: now.messagesDeleted, memoriesDeleted: false })
   })
+
+  /** The caller's erasure: running (with its progress), done or failed; 404 when none was started. */
+  // Polled by the browser: only the per-user limit applies, not userData's (20 a minute would refuse a poll every 2 s).
+  app.get(ERASURE_STATUS_PATH, { onRequest: [limiters.forRoute(undefined, { upstream: false })] }, async (request, reply) => {
+    const state = await options.erasures.status(userIdOf(request))
+    if (state === undefined) throw new ErasureNotFound()
+    return reply.header('cache-control', 'no-store').send(publicState(state))
+  })
+}
+
+/** Where the browser polls its erasure (the 202's `location` and `statusUrl`). */
+export const ERASURE_STATUS_PATH = '/agent-studio/1/user-data/me/erasure'
+/** How long DELETE waits for a small erasure to end before answering 202. */
+const ERASURE_ANSWER_WAIT_MS = 2000
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(resolve, ms, undefined).unref())
+}
+
+/** What the browser sees of an erasure: its progress, never another user's anything. */
+function publicState(state: ErasureState) {
+  return {
+    status: state.status,
+    conversationsDeleted: state.conversationsDeleted,
+    messagesDeleted: state.messagesDeleted,
+    memoriesDeleted: false,
+    failures: state.failures.length,
+    startedAt: state.startedAt,
+    updatedAt: state.updatedAt,
+    statusUrl: ERASURE_STATUS_PATH
+  }
 }
