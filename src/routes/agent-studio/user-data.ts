@@ -10,7 +10,7 @@ import type { AgentStudioRouteContext } from './index.js'
  * the session, never from the URL, so no path can name anyone else.
  */
 export default async function userDataRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters } = options
+  const { credentials, upstream, limiters } = options
 
   function userIdOf(request: FastifyRequest): string {
     const userId = request.user.id
