@@ -3,7 +3,12 @@ import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
 import { ConfigError, loadConfigFromProcess } from './config/load-config.js'
 import type { GatewayConfig } from './config/types.js'
+import { pino } from 'pino'
 import { probeAgentStudio } from './credentials/agent-studio-probe.js'
+import { budgetCheck } from './limits/request-limits.js'
+import { LiveLimits } from './limits/live-limits.js'
+import { createMetrics } from './metrics.js'
+import { connectRedis } from './redis/index.js'
 import { auditKeys, describeAclNeeds, upstreamAclNeeds } from './keys/key-audit.js'
 import { doctorRedisChecks } from './redis/diagnose.js'
 
@@ -45,7 +50,7 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
   try {
     await checkKeys(config, dispatcher, report)
     await checkReachable(dispatcher, config.algolia.agentStudioUrl, 'Agent Studio', 'AGENT_STUDIO_URL', report)
-    for (const result of await probeAgentStudio(config, dispatcher)) {
+    for (const result of await probeAgentStudio(config, dispatcher, await budgetForProbes(config))) {
       report({ outcome: result.status === 'not_checked' ? 'skip' : result.status, title: result.title, ...(result.detail === undefined ? {} : { detail: result.detail }) })
     }
     await checkSession(config, dispatcher, report)
@@ -54,6 +59,32 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
     await dispatcher.close()
   }
   return summarise(checks, write)
+}
+
+/**
+ * doctor's probes are Agent Studio calls like any other (issue 20): with Redis, each is spent
+ * from the deployment's budget in the background class before it is made, so running doctor
+ * against a busy deployment cannot take the calls its users need. Without Redis there is no
+ * shared budget to spend from.
+ */
+async function budgetForProbes(config: GatewayConfig): Promise<(() => Promise<number | undefined>) | undefined> {
+  const connection = config.redis.connection
+  if (connection === undefined || config.limits.upstreamBudget.max === 0) return undefined
+  const redis = connectRedis({ connection, namespace: config.redis.namespace, live: new LiveLimits(config.limits), metrics: createMetrics(), logger: pino({ level: 'silent' }) })
+  try {
+    await redis.waitUntilReady()
+  } catch {
+    await redis.close()
+    return undefined
+  }
+  return async () => {
+    try {
+      const verdict = await redis.admission.admit({ upstream: true, budget: budgetCheck(config.limits.upstreamBudget, 'background', undefined) })
+      return verdict.refusal === undefined ? undefined : 'retryAfterMs' in verdict.refusal ? verdict.refusal.retryAfterMs : 1000
+    } finally {
+      await redis.close()
+    }
+  }
 }
 
 async function checkKeys(config: GatewayConfig, dispatcher: Dispatcher, report: (check: Check) => void) {
