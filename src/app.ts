@@ -23,6 +23,7 @@ import { buildAuthenticator } from './session/authenticate.js'
 import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
+import { LiveAgents } from './config/live-agents.js'
 import { PolicyReloader } from './config/policy-reloader.js'
 import { memoryAdmission } from './limits/memory-admission.js'
 import { connectRedis } from './redis/index.js'
@@ -44,6 +45,8 @@ export interface AppDependencies {
   readonly logger?: Logger
   /** The limits in force (tests that change them directly pass their own); created from config if absent. */
   readonly live?: LiveLimits
+  /** The per-agent settings in force; created from config if absent. */
+  readonly agents?: LiveAgents
   /** What leaves with upstream requests; server.ts keeps it to rotate the secrets on SIGHUP. Created from config if absent. */
   readonly credentials?: Credentials
   /** The connection pool for Agent Studio and the session endpoints; created from config if absent. */
@@ -107,8 +110,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   app.setErrorHandler(buildErrorHandler(config.policy.bodyLimitBytes))
   app.setNotFoundHandler(notFoundHandler)
   const live = deps.live ?? new LiveLimits(config.limits)
-  // The policy file's limits, re-read on SIGHUP and by the watch server.ts starts (app.policy).
-  const policy = new PolicyReloader({ configFile: config.configFile, live, logger, onReload: (outcome) => metrics.reloads.inc({ what: 'limits', outcome }) })
+  const agents = deps.agents ?? new LiveAgents(config.agents, config.upstream.origin)
+  // The policy file's limits and agents, re-read on SIGHUP and by the watch server.ts starts (app.policy).
+  const policy = new PolicyReloader({ configFile: config.configFile, live, agents, allowedAgentIds: config.policy.allowedAgentIds, logger, onReload: (outcome) => metrics.reloads.inc({ what: 'limits', outcome }) })
   const metrics = createMetrics({ streamCaps: () => live.current.streams, policy: () => policy.version })
   app.decorate('policy', policy)
   app.addHook('onClose', async () => policy.stop())
@@ -178,7 +182,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       admission.holdOff(seconds * 1000)
     }
   })
-  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, admission, metrics })
+  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, agents, admission, metrics })
 
   if (config.demo) await app.register(demoRoutes, { config })
 

@@ -4,7 +4,7 @@ import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
 import { ConfigError, loadConfigFromProcess } from './config/load-config.js'
 import type { GatewayConfig } from './config/types.js'
-import { probeAgentStudio } from './credentials/agent-studio-probe.js'
+import { probeAgentStudio, probeApprovedDomains } from './credentials/agent-studio-probe.js'
 import { auditKeys, describeAclNeeds, upstreamAclNeeds } from './keys/key-audit.js'
 
 /** `skip`: a check that could not run (an ACL the keys rightly lack, a rate limit): never reported as ready. */
@@ -45,7 +45,7 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
   try {
     await checkKeys(config, dispatcher, report)
     await checkReachable(dispatcher, config.algolia.agentStudioUrl, 'Agent Studio', 'AGENT_STUDIO_URL', report)
-    for (const result of await probeAgentStudio(config, dispatcher)) {
+    for (const result of [...await probeAgentStudio(config, dispatcher), ...await probeApprovedDomains(config, dispatcher)]) {
       report({ outcome: result.status === 'not_checked' ? 'skip' : result.status, title: result.title, ...(result.detail === undefined ? {} : { detail: result.detail }) })
     }
     await checkSession(config, dispatcher, report)

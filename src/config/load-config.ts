@@ -5,6 +5,7 @@ import { demoAgentIds, demoAlgolia, demoSession, runsDemo } from './demo.js'
 import { environmentReader, processEnvironment } from './environment.js'
 import type { Environment } from './environment.js'
 import { parseLimits } from './limits.js'
+import { parseAgents } from './agents.js'
 import { productionChecks } from './production-checks.js'
 import { DEFAULT_CONFIG_FILE, policyFilePath, readPolicyFile } from './policy-file.js'
 import { resolveSettings } from './resolve-settings.js'
@@ -20,7 +21,7 @@ import type { GatewayConfig } from './types.js'
 
 export { DEFAULT_CONFIG_FILE } from './policy-file.js'
 export { DEMO_AGENT_ID } from './demo.js'
-export { reloadLimits, reloadSecrets, reloadSecretsFromProcess } from './reload.js'
+export { reloadLimits, reloadPolicy, reloadSecrets, reloadSecretsFromProcess } from './reload.js'
 export type { ReloadedSecrets } from './reload.js'
 export type { Environment } from './environment.js'
 
@@ -71,6 +72,8 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const limits = parseLimits(fileValues.limits, `config file ${configFile}`)
   if ('problems' in limits) problems.push(...limits.problems)
   else if (!demo) productionChecks(settings, limits.limits, production, problems, warnings)
+  const agents = parseAgents(fileValues.agents, `config file ${configFile}`, allowedAgentIds)
+  if ('problems' in agents) problems.push(...agents.problems)
   const templateProblem = filterTemplateProblem(settings.searchKey.filters)
   if (templateProblem !== undefined) problems.push(`SEARCH_KEY_FILTERS: ${templateProblem}`)
   addressProblems(settings, problems)
@@ -79,7 +82,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const redisUrl = read('REDIS_URL')
 
   // Each undefined part has its problem already; testing them too lets the types know.
-  if (problems.length > 0 || algolia === undefined || session === undefined || 'problems' in limits) throw new ConfigError(problems)
+  if (problems.length > 0 || algolia === undefined || session === undefined || 'problems' in limits || 'problems' in agents) throw new ConfigError(problems)
 
   const { shutdownGraceSeconds, redisNamespace, ...server } = settings.server
   const config: GatewayConfig = {
@@ -96,6 +99,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
     log: { ...settings.log, pretty: demo },
     tracing,
     limits: limits.limits,
+    agents: agents.agents,
     redis: { url: redisUrl, namespace: redisNamespace ?? `asg:${algolia.appId}:` }
   }
   return { config: deepFreeze(config), warnings }

@@ -14,6 +14,7 @@ import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
 import { keyRoutes, verifySecuredApiKey } from './keys.js'
 import { countEveryRequest } from './request-counter.js'
+import { approvedDomainRefusal } from './approved-domains.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 import { createRequestBudget } from './request-budget.js'
 import type { RequestBudgetOptions } from './request-budget.js'
@@ -76,6 +77,8 @@ export interface StandInOptions {
   readonly intercept?: (request: { readonly method: string; readonly url: string }) => { readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> } | undefined
   /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
   readonly responseHeaders?: Readonly<Record<string, string>>
+  /** Approved domains per agent (docs "Approved domains"): a non-empty list refuses completions and tasks from anywhere else with 403. */
+  readonly approvedDomains?: ReadonlyMap<string, readonly string[]>
   /** Agent Studio's per-application request budget (429 with retry-after beyond it); absent: unlimited. */
   readonly requestBudget?: RequestBudgetOptions
   readonly logger?: boolean
@@ -180,6 +183,9 @@ export function createStandIn(options: StandInOptions): StandIn {
     record(request, userToken)
     const { agentId } = request.params
     if (!agentExists(agentId)) return reply.code(404).send({ message: `Agent ${agentId} not found`, status: 404 })
+    // Before the body is read: an unapproved origin learns nothing about the agent's inputs.
+    const refusedOrigin = approvedDomainRefusal(request.headers, options.approvedDomains?.get(agentId))
+    if (refusedOrigin !== undefined) return reply.code(403).send({ message: refusedOrigin, status: 403 })
     const mode = request.query.compatibilityMode
     if (!COMPATIBILITY_MODES.includes(mode as CompatibilityMode)) {
       return reply.code(422).send({ detail: [{ loc: ['query', 'compatibilityMode'], msg: `Input should be ${COMPATIBILITY_MODES.map((m) => `'${m}'`).join(', ')}`, type: 'enum' }] })
@@ -220,7 +226,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
 
   conversationRoutes(app, store, authorize, record, agentExists)
-  taskRoutes(app, authorize, record, agentExists)
+  taskRoutes(app, authorize, record, agentExists, (agentId, headers) => approvedDomainRefusal(headers, options.approvedDomains?.get(agentId)))
 
   // For test harnesses in other processes: PUT a Fault (or null) to make every later request fail that way.
   app.put('/__standin/fault', async (request, reply) => {

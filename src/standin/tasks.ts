@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { VerifiedUserToken } from './user-token-check.js'
 
@@ -17,12 +18,14 @@ type Record_ = (request: FastifyRequest, userToken: VerifiedUserToken | undefine
 
 const FIELDS = new Set(['task', 'kind', 'input', 'configuration'])
 
-export function taskRoutes(app: FastifyInstance, authorize: Authorize, record: Record_, agentExists: (agentId: string) => boolean): void {
+export function taskRoutes(app: FastifyInstance, authorize: Authorize, record: Record_, agentExists: (agentId: string) => boolean, originRefusal: (agentId: string, headers: IncomingHttpHeaders) => string | undefined = () => undefined): void {
   app.post<{ Params: { agentId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/tasks', async (request, reply) => {
     const token = await authorize(request, reply, 'search')
     if (token === false) return reply
     record(request, token)
     if (!agentExists(request.params.agentId)) return reply.code(404).send({ message: `Agent ${request.params.agentId} not found`, status: 404 })
+    const refusedOrigin = originRefusal(request.params.agentId, request.headers)
+    if (refusedOrigin !== undefined) return reply.code(403).send({ message: refusedOrigin, status: 403 })
     const body = request.body as Record<string, unknown> | undefined
     const problems = taskProblems(body)
     if (problems.length > 0) return reply.code(422).send({ detail: problems })

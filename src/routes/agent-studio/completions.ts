@@ -18,7 +18,7 @@ interface CompletionRoute {
 
 /** `POST /agent-studio/1/agents/:agentId/completions`: the chat itself, streamed back. */
 export default async function completionRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters } = options
+  const { config, credentials, upstream, limiters, agents } = options
   const agentFromPath = buildAgentHook(config.policy)
   const queryPolicy = buildCompletionQueryPolicy(config.policy)
   const bodyPolicy = buildCompletionBodyPolicy(config.policy)
@@ -40,7 +40,7 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
       // The browser sees its own thread id in the run's events, never the upstream one.
       const rewriteEvents = mode === 'ag-ui' ? replaceId(String(body.threadId), String(request.body.threadId)) : undefined
       // agentKey: with AGENT_TENANT_ISOLATION, the agent's own searches get the user's restrictions too.
-      const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, agentKey: true })
+      const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, agentKey: true, origin: agents.upstreamOriginFor(request.params.agentId) })
       const upstreamBody = JSON.stringify(body)
       // A long chat's parsed history is megabytes; a stream lives for minutes. Let it go now,
       // so memory per open stream does not grow with the chat's length (issue 10, long chats).

@@ -27,8 +27,8 @@ export interface ErasureDependencies {
   readonly upstream: Upstream
   readonly agentIds: readonly string[]
   readonly userId: string
-  /** The upstream headers for the caller (credentials.headersFor), with or without the user token. */
-  readonly headersFor: (userToken: boolean) => Promise<Record<string, string>>
+  /** The upstream headers for the caller (credentials.headersFor), with or without the user token, for a call about `agentId` (none: the user's data). */
+  readonly headersFor: (userToken: boolean, agentId: string | undefined) => Promise<Record<string, string>>
 }
 
 /** Upstream's own id alphabet: an id from an answer goes into a path only if it cannot become another path. */
@@ -44,7 +44,7 @@ export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureR
   for (const agentId of deps.agentIds) {
     let ids: string[]
     try {
-      ids = await listConversationIds(upstream, agentId, await deps.headersFor(true))
+      ids = await listConversationIds(upstream, agentId, await deps.headersFor(true, agentId))
     } catch (error) {
       if (isCredentialOrBudgetError(error)) return stop(report, error)
       report.failures.push(`listing on agent ${agentId}: ${(error as Error).message}`)
@@ -52,7 +52,7 @@ export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureR
     }
     for (const id of ids) {
       try {
-        const answer = await upstream.request({ method: 'DELETE', path: `/1/agents/${agentId}/conversations/${id}`, headers: await deps.headersFor(false) })
+        const answer = await upstream.request({ method: 'DELETE', path: `/1/agents/${agentId}/conversations/${id}`, headers: await deps.headersFor(false, agentId) })
         if (answer.statusCode >= 200 && answer.statusCode < 300) report.conversationsDeleted++
         else if (answer.statusCode !== 404) report.failures.push(`conversation ${id} on agent ${agentId}: HTTP ${answer.statusCode}`)
       } catch (error) {
@@ -63,7 +63,7 @@ export async function eraseUserData(deps: ErasureDependencies): Promise<ErasureR
   }
 
   try {
-    const answer = await upstream.request({ method: 'DELETE', path: `/1/user-data/${encodeURIComponent(deps.userId)}`, headers: await deps.headersFor(true) })
+    const answer = await upstream.request({ method: 'DELETE', path: `/1/user-data/${encodeURIComponent(deps.userId)}`, headers: await deps.headersFor(true, undefined) })
     // 404: no messages are left for this user token (the conversations deleted above took them,
     // or a previous erasure did): the goal is reached. Counted as a failure, it made every
     // erasure of a user with nothing left fail, retries included (issue 19).

@@ -13,7 +13,7 @@ interface FeedbackBody {
 
 /** `POST /agent-studio/1/feedback`: a vote on one answer, validated field by field; nothing else passes. */
 export default async function feedbackRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters } = options
+  const { config, credentials, upstream, limiters, agents } = options
   const checkAgent = buildAgentPolicy(config.policy)
 
   app.post<{ Body: FeedbackBody }>('/agent-studio/1/feedback', {
@@ -41,7 +41,7 @@ export default async function feedbackRoutes(app: FastifyInstance, options: Agen
     await upstream.forward(request, reply, {
       method: 'POST',
       path: '/1/feedback',
-      headers: await credentials.headersFor(request, { userToken: true, jsonBody: true }),
+      headers: await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(agentId) }),
       body: JSON.stringify(body)
     })
   })

@@ -18,6 +18,7 @@ import searchKeyRoutes from './search-key.js'
 import { buildRequestLimiters } from '../../limits/request-limits.js'
 import type { RequestLimiters } from '../../limits/request-limits.js'
 import type { LiveLimits } from '../../limits/live-limits.js'
+import type { LiveAgents } from '../../config/live-agents.js'
 import type { AdmissionStore } from '../../limits/admission.js'
 import type { Metrics } from '../../metrics.js'
 import { throwIfClientGone, watchClient } from '../../plugins/client-gone.js'
@@ -35,6 +36,8 @@ export interface AgentStudioRouteOptions {
   readonly credentials: Credentials
   readonly upstream: Upstream
   readonly live: LiveLimits
+  /** Per-agent settings in force (upstream Origin, cache mode). */
+  readonly agents: LiveAgents
   readonly admission: AdmissionStore
   readonly metrics: Metrics
 }

@@ -21,7 +21,7 @@ declare module 'fastify' {
  * one is ended by breaking the connection, and the client cannot take it for a whole answer.
  */
 export default async function taskRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters } = options
+  const { config, credentials, upstream, limiters, agents } = options
   const agentFromPath = buildAgentHook(config.policy)
   const bodyPolicy = buildTaskBodyPolicy(config.policy)
 
@@ -35,7 +35,7 @@ export default async function taskRoutes(app: FastifyInstance, options: AgentStu
   }, async (request, reply) => {
     const { upstreamQuery } = taskQuery(config.policy, request.query)
     const body = JSON.stringify(bodyPolicy(request.body))
-    const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true })
+    const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(request.params.agentId) })
     await upstream.forward(request, reply, {
       method: 'POST',
       path: `/1/agents/${request.params.agentId}/tasks${upstreamQuery}`,
