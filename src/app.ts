@@ -112,7 +112,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   const live = deps.live ?? new LiveLimits(config.limits)
   const agents = deps.agents ?? new LiveAgents(config.agents, config.upstream.origin)
   // The policy file's limits and agents, re-read on SIGHUP and by the watch server.ts starts (app.policy).
-  const policy = new PolicyReloader({ configFile: config.configFile, live, agents, allowedAgentIds: config.policy.allowedAgentIds, logger, onReload: (outcome) => metrics.reloads.inc({ what: 'limits', outcome }) })
+  const policy = new PolicyReloader({ configFile: config.configFile, live, agents, agentsContext: { allowedAgentIds: config.policy.allowedAgentIds, agentTenantIsolation: config.searchKey.agentTenantIsolation }, logger, onReload: (outcome) => metrics.reloads.inc({ what: 'limits', outcome }) })
   const metrics = createMetrics({ streamCaps: () => live.current.streams, policy: () => policy.version })
   app.decorate('policy', policy)
   app.addHook('onClose', async () => policy.stop())

@@ -108,6 +108,18 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['what', 'outcome'] as const,
       registers
     }),
+    completionCache: new Counter({
+      name: 'gateway_completion_cache_total',
+      help: 'Completions answered by Agent Studio, by agent and cache result (hit, miss: its x-cache; off: the gateway sent cache=false, the answer may be personal)',
+      labelNames: ['agent', 'result'] as const,
+      registers
+    }),
+    entryPoints: new Counter({
+      name: 'gateway_entry_points_total',
+      help: 'Completions sent with an x-algolia-referer (InstantSearch entry points: ai-mode, prompt-suggestions-widget, prompt-suggestions-autocomplete, page-suggestions, compare; other)',
+      labelNames: ['entry_point'] as const,
+      registers
+    }),
     keyAuditProblems: new Gauge({
       name: 'gateway_key_audit_problems',
       help: 'Findings of the start-up key audit this process started with (warnings and unverifiable keys; 0: clean)',

@@ -52,11 +52,23 @@ export const DEFAULT_AGENT_SETTINGS: AgentSettings = Object.freeze({ cache: 'per
  * Validates an `agents:` section. An entry for an agent that ALLOWED_AGENT_IDS does not list is
  * a problem: it is a typo (its settings would silently apply to nobody) or a leftover.
  */
-export function parseAgents(raw: unknown, source: string, allowedAgentIds: readonly string[]): { agents: AgentsConfig } | { problems: string[] } {
+export interface AgentsContext {
+  /** ALLOWED_AGENT_IDS: an entry for any other agent is a problem. */
+  readonly allowedAgentIds: readonly string[]
+  /** AGENT_TENANT_ISOLATION: every answer is per tenant, so no agent's cache can be `shared`. */
+  readonly agentTenantIsolation: boolean
+}
+
+export function parseAgents(raw: unknown, source: string, context: AgentsContext): { agents: AgentsConfig } | { problems: string[] } {
   const result = agentsSchema.safeParse(raw ?? {})
   if (!result.success) return { problems: result.error.issues.map((issue) => `${source} agents.${issue.path.join('.')}: ${issue.message}`) }
-  const allowed = new Set(allowedAgentIds)
+  const allowed = new Set(context.allowedAgentIds)
   const problems = Object.keys(result.data).filter((id) => !allowed.has(id)).map((id) => `${source} agents.${id}: not in ALLOWED_AGENT_IDS (a typo, or an agent the browser cannot reach)`)
+  if (context.agentTenantIsolation) {
+    for (const [id, settings] of Object.entries(result.data)) {
+      if (settings.cache === 'shared') problems.push(`${source} agents.${id}.cache: shared cannot be used with AGENT_TENANT_ISOLATION (each user's searches are restricted, so no answer is the same for everyone)`)
+    }
+  }
   if (problems.length > 0) return { problems }
   return { agents: result.data }
 }

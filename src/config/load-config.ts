@@ -72,7 +72,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const limits = parseLimits(fileValues.limits, `config file ${configFile}`)
   if ('problems' in limits) problems.push(...limits.problems)
   else if (!demo) productionChecks(settings, limits.limits, production, problems, warnings)
-  const agents = parseAgents(fileValues.agents, `config file ${configFile}`, allowedAgentIds)
+  const agents = parseAgents(fileValues.agents, `config file ${configFile}`, { allowedAgentIds, agentTenantIsolation: settings.searchKey.agentTenantIsolation })
   if ('problems' in agents) problems.push(...agents.problems)
   const templateProblem = filterTemplateProblem(settings.searchKey.filters)
   if (templateProblem !== undefined) problems.push(`SEARCH_KEY_FILTERS: ${templateProblem}`)

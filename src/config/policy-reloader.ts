@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 import type { LiveLimits } from '../limits/live-limits.js'
 import type { LiveAgents } from './live-agents.js'
+import type { AgentsContext } from './agents.js'
 import { reloadPolicy } from './reload.js'
 
 /** Which policy a replica runs: what ops compare across the fleet (/readyz, gateway_policy_info). */
@@ -17,8 +18,8 @@ export interface PolicyReloaderOptions {
   readonly live: LiveLimits
   /** The per-agent settings in force (`agents:`), reloaded with the limits in one step; absent: limits only. */
   readonly agents?: LiveAgents
-  /** ALLOWED_AGENT_IDS (not reloaded): an `agents:` entry for any other id is a problem. */
-  readonly allowedAgentIds?: readonly string[]
+  /** ALLOWED_AGENT_IDS and AGENT_TENANT_ISOLATION (not reloaded), which an `agents:` section is checked against. */
+  readonly agentsContext?: AgentsContext
   readonly logger: Logger
   /** Counts each attempt (applied or rejected) for gateway_reloads_total. */
   readonly onReload: (outcome: 'applied' | 'rejected') => void
@@ -68,7 +69,7 @@ export class PolicyReloader {
     const hash = policyHash(configFile)
     this.#seen = hash
     // One step for both sections: a file whose agents are wrong does not half-apply its limits.
-    const policy = reloadPolicy(configFile, agents === undefined ? undefined : this.#options.allowedAgentIds ?? [])
+    const policy = reloadPolicy(configFile, agents === undefined ? undefined : this.#options.agentsContext ?? { allowedAgentIds: [], agentTenantIsolation: false })
     if ('problems' in policy) {
       onReload('rejected')
       logger.error({ problems: policy.problems, limits: live.current, agents: agents?.current, policyHash: this.#version.hash, trigger }, 'reload rejected: the limits in force are unchanged')

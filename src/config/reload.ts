@@ -5,7 +5,7 @@ import { parseLimits } from './limits.js'
 import type { LimitsConfig } from './limits.js'
 import { readPolicyFile } from './policy-file.js'
 import { parseAgents } from './agents.js'
-import type { AgentsConfig } from './agents.js'
+import type { AgentsConfig, AgentsContext } from './agents.js'
 
 /**
  * A live reload (SIGHUP) re-reads what ops may change without a restart: the limits and the
@@ -21,16 +21,16 @@ export function reloadLimits(configFile: string | undefined): { limits: LimitsCo
 /**
  * Re-reads the `limits:` and `agents:` sections together: both valid, or neither applies (every
  * problem of both is reported). `allowedAgentIds` (which a reload does not change) names the
- * agents an `agents:` entry may be for; undefined: not checked (limits only).
+ * agents an `agents:` entry may be for (`agentsContext`); undefined: not read (limits only).
  */
-export function reloadPolicy(configFile: string | undefined, allowedAgentIds: readonly string[] | undefined): { limits: LimitsConfig; agents: AgentsConfig } | { problems: string[] } {
+export function reloadPolicy(configFile: string | undefined, agentsContext: AgentsContext | undefined): { limits: LimitsConfig; agents: AgentsConfig } | { problems: string[] } {
   if (configFile === undefined) return { problems: ['no policy file was loaded at start (set GATEWAY_CONFIG_FILE or ship config/gateway.yaml): nothing to reload'] }
   const problems: string[] = []
   const values = readPolicyFile(configFile, problems)
   if (problems.length > 0) return { problems }
   const source = `config file ${configFile}`
   const limits = parseLimits(values.limits, source)
-  const agents = allowedAgentIds === undefined ? { agents: {} } : parseAgents(values.agents, source, allowedAgentIds)
+  const agents = agentsContext === undefined ? { agents: {} } : parseAgents(values.agents, source, agentsContext)
   if ('problems' in limits || 'problems' in agents) return { problems: [...('problems' in limits ? limits.problems : []), ...('problems' in agents ? agents.problems : [])] }
   return { limits: limits.limits, agents: agents.agents }
 }

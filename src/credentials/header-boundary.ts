@@ -30,6 +30,14 @@ export function validAlgoliaReferer(value: string | string[] | undefined): strin
   return typeof value === 'string' && REFERER_TOKEN.test(value) ? value : undefined
 }
 
+/** The metrics label of an `x-algolia-referer`: a documented value, `other` (a valid token), `invalid` (dropped), or undefined when absent. */
+export function entryPointLabel(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const valid = validAlgoliaReferer(value)
+  if (valid === undefined) return 'invalid'
+  return (KNOWN_ALGOLIA_REFERERS as readonly string[]).includes(valid) ? valid : 'other'
+}
+
 export interface UpstreamCredentials {
   readonly appId: string
   readonly apiKey: string

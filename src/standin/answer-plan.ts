@@ -38,7 +38,15 @@ export interface AnswerPlan {
 export const CLIENT_TOOL = 'addToCart'
 export const SEARCH_TOOL = 'algolia_search_index'
 
-export function planAnswer(messages: unknown, messageId: string): AnswerPlan {
+/** `memory`: what the agent remembers of this user (loaded at a conversation's start); it shapes the answer. */
+export function planAnswer(messages: unknown, messageId: string, memory?: string): AnswerPlan {
+  const plan = planWithoutMemory(messages, messageId)
+  if (memory === undefined || memory === '') return plan
+  const [first, ...rest] = plan.steps
+  return { ...plan, steps: [{ ...first, text: [...words(`From what I remember of you: ${memory}. `), ...(first?.text ?? [])] }, ...rest] }
+}
+
+function planWithoutMemory(messages: unknown, messageId: string): AnswerPlan {
   const question = lastUserText(messages)
   const metadata = { model: 'stand-in-1', usage: { inputTokens: 12, outputTokens: 24 } }
   const toolResult = clientToolResult(messages)

@@ -210,8 +210,10 @@ export function createStandIn(options: StandInOptions): StandIn {
       return reply
     }
     const stream = request.query.stream !== 'false'
-    const { plan, headers: cacheHeaders } = cache.answer(cacheKey(agentId, mode as CompatibilityMode, stream, body.messages), request.query.cache !== 'false', () =>
-      planAnswer(body.messages, `alg_msg_${randomUUID().replaceAll('-', '')}`))
+    // Memory loads at a conversation's start, per user only with a secure user token (docs "Memory").
+    const memory = request.query.memory !== 'false' && userToken !== undefined && body.messages.length === 1 ? store.memories.get(userToken.sub)?.join('; ') : undefined
+    const { plan, headers: cacheHeaders } = cache.answer(cacheKey(agentId, body.messages), request.query.cache !== 'false', () =>
+      planAnswer(body.messages, `alg_msg_${randomUUID().replaceAll('-', '')}`, memory))
     const headers = { ...cacheHeaders, ...options.responseHeaders }
     // The assistant's answer joins the conversation once it is complete (a cut one is not stored).
     const storeAnswer = persisted

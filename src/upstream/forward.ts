@@ -117,6 +117,8 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
 
     const { statusCode, headers, body } = response
     recordUpstreamAnswer(summary, statusCode, reply.elapsedTime)
+    const cacheResult = headers['x-cache']
+    if (cacheResult === 'HIT' || cacheResult === 'MISS') summary.upstreamCache = cacheResult === 'HIT' ? 'hit' : 'miss'
     const refusal = await upstreamRefusal(response, call.refuse, hooks)
     if (refusal !== undefined) {
       done()

@@ -8,6 +8,8 @@ import { conversationNamespace } from '../../policy/conversation-namespace.js'
 import { assertBodyMatchesMode, buildAgUiBodyPolicy, completionRequestSchema } from '../../policy/ag-ui-body.js'
 import type { AgUiBody } from '../../policy/ag-ui-body.js'
 import { replaceId } from '../../upstream/rewrite-events.js'
+import { cacheVerdict } from '../../policy/cache-safety.js'
+import { entryPointLabel } from '../../credentials/header-boundary.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 interface CompletionRoute {
@@ -30,7 +32,16 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
     // response closes, whatever closes it (end, error, client abort).
     onRequest: [agentFromPath, limiters.forRoute('completions', { stream: true }), requireJson],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
-      const { mode, upstreamQuery } = queryPolicy(request.query, request.body.trigger)
+      const agentSettings = agents.settingsFor(request.params.agentId)
+      // Issue 23: whether this answer may use Agent Studio's shared cache (cache-safety.ts).
+      const cache = cacheVerdict(agentSettings.cache, {
+        messages: request.body.messages,
+        algolia: request.body.threadId === undefined ? request.body.algolia : (request.body as unknown as AgUiBody).forwardedProps?.algolia
+      })
+      const { mode, upstreamQuery } = queryPolicy(request.query, request.body.trigger, cache)
+      request.summary.upstreamCacheAsked = upstreamQuery.includes('&cache=true')
+      const entryPoint = entryPointLabel(request.headers['x-algolia-referer'])
+      if (entryPoint !== undefined) request.summary.entryPoint = entryPoint
       assertBodyMatchesMode(mode === 'ag-ui', request.body)
       // A conversation id (AG-UI: the thread id) is mapped into the caller's namespace: nobody
       // can continue (or read back through memory) someone else's conversation, and no lookup
