@@ -15,7 +15,7 @@ import { PRIVATE_CACHE_CONTROL, privateVary } from '../credentials/private-answe
 import { readBoundedText, UPSTREAM_READ_LIMIT_BYTES } from './read-bounded.js'
 
 export interface UpstreamCall {
-  readonly method: 'GET' | 'POST' | 'DELETE'
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   /** Path below the Agent Studio base, query string included. */
   readonly path: string
   readonly headers: Record<string, string>
