@@ -79,6 +79,8 @@ export interface StandInOptions {
   readonly responseHeaders?: Readonly<Record<string, string>>
   /** Approved domains per agent (docs "Approved domains"): a non-empty list refuses completions and tasks from anywhere else with 403. */
   readonly approvedDomains?: ReadonlyMap<string, readonly string[]>
+  /** How a streamed task answers: `text` (the published spec: raw partial JSON text, default) or `sse` (newer: `data-task-output` events). */
+  readonly taskStream?: 'text' | 'sse'
   /** Agent Studio's per-application request budget (429 with retry-after beyond it); absent: unlimited. */
   readonly requestBudget?: RequestBudgetOptions
   readonly logger?: boolean
@@ -228,7 +230,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
 
   conversationRoutes(app, store, authorize, record, agentExists)
-  taskRoutes(app, authorize, record, agentExists, (agentId, headers) => approvedDomainRefusal(headers, options.approvedDomains?.get(agentId)))
+  taskRoutes(app, authorize, record, agentExists, (agentId, headers) => approvedDomainRefusal(headers, options.approvedDomains?.get(agentId)), options.taskStream ?? 'text')
 
   // For test harnesses in other processes: PUT a Fault (or null) to make every later request fail that way.
   app.put('/__standin/fault', async (request, reply) => {

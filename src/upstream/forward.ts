@@ -22,6 +22,11 @@ export interface UpstreamCall {
   readonly body?: string
   /** Set for completions: decides the error event written when a stream breaks. */
   readonly mode?: CompatibilityMode
+  /**
+   * For answers whose protocol the content type tells (tasks: raw JSON text, or SSE with
+   * `data-task-output` chunks): the mode to relay them in, by the upstream content type.
+   */
+  readonly modeFor?: (contentType: string) => CompatibilityMode | undefined
   /** Rewrites whole streamed events before they are relayed (AG-UI thread ids; needs `mode`). */
   readonly rewriteEvents?: (events: Buffer) => Buffer
   /** Turns an upstream status into the gateway's own error instead of relaying it (e.g. 404 → no oracle). */
@@ -43,7 +48,7 @@ export interface Upstream {
   /** Sends the call and relays the answer to the browser as it arrives. */
   forward(request: FastifyRequest, reply: FastifyReply, call: UpstreamCall): Promise<void>
   /** A call whose JSON answer the gateway reads itself (to map conversation ids): same timeouts. */
-  request(call: Omit<UpstreamCall, 'mode' | 'refuse'>): Promise<UpstreamAnswer>
+  request(call: Omit<UpstreamCall, 'mode' | 'modeFor' | 'refuse'>): Promise<UpstreamAnswer>
 }
 
 export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher, hooks: UpstreamStatusHooks = {}): Upstream {
@@ -53,7 +58,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
   const firstByteLimit = `no answer within ${Math.round(config.firstByteTimeoutMs / 1000)} s`
 
   /** One upstream call with the configured per-phase timeouts; `signal` aborts it. */
-  function send(call: Omit<UpstreamCall, 'mode' | 'refuse'>, signal: EventEmitter | AbortSignal): Promise<Dispatcher.ResponseData> {
+  function send(call: Omit<UpstreamCall, 'mode' | 'modeFor' | 'refuse'>, signal: EventEmitter | AbortSignal): Promise<Dispatcher.ResponseData> {
     return dispatcher.request({
       origin,
       path: basePath + call.path,
@@ -168,7 +173,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     res.on('drain', onDrain)
     // Whole events only, so that an error event after a cut starts on a fresh boundary.
     // Not `call` itself in the listeners below: it holds the request body, megabytes for a long chat.
-    const mode = call.mode
+    const mode = call.mode ?? (streaming ? call.modeFor?.(contentType as string) : undefined)
     const events = streaming && mode !== undefined ? eventBoundary(mode) : undefined
     const rewrite = events === undefined ? undefined : call.rewriteEvents
     body.on('data', (chunk: Buffer) => {
@@ -201,7 +206,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     })
   }
 
-  async function request(call: Omit<UpstreamCall, 'mode' | 'refuse'>): Promise<UpstreamAnswer> {
+  async function request(call: Omit<UpstreamCall, 'mode' | 'modeFor' | 'refuse'>): Promise<UpstreamAnswer> {
     let response: Dispatcher.ResponseData
     let text: string
     try {
