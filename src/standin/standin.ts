@@ -15,6 +15,7 @@ import { checkUserToken } from './user-token-check.js'
 import { keyRoutes, verifySecuredApiKey } from './keys.js'
 import { countEveryRequest } from './request-counter.js'
 import { approvedDomainRefusal } from './approved-domains.js'
+import { partProblems } from './message-validation.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 import { createRequestBudget } from './request-budget.js'
 import type { RequestBudgetOptions } from './request-budget.js'
@@ -196,6 +197,8 @@ export function createStandIn(options: StandInOptions): StandIn {
     if (!Array.isArray(body?.messages) || body.messages.length === 0) {
       return reply.code(422).send({ detail: [{ loc: ['body', 'messages'], msg: 'Field required', type: 'missing' }] })
     }
+    const invalidParts = mode === 'ai-sdk-5' ? partProblems(body.messages) : []
+    if (invalidParts.length > 0) return reply.code(422).send({ detail: invalidParts })
     if (mode === 'ag-ui' && (typeof body.threadId !== 'string' || typeof body.runId !== 'string')) {
       // AguiCompletionRequest: threadId and runId are required.
       return reply.code(422).send({ detail: [{ loc: ['body', typeof body.threadId !== 'string' ? 'threadId' : 'runId'], msg: 'Field required', type: 'missing' }] })
