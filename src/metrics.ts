@@ -120,6 +120,12 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['entry_point'] as const,
       registers
     }),
+    contextTrims: new Counter({
+      name: 'gateway_context_trims_total',
+      help: 'Over-long completions sent to Agent Studio\'s context/trim first (CONTEXT_TRIM), by outcome (trimmed, failed: the usual refusal followed)',
+      labelNames: ['outcome'] as const,
+      registers
+    }),
     keyAuditProblems: new Gauge({
       name: 'gateway_key_audit_problems',
       help: 'Findings of the start-up key audit this process started with (warnings and unverifiable keys; 0: clean)',

@@ -1,6 +1,6 @@
 import { filterTemplateProblem } from '../keys/filter-template.js'
 import { resolveAlgolia, searchKeyServed } from './algolia.js'
-import { addressProblems, noAgentProblem, noOriginWarning, timeoutProblems } from './cross-checks.js'
+import { addressProblems, longChatProblems, noAgentProblem, noOriginWarning, timeoutProblems } from './cross-checks.js'
 import { demoAgentIds, demoAlgolia, demoSession, runsDemo } from './demo.js'
 import { environmentReader, processEnvironment } from './environment.js'
 import type { Environment } from './environment.js'
@@ -66,6 +66,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const searchKeyEnabled = searchKeyServed(read, demo, settings, problems, warnings, production)
 
   timeoutProblems(settings, problems)
+  longChatProblems(settings, problems)
   const allowedAgentIds = demo ? demoAgentIds(settings.policy.allowedAgentIds) : settings.policy.allowedAgentIds
   if (!demo) noAgentProblem(allowedAgentIds, problems, warnings, production)
   if (!demo) noOriginWarning(settings.policy.allowedOrigins, warnings)

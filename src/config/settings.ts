@@ -101,6 +101,10 @@ export const settingsSchema = z.object({
     maxMessages: setting('MAX_MESSAGES', int(1, 10_000).default(500), 'most messages in one completion request (a 200-message chat uses 200)'),
     bodyLimitBytes: setting('BODY_LIMIT_BYTES', int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024), 'largest request body accepted (413 above; a 200-message chat with search results is about 1 MiB)'),
     taskBodyLimitBytes: setting('TASK_BODY_LIMIT_BYTES', int(1024, 16 * 1024 * 1024).default(64 * 1024), 'largest tasks request body (its free-form `input`; 413 above)'),
+    contextTrim: setting('CONTEXT_TRIM', bool.default(false), 'a completion over MAX_MESSAGES or BODY_LIMIT_BYTES is first shortened by Agent Studio\'s `context/trim` (no LLM call) instead of refused; costs one extra upstream call, counted in the budget and the user\'s limit'),
+    contextTrimBodyLimitBytes: setting('CONTEXT_TRIM_BODY_LIMIT_BYTES', int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024), 'with CONTEXT_TRIM: the largest completion body read at all (413 above); bodies between BODY_LIMIT_BYTES and this are trimmed'),
+    compactProviderId: setting('COMPACT_PROVIDER_ID', z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a provider id from the Agent Studio dashboard').optional(), 'with COMPACT_MODEL: serve POST /agent-studio/1/context/compact, summarised by this provider (billed to the application; the browser never chooses it)'),
+    compactModel: setting('COMPACT_MODEL', z.string().regex(/^[A-Za-z0-9_.:\/-]{1,128}$/, 'a model name, e.g. gpt-4o-mini').optional(), 'the model `context/compact` summarises with (with COMPACT_PROVIDER_ID); each user\'s allowance is limits.routes.compact'),
     allowCookieRequestsWithoutOrigin: setting('ALLOW_COOKIE_REQUESTS_WITHOUT_ORIGIN', bool.default(true), 'accept cookie sessions on requests with no Origin and no Sec-Fetch-Site (non-browser callers)')
   }),
   upstream: z.object({

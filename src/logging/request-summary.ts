@@ -47,6 +47,8 @@ export interface RequestSummary {
   upstreamCacheAsked?: boolean
   /** Agent Studio's `x-cache` answer (HIT/MISS), lower-cased (metrics only). */
   upstreamCache?: 'hit' | 'miss'
+  /** Completions with CONTEXT_TRIM: whether an over-long history went through `context/trim` (metrics only). */
+  contextTrimmed?: 'trimmed' | 'failed'
   /** Completions: the validated `x-algolia-referer`, the InstantSearch entry point (metrics only). */
   entryPoint?: string
   /** The OpenTelemetry trace this request belongs to (tracing on only), so logs and traces join. */
@@ -227,6 +229,8 @@ function countRequest(metrics: Metrics, line: SummaryLine, upstreamSentAtMs: num
  * Entry points are the documented values, `other` for any other valid token, so the label stays bounded.
  */
 function countAgentStudioFeatures(metrics: Metrics, line: SummaryLine, summary: RequestSummary): void {
+  // Counted whatever the completion's own fate: the trim call was made.
+  if (summary.contextTrimmed !== undefined) metrics.contextTrims.inc({ outcome: summary.contextTrimmed })
   if (line.agentId === undefined || summary.upstreamCacheAsked === undefined || line.upstreamStatus === undefined) return
   const result = !summary.upstreamCacheAsked ? 'off' : summary.upstreamCache
   if (result !== undefined) metrics.completionCache.inc({ agent: line.agentId, result })

@@ -16,6 +16,7 @@ import { keyRoutes, verifySecuredApiKey } from './keys.js'
 import { countEveryRequest } from './request-counter.js'
 import { approvedDomainRefusal } from './approved-domains.js'
 import { partProblems } from './message-validation.js'
+import { contextRoutes } from './context.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 import { createRequestBudget } from './request-budget.js'
 import type { RequestBudgetOptions } from './request-budget.js'
@@ -99,6 +100,8 @@ export interface StandIn {
   setBeforeEvent(hook: ((index: number) => Promise<void> | void) | null): void
   /** Number of answers being streamed right now. */
   openStreams(): number
+  /** Every `context/compact` that summarised (and so was billed): who chose the provider and model. */
+  readonly compactions: ReadonlyArray<{ readonly providerID: string; readonly model: string }>
   /** Listens on 127.0.0.1 (port 0 unless given) and returns the Agent Studio base URL. */
   listen(port?: number): Promise<URL>
   close(): Promise<void>
@@ -120,6 +123,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   const store = new ConversationStore()
   const securedKeyRestrictions = new WeakMap<FastifyRequest, Record<string, string>>()
   const cache = new ResponseCache()
+  const compactions: Array<{ providerID: string; model: string }> = []
   const budget = options.requestBudget === undefined ? undefined : createRequestBudget(options.requestBudget)
 
   const intercept = options.intercept
@@ -233,6 +237,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
 
   conversationRoutes(app, store, authorize, record, agentExists)
+  contextRoutes(app, authorize, record, compactions)
   taskRoutes(app, authorize, record, agentExists, (agentId, headers) => approvedDomainRefusal(headers, options.approvedDomains?.get(agentId)), options.taskStream ?? 'text')
 
   // For test harnesses in other processes: PUT a Fault (or null) to make every later request fail that way.
@@ -288,6 +293,7 @@ export function createStandIn(options: StandInOptions): StandIn {
       beforeEvent = hook
     },
     openStreams: () => open,
+    compactions,
     async listen(port = 0) {
       const address = await app.listen({ host: '127.0.0.1', port })
       return new URL(`${address}/agent-studio`)

@@ -9,6 +9,7 @@ import { assertBodyMatchesMode, buildAgUiBodyPolicy, completionRequestSchema } f
 import type { AgUiBody } from '../../policy/ag-ui-body.js'
 import { replaceId } from '../../upstream/rewrite-events.js'
 import { cacheVerdict } from '../../policy/cache-safety.js'
+import { buildContextTrimmer } from './long-chats.js'
 import { entryPointLabel } from '../../credentials/header-boundary.js'
 import type { AgentStudioRouteContext } from './index.js'
 
@@ -26,7 +27,11 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
   const bodyPolicy = buildCompletionBodyPolicy(config.policy)
   const agUiBodyPolicy = buildAgUiBodyPolicy(config.policy)
 
+  // CONTEXT_TRIM: an over-long chat is trimmed by Agent Studio rather than refused (long-chats.ts).
+  const trim = buildContextTrimmer(options)
+
   app.post<CompletionRoute>('/agent-studio/1/agents/:agentId/completions', {
+    ...(trim === undefined ? {} : { bodyLimit: config.policy.contextTrimBodyLimitBytes, config: { bodyLimitSetting: 'CONTEXT_TRIM_BODY_LIMIT_BYTES' } }),
     schema: { body: completionRequestSchema(config.policy, completionBodySchema(config.policy)) },
     // The stream slot is taken here, with every other limit in one question, and held until the
     // response closes, whatever closes it (end, error, client abort).
@@ -43,6 +48,7 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
       const entryPoint = entryPointLabel(request.headers['x-algolia-referer'])
       if (entryPoint !== undefined) request.summary.entryPoint = entryPoint
       assertBodyMatchesMode(mode === 'ag-ui', request.body)
+      if (trim !== undefined && mode !== 'ag-ui') request.body.messages = await trim(request, reply, request.body.messages)
       // A conversation id (AG-UI: the thread id) is mapped into the caller's namespace: nobody
       // can continue (or read back through memory) someone else's conversation, and no lookup
       // is needed to know it.

@@ -11,6 +11,7 @@ import type { Upstream } from '../../upstream/forward.js'
 import completionRoutes from './completions.js'
 import resumeRoutes from './resume.js'
 import taskRoutes from './tasks.js'
+import longChatRoutes from './long-chats.js'
 import conversationRoutes from './conversations.js'
 import feedbackRoutes from './feedback.js'
 import userDataRoutes from './user-data.js'
@@ -94,6 +95,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   await app.register(completionRoutes, context)
   await app.register(resumeRoutes, context)
   await app.register(taskRoutes, context)
+  await app.register(longChatRoutes, context)
   if (config.policy.enableConversations) await app.register(conversationRoutes, context)
   if (config.policy.enableFeedback) await app.register(feedbackRoutes, context)
   if (config.policy.enableUserData) await app.register(userDataRoutes, context)
