@@ -44,8 +44,9 @@ COPY --from=build /app/dist ./dist
 COPY config ./config
 USER node
 EXPOSE 3000
+# /healthz is on the admin listener when ADMIN_PORT is set (bound to ADMIN_HOST, 127.0.0.1 by default).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const admin = Number(process.env.ADMIN_PORT || 0); fetch('http://127.0.0.1:' + (admin > 0 ? admin : process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # tini is PID 1: it forwards SIGTERM/SIGHUP to Node and reaps zombies.
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/server.js"]

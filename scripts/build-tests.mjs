@@ -89,7 +89,11 @@ const ALONE = new Set([
   'test/demo-browser.test.js',
   'test/examples-browser.test.js',
   'test/server-process.test.js',
-  'test/fleet.test.js' // three gateway processes and nginx
+  'test/fleet.test.js', // three gateway processes and nginx
+  // Spawn Redis topologies of their own (cluster, sentinel, TLS): beside the groups, not inside one.
+  'test/redis-cluster.test.js',
+  'test/redis-sentinel.test.js',
+  'test/redis-tls-acl.test.js'
 ])
 const GROUPS = 6
 const tests = entryPoints

@@ -2,9 +2,11 @@
 # Installs what the test suite needs beyond npm packages, only when it is missing:
 # Debian's Chromium for the browser test (playwright-core drives it; no browser is downloaded),
 # nginx for the fleet test,
-# a running Redis on 127.0.0.1:6379 (the limits tests use a real server), and promtool (from
-# Debian's prometheus package) to validate and unit-test deploy/prometheus/alerts.yml. kubectl,
-# which it cannot install from Debian, it only reports when missing.
+# a running Redis on 127.0.0.1:6379 (the limits tests use a real server), redis-sentinel and
+# openssl (the Redis Cluster, Sentinel and TLS tests start their own servers and make their own
+# certificates), and promtool (from Debian's prometheus package) to validate and unit-test
+# deploy/prometheus/alerts.yml. kubectl, which it cannot install from Debian, it only reports when
+# missing.
 set -euo pipefail
 
 # ensure COMMAND PACKAGE WHY [apt-get options]: installs PACKAGE when COMMAND is missing.
@@ -23,6 +25,8 @@ ensure() {
 
 ensure chromium chromium 'the browser tests'
 ensure redis-server redis-server 'the limits tests'
+ensure redis-sentinel redis-sentinel 'the Sentinel failover test'
+ensure openssl openssl 'the Redis TLS test certificates'
 # The fleet test puts three gateways behind a real nginx (started by the test, on a free port).
 ensure nginx nginx 'the fleet test' --no-install-recommends
 # Only its promtool is used; no Prometheus server is started (no service manager in CI).

@@ -5,7 +5,7 @@
 #                  checked to hold no stand-in code (a test double never ships);
 #   standin stage: the stand-in's own build (dist-standin/) in a folder of its own;
 #   then start both as compose's demo profile would (the gateway with NODE_ENV=production,
-#   node dist/server.js), run the image's HEALTHCHECK command, stream one answer through it,
+#   node dist/server.js, with an admin listener), run the image's HEALTHCHECK command, stream one answer through it,
 #   and stop the gateway with SIGTERM.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -55,15 +55,19 @@ export ALGOLIA_APP_ID=IMAGECHECK ALGOLIA_API_KEY=image-check-api-key ALGOLIA_SEA
 export ALLOWED_AGENT_IDS=image-agent SESSION_JWT_SECRET=image-check-session-secret-0123456789abcdef
 standin_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 gateway_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+admin_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 
 say "start the stand-in and the gateway as compose's demo profile would"
 (cd "$work/standin" && STANDIN_PORT=$standin_port STANDIN_PACE_MS=0 node dist-standin/standin/main.js >"$work/standin.log" 2>&1) &
 pids+=($!)
-(cd "$work/app" && NODE_ENV=production HOST=127.0.0.1 PORT=$gateway_port AGENT_STUDIO_URL="http://127.0.0.1:$standin_port/agent-studio" ALGOLIA_SEARCH_API_URL="http://127.0.0.1:$standin_port" exec node dist/server.js >"$work/gateway.log" 2>&1) &
+(cd "$work/app" && NODE_ENV=production HOST=127.0.0.1 PORT=$gateway_port ADMIN_PORT=$admin_port AGENT_STUDIO_URL="http://127.0.0.1:$standin_port/agent-studio" ALGOLIA_SEARCH_API_URL="http://127.0.0.1:$standin_port" exec node dist/server.js >"$work/gateway.log" 2>&1) &
 gateway_pid=$!
 pids+=($gateway_pid)
 
-healthcheck() { PORT=$gateway_port node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; }
+# The HEALTHCHECK's own script, read from the Dockerfile (no copy to drift), run as the image would:
+# with ADMIN_PORT set, /healthz is on the admin listener.
+healthcheck_js=$(node -e "const m = /^HEALTHCHECK [^\\n]*\\\\\n\\s*CMD (\\[.*\\])$/m.exec(require('fs').readFileSync(process.argv[1], 'utf8')); process.stdout.write(JSON.parse(m[1])[2])" "$repo/Dockerfile")
+healthcheck() { PORT=$gateway_port ADMIN_PORT=$admin_port node -e "$healthcheck_js"; }
 for _ in $(seq 1 100); do healthcheck && break; sleep 0.1; done
 healthcheck || { say "FAIL: HEALTHCHECK did not pass"; cat "$work/gateway.log"; exit 1; }
 say "HEALTHCHECK passes"

@@ -139,12 +139,16 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   app.addHook('preClose', async () => {
     draining = true
   })
+  // Without REDIS_URL (or REDIS_SENTINELS) the limits hold for this replica only.
+  const redisConnection = config.redis.connection
+  const redis = redisConnection === undefined ? undefined : connectRedis({ connection: redisConnection, namespace: config.redis.namespace, live, metrics, logger })
   const health: HealthOptions = {
     agentStudioUrl: config.algolia.agentStudioUrl,
     dispatcher,
     policy: () => policy.version,
     draining: () => draining,
-    connectionsFull: () => connectionsFull(app.server)
+    connectionsFull: () => connectionsFull(app.server),
+    ...(redis === undefined ? {} : { redis: () => redis.health() })
   }
   // With ADMIN_PORT, probes and scrapers have a listener of their own (src/admin-app.ts) and the
   // public one serves these routes only if told to (ADMIN_ROUTES_ON_PUBLIC).
@@ -170,8 +174,6 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       onJwksFallback: (error) => app.log.warn({ err: error }, 'JWKS endpoint unreachable; verifying with the keys fetched last')
     }
   )
-  // Without REDIS_URL the limits hold for this replica only.
-  const redis = config.redis.url === undefined ? undefined : connectRedis({ url: config.redis.url, namespace: config.redis.namespace, live, metrics, logger })
   const admission = redis?.admission ?? memoryAdmission()
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
     onAuthFailed: (status) => metrics.upstreamAuthFailures.inc({ status: String(status) }),

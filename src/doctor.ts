@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis'
 import { createRemoteJWKSet } from 'jose'
 import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
@@ -6,6 +5,7 @@ import { ConfigError, loadConfigFromProcess } from './config/load-config.js'
 import type { GatewayConfig } from './config/types.js'
 import { probeAgentStudio, probeApprovedDomains } from './credentials/agent-studio-probe.js'
 import { auditKeys, describeAclNeeds, upstreamAclNeeds } from './keys/key-audit.js'
+import { doctorRedisChecks } from './redis/diagnose.js'
 
 /** `skip`: a check that could not run (an ACL the keys rightly lack, a rate limit): never reported as ready. */
 type Outcome = 'ok' | 'warn' | 'fail' | 'skip'
@@ -100,21 +100,8 @@ async function checkSession(config: GatewayConfig, dispatcher: Dispatcher, repor
 }
 
 async function checkRedis(config: GatewayConfig, report: (check: Check) => void) {
-  if (config.redis.url === undefined) {
-    report({ outcome: 'ok', title: 'no REDIS_URL: limits and stream caps are per replica (fine for one replica)' })
-    return
-  }
-  const redis = new Redis(config.redis.url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
-  redis.on('error', () => undefined)
-  try {
-    await redis.connect()
-    await redis.ping()
-    report({ outcome: 'ok', title: `Redis answers (namespace ${config.redis.namespace})` })
-  } catch (error) {
-    report({ outcome: 'fail', title: 'Redis is unreachable', detail: `${(error as Error).message}: check REDIS_URL (limits would follow limits.onRedisError)` })
-  } finally {
-    redis.disconnect()
-  }
+  // The mode, the slot layout, one round trip of every script (which checks the ACL) and the failure policy: src/redis/diagnose.ts.
+  for (const check of await doctorRedisChecks(config.redis, config.limits.onRedisError)) report(check)
 }
 
 /** Exit 1 when a check failed; 0 otherwise, but "ready" only when every check could run. */

@@ -47,6 +47,7 @@ export function createMetrics(sources: MetricsSources = {}) {
     upstreamRateLimited: new Counter({ name: 'gateway_upstream_rate_limited_total', help: 'Agent Studio answered 429 (the application\'s budget)', registers }),
     redisFailures: new Counter({ name: 'gateway_redis_failures_total', help: 'Limit checks that could not reach Redis, by the policy applied', labelNames: ['policy'] as const, registers }),
     redisUp: new Gauge({ name: 'gateway_redis_up', help: '1 while the Redis connection is ready, 0 while it is not (absent without REDIS_URL)', registers }),
+    redisScriptErrors: new Counter({ name: 'gateway_redis_script_errors_total', help: 'Limits scripts Redis answered with an error that is not a connection failure (CROSSSLOT, WRONGTYPE, NOPERM, NOSCRIPT, …), by error code', labelNames: ['code'] as const, registers }),
     limitFailOpen: new Counter({ name: 'gateway_limit_fail_open_total', help: 'Requests served without a check Redis could not answer (onRedisError: open), by check', labelNames: ['check'] as const, registers }),
     // Redis's answer time as this replica sees it; the loop's own delay is gateway_nodejs_eventloop_lag_*.
     redisAnswerSeconds: new Histogram({ name: 'gateway_redis_answer_seconds', help: 'Time from sending a limits script to reading its answer', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers }),

@@ -5,6 +5,8 @@ import { ConfigError, loadConfigFromProcess, reloadSecretsFromProcess } from './
 import { credentialsFromConfig } from './credentials/credentials.js'
 import { auditKeys } from './keys/key-audit.js'
 import type { GatewayConfig } from './config/types.js'
+import { describeRedis } from './config/redis.js'
+import { RedisIncompatible } from './redis/index.js'
 import { loadDemoUpstream } from './demo/load-demo-upstream.js'
 import { createLogger } from './logging/logger.js'
 
@@ -116,7 +118,7 @@ function startupFacts(config: GatewayConfig, address: string, maxConnections: nu
     session: config.session.kind === 'jwt' ? `jwt (${config.session.key.type})` : 'forward-auth',
     policy: { ...config.policy },
     limits: config.limits,
-    limitsStore: config.redis.url === undefined ? 'memory (this replica only)' : `redis (namespace ${config.redis.namespace})`,
+    limitsStore: config.redis.connection === undefined ? 'memory (this replica only)' : `redis ${describeRedis(config.redis.connection)} (mode ${config.redis.connection.mode}, namespace ${config.redis.namespace})`,
     trustedProxies: config.server.trustedProxies,
     maxConnections,
     clientTimeouts: {
@@ -130,6 +132,12 @@ function startupFacts(config: GatewayConfig, address: string, maxConnections: nu
 }
 
 main().catch((error: unknown) => {
+  // Redis answered and refused the limits scripts (ACL, a cluster used as one Redis): a
+  // configuration problem, said plainly, like the others (issue 21).
+  if (error instanceof RedisIncompatible) {
+    process.stderr.write(`agent-studio-gateway: refusing to start: ${error.message}\n`)
+    process.exit(1)
+  }
   process.stderr.write(`agent-studio-gateway failed to start: ${(error as Error).stack ?? String(error)}\n`)
   process.exit(1)
 })

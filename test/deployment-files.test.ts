@@ -15,11 +15,11 @@ const nginx = readFileSync('deploy/nginx.conf', 'utf8')
 
 t.test('compose: Redis, two gateway replicas behind one entry point, the stand-in under the demo profile', async (t) => {
   const { services } = compose
-  t.same(Object.keys(services).sort(), ['gateway-1', 'gateway-2', 'grafana', 'lb', 'prometheus', 'redis', 'standin'])
+  t.same(Object.keys(services).filter((name) => !name.startsWith('redis-cluster')).sort(), ['gateway-1', 'gateway-2', 'grafana', 'lb', 'prometheus', 'redis', 'standin'])
   for (const name of ['gateway-1', 'gateway-2']) {
     const gateway = services[name]!
     t.same(gateway.build, { context: '.', target: 'runtime' }, `${name} is built from the Dockerfile's runtime stage`)
-    t.equal(gateway.environment?.REDIS_URL, 'redis://redis:6379', `${name} shares its limits through Redis`)
+    t.equal(gateway.environment?.REDIS_URL, '${REDIS_URL:-redis://redis:6379}', `${name} shares its limits through Redis (the compose file's, unless REDIS_URL says otherwise)`)
     t.match(gateway.depends_on, { redis: { condition: 'service_healthy' } })
     t.notOk(gateway.profiles, `${name} runs in every profile`)
   }
@@ -103,4 +103,22 @@ t.test('Dockerfile: multi-stage, production dependencies, non-root, LTS base, he
   t.notMatch(runtime, /standin/, 'the runtime stage copies nothing of the stand-in')
   const dockerignore = readFileSync('.dockerignore', 'utf8')
   for (const entry of ['node_modules', '.env', '.git', 'test']) t.match(dockerignore, new RegExp(`^${entry.replace('.', '\\.')}$`, 'm'))
+})
+
+t.test('compose: the redis-cluster profile makes a 3-master cluster with a replica each, that the replicas can be pointed at', async (t) => {
+  const { services } = compose
+  const nodes = Object.keys(services).filter((name) => /^redis-cluster-\d$/.test(name)).sort()
+  t.same(nodes, ['redis-cluster-1', 'redis-cluster-2', 'redis-cluster-3', 'redis-cluster-4', 'redis-cluster-5', 'redis-cluster-6'])
+  const addresses = nodes.map((name) => {
+    const node = services[name]!
+    t.same(node.profiles, ['redis-cluster'], `${name} only in its profile`)
+    t.match(node.command?.join(' '), /--cluster-enabled yes/)
+    return `${node.networks!.default!.ipv4_address}:6379`
+  })
+  const create = services['redis-cluster-create']!
+  t.same(create.profiles, ['redis-cluster'])
+  t.same(create.command, ['redis-cli', '--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'], 'every node, one replica per master')
+  t.same(Object.keys(create.depends_on as Record<string, unknown>).sort(), nodes, 'created once every node answers')
+  t.match(readFileSync('docker-compose.yml', 'utf8'), 'REDIS_URL=redis://redis-cluster-1:6379 docker compose --profile demo --profile redis-cluster up')
+  t.match(readFileSync('README.md', 'utf8'), 'REDIS_URL=redis://redis-cluster-1:6379 docker compose --profile demo --profile redis-cluster up')
 })

@@ -3,7 +3,7 @@
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
-import { SHARED_REDIS, limitsFile, redisNamespace, redisRelay } from './helpers/limits.js'
+import { SHARED_REDIS, limitsFile, redisKey, redisNamespace, redisRelay } from './helpers/limits.js'
 import { postCompletion, waitFor } from './helpers/requests.js'
 
 t.test('a release Redis could not take is retried until it is confirmed, long before the lease would expire', async (t) => {
@@ -16,7 +16,7 @@ t.test('a release Redis could not take is retried until it is confirmed, long be
   const gateway = await startGateway(t, url, { env: { MAX_EVENT_LOOP_DELAY_MS: '0', REDIS_URL: relay.url, REDIS_NAMESPACE: namespace, GATEWAY_CONFIG_FILE: limitsFile({ streams: { perUser: 1, global: 100, leaseSeconds: 60 } }) } })
   const redis = new Redis(SHARED_REDIS)
   t.teardown(() => redis.disconnect())
-  const slots = () => redis.zcard(`${namespace}streams:user:u1`)
+  const slots = () => redis.zcard(redisKey(namespace, 'streams:user:u1'))
 
   const abort = new AbortController()
   const stream = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1', signal: abort.signal })

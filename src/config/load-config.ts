@@ -8,6 +8,7 @@ import { parseLimits } from './limits.js'
 import { parseAgents } from './agents.js'
 import { productionChecks } from './production-checks.js'
 import { DEFAULT_CONFIG_FILE, policyFilePath, readPolicyFile } from './policy-file.js'
+import { resolveRedis } from './redis.js'
 import { resolveSettings } from './resolve-settings.js'
 import { resolveSession } from './session.js'
 import { resolveTracing } from './tracing.js'
@@ -79,13 +80,13 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   if (templateProblem !== undefined) problems.push(`SEARCH_KEY_FILTERS: ${templateProblem}`)
   addressProblems(settings, problems)
   const tracing = resolveTracing(read, settings, problems)
-  // Read before the check, so a REDIS_URL_FILE problem stops the start like any other.
-  const redisUrl = read('REDIS_URL')
+  // Read before the check, so a REDIS_URL_FILE (or any REDIS_*) problem stops the start like any other.
+  const { shutdownGraceSeconds, redisNamespace, ...server } = settings.server
+  const redis = resolveRedis(read, redisNamespace ?? `asg:${algolia?.appId ?? ''}:`, problems)
 
   // Each undefined part has its problem already; testing them too lets the types know.
   if (problems.length > 0 || algolia === undefined || session === undefined || 'problems' in limits || 'problems' in agents) throw new ConfigError(problems)
 
-  const { shutdownGraceSeconds, redisNamespace, ...server } = settings.server
   const config: GatewayConfig = {
     production,
     demo,
@@ -101,7 +102,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
     tracing,
     limits: limits.limits,
     agents: agents.agents,
-    redis: { url: redisUrl, namespace: redisNamespace ?? `asg:${algolia.appId}:` }
+    redis
   }
   return { config: deepFreeze(config), warnings }
 }

@@ -164,6 +164,9 @@ export const SETTINGS: readonly Setting[] = Object.entries(settingsSchema.shape)
 /** Secrets and endpoints: environment only (each also as NAME_FILE), never in the config file. */
 export const SECRET_VARIABLES = [
   'REDIS_URL',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
+  'REDIS_TLS_KEY',
   'ALGOLIA_API_KEY',
   'ALGOLIA_SEARCH_KEY',
   'ALGOLIA_SECRET_KEY',
@@ -183,5 +186,14 @@ export const ENVIRONMENT_ONLY_VARIABLES = [
   'GATEWAY_CONFIG_FILE',
   'NODE_ENV',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
-  'OTEL_SERVICE_NAME'
+  'OTEL_SERVICE_NAME',
+  // Redis's connection (src/config/redis.ts); the TLS material may also come from *_FILE.
+  'REDIS_MODE',
+  'REDIS_USERNAME',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_MASTER',
+  'REDIS_SENTINEL_USERNAME',
+  'REDIS_TLS',
+  'REDIS_TLS_CA',
+  'REDIS_TLS_CERT'
 ] as const

@@ -87,12 +87,9 @@ export interface TracingConfig extends Frozen<Pick<Settings['tracing'], 'sampleR
   readonly trustedProxies: readonly string[]
 }
 
-export interface RedisConfig {
-  /** Unset: limits and stream caps are kept in this process's memory. */
-  readonly url: string | undefined
-  /** Prefix of every key, so gateways of different apps can share one Redis. */
-  readonly namespace: string
-}
+// Redis's connection has its own file (REDIS_URL, Sentinel, TLS, ACL user).
+export type { RedisConfig, RedisConnection, RedisMode } from './redis.js'
+import type { RedisConfig } from './redis.js'
 
 export interface GatewayConfig {
   readonly production: boolean

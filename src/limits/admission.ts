@@ -73,6 +73,18 @@ export interface AdmissionStore {
   close(): Promise<void>
 }
 
+/**
+ * The store answered and refused the question (Redis: WRONGTYPE, NOPERM, CROSSSLOT…): a
+ * misconfiguration, not an outage. The failure policy still decides the request, but its log line
+ * says `redis_script_error`, not `redis_unavailable` (issue 21).
+ */
+export class StoreRefused extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause })
+    this.name = 'StoreRefused'
+  }
+}
+
 /** Outcome codes shared by the Redis script and the memory store. */
 export const OUTCOME = { admitted: 0, ip: 1, holdOff: 2, user: 3, route: 4, streamsUser: 5, streamsGlobal: 6, budget: 7 } as const
 

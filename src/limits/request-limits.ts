@@ -4,6 +4,7 @@ import type { LimitsConfig } from '../config/limits.js'
 import { RateLimited, RedisUnavailable, TooManyStreams, UpstreamBudgetExhausted } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import { throwIfClientGone } from '../plugins/client-gone.js'
+import { StoreRefused } from './admission.js'
 import type { AdmissionRequest, AdmissionStore, CounterState, LeaseCheck, Refusal, Verdict } from './admission.js'
 import { allowListMatcher } from './allow-list.js'
 import { clientAddressKey } from './client-address.js'
@@ -71,7 +72,8 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
     metrics.redisFailures.inc({ policy })
     if (policy === 'open') {
       for (const check of checks) metrics.limitFailOpen.inc({ check })
-      request.summary.degraded = 'redis_unavailable'
+      // Redis away, or Redis answering with an error (a misconfiguration, logged at error level by the store).
+      request.summary.degraded = error instanceof StoreRefused ? 'redis_script_error' : 'redis_unavailable'
       request.summary.failedOpen = checks
       return
     }

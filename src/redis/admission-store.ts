@@ -1,13 +1,16 @@
 import type { Logger } from 'pino'
-import { BlockedAddresses, refusalOf } from '../limits/admission.js'
+import { BlockedAddresses, StoreRefused, refusalOf } from '../limits/admission.js'
 import type { AdmissionRequest, AdmissionStore, CounterCheck, CounterState, LeaseCheck, Verdict } from '../limits/admission.js'
 import type { Metrics } from '../metrics.js'
 import { withAnswerTimeout } from './answer-timeout.js'
-import type { ScriptedRedis } from './scripts.js'
+import { RequestReplyError, redisErrorKind } from './error-kind.js'
+import { keyPrefix } from './keys.js'
+import type { LimitsCommands } from './scripts.js'
 import { tickBatcher } from './tick-batcher.js'
 
 export interface RedisAdmissionOptions {
-  readonly redis: ScriptedRedis
+  /** The connection's scripts; throws while there is none yet (mode still being detected). */
+  readonly redis: () => LimitsCommands
   readonly namespace: string
   readonly metrics: Metrics
   readonly logger: Logger
@@ -15,6 +18,8 @@ export interface RedisAdmissionOptions {
   readonly timeoutMs: number
   /** The lease length in force (live): leases are renewed every third of it. */
   readonly leaseMs: () => number
+  /** Every answer and every failure of an admission script, for the connection's state (index.ts). */
+  readonly report?: { answered(): void; failed(error: unknown): void }
 }
 
 /** Leases per renewal or release script: keeps one script's run short (Redis is single-threaded). */
@@ -32,21 +37,34 @@ const RETRY_MAX_MS = 5000
  * renewing and its leases expire. Releases never wait and are never lost: queued, sent in
  * batches, retried with backoff until Redis confirms or the lease would have expired anyway.
  */
-export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
-  const { redis, namespace, metrics, logger, timeoutMs } = options
-  const globalLeases = `${namespace}streams:global`
-  const budgetKey = `${namespace}upstream:budget`
-  const holdKey = `${namespace}upstream:hold-off`
+export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore & { renewNow(): void } {
+  const { namespace, metrics, logger, timeoutMs } = options
+  const report = options.report ?? { answered() {}, failed() {} }
+  // Every key in the namespace's hash tag: one slot, so each script runs on a Redis Cluster (keys.ts).
+  const prefix = keyPrefix(namespace)
+  const globalLeases = `${prefix}streams:global`
+  const budgetKey = `${prefix}upstream:budget`
+  const holdKey = `${prefix}upstream:hold-off`
   const blocked = new BlockedAddresses()
   let heldUntil = 0
-  const ask = <T>(answer: Promise<T>) => withAnswerTimeout(answer, timeoutMs, metrics.redisAnswerSeconds)
+  /** Asks Redis; every answer and failure is reported, so the connection's state follows real round trips. */
+  const ask = async <T>(call: (redis: LimitsCommands) => Promise<T>): Promise<T> => {
+    try {
+      const answer = await withAnswerTimeout(call(options.redis()), timeoutMs, metrics.redisAnswerSeconds)
+      report.answered()
+      return answer
+    } catch (error) {
+      report.failed(error)
+      throw redisErrorKind(error) === 'script' && error instanceof Error ? new StoreRefused(error) : error
+    }
+  }
 
-  const admitBatch = tickBatcher(async (batch: AdmissionRequest[]) => {
+  async function askAdmit(batch: AdmissionRequest[]): Promise<Array<Verdict | StoreRefused>> {
     const keys: string[] = [globalLeases, budgetKey, holdKey]
     const args: Array<string | number> = []
     for (const r of batch) {
-      const ipKey = r.ip === undefined ? '' : namespace + r.ip.key
-      keys.push(ipKey, namespace + (r.user?.key ?? ''), namespace + (r.route?.key ?? ''), namespace + (r.lease?.userKey ?? ''))
+      // A check that is off still passes a key (never read): the prefix, so it is in the slot and in the ACL's key pattern.
+      keys.push(prefix + (r.ip?.key ?? ''), prefix + (r.user?.key ?? ''), prefix + (r.route?.key ?? ''), prefix + (r.lease?.userKey ?? ''))
       args.push(
         r.ip?.max ?? 0, r.user?.max ?? 0, r.user?.windowMs ?? 0, r.route?.max ?? 0, r.route?.windowMs ?? 0,
         r.lease?.id ?? '', r.lease?.userCap ?? 0, r.lease?.globalCap ?? 0, r.lease?.leaseMs ?? 0,
@@ -54,9 +72,15 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
         r.upstream ? (r.budget?.max ?? 0) : -1, r.budget?.windowMs ?? 0
       )
     }
-    const flat = await ask(redis.asgAdmit(keys.length, ...keys, ...args))
-    return batch.map((r, i): Verdict => {
+    const flat = await ask((redis) => redis.asgAdmit(keys.length, ...keys, ...args))
+    return batch.map((r, i): Verdict | StoreRefused => {
       const [code, uc, ut, rc, rt, retry, spent] = flat.slice(7 * i, 7 * i + 7) as [number, number, number, number, number, number, number]
+      if (code === -1) {
+        // Redis refused a command of this request only (its message in place of the user count).
+        const error = new RequestReplyError(String(uc))
+        report.failed(error)
+        return new StoreRefused(error)
+      }
       const refusal = refusalOf(code, retry)
       return {
         ...(refusal === undefined ? {} : { refusal }),
@@ -66,10 +90,13 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
         leaseGranted: refusal === undefined && r.lease !== undefined
       }
     })
-  })
+  }
+
+  // One script per event-loop turn; a request whose own keys Redis refuses fails alone (scripts.ts).
+  const admitBatch = tickBatcher(askAdmit)
 
   const countBatch = tickBatcher(async (batch: CounterCheck[]) => {
-    const flat = await ask(redis.asgCount(batch.length, ...batch.map((c) => namespace + c.key), ...batch.map((c) => c.windowMs)))
+    const flat = await ask((redis) => redis.asgCount(batch.length, ...batch.map((c) => prefix + c.key), ...batch.map((c) => c.windowMs)))
     return batch.map((_c, i): CounterState => ({ current: flat[2 * i]!, ttlMs: flat[2 * i + 1]! }))
   })
 
@@ -81,21 +108,27 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
     renewTimer = setTimeout(renewAll, Math.max(1000, Math.floor(options.leaseMs() / 3)))
     renewTimer.unref()
   }
-  async function renewAll() {
-    renewTimer = undefined
+  /** One renewal of every lease held now (one script per 500); passes may overlap, renewing twice is harmless. */
+  async function renewPass() {
     const entries = [...held.values()]
     for (let i = 0; i < entries.length; i += CHUNK) {
-      const chunk = entries.slice(i, i + CHUNK)
+      // Leases released while an earlier chunk was on its way are not renewed (a renewal re-adds).
+      const chunk = entries.slice(i, i + CHUNK).filter((e) => held.has(e.lease.id))
+      if (chunk.length === 0) continue
       const leaseMs = options.leaseMs()
       const sentAt = Date.now()
       try {
-        await ask(redis.asgRenew(chunk.length * 2, ...chunk.flatMap((e) => [namespace + e.lease.userKey, globalLeases]), leaseMs, ...chunk.map((e) => e.lease.id)))
+        await ask((redis) => redis.asgRenew(chunk.length * 2, ...chunk.flatMap((e) => [prefix + e.lease.userKey, globalLeases]), leaseMs, ...chunk.map((e) => e.lease.id)))
         for (const e of chunk) e.expiresAt = sentAt + leaseMs
       } catch (error) {
         // The next round retries; a lease not renewed in time simply expires (fail-safe for the caps).
         logger.warn({ err: error, leases: chunk.length }, 'stream lease renewal failed; retrying on the next round')
       }
     }
+  }
+  async function renewAll() {
+    renewTimer = undefined
+    await renewPass()
     scheduleRenewal()
   }
 
@@ -112,7 +145,7 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
     releaseBusy = true
     const chunk = releases.splice(0, CHUNK)
     try {
-      await ask(redis.asgRelease(chunk.length * 2, ...chunk.flatMap((e) => [namespace + e.lease.userKey, globalLeases]), ...chunk.map((e) => e.lease.id)))
+      await ask((redis) => redis.asgRelease(chunk.length * 2, ...chunk.flatMap((e) => [prefix + e.lease.userKey, globalLeases]), ...chunk.map((e) => e.lease.id)))
       retryMs = RETRY_FIRST_MS
       releaseBusy = false
       scheduleRelease(0)
@@ -138,7 +171,9 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
       const sentAt = Date.now()
       let verdict: Verdict
       try {
-        verdict = await admitBatch(request)
+        const answer = await admitBatch(request)
+        if (answer instanceof Error) throw answer
+        verdict = answer
       } catch (error) {
         // The script may still run after a timeout: free the lease it might have taken (ZREM of a missing member is harmless).
         if (request.lease !== undefined) release(request.lease, sentAt + request.lease.leaseMs)
@@ -165,7 +200,16 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore {
     },
     holdOff(ms) {
       heldUntil = Math.max(heldUntil, Date.now() + ms)
-      ask(redis.asgHoldOff(holdKey, ms)).catch((error: unknown) => logger.warn({ err: error }, 'could not share the upstream hold-off through Redis; this replica holds off alone'))
+      ask((redis) => redis.asgHoldOff(holdKey, ms)).catch((error: unknown) => logger.warn({ err: error }, 'could not share the upstream hold-off through Redis; this replica holds off alone'))
+    },
+    /**
+     * Redis answers again after an outage (or a failover): renew every lease at once instead of at
+     * the next round, so leases that expired meanwhile (an outage longer than the lease) or never
+     * reached the new master count again after one round trip, not after a third of a lease.
+     */
+    renewNow() {
+      // Not waiting for a round in flight: during an outage it is bound to time out.
+      if (held.size > 0) void renewPass()
     },
     async close() {
       clearTimeout(renewTimer)

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Dispatcher } from 'undici'
 import { NotReady } from '../errors.js'
+import type { RedisHealth } from '../redis/index.js'
 
 export interface HealthOptions {
   readonly agentStudioUrl: URL
@@ -13,6 +14,8 @@ export interface HealthOptions {
   readonly draining: () => boolean
   /** True while the public listener holds as many connections as its cap: new ones would be closed on accept. */
   readonly connectionsFull: () => Promise<boolean>
+  /** With Redis: its mode, state, slot check and the failure policy in force (issue 21). */
+  readonly redis?: () => RedisHealth
 }
 
 /**
@@ -21,7 +24,10 @@ export interface HealthOptions {
  * `/readyz`: configuration loaded (it was, or we would not be running), not shutting down, the
  * public listener below its connection cap (issue 22: readiness turns false so the load
  * balancer stops sending, where liveness would have restarted a healthy pod), and Agent Studio
- * reachable: any HTTP answer counts, only a network failure does not.
+ * reachable: any HTTP answer counts, only a network failure does not. With Redis, its state is
+ * reported (mode, slot check, failure policy); Redis away does not fail readiness (the failure
+ * policy decides per request), Redis refusing the limits scripts does (issue 21: a
+ * misconfiguration; the details are in the error log line, not in this public answer).
  */
 export default async function healthRoutes(app: FastifyInstance, options: HealthOptions) {
   const cacheMs = options.probeCacheMs ?? 5000
@@ -41,9 +47,18 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
     if (options.draining()) throw new NotReady('shutting down')
     if (await options.connectionsFull()) throw new NotReady('its connection cap is full')
     if (!(await upstreamReachable())) throw new NotReady('Agent Studio is unreachable')
+    const redis = options.redis?.()
+    if (redis?.problem !== undefined) throw new NotReady('Redis refuses the limits scripts (see the error log)')
+    // Under onRedisError: closed every limited request is refused while Redis is away: let the
+    // load balancer stop sending (issue 22). Under open the replica still serves, degraded.
+    if (redis !== undefined && redis.onRedisError === 'closed' && redis.state === 'unavailable') throw new NotReady('Redis is unavailable and limits.onRedisError is closed')
     reply.header('cache-control', 'no-store')
     const { hash, loadedAt } = options.policy()
-    return { status: 'ready', policy: { hash, loadedAt: loadedAt.toISOString() } }
+    return {
+      status: 'ready',
+      policy: { hash, loadedAt: loadedAt.toISOString() },
+      ...(redis === undefined ? {} : { redis: { mode: redis.mode, state: redis.state, slot: redis.slot, onRedisError: redis.onRedisError } })
+    }
   })
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { stringify } from 'yaml'
 import type { Test } from 'tap'
+import { keyPrefix } from '../../src/redis/keys.js'
 import { tempDir } from './temp-dir.js'
 
 export const SHARED_REDIS = 'redis://127.0.0.1:6379'
@@ -28,14 +29,19 @@ export function redisNamespace(t: Test): string {
   const namespace = `asg-test:${randomUUID()}:`
   t.teardown(async () => {
     const redis = new Redis(SHARED_REDIS)
-    const keys = await redis.keys(`${namespace}*`)
+    const keys = await redis.keys(`${keyPrefix(namespace)}*`)
     if (keys.length > 0) await redis.del(...keys)
     redis.disconnect()
   })
   return namespace
 }
 
-async function freePort(): Promise<number> {
+/** A key as the gateway names it in Redis: inside the namespace's hash tag (src/redis/keys.ts). */
+export function redisKey(namespace: string, key: string): string {
+  return keyPrefix(namespace) + key
+}
+
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.listen(0, '127.0.0.1', () => {

@@ -12,7 +12,7 @@ import type { Test } from 'tap'
 import { AGENT_ID, completionBody } from '../helpers/fixtures.js'
 import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 import type { RunningGateway } from '../helpers/gateway.js'
-import { SHARED_REDIS, limitsFile, redisNamespace, redisRelay } from '../helpers/limits.js'
+import { SHARED_REDIS, limitsFile, redisKey, redisNamespace, redisRelay } from '../helpers/limits.js'
 import { postCompletion, waitFor } from '../helpers/requests.js'
 
 const BODY = JSON.stringify(completionBody())
@@ -53,7 +53,7 @@ async function setup(t: Test, store: 'memory' | 'Redis', redisUrl = SHARED_REDIS
   t.teardown(() => redis.disconnect())
   /** Slots alice holds: Redis's lease set, or this replica's gauge in memory. */
   const slots = async () => store === 'Redis'
-    ? redis.zcard(`${namespace}streams:user:alice`)
+    ? redis.zcard(redisKey(namespace, 'streams:user:alice'))
     : (await gateway.app.metrics.openStreams.get()).values[0]!.value
   return { endpoint, standIn, gateway, slots }
 }

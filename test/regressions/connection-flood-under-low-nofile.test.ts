@@ -45,7 +45,11 @@ t.test('more idle and slow-body connections than the cap, under a 256-descriptor
     REQUEST_TIMEOUT_MS: '2000',
     UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '1000',
     UPSTREAM_IDLE_TIMEOUT_MS: '1000',
-    CONNECTION_TIMEOUT_MS: '3000'
+    CONNECTION_TIMEOUT_MS: '3000',
+    // The flood comes from one address: its per-address share (issue 22) would close it first.
+    // This test is about the whole cap and the descriptors; test/connections-per-address.test.ts
+    // is about the share.
+    MAX_CONNECTIONS_PER_ADDRESS: '1000'
   }, { nofile: NOFILE })
   t.teardown(() => gateway.child.kill('SIGKILL'))
   const listening = await gateway.waitForLine((line) => line.msg === 'agent-studio-gateway listening')

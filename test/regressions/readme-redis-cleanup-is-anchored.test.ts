@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { SHARED_REDIS, redisNamespace } from '../helpers/limits.js'
+import { SHARED_REDIS, redisKey, redisNamespace } from '../helpers/limits.js'
 
 t.test('the README\'s clean-up line deletes the old registry\'s keys and no limit key named after a user', async (t) => {
   const readme = readFileSync('README.md', 'utf8')
@@ -17,7 +17,8 @@ t.test('the README\'s clean-up line deletes the old registry\'s keys and no limi
   const redis = new Redis(SHARED_REDIS)
   t.teardown(() => redis.disconnect())
   const old = [`${namespace}conv:abc_1`, `${namespace}conv:def-2`]
-  const kept = [`${namespace}user:mallory:conv:x`, `${namespace}route:completions:eve:conv:1`, `${namespace}streams:a:conv:b`]
+  // The limit keys as the gateway names them (inside the namespace's hash tag, issue 21).
+  const kept = [redisKey(namespace, 'user:mallory:conv:x'), redisKey(namespace, 'route:completions:eve:conv:1'), redisKey(namespace, 'streams:a:conv:b')]
   for (const key of [...old, ...kept]) await redis.set(key, '1', 'EX', 600)
   await promisify(execFile)('bash', ['-c', line!], { env: { ...process.env, REDIS_NAMESPACE: namespace } })
   t.same(await redis.exists(...old), 0, 'the old registry keys are gone')

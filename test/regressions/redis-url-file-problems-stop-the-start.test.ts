@@ -33,5 +33,5 @@ t.test('an unreadable or empty REDIS_URL_FILE, or REDIS_URL set twice, refuses t
 t.test('a readable REDIS_URL_FILE is the Redis address', async (t) => {
   const file = join(tempDir('asg-redis-url-'), 'redis-url')
   writeFileSync(file, 'redis://127.0.0.1:6379\n')
-  t.equal(loadConfig({ ...base, REDIS_URL_FILE: file }, { defaultConfigFile: undefined }).config.redis.url, 'redis://127.0.0.1:6379')
+  t.same(loadConfig({ ...base, REDIS_URL_FILE: file }, { defaultConfigFile: undefined }).config.redis.connection?.nodes, [{ host: '127.0.0.1', port: 6379 }])
 })
