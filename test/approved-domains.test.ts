@@ -101,3 +101,22 @@ t.test('conversations, feedback and tasks carry the agent\'s upstream Origin too
   t.equal(list.statusCode, 200, await list.body.text())
   t.same(standIn.received.map((r) => r.headers.origin), ['https://shop.example.com', 'https://shop.example.com'])
 })
+
+t.test('the doctor\'s approved-domains probe, in process: per-agent Origin, the fix named, and what it cannot judge', async (t) => {
+  const { probeApprovedDomains } = await import('../src/credentials/agent-studio-probe.js')
+  const { loadConfig } = await import('../src/config/load-config.js')
+  const { gatewayEnv } = await import('./helpers/fixtures.js')
+  const { Agent } = await import('undici')
+  const { url } = await startStandIn(t, { approvedDomains, requestBudget: { max: 3, windowMs: 60_000 } })
+  const file = join(tempDir(), 'gateway.yaml')
+  writeFileSync(file, 'agents:\n  agent-2:\n    upstreamOrigin: https://outlet.example.com\n')
+  const { config } = loadConfig(gatewayEnv(url, { ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2`, GATEWAY_CONFIG_FILE: file }), { defaultConfigFile: undefined })
+  const dispatcher = new Agent()
+  t.teardown(() => dispatcher.close())
+  const [first, second] = await probeApprovedDomains(config, dispatcher)
+  t.match(first, { status: 'fail', title: `agent ${AGENT_ID} has approved domains and refuses the gateway's no Origin (UPSTREAM_ORIGIN is not set) (HTTP 403: Origin not allowed: this agent only answers requests from its approved domains, and the request has no Origin or Referer)` })
+  t.match(second, { status: 'ok', title: 'agent agent-2 accepts the gateway\'s Origin https://outlet.example.com (agents.agent-2.upstreamOrigin)' })
+  // The stand-in's application budget (3 a minute): of the next two probes, sent together, one is over it.
+  const again = await probeApprovedDomains(config, dispatcher)
+  t.equal(again.filter((result) => result.status === 'not_checked' && /HTTP 429: Agent Studio's per-application rate limit/.test(result.title)).length, 1, 'a 429 is "not checked", never a pass or a failure')
+})

@@ -22,7 +22,7 @@ import type { GatewayConfig } from './types.js'
 
 export { DEFAULT_CONFIG_FILE } from './policy-file.js'
 export { DEMO_AGENT_ID } from './demo.js'
-export { reloadLimits, reloadPolicy, reloadSecrets, reloadSecretsFromProcess } from './reload.js'
+export { reloadPolicy, reloadSecrets, reloadSecretsFromProcess } from './reload.js'
 export type { ReloadedSecrets } from './reload.js'
 export type { Environment } from './environment.js'
 

@@ -8,15 +8,9 @@ import { parseAgents } from './agents.js'
 import type { AgentsConfig, AgentsContext } from './agents.js'
 
 /**
- * A live reload (SIGHUP) re-reads what ops may change without a restart: the limits and the
- * Algolia secrets. The caller keeps what is in force when a reload returns problems.
+ * A live reload (SIGHUP) re-reads what ops may change without a restart: the limits, the
+ * per-agent settings and the Algolia secrets. The caller keeps what is in force when a reload returns problems.
  */
-
-/** Re-reads only the `limits:` section of the policy file. */
-export function reloadLimits(configFile: string | undefined): { limits: LimitsConfig } | { problems: string[] } {
-  const policy = reloadPolicy(configFile, undefined)
-  return 'problems' in policy ? policy : { limits: policy.limits }
-}
 
 /**
  * Re-reads the `limits:` and `agents:` sections together: both valid, or neither applies (every
