@@ -23,6 +23,7 @@ import { buildAuthenticator } from './session/authenticate.js'
 import { createUpstreamDispatcher } from './upstream/dispatcher.js'
 import { createUpstream } from './upstream/forward.js'
 import { LiveLimits } from './limits/live-limits.js'
+import { LiveAgents } from './config/live-agents.js'
 import { PolicyReloader } from './config/policy-reloader.js'
 import { memoryAdmission } from './limits/memory-admission.js'
 import { ErasureService } from './erasure/erasure-service.js'
@@ -46,6 +47,8 @@ export interface AppDependencies {
   readonly logger?: Logger
   /** The limits in force (tests that change them directly pass their own); created from config if absent. */
   readonly live?: LiveLimits
+  /** The per-agent settings in force; created from config if absent. */
+  readonly agents?: LiveAgents
   /** What leaves with upstream requests; server.ts keeps it to rotate the secrets on SIGHUP. Created from config if absent. */
   readonly credentials?: Credentials
   /** The connection pool for Agent Studio and the session endpoints; created from config if absent. */
@@ -109,8 +112,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   app.setErrorHandler(buildErrorHandler(config.policy.bodyLimitBytes))
   app.setNotFoundHandler(notFoundHandler)
   const live = deps.live ?? new LiveLimits(config.limits)
-  // The policy file's limits, re-read on SIGHUP and by the watch server.ts starts (app.policy).
-  const policy = new PolicyReloader({ configFile: config.configFile, live, logger, onReload: (outcome) => metrics.reloads.inc({ what: 'limits', outcome }) })
+  const agents = deps.agents ?? new LiveAgents(config.agents, config.upstream.origin)
+  // The policy file's limits and agents, re-read on SIGHUP and by the watch server.ts starts (app.policy).
+  const policy = new PolicyReloader({ configFile: config.configFile, live, agents, agentsContext: { allowedAgentIds: config.policy.allowedAgentIds, agentTenantIsolation: config.searchKey.agentTenantIsolation }, logger, onReload: (outcome) => metrics.reloads.inc({ what: 'limits', outcome }) })
   const metrics = createMetrics({ streamCaps: () => live.current.streams, policy: () => policy.version })
   app.decorate('policy', policy)
   app.addHook('onClose', async () => policy.stop())
@@ -184,8 +188,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   })
   // Erasures run as paced jobs apart from their request (src/erasure/): in Redis they are shared
   // by every replica and survive a restart.
-  const erasures = new ErasureService({ store: redis?.erasures ?? memoryErasureStore(), admission, live, upstream, credentials, agentIds: config.policy.allowedAgentIds, metrics, logger })
-  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, admission, metrics, erasures })
+  const erasures = new ErasureService({ store: redis?.erasures ?? memoryErasureStore(), admission, live, agents, upstream, credentials, agentIds: config.policy.allowedAgentIds, metrics, logger })
+  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, agents, admission, metrics, erasures })
 
   if (config.demo) await app.register(demoRoutes, { config })
 

@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici'
 import { ConfigError, loadConfigFromProcess } from './config/load-config.js'
 import type { GatewayConfig } from './config/types.js'
 import { pino } from 'pino'
-import { probeAgentStudio } from './credentials/agent-studio-probe.js'
+import { probeAgentStudio, probeApprovedDomains } from './credentials/agent-studio-probe.js'
 import { budgetCheck } from './limits/request-limits.js'
 import { LiveLimits } from './limits/live-limits.js'
 import { createMetrics } from './metrics.js'
@@ -50,7 +50,7 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
   try {
     await checkKeys(config, dispatcher, report)
     await checkReachable(dispatcher, config.algolia.agentStudioUrl, 'Agent Studio', 'AGENT_STUDIO_URL', report)
-    for (const result of await probeAgentStudio(config, dispatcher, await budgetForProbes(config))) {
+    for (const result of [...await probeAgentStudio(config, dispatcher, await budgetForProbes(config)), ...await probeApprovedDomains(config, dispatcher)]) {
       report({ outcome: result.status === 'not_checked' ? 'skip' : result.status, title: result.title, ...(result.detail === undefined ? {} : { detail: result.detail }) })
     }
     await checkSession(config, dispatcher, report)

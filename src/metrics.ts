@@ -111,6 +111,24 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['what', 'outcome'] as const,
       registers
     }),
+    completionCache: new Counter({
+      name: 'gateway_completion_cache_total',
+      help: 'Completions answered by Agent Studio, by agent and cache result (hit, miss: its x-cache; off: the gateway sent cache=false, the answer may be personal)',
+      labelNames: ['agent', 'result'] as const,
+      registers
+    }),
+    entryPoints: new Counter({
+      name: 'gateway_entry_points_total',
+      help: 'Completions sent with an x-algolia-referer (InstantSearch entry points: ai-mode, prompt-suggestions-widget, prompt-suggestions-autocomplete, page-suggestions, compare; other)',
+      labelNames: ['entry_point'] as const,
+      registers
+    }),
+    contextTrims: new Counter({
+      name: 'gateway_context_trims_total',
+      help: 'Over-long completions sent to Agent Studio\'s context/trim first (CONTEXT_TRIM), by outcome (trimmed, failed: the usual refusal followed)',
+      labelNames: ['outcome'] as const,
+      registers
+    }),
     keyAuditProblems: new Gauge({
       name: 'gateway_key_audit_problems',
       help: 'Findings of the start-up key audit this process started with (warnings and unverifiable keys; 0: clean)',

@@ -148,7 +148,7 @@ t.test('query parameters: compatibilityMode required, stream and memory validate
   t.equal(standIn.received.length, 0)
   const ok = await post('compatibilityMode=ai-sdk-4&stream=false&memory=true&analytics=false&x-algolia-api-key=k')
   t.equal(ok.statusCode, 200)
-  t.same(standIn.received[0]!.query, { compatibilityMode: 'ai-sdk-4', stream: 'false', cache: 'true', analytics: 'true' }, 'analytics is pinned; unknown parameters are dropped')
+  t.same(standIn.received[0]!.query, { compatibilityMode: 'ai-sdk-4', stream: 'false', cache: 'false', analytics: 'true' }, 'analytics is pinned; unknown parameters are dropped; the cache is off for an agent not declared shared')
 })
 
 t.test('cache and analytics are pinned by configuration', async (t) => {

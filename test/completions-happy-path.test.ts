@@ -39,7 +39,7 @@ for (const [mode, expected] of Object.entries(expectations)) {
     t.equal(standIn.received.length, 1)
     const seen = standIn.received[0]!
     t.equal(seen.path, `/agent-studio/1/agents/${AGENT_ID}/completions`)
-    t.same(seen.query, { compatibilityMode: mode, cache: 'true', analytics: 'true' })
+    t.same(seen.query, { compatibilityMode: mode, cache: 'false', analytics: 'true' }, 'an agent not declared cache: shared never uses the shared cache (issue 23)')
     t.equal(seen.headers['x-algolia-application-id'], TEST_KEYS.appId)
     t.equal(seen.headers['x-algolia-api-key'], TEST_KEYS.apiKey)
     t.same(seen.userToken && { sub: seen.userToken.sub, kid: seen.userToken.kid }, { sub: 'user-42', kid: TEST_KEYS.keyId })

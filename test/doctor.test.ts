@@ -91,3 +91,18 @@ t.test('doctor with conversations and user data off says "not checked" for the s
   t.notMatch(output, /\nready/)
   t.equal(standIn.received.filter((request) => request.path.includes('/conversations')).length, 0, 'no call the key may not make')
 })
+
+t.test('doctor finds an agent whose approved domains refuse the gateway, and names the fix (issue 23)', async (t) => {
+  const { url, standIn } = await startStandIn(t, { approvedDomains: new Map([[AGENT_ID, ['shop.example.com']]]) })
+  const missing = await doctor(gatewayEnv(url))
+  t.equal(missing.code, 1, missing.output)
+  t.match(missing.output, new RegExp(`✗ agent ${AGENT_ID} has approved domains and refuses the gateway's no Origin \\(UPSTREAM_ORIGIN is not set\\) \\(HTTP 403: Origin not allowed[^\\n]*\\)\\n {4}set UPSTREAM_ORIGIN \\(every agent\\) or agents\\.${AGENT_ID}\\.upstreamOrigin`))
+  const wrong = await doctor({ ...gatewayEnv(url), UPSTREAM_ORIGIN: 'https://elsewhere.example.com' })
+  t.equal(wrong.code, 1)
+  t.match(wrong.output, /https:\/\/elsewhere\.example\.com is not one of the agent's approved domains: set UPSTREAM_ORIGIN to one that is/)
+  const fixed = await doctor({ ...gatewayEnv(url), UPSTREAM_ORIGIN: 'https://shop.example.com' })
+  t.equal(fixed.code, 0, fixed.output)
+  t.match(fixed.output, new RegExp(`✓ agent ${AGENT_ID} accepts the gateway's Origin https://shop\\.example\\.com \\(UPSTREAM_ORIGIN\\)`))
+  const probes = standIn.received.filter((r) => r.path.endsWith('/completions'))
+  t.ok(probes.length >= 3 && probes.every((r) => r.query.cache === 'false' && r.query.memory === 'false'), 'the probe never fills the cache nor reads memory')
+})

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildUpstreamRequestHeaders, filterUpstreamResponseHeaders } from '../src/credentials/header-boundary.js'
+import { KNOWN_ALGOLIA_REFERERS, buildUpstreamRequestHeaders, filterUpstreamResponseHeaders, validAlgoliaReferer } from '../src/credentials/header-boundary.js'
 
 const credentials = { appId: 'APP', apiKey: 'gateway-key', userToken: 'minted.jwt.token' }
 const injected = {
@@ -58,6 +58,65 @@ for (const { name, client, expected } of requestCases) {
     t.same(buildUpstreamRequestHeaders(client, credentials), expected)
   })
 }
+
+// Issue 23: the upstream Origin is configuration, x-algolia-referer a validated label.
+const originCases: Array<{ name: string; client: Record<string, string>; origin: string | undefined; expected: Record<string, string> }> = [
+  {
+    name: 'the browser\'s Origin and Referer never pass, with or without a configured upstream Origin',
+    client: { origin: 'https://shop.example.com', referer: 'https://shop.example.com/cart' },
+    origin: undefined,
+    expected: injected
+  },
+  {
+    name: 'the configured upstream Origin replaces whatever Origin the browser sent',
+    client: { origin: 'https://evil.example', Origin: 'https://evil.example' },
+    origin: 'https://shop.example.com',
+    expected: { ...injected, origin: 'https://shop.example.com' }
+  },
+  {
+    name: 'Connection naming origin cannot remove the configured one (RFC 9110 §7.6.1)',
+    client: { connection: 'origin' },
+    origin: 'https://shop.example.com',
+    expected: { ...injected, origin: 'https://shop.example.com' }
+  },
+  {
+    name: 'each documented x-algolia-referer passes as it is',
+    client: { 'x-algolia-referer': 'prompt-suggestions-autocomplete' },
+    origin: undefined,
+    expected: { ...injected, 'x-algolia-referer': 'prompt-suggestions-autocomplete' }
+  },
+  {
+    name: 'an x-algolia-referer that is not a short lower-case token is dropped (no free text, no CRLF, no URL)',
+    client: { 'x-algolia-referer': 'https://evil.example/?q=my medical question' },
+    origin: undefined,
+    expected: injected
+  },
+  {
+    name: 'an over-long x-algolia-referer is dropped',
+    client: { 'x-algolia-referer': 'a'.repeat(49) },
+    origin: undefined,
+    expected: injected
+  },
+  {
+    name: 'an x-algolia-referer named in Connection is dropped',
+    client: { connection: 'X-Algolia-Referer', 'x-algolia-referer': 'ai-mode' },
+    origin: undefined,
+    expected: injected
+  }
+]
+
+for (const { name, client, origin, expected } of originCases) {
+  t.test(name, async (t) => {
+    t.same(buildUpstreamRequestHeaders(client, credentials, true, { origin }), expected)
+  })
+}
+
+t.test('x-algolia-referer: the documented values and short tokens pass, anything else does not', async (t) => {
+  for (const value of KNOWN_ALGOLIA_REFERERS) t.equal(validAlgoliaReferer(value), value, value)
+  t.equal(validAlgoliaReferer('my-widget-2'), 'my-widget-2')
+  for (const value of ['', 'AI-Mode', '-x', 'a b', 'ai-mode\r\nx-algolia-api-key: k', 'a'.repeat(49)]) t.equal(validAlgoliaReferer(value), undefined, JSON.stringify(value))
+  t.equal(validAlgoliaReferer(['ai-mode', 'compare']), undefined, 'a repeated header is not one value')
+})
 
 t.test('upstream response headers: only the allow-list reaches the browser', async (t) => {
   const upstream = {

@@ -42,3 +42,10 @@ export function addressProblems(settings: Settings, problems: string[]): void {
     }
   }
 }
+
+/** Long chats (issue 23): compact needs both its provider and its model; trim reads bodies up to its own limit. */
+export function longChatProblems(settings: Settings, problems: string[]): void {
+  const { compactProviderId, compactModel, contextTrim, contextTrimBodyLimitBytes, bodyLimitBytes } = settings.policy
+  if ((compactProviderId === undefined) !== (compactModel === undefined)) problems.push('COMPACT_PROVIDER_ID and COMPACT_MODEL: set both (context/compact is served with a pinned provider and model) or neither')
+  if (contextTrim && contextTrimBodyLimitBytes < bodyLimitBytes) problems.push(`CONTEXT_TRIM_BODY_LIMIT_BYTES (${contextTrimBodyLimitBytes}) must be at least BODY_LIMIT_BYTES (${bodyLimitBytes}): it is the limit of bodies read before trimming`)
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { REQUIRED_ALGOLIA } from './algolia.js'
 import type { ReadVariable } from './environment.js'
 import { SESSION_METHODS } from './session.js'
+import type { LimitsConfig } from './limits.js'
 import type { Settings } from './settings.js'
 import type { AlgoliaConfig, SessionConfig } from './types.js'
 
@@ -56,4 +57,13 @@ export function demoSession(settings: Settings): SessionConfig {
 /** The demo's one agent, when ALLOWED_AGENT_IDS names none. */
 export function demoAgentIds(allowedAgentIds: readonly string[]): readonly string[] {
   return allowedAgentIds.length === 0 ? [DEMO_AGENT_ID] : allowedAgentIds
+}
+
+/**
+ * The demo's limits: the policy file's, but with no per-user share of the upstream budget. The
+ * embedded stand-in has no quota to protect, and one person trying every page of the demo
+ * (chat, history, votes, suggestions) would meet a production share of 10 calls a minute.
+ */
+export function demoLimits(limits: LimitsConfig): LimitsConfig {
+  return { ...limits, upstreamBudget: { ...limits.upstreamBudget, perUser: Math.max(1, limits.upstreamBudget.max) } }
 }

@@ -28,8 +28,11 @@ export const limitsSchema = z.object({
     conversations: window.default({ max: 120, windowSeconds: 60 }),
     feedback: window.default({ max: 60, windowSeconds: 60 }),
     userData: window.default({ max: 20, windowSeconds: 60 }),
-    searchKey: window.default({ max: 60, windowSeconds: 60 })
+    searchKey: window.default({ max: 60, windowSeconds: 60 }),
+    /** POST /agent-studio/1/context/compact: an LLM call billed to the application, so a daily allowance per user. */
+    compact: window.default({ max: 5, windowSeconds: 86_400 })
   }).strict().default({
+    compact: { max: 5, windowSeconds: 86_400 },
     searchKey: { max: 60, windowSeconds: 60 },
     completions: { max: 60, windowSeconds: 60 },
     tasks: { max: 60, windowSeconds: 60 },

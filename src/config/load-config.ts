@@ -1,10 +1,11 @@
 import { filterTemplateProblem } from '../keys/filter-template.js'
 import { resolveAlgolia, searchKeyServed } from './algolia.js'
-import { addressProblems, noAgentProblem, noOriginWarning, timeoutProblems } from './cross-checks.js'
-import { demoAgentIds, demoAlgolia, demoSession, runsDemo } from './demo.js'
+import { addressProblems, longChatProblems, noAgentProblem, noOriginWarning, timeoutProblems } from './cross-checks.js'
+import { demoAgentIds, demoAlgolia, demoLimits, demoSession, runsDemo } from './demo.js'
 import { environmentReader, processEnvironment } from './environment.js'
 import type { Environment } from './environment.js'
 import { parseLimits } from './limits.js'
+import { parseAgents } from './agents.js'
 import { productionChecks } from './production-checks.js'
 import { DEFAULT_CONFIG_FILE, policyFilePath, readPolicyFile } from './policy-file.js'
 import { resolveRedis } from './redis.js'
@@ -21,7 +22,7 @@ import type { GatewayConfig } from './types.js'
 
 export { DEFAULT_CONFIG_FILE } from './policy-file.js'
 export { DEMO_AGENT_ID } from './demo.js'
-export { reloadLimits, reloadSecrets, reloadSecretsFromProcess } from './reload.js'
+export { reloadPolicy, reloadSecrets, reloadSecretsFromProcess } from './reload.js'
 export type { ReloadedSecrets } from './reload.js'
 export type { Environment } from './environment.js'
 
@@ -66,12 +67,15 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const searchKeyEnabled = searchKeyServed(read, demo, settings, problems, warnings, production)
 
   timeoutProblems(settings, problems)
+  longChatProblems(settings, problems)
   const allowedAgentIds = demo ? demoAgentIds(settings.policy.allowedAgentIds) : settings.policy.allowedAgentIds
   if (!demo) noAgentProblem(allowedAgentIds, problems, warnings, production)
   if (!demo) noOriginWarning(settings.policy.allowedOrigins, warnings)
   const limits = parseLimits(fileValues.limits, `config file ${configFile}`)
   if ('problems' in limits) problems.push(...limits.problems)
   else if (!demo) productionChecks(settings, limits.limits, production, problems, warnings)
+  const agents = parseAgents(fileValues.agents, `config file ${configFile}`, { allowedAgentIds, agentTenantIsolation: settings.searchKey.agentTenantIsolation })
+  if ('problems' in agents) problems.push(...agents.problems)
   const templateProblem = filterTemplateProblem(settings.searchKey.filters)
   if (templateProblem !== undefined) problems.push(`SEARCH_KEY_FILTERS: ${templateProblem}`)
   addressProblems(settings, problems)
@@ -81,7 +85,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const redis = resolveRedis(read, redisNamespace ?? `asg:${algolia?.appId ?? ''}:`, problems)
 
   // Each undefined part has its problem already; testing them too lets the types know.
-  if (problems.length > 0 || algolia === undefined || session === undefined || 'problems' in limits) throw new ConfigError(problems)
+  if (problems.length > 0 || algolia === undefined || session === undefined || 'problems' in limits || 'problems' in agents) throw new ConfigError(problems)
 
   const config: GatewayConfig = {
     production,
@@ -96,7 +100,8 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
     upstream: settings.upstream,
     log: { ...settings.log, pretty: demo },
     tracing,
-    limits: limits.limits,
+    limits: demo ? demoLimits(limits.limits) : limits.limits,
+    agents: agents.agents,
     redis
   }
   return { config: deepFreeze(config), warnings }

@@ -5,8 +5,8 @@ import type { Environment } from './environment.js'
 import { ENVIRONMENT_ONLY_VARIABLES, SECRET_VARIABLES, SETTINGS } from './settings.js'
 
 /**
- * The policy file (YAML): the tunable settings by section, and the `limits:` section that a
- * SIGHUP reload re-reads. Secrets never live here.
+ * The policy file (YAML): the tunable settings by section, and the `limits:` and `agents:`
+ * sections that a reload re-reads. Secrets never live here.
  */
 
 export const DEFAULT_CONFIG_FILE = 'config/gateway.yaml'
@@ -34,8 +34,8 @@ export function readPolicyFile(path: string, problems: string[]): PolicyFileValu
   }
   const known = new Set(SETTINGS.map((s) => s.path.join('.')))
   for (const [section, values] of Object.entries(parsed)) {
-    // The limits section has its own strict schema (src/config/limits.ts).
-    if (section === 'limits') continue
+    // The limits and agents sections have their own strict schemas (src/config/limits.ts, agents.ts).
+    if (section === 'limits' || section === 'agents') continue
     if (!isMapping(values)) {
       problems.push(`config file ${path}: "${section}" must be a mapping`)
       continue

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 import type { LiveLimits } from '../limits/live-limits.js'
-import { reloadLimits } from './reload.js'
+import type { LiveAgents } from './live-agents.js'
+import type { AgentsContext } from './agents.js'
+import { reloadPolicy } from './reload.js'
 
 /** Which policy a replica runs: what ops compare across the fleet (/readyz, gateway_policy_info). */
 export interface PolicyVersion {
@@ -14,6 +16,10 @@ export interface PolicyVersion {
 export interface PolicyReloaderOptions {
   readonly configFile: string | undefined
   readonly live: LiveLimits
+  /** The per-agent settings in force (`agents:`), reloaded with the limits in one step; absent: limits only. */
+  readonly agents?: LiveAgents
+  /** ALLOWED_AGENT_IDS and AGENT_TENANT_ISOLATION (not reloaded), which an `agents:` section is checked against. */
+  readonly agentsContext?: AgentsContext
   readonly logger: Logger
   /** Counts each attempt (applied or rejected) for gateway_reloads_total. */
   readonly onReload: (outcome: 'applied' | 'rejected') => void
@@ -32,7 +38,7 @@ export function policyHash(path: string | undefined): string | undefined {
 }
 
 /**
- * Applies the policy file's limits while the gateway runs, from SIGHUP and from a watch, one
+ * Applies the policy file's limits and per-agent settings while the gateway runs, from SIGHUP and from a watch, one
  * way for both. The watch polls the file's content (a hash every POLICY_RELOAD_INTERVAL_SECONDS)
  * instead of relying on file-system events: a Kubernetes ConfigMap volume changes by swapping
  * the `..data` symlink atomically, which an inotify watch on the file itself never sees (it
@@ -59,19 +65,21 @@ export class PolicyReloader {
 
   /** SIGHUP: re-read now, whatever the content. */
   reload(trigger: 'signal' | 'watch' = 'signal'): void {
-    const { configFile, live, logger, onReload } = this.#options
+    const { configFile, live, agents, logger, onReload } = this.#options
     const hash = policyHash(configFile)
     this.#seen = hash
-    const limits = reloadLimits(configFile)
-    if ('problems' in limits) {
+    // One step for both sections: a file whose agents are wrong does not half-apply its limits.
+    const policy = reloadPolicy(configFile, agents === undefined ? undefined : this.#options.agentsContext ?? { allowedAgentIds: [], agentTenantIsolation: false })
+    if ('problems' in policy) {
       onReload('rejected')
-      logger.error({ problems: limits.problems, limits: live.current, policyHash: this.#version.hash, trigger }, 'reload rejected: the limits in force are unchanged')
+      logger.error({ problems: policy.problems, limits: live.current, agents: agents?.current, policyHash: this.#version.hash, trigger }, 'reload rejected: the limits in force are unchanged')
       return
     }
-    live.update(limits.limits)
+    live.update(policy.limits)
+    agents?.update(policy.agents)
     this.#version = { hash: hash ?? 'unreadable', loadedAt: this.#now() }
     onReload('applied')
-    logger.info({ limits: live.current, configFile, policyHash: this.#version.hash, trigger }, 'limits reloaded')
+    logger.info({ limits: live.current, agents: agents?.current, configFile, policyHash: this.#version.hash, trigger }, 'limits reloaded')
   }
 
   /** Polls the file every `intervalMs` and reloads when its content changed; 0: SIGHUP only. */

@@ -4,19 +4,29 @@ import type { Environment } from './environment.js'
 import { parseLimits } from './limits.js'
 import type { LimitsConfig } from './limits.js'
 import { readPolicyFile } from './policy-file.js'
+import { parseAgents } from './agents.js'
+import type { AgentsConfig, AgentsContext } from './agents.js'
 
 /**
- * A live reload (SIGHUP) re-reads what ops may change without a restart: the limits and the
- * Algolia secrets. The caller keeps what is in force when a reload returns problems.
+ * A live reload (SIGHUP) re-reads what ops may change without a restart: the limits, the
+ * per-agent settings and the Algolia secrets. The caller keeps what is in force when a reload returns problems.
  */
 
-/** Re-reads only the `limits:` section of the policy file. */
-export function reloadLimits(configFile: string | undefined): { limits: LimitsConfig } | { problems: string[] } {
+/**
+ * Re-reads the `limits:` and `agents:` sections together: both valid, or neither applies (every
+ * problem of both is reported). `allowedAgentIds` (which a reload does not change) names the
+ * agents an `agents:` entry may be for (`agentsContext`); undefined: not read (limits only).
+ */
+export function reloadPolicy(configFile: string | undefined, agentsContext: AgentsContext | undefined): { limits: LimitsConfig; agents: AgentsConfig } | { problems: string[] } {
   if (configFile === undefined) return { problems: ['no policy file was loaded at start (set GATEWAY_CONFIG_FILE or ship config/gateway.yaml): nothing to reload'] }
   const problems: string[] = []
   const values = readPolicyFile(configFile, problems)
   if (problems.length > 0) return { problems }
-  return parseLimits(values.limits, `config file ${configFile}`)
+  const source = `config file ${configFile}`
+  const limits = parseLimits(values.limits, source)
+  const agents = agentsContext === undefined ? { agents: {} } : parseAgents(values.agents, source, agentsContext)
+  if ('problems' in limits || 'problems' in agents) return { problems: [...('problems' in limits ? limits.problems : []), ...('problems' in agents ? agents.problems : [])] }
+  return { limits: limits.limits, agents: agents.agents }
 }
 
 export interface ReloadedSecrets {

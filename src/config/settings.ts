@@ -84,7 +84,7 @@ export const settingsSchema = z.object({
   policy: z.object({
     allowedAgentIds: setting('ALLOWED_AGENT_IDS', list(agentId).default([]), 'agents the browser may reach; any other id gets 403'),
     allowedOrigins: setting('ALLOWED_ORIGINS', list(origin).default([]), 'origins allowed by CORS (with credentials) and the CSRF check'),
-    corsAllowedHeaders: setting('CORS_ALLOWED_HEADERS', list(headerName).default(['content-type', 'authorization', 'traceparent', 'tracestate']), 'request headers a cross-origin page may send (CORS preflight); only the header boundary\'s own allow-list ever goes upstream'),
+    corsAllowedHeaders: setting('CORS_ALLOWED_HEADERS', list(headerName).default(['content-type', 'authorization', 'traceparent', 'tracestate', 'x-algolia-referer']), 'request headers a cross-origin page may send (CORS preflight); only the header boundary\'s own allow-list ever goes upstream (x-algolia-referer: InstantSearch\'s AI-mode entry points, validated and forwarded)'),
     compatibilityModes: setting('COMPATIBILITY_MODES', list(z.enum(COMPATIBILITY_MODES)).pipe(z.array(z.enum(COMPATIBILITY_MODES)).min(1, 'allow at least one mode')).default(['ai-sdk-4', 'ai-sdk-5']), 'compatibilityMode values the browser may ask for (ag-ui is off unless listed: Algolia\'s published spec has only the AI SDK modes)'),
     upstreamCache: setting('UPSTREAM_CACHE', bool.default(true), 'the `cache` query parameter sent upstream (false: answers are never cached)'),
     upstreamCachePolicy: setting('UPSTREAM_CACHE_POLICY', z.enum(['browser-may-bypass', 'pinned']).default('browser-may-bypass'), 'browser-may-bypass: `cache=false` or a regenerate trigger gets a fresh answer; pinned: always UPSTREAM_CACHE'),
@@ -101,6 +101,10 @@ export const settingsSchema = z.object({
     maxMessages: setting('MAX_MESSAGES', int(1, 10_000).default(500), 'most messages in one completion request (a 200-message chat uses 200)'),
     bodyLimitBytes: setting('BODY_LIMIT_BYTES', int(1024, 64 * 1024 * 1024).default(2 * 1024 * 1024), 'largest request body accepted (413 above; a 200-message chat with search results is about 1 MiB)'),
     taskBodyLimitBytes: setting('TASK_BODY_LIMIT_BYTES', int(1024, 16 * 1024 * 1024).default(64 * 1024), 'largest tasks request body (its free-form `input`; 413 above)'),
+    contextTrim: setting('CONTEXT_TRIM', bool.default(false), 'a completion over MAX_MESSAGES or BODY_LIMIT_BYTES is first shortened by Agent Studio\'s `context/trim` (no LLM call) instead of refused; costs one extra upstream call, counted in the budget and the user\'s limit'),
+    contextTrimBodyLimitBytes: setting('CONTEXT_TRIM_BODY_LIMIT_BYTES', int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024), 'with CONTEXT_TRIM: the largest completion body read at all (413 above); bodies between BODY_LIMIT_BYTES and this are trimmed'),
+    compactProviderId: setting('COMPACT_PROVIDER_ID', z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'a provider id from the Agent Studio dashboard').optional(), 'with COMPACT_MODEL: serve POST /agent-studio/1/context/compact, summarised by this provider (billed to the application; the browser never chooses it)'),
+    compactModel: setting('COMPACT_MODEL', z.string().regex(/^[A-Za-z0-9_.:\/-]{1,128}$/, 'a model name, e.g. gpt-4o-mini').optional(), 'the model `context/compact` summarises with (with COMPACT_PROVIDER_ID); each user\'s allowance is limits.routes.compact'),
     allowCookieRequestsWithoutOrigin: setting('ALLOW_COOKIE_REQUESTS_WITHOUT_ORIGIN', bool.default(true), 'accept cookie sessions on requests with no Origin and no Sec-Fetch-Site (non-browser callers)')
   }),
   upstream: z.object({
@@ -108,6 +112,7 @@ export const settingsSchema = z.object({
     firstByteTimeoutMs: setting('UPSTREAM_FIRST_BYTE_TIMEOUT_MS', int(1, 3_600_000).default(30_000), 'time allowed until response headers arrive'),
     idleTimeoutMs: setting('UPSTREAM_IDLE_TIMEOUT_MS', int(1, 3_600_000).default(60_000), 'longest gap between two chunks of a stream'),
     totalTimeoutMs: setting('UPSTREAM_TOTAL_TIMEOUT_MS', int(1, 86_400_000).default(600_000), 'longest total duration of one upstream call'),
+    origin: setting('UPSTREAM_ORIGIN', origin.optional(), 'the `Origin` header the gateway sends Agent Studio (never the browser\'s): set it to one of the agent\'s approved domains when the agent has any, or every completion gets 403 (per agent: agents.<agentId>.upstreamOrigin)'),
     maxConnections: setting('UPSTREAM_MAX_CONNECTIONS', int(1, 1_000_000).default(16_384), 'upstream connection pool size (one open stream holds one connection)')
   }),
   session: z.object({

@@ -1,4 +1,5 @@
 import type { LimitsConfig } from './limits.js'
+import type { AgentsConfig } from './agents.js'
 import type { Frozen } from './frozen.js'
 import type { Settings } from './settings.js'
 
@@ -10,6 +11,7 @@ import type { Settings } from './settings.js'
  */
 
 export type { LimitsConfig }
+export type { AgentsConfig }
 
 // The modes are part of the settings schema; re-exported here with the other config types.
 export { COMPATIBILITY_MODES } from './settings.js'
@@ -105,6 +107,8 @@ export interface GatewayConfig {
   readonly tracing: TracingConfig | undefined
   /** Live-tunable: replaced on SIGHUP reload. */
   readonly limits: LimitsConfig
+  /** Per-agent settings (the policy file's `agents:`), live-tunable with the limits. */
+  readonly agents: AgentsConfig
   readonly redis: RedisConfig
   /** Where the policy file was read from, if any (for the start-up log). */
   readonly configFile: string | undefined

@@ -120,3 +120,57 @@ function messageOf(text: string): string {
 function isUserTokenRefusal(message: string): boolean {
   return /token|signature|expired|kid|key id/i.test(message) && !/api key/i.test(message)
 }
+
+/**
+ * Approved domains (issue 23): an agent with a non-empty list answers 403 to every completion
+ * whose Origin does not match, or that has none (Algolia docs, Agent Studio "Approved domains").
+ * The gateway sends UPSTREAM_ORIGIN / agents.<agentId>.upstreamOrigin as that Origin. The probe
+ * sends each allowed agent a completion whose body Agent Studio must refuse
+ * (`messages: "probe"`, not a list: 422 from its validation, no LLM call, nothing stored), with
+ * the Origin the gateway would send: a 403 about the origin means chats with that agent would
+ * all fail with 502 upstream_auth_failed. A 422 means the origin passed: Agent Studio (FastAPI)
+ * resolves a request's checks before validating its body, and the stand-in models it so.
+ * Cost: 1 request per agent against the application's ~100 requests/min; ACL search.
+ */
+export async function probeApprovedDomains(config: GatewayConfig, dispatcher: Dispatcher): Promise<ProbeResult[]> {
+  const base = config.algolia.agentStudioUrl
+  return Promise.all(config.policy.allowedAgentIds.map(async (agentId): Promise<ProbeResult> => {
+    const origin = config.agents[agentId]?.upstreamOrigin ?? config.upstream.origin
+    const setting = config.agents[agentId]?.upstreamOrigin !== undefined ? `agents.${agentId}.upstreamOrigin` : 'UPSTREAM_ORIGIN'
+    let status: number
+    let message: string
+    try {
+      const response = await dispatcher.request({
+        origin: base.origin,
+        path: `${base.pathname}/1/agents/${encodeURIComponent(agentId)}/completions?compatibilityMode=ai-sdk-5&stream=false&cache=false&memory=false&analytics=false`,
+        method: 'POST',
+        headers: {
+          'x-algolia-application-id': config.algolia.appId,
+          'x-algolia-api-key': config.algolia.apiKey,
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(origin === undefined ? {} : { origin })
+        },
+        body: JSON.stringify({ messages: 'probe' }),
+        signal: AbortSignal.timeout(5000)
+      })
+      status = response.statusCode
+      message = messageOf(await readBoundedText(response.body))
+    } catch (error) {
+      return { status: 'not_checked', title: `not checked: approved domains of agent ${agentId} (${(error as Error).message})` }
+    }
+    const sent = origin === undefined ? 'no Origin (UPSTREAM_ORIGIN is not set)' : `Origin ${origin} (${setting})`
+    if (status === 403 && /origin|domain|referer/i.test(message)) {
+      return {
+        status: 'fail',
+        title: `agent ${agentId} has approved domains and refuses the gateway's ${sent} (HTTP 403: ${message})`,
+        detail: origin === undefined
+          ? `set UPSTREAM_ORIGIN (every agent) or agents.${agentId}.upstreamOrigin in the policy file to one of the agent's approved domains, e.g. https://shop.example.com; until then every chat with it fails with 502 upstream_auth_failed`
+          : `${origin} is not one of the agent's approved domains: set ${setting} to one that is, or add it to the agent's approved domains in the Agent Studio dashboard`
+      }
+    }
+    if (status === 422 || status === 400) return { status: 'ok', title: `agent ${agentId} accepts the gateway's ${sent}`, detail: 'probe: a completion Agent Studio refuses as invalid (422, no LLM call); ACL search, 1 request per agent' }
+    if (status === 429) return { status: 'not_checked', title: `not checked: approved domains of agent ${agentId} (HTTP 429: Agent Studio's per-application rate limit)`, detail: 'run doctor again in a minute' }
+    return { status: 'not_checked', title: `not checked: approved domains of agent ${agentId} (HTTP ${status}: ${message})`, detail: 'the key audit and the probe above say why Agent Studio refused the call' }
+  }))
+}

@@ -42,6 +42,8 @@ export interface UpstreamCall {
    * ALGOLIA_API_KEY. Ignored when isolation is off.
    */
   readonly agentKey?: boolean
+  /** The upstream `Origin` from configuration (the agent's approved domain), never the browser's. */
+  readonly origin?: string | undefined
 }
 
 export interface Rotation {
@@ -93,7 +95,7 @@ export class Credentials {
     const userToken = call.userToken ? await this.#minter.tokenFor(caller.user.id) : undefined
     // Read after the await: a rotation while the token was signed still sends the new key.
     const apiKey = call.agentKey === true && this.#agentKeys !== undefined ? this.#agentKeys.keyFor(caller.user) : this.#secrets.apiKey
-    return buildUpstreamRequestHeaders(caller.headers, { appId: this.appId, apiKey, userToken }, call.jsonBody)
+    return buildUpstreamRequestHeaders(caller.headers, { appId: this.appId, apiKey, userToken }, call.jsonBody, { origin: call.origin })
   }
 
   /** A Secured API Key for the user's own InstantSearch (POST /search-key). */

@@ -5,6 +5,7 @@ import type { Credentials } from '../credentials/credentials.js'
 import type { AdmissionStore } from '../limits/admission.js'
 import { budgetCheck } from '../limits/request-limits.js'
 import type { LiveLimits } from '../limits/live-limits.js'
+import type { LiveAgents } from '../config/live-agents.js'
 import type { Metrics } from '../metrics.js'
 import type { SessionUser } from '../session/types.js'
 import type { Upstream } from '../upstream/forward.js'
@@ -26,6 +27,8 @@ export interface ErasureServiceOptions {
   readonly store: ErasureStore
   readonly admission: AdmissionStore
   readonly live: LiveLimits
+  /** Per-agent settings in force: each call sends its agent's upstream Origin (approved domains). */
+  readonly agents: LiveAgents
   readonly upstream: Upstream
   readonly credentials: Credentials
   readonly agentIds: readonly string[]
@@ -117,11 +120,12 @@ export class ErasureService {
   }
 
   async #erase(userId: string, from: ErasureState): Promise<ErasureState> {
-    const { store, upstream, credentials, agentIds, logger } = this.#options
+    const { store, upstream, credentials, agentIds, agents, logger } = this.#options
     let state = from
     const failures: string[] = [...from.failures]
     const caller = { headers: {}, user: { id: userId, via: 'bearer' as const, claims: {} } }
-    const headers = (userToken: boolean) => credentials.headersFor(caller, { userToken, jsonBody: false })
+    // A call about an agent carries that agent's upstream Origin (approved domains); the user's own data, the deployment's.
+    const headers = (userToken: boolean, agentId?: string) => credentials.headersFor(caller, { userToken, jsonBody: false, origin: agents.upstreamOriginFor(agentId) })
     const progress = async (change: Partial<ErasureState>) => {
       state = { ...state, ...change, failures: failures.slice(0, MAX_FAILURES), updatedAt: new Date().toISOString() }
       await store.save(userId, state)
@@ -134,7 +138,7 @@ export class ErasureService {
         for (let round = 0; round < MAX_ROUNDS; round++) {
           if (stopped()) return await this.#yield(userId, state)
           // Page 1 each round: what was deleted is gone, what is left comes first.
-          const listed = await this.#call(async () => upstream.request({ method: 'GET', path: `/1/agents/${agentId}/conversations?page=1&limit=${PAGE_SIZE}`, headers: await headers(true) }))
+          const listed = await this.#call(async () => upstream.request({ method: 'GET', path: `/1/agents/${agentId}/conversations?page=1&limit=${PAGE_SIZE}`, headers: await headers(true, agentId) }))
           if (listed.statusCode !== 200) {
             failures.push(`listing on agent ${agentId}: HTTP ${listed.statusCode}`)
             break
@@ -150,7 +154,7 @@ export class ErasureService {
             if (stopped()) return await this.#yield(userId, state)
             let deleted = false
             try {
-              const answer = await this.#call(async () => upstream.request({ method: 'DELETE', path: `/1/agents/${agentId}/conversations/${id}`, headers: await headers(false) }))
+              const answer = await this.#call(async () => upstream.request({ method: 'DELETE', path: `/1/agents/${agentId}/conversations/${id}`, headers: await headers(false, agentId) }))
               deleted = answer.statusCode >= 200 && answer.statusCode < 300
               // 404: already gone (a retry, a concurrent delete): not a failure.
               if (!deleted && answer.statusCode !== 404) failures.push(`conversation ${id} on agent ${agentId}: HTTP ${answer.statusCode}`)

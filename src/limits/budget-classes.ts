@@ -20,6 +20,8 @@ export const ROUTE_BUDGET_CLASS: Record<RouteName, BudgetClass> = {
   conversations: 'history',
   feedback: 'history',
   userData: 'background',
+  // Summarising a long chat to go on with it (context/compact): part of chatting.
+  compact: 'chat',
   // Calls no upstream (POST /search-key): never spends the budget.
   searchKey: 'background'
 }

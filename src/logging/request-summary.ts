@@ -45,6 +45,14 @@ export interface RequestSummary {
   cors?: CorsRefusal
   /** Kept for 5xx answers and broken streams only, so ops see the cause without flooding logs with client mistakes. */
   error?: unknown
+  /** Completions: whether the gateway let the request use Agent Studio's shared cache (issue 23; metrics only). */
+  upstreamCacheAsked?: boolean
+  /** Agent Studio's `x-cache` answer (HIT/MISS), lower-cased (metrics only). */
+  upstreamCache?: 'hit' | 'miss'
+  /** Completions with CONTEXT_TRIM: whether an over-long history went through `context/trim` (metrics only). */
+  contextTrimmed?: 'trimmed' | 'failed'
+  /** Completions: the validated `x-algolia-referer`, the InstantSearch entry point (metrics only). */
+  entryPoint?: string
   /** The OpenTelemetry trace this request belongs to (tracing on only), so logs and traces join. */
   traceId?: string
 }
@@ -196,6 +204,7 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     err: summary.error
   }
   countRequest(metrics, line, summary.upstreamSentAtMs)
+  countAgentStudioFeatures(metrics, line, summary)
   if (status >= 500 && status !== CLIENT_CLOSED_REQUEST) request.log.error(line, 'request')
   else request.log.info(line, 'request')
 }
@@ -216,6 +225,20 @@ function countRequest(metrics: Metrics, line: SummaryLine, upstreamSentAtMs: num
   }
   if (upstreamSentAtMs !== undefined) metrics.beforeUpstream.observe({ route }, upstreamSentAtMs / 1000)
   if (line.upstreamTtfbMs !== undefined && line.agentId !== undefined) metrics.upstreamTtfb.observe({ agent: line.agentId }, line.upstreamTtfbMs / 1000)
+}
+
+/**
+ * Issue 23: the completion cache per agent (`off`: the gateway sent `cache=false`; else Agent
+ * Studio's `x-cache`) and the InstantSearch entry point (`x-algolia-referer`) per completion.
+ * Entry points are the documented values, `other` for any other valid token, so the label stays bounded.
+ */
+function countAgentStudioFeatures(metrics: Metrics, line: SummaryLine, summary: RequestSummary): void {
+  // Counted whatever the completion's own fate: the trim call was made.
+  if (summary.contextTrimmed !== undefined) metrics.contextTrims.inc({ outcome: summary.contextTrimmed })
+  if (line.agentId === undefined || summary.upstreamCacheAsked === undefined || line.upstreamStatus === undefined) return
+  const result = !summary.upstreamCacheAsked ? 'off' : summary.upstreamCache
+  if (result !== undefined) metrics.completionCache.inc({ agent: line.agentId, result })
+  if (summary.entryPoint !== undefined) metrics.entryPoints.inc({ entry_point: summary.entryPoint })
 }
 
 function text<T extends string | undefined>(value: T): T {

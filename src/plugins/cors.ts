@@ -8,7 +8,8 @@ import { isSameOrigin, requestScheme } from '../policy/origin-check.js'
 
 /** Response headers a browser script may read (CORS hides everything else). */
 const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream', 'x-cache', 'cache-status']
-const METHODS = ['GET', 'POST', 'DELETE']
+// PATCH: a changed vote (PATCH /agent-studio/1/feedback, issue 23).
+const METHODS = ['GET', 'POST', 'PATCH', 'DELETE']
 
 /**
  * CORS with credentials for ALLOWED_ORIGINS only (@fastify/cors), and refusals that explain

@@ -3,6 +3,7 @@ import { ForbiddenField, InvalidId } from '../errors.js'
 import { INVALID_CONVERSATION_ID_MESSAGE, isClientConversationId } from './conversation-namespace.js'
 import type { ConversationNamespace } from './conversation-namespace.js'
 import { assertMessageCount, MESSAGES_CEILING } from './message-limits.js'
+import { allowedToolParts } from './tool-parts.js'
 
 /** The structure a completion body must have; checked by Fastify (ajv) before any policy runs. */
 export function completionBodySchema(_policy: PolicyConfig) {
@@ -74,7 +75,8 @@ export function buildCompletionBodyPolicy(policy: PolicyConfig): CompletionBodyP
       if (index !== -1) throw new ForbiddenField(`"messages[${index}]" with role "system" (it would override the agent's instructions)`)
     }
 
-    const forwarded: CompletionBody = { messages: body.messages }
+    // Tool parts only where Agent Studio takes them, with the fields it and the AI SDK define (tool-parts.ts).
+    const forwarded: CompletionBody = { messages: allowedToolParts(body.messages) }
     // The browser's id is never the upstream id: it becomes the caller's own conversation.
     if (body.id !== undefined) forwarded.id = namespace.toUpstream(body.id)
     if (body.trigger !== undefined) forwarded.trigger = body.trigger

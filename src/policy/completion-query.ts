@@ -8,7 +8,13 @@ export interface CompletionQuery {
   readonly upstreamQuery: string
 }
 
-export type CompletionQueryPolicy = (query: Record<string, unknown>, trigger?: unknown) => CompletionQuery
+/** What the cache rule decided for this request (cache-safety.ts); absent: the cache policy alone decides. */
+export interface CacheDecision {
+  readonly useCache: boolean
+  readonly forceMemoryOff: boolean
+}
+
+export type CompletionQueryPolicy = (query: Record<string, unknown>, trigger?: unknown, cache?: CacheDecision) => CompletionQuery
 
 /**
  * The browser chooses the protocol (`compatibilityMode`), whether to stream, and may turn
@@ -20,7 +26,7 @@ export function buildCompletionQueryPolicy(policy: PolicyConfig): CompletionQuer
   const modeList = policy.compatibilityModes.join(', ')
   const analytics = `&analytics=${policy.upstreamAnalytics}`
 
-  return function completionQuery(query, trigger) {
+  return function completionQuery(query, trigger, cache = { useCache: true, forceMemoryOff: false }) {
     const mode = query.compatibilityMode
     if (typeof mode !== 'string' || !modes.has(mode)) {
       throw new InvalidQuery(`compatibilityMode must be one of ${modeList}`)
@@ -34,9 +40,9 @@ export function buildCompletionQueryPolicy(policy: PolicyConfig): CompletionQuer
     const memory = query.memory
     if (memory !== undefined) {
       if (memory !== 'false' && memory !== 'true') throw new InvalidQuery('memory must be false (or true, the default)')
-      if (memory === 'false') upstreamQuery += '&memory=false'
     }
-    upstreamQuery += `&cache=${upstreamCache(policy, query.cache, trigger)}`
+    if (memory === 'false' || cache.forceMemoryOff) upstreamQuery += '&memory=false'
+    upstreamQuery += `&cache=${upstreamCache(policy, query.cache, trigger, cache.useCache)}`
     return { mode: mode as CompatibilityMode, upstreamQuery: upstreamQuery + analytics }
   }
 }

@@ -20,9 +20,18 @@ export interface ToolCall {
   readonly output?: unknown
 }
 
+/** A `data-*` stream part (AI SDK 5 UI message stream); `transient` ones are not kept in the message. */
+export interface DataPart {
+  readonly type: `data-${string}`
+  readonly data: unknown
+  readonly transient?: boolean
+}
+
 export interface Step {
   readonly reasoning?: string
   readonly tool?: ToolCall
+  /** Written after the step's tool events (ai-sdk-5 only). */
+  readonly data?: readonly DataPart[]
   readonly text?: readonly string[]
 }
 
@@ -36,14 +45,48 @@ export interface AnswerPlan {
 }
 
 export const CLIENT_TOOL = 'addToCart'
+/** A tool that needs the user's approval before it runs (`[approval]`). */
+export const APPROVAL_TOOL = 'emptyCart'
 export const SEARCH_TOOL = 'algolia_search_index'
 
-export function planAnswer(messages: unknown, messageId: string): AnswerPlan {
+/** `memory`: what the agent remembers of this user (loaded at a conversation's start); it shapes the answer. */
+export function planAnswer(messages: unknown, messageId: string, memory?: string): AnswerPlan {
+  const plan = planWithoutMemory(messages, messageId)
+  if (memory === undefined || memory === '') return plan
+  const [first, ...rest] = plan.steps
+  return { ...plan, steps: [{ ...first, text: [...words(`From what I remember of you: ${memory}. `), ...(first?.text ?? [])] }, ...rest] }
+}
+
+function planWithoutMemory(messages: unknown, messageId: string): AnswerPlan {
   const question = lastUserText(messages)
   const metadata = { model: 'stand-in-1', usage: { inputTokens: 12, outputTokens: 24 } }
+  const decision = approvalDecision(messages)
+  if (decision !== undefined) {
+    const text = decision.approved ? `Approved: ${decision.toolName} ran.` : `Understood: ${decision.toolName} was not run.`
+    return { messageId, metadata, finishReason: 'stop', steps: [{ text: words(`${text} Anything else?`) }] }
+  }
   const toolResult = clientToolResult(messages)
   if (toolResult !== undefined) {
     return { messageId, metadata, finishReason: 'stop', steps: [{ text: words(`Done: ${JSON.stringify(toolResult).slice(0, 80)}. Anything else?`) }] }
+  }
+  if (question.includes('[approval]')) {
+    // Agent Studio's tool approvals (agent-studio-api.md "Stream parts"): the call waits, the
+    // stream says so with `data-tool-approval` (toolCallId, toolName, args, argsHash?,
+    // conversationId?), and InstantSearch also receives a transient `data-tool-output-delta`.
+    const toolCallId = `call_${messageId.slice(-8)}`
+    const input = { cartId: 'cart-1' }
+    return {
+      messageId,
+      metadata,
+      finishReason: 'tool-calls',
+      steps: [{
+        tool: { toolCallId, toolName: APPROVAL_TOOL, input },
+        data: [
+          { type: 'data-tool-approval', data: { toolCallId, toolName: APPROVAL_TOOL, args: input, argsHash: 'sha256:5f0c6f1e', conversationId: 'alg_cnv_standin' } },
+          { type: 'data-tool-output-delta', data: { toolCallId, delta: 'Waiting for your approval…' }, transient: true }
+        ]
+      }]
+    }
   }
   if (question.includes('[client-tool]')) {
     return {
@@ -106,6 +149,23 @@ function productImage(n: number): string {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="80" height="80" viewBox="0 0 80 80"><rect width="80" height="80" fill="#f1f3f6"/>` +
     `<path d="M16 28 40 16l24 12v26L40 66 16 54z" fill="${colour}"/><path d="M16 28l24 12 24-12M40 40v26" stroke="#fff" stroke-width="3" fill="none"/></svg>`
   return `data:image/svg+xml,${encodeURIComponent(svg)}`
+}
+
+/**
+ * The user's decision on a tool that waited for approval, from the history the AI SDK resends:
+ * the last assistant message's tool part in `approval-responded` (with `approval.approved`) or
+ * `output-denied` (ai 6/7 UIToolInvocation).
+ */
+function approvalDecision(messages: unknown): { toolName: string; approved: boolean } | undefined {
+  if (!Array.isArray(messages)) return undefined
+  const last = messages.at(-1) as { role?: unknown; parts?: unknown } | undefined
+  if (last?.role !== 'assistant' || !Array.isArray(last.parts)) return undefined
+  for (const part of last.parts as Array<{ type?: unknown; state?: unknown; approval?: { approved?: unknown } }>) {
+    if (typeof part?.type !== 'string' || !part.type.startsWith('tool-')) continue
+    if (part.state === 'approval-responded') return { toolName: part.type.slice(5), approved: part.approval?.approved === true }
+    if (part.state === 'output-denied') return { toolName: part.type.slice(5), approved: false }
+  }
+  return undefined
 }
 
 /** The result the browser sent for a pending client-side tool (AI SDK 5 tool part, `output-available`). */

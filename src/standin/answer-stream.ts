@@ -49,6 +49,7 @@ function uiMessageStream(plan: AnswerPlan): string[] {
       )
       if (output !== undefined) out.push(sse({ type: 'tool-output-available', toolCallId, output }))
     }
+    for (const part of step.data ?? []) out.push(sse(part))
     if (step.text !== undefined) {
       const id = `text-${index + 1}`
       out.push(sse({ type: 'text-start', id }), ...step.text.map((delta) => sse({ type: 'text-delta', id, delta })), sse({ type: 'text-end', id }))

@@ -57,6 +57,12 @@ export class ConversationStore {
   readonly conversations = new Map<string, StoredConversation>()
   readonly feedback: FeedbackEntry[] = []
   readonly deletions: string[] = []
+  /**
+   * What the agent remembers of each user (by user token `sub`), loaded at a conversation's start
+   * when memory is on (Algolia docs, Agent Studio "Memory": per user only with a secure user
+   * token). Tests seed it; `GET /1/user-data/{userToken}` returns it.
+   */
+  readonly memories = new Map<string, string[]>()
 
   /** Seeds or extends a conversation (tests use it to give user B a conversation). */
   append(agentId: string, id: string, owner: string | undefined, message: Omit<StoredMessage, 'id' | 'createdAt'> & { readonly id?: string }): StoredConversation {
@@ -199,7 +205,7 @@ export function conversationRoutes(app: FastifyInstance, store: ConversationStor
     if (token === false) return reply
     record(request, token)
     const owned = [...store.conversations.values()].filter((c) => c.owner === request.params.userToken)
-    return { conversations: owned.map(full), memories: [] }
+    return { conversations: owned.map(full), memories: (store.memories.get(request.params.userToken) ?? []).map((text) => ({ text })) }
   })
 
   app.delete<{ Params: { userToken: string } }>('/agent-studio/1/user-data/:userToken', async (request, reply) => {

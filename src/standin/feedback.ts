@@ -50,6 +50,38 @@ export function feedbackRoutes(app: FastifyInstance, store: ConversationStore, a
     store.feedback.push({ body, userToken: token?.sub, stored })
     return reply.code(201).send(stored)
   })
+  patchRoute(app, store, authorize, record)
+}
+
+/**
+ * `PATCH /1/feedback` (search ACL; Algolia's newer spec files and the generated
+ * `@algolia/agent-studio` 1.4.0 client): changes the feedback given on a message,
+ * `{ messageId, agentId, vote?, tags?, notes? }`, answering 200 with the updated
+ * FeedbackResponse. The stand-in finds it by agent, message and the caller's user token: a user
+ * changes their own vote only (with no vote of theirs on that message: 404). Algolia does not
+ * document the scoping; the stand-in scopes it like conversations.
+ */
+function patchRoute(app: FastifyInstance, store: ConversationStore, authorize: Authorize, record: Record_): void {
+  app.patch('/agent-studio/1/feedback', async (request, reply) => {
+    const token = await authorize(request, reply, 'search')
+    if (token === false) return reply
+    record(request, token)
+    const body = (request.body ?? {}) as { messageId?: unknown; agentId?: unknown; vote?: unknown; tags?: unknown; notes?: unknown }
+    const problems = feedbackProblems({ ...body, vote: body.vote ?? 0 })
+    if (problems.length > 0) return reply.code(422).send({ detail: problems })
+    const index = store.feedback.findLastIndex((entry) => entry.stored?.agentId === body.agentId && entry.stored?.messageId === body.messageId && entry.userToken === token?.sub)
+    const entry = store.feedback[index]
+    if (entry?.stored === undefined) return reply.code(404).send({ message: 'Feedback not found', status: 404 })
+    const updated: StoredFeedback = {
+      ...entry.stored,
+      ...(body.vote === undefined ? {} : { vote: body.vote as 0 | 1 }),
+      ...(body.tags === undefined ? {} : { tags: body.tags as string[] }),
+      ...(body.notes === undefined ? {} : { notes: body.notes as string }),
+      updatedAt: new Date().toISOString()
+    }
+    store.feedback[index] = { ...entry, stored: updated }
+    return reply.code(200).send(updated)
+  })
 }
 
 function feedbackProblems(body: Record<string, unknown>) {

@@ -14,6 +14,9 @@ import { ConversationStore, conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
 import { keyRoutes, verifySecuredApiKey } from './keys.js'
 import { countEveryRequest } from './request-counter.js'
+import { approvedDomainRefusal } from './approved-domains.js'
+import { partProblems } from './message-validation.js'
+import { contextRoutes } from './context.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 import { createRequestBudget } from './request-budget.js'
 import type { RequestBudgetOptions } from './request-budget.js'
@@ -76,6 +79,10 @@ export interface StandInOptions {
   readonly intercept?: (request: { readonly method: string; readonly url: string }) => { readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> } | undefined
   /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
   readonly responseHeaders?: Readonly<Record<string, string>>
+  /** Approved domains per agent (docs "Approved domains"): a non-empty list refuses completions and tasks from anywhere else with 403. */
+  readonly approvedDomains?: ReadonlyMap<string, readonly string[]>
+  /** How a streamed task answers: `text` (the published spec: raw partial JSON text, default) or `sse` (newer: `data-task-output` events). */
+  readonly taskStream?: 'text' | 'sse'
   /** Agent Studio's per-application request budget (429 with retry-after beyond it); absent: unlimited. */
   readonly requestBudget?: RequestBudgetOptions
   readonly logger?: boolean
@@ -93,6 +100,8 @@ export interface StandIn {
   setBeforeEvent(hook: ((index: number) => Promise<void> | void) | null): void
   /** Number of answers being streamed right now. */
   openStreams(): number
+  /** Every `context/compact` that summarised (and so was billed): who chose the provider and model. */
+  readonly compactions: ReadonlyArray<{ readonly providerID: string; readonly model: string }>
   /** Listens on 127.0.0.1 (port 0 unless given) and returns the Agent Studio base URL. */
   listen(port?: number): Promise<URL>
   close(): Promise<void>
@@ -114,6 +123,7 @@ export function createStandIn(options: StandInOptions): StandIn {
   const store = new ConversationStore()
   const securedKeyRestrictions = new WeakMap<FastifyRequest, Record<string, string>>()
   const cache = new ResponseCache()
+  const compactions: Array<{ providerID: string; model: string }> = []
   const budget = options.requestBudget === undefined ? undefined : createRequestBudget(options.requestBudget)
 
   const intercept = options.intercept
@@ -180,6 +190,9 @@ export function createStandIn(options: StandInOptions): StandIn {
     record(request, userToken)
     const { agentId } = request.params
     if (!agentExists(agentId)) return reply.code(404).send({ message: `Agent ${agentId} not found`, status: 404 })
+    // Before the body is read: an unapproved origin learns nothing about the agent's inputs.
+    const refusedOrigin = approvedDomainRefusal(request.headers, options.approvedDomains?.get(agentId))
+    if (refusedOrigin !== undefined) return reply.code(403).send({ message: refusedOrigin, status: 403 })
     const mode = request.query.compatibilityMode
     if (!COMPATIBILITY_MODES.includes(mode as CompatibilityMode)) {
       return reply.code(422).send({ detail: [{ loc: ['query', 'compatibilityMode'], msg: `Input should be ${COMPATIBILITY_MODES.map((m) => `'${m}'`).join(', ')}`, type: 'enum' }] })
@@ -188,6 +201,8 @@ export function createStandIn(options: StandInOptions): StandIn {
     if (!Array.isArray(body?.messages) || body.messages.length === 0) {
       return reply.code(422).send({ detail: [{ loc: ['body', 'messages'], msg: 'Field required', type: 'missing' }] })
     }
+    const invalidParts = mode === 'ai-sdk-5' ? partProblems(body.messages) : []
+    if (invalidParts.length > 0) return reply.code(422).send({ detail: invalidParts })
     if (mode === 'ag-ui' && (typeof body.threadId !== 'string' || typeof body.runId !== 'string')) {
       // AguiCompletionRequest: threadId and runId are required.
       return reply.code(422).send({ detail: [{ loc: ['body', typeof body.threadId !== 'string' ? 'threadId' : 'runId'], msg: 'Field required', type: 'missing' }] })
@@ -204,8 +219,10 @@ export function createStandIn(options: StandInOptions): StandIn {
       return reply
     }
     const stream = request.query.stream !== 'false'
-    const { plan, headers: cacheHeaders } = cache.answer(cacheKey(agentId, mode as CompatibilityMode, stream, body.messages), request.query.cache !== 'false', () =>
-      planAnswer(body.messages, `alg_msg_${randomUUID().replaceAll('-', '')}`))
+    // Memory loads at a conversation's start, per user only with a secure user token (docs "Memory").
+    const memory = request.query.memory !== 'false' && userToken !== undefined && body.messages.length === 1 ? store.memories.get(userToken.sub)?.join('; ') : undefined
+    const { plan, headers: cacheHeaders } = cache.answer(cacheKey(agentId, body.messages), request.query.cache !== 'false', () =>
+      planAnswer(body.messages, `alg_msg_${randomUUID().replaceAll('-', '')}`, memory))
     const headers = { ...cacheHeaders, ...options.responseHeaders }
     // The assistant's answer joins the conversation once it is complete (a cut one is not stored).
     const storeAnswer = persisted
@@ -220,7 +237,8 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
 
   conversationRoutes(app, store, authorize, record, agentExists)
-  taskRoutes(app, authorize, record, agentExists)
+  contextRoutes(app, authorize, record, compactions)
+  taskRoutes(app, authorize, record, agentExists, (agentId, headers) => approvedDomainRefusal(headers, options.approvedDomains?.get(agentId)), options.taskStream ?? 'text')
 
   // For test harnesses in other processes: PUT a Fault (or null) to make every later request fail that way.
   app.put('/__standin/fault', async (request, reply) => {
@@ -275,6 +293,7 @@ export function createStandIn(options: StandInOptions): StandIn {
       beforeEvent = hook
     },
     openStreams: () => open,
+    compactions,
     async listen(port = 0) {
       const address = await app.listen({ host: '127.0.0.1', port })
       return new URL(`${address}/agent-studio`)

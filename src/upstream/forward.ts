@@ -15,13 +15,18 @@ import { PRIVATE_CACHE_CONTROL, privateVary } from '../credentials/private-answe
 import { readBoundedText, UPSTREAM_READ_LIMIT_BYTES } from './read-bounded.js'
 
 export interface UpstreamCall {
-  readonly method: 'GET' | 'POST' | 'DELETE'
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   /** Path below the Agent Studio base, query string included. */
   readonly path: string
   readonly headers: Record<string, string>
   readonly body?: string
   /** Set for completions: decides the error event written when a stream breaks. */
   readonly mode?: CompatibilityMode
+  /**
+   * For answers whose protocol the content type tells (tasks: raw JSON text, or SSE with
+   * `data-task-output` chunks): the mode to relay them in, by the upstream content type.
+   */
+  readonly modeFor?: (contentType: string) => CompatibilityMode | undefined
   /** Rewrites whole streamed events before they are relayed (AG-UI thread ids; needs `mode`). */
   readonly rewriteEvents?: (events: Buffer) => Buffer
   /** Turns an upstream status into the gateway's own error instead of relaying it (e.g. 404 → no oracle). */
@@ -43,7 +48,7 @@ export interface Upstream {
   /** Sends the call and relays the answer to the browser as it arrives. */
   forward(request: FastifyRequest, reply: FastifyReply, call: UpstreamCall): Promise<void>
   /** A call whose JSON answer the gateway reads itself (to map conversation ids): same timeouts. */
-  request(call: Omit<UpstreamCall, 'mode' | 'refuse'>): Promise<UpstreamAnswer>
+  request(call: Omit<UpstreamCall, 'mode' | 'modeFor' | 'refuse'>): Promise<UpstreamAnswer>
 }
 
 export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher, hooks: UpstreamStatusHooks = {}): Upstream {
@@ -53,7 +58,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
   const firstByteLimit = `no answer within ${Math.round(config.firstByteTimeoutMs / 1000)} s`
 
   /** One upstream call with the configured per-phase timeouts; `signal` aborts it. */
-  function send(call: Omit<UpstreamCall, 'mode' | 'refuse'>, signal: EventEmitter | AbortSignal): Promise<Dispatcher.ResponseData> {
+  function send(call: Omit<UpstreamCall, 'mode' | 'modeFor' | 'refuse'>, signal: EventEmitter | AbortSignal): Promise<Dispatcher.ResponseData> {
     return dispatcher.request({
       origin,
       path: basePath + call.path,
@@ -117,6 +122,8 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
 
     const { statusCode, headers, body } = response
     recordUpstreamAnswer(summary, statusCode, reply.elapsedTime)
+    const cacheResult = headers['x-cache']
+    if (cacheResult === 'HIT' || cacheResult === 'MISS') summary.upstreamCache = cacheResult === 'HIT' ? 'hit' : 'miss'
     const refusal = await upstreamRefusal(response, call.refuse, hooks)
     if (refusal !== undefined) {
       done()
@@ -166,7 +173,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     res.on('drain', onDrain)
     // Whole events only, so that an error event after a cut starts on a fresh boundary.
     // Not `call` itself in the listeners below: it holds the request body, megabytes for a long chat.
-    const mode = call.mode
+    const mode = call.mode ?? (streaming ? call.modeFor?.(contentType as string) : undefined)
     const events = streaming && mode !== undefined ? eventBoundary(mode) : undefined
     const rewrite = events === undefined ? undefined : call.rewriteEvents
     body.on('data', (chunk: Buffer) => {
@@ -199,7 +206,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     })
   }
 
-  async function request(call: Omit<UpstreamCall, 'mode' | 'refuse'>): Promise<UpstreamAnswer> {
+  async function request(call: Omit<UpstreamCall, 'mode' | 'modeFor' | 'refuse'>): Promise<UpstreamAnswer> {
     let response: Dispatcher.ResponseData
     let text: string
     try {

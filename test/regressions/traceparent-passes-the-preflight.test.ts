@@ -14,6 +14,6 @@ t.test('a preflight asking for traceparent and tracestate is allowed by default'
   })
   t.equal(response.statusCode, 204)
   t.equal(response.headers['access-control-allow-origin'], APP_ORIGIN)
-  t.equal(response.headers['access-control-allow-headers'], 'content-type, authorization, traceparent, tracestate')
+  t.equal(response.headers['access-control-allow-headers'], 'content-type, authorization, traceparent, tracestate, x-algolia-referer')
   t.equal(gateway.logs.requests[0]!.cors, undefined, 'nothing refused, nothing named')
 })

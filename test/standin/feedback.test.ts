@@ -63,3 +63,17 @@ t.test('a conversation read with includeFeedback carries the votes on its messag
   const up = (await shared.call('GET', `/1/agents/${AGENT_ID}/conversations?includeFeedback=true&feedbackVote=1`, { user: 'voter' })).json<{ data: unknown[] }>()
   t.same(up.data, [])
 })
+
+// PATCH /1/feedback (search; Algolia's newer spec files, @algolia/agent-studio 1.4.0): a changed
+// vote, `{ messageId, agentId, vote?, tags?, notes? }`, 200 with the updated FeedbackResponse.
+t.test('PATCH changes the caller\'s own feedback: 200 with it updated; someone else\'s or none is a 404; a bad field a 422', async (t) => {
+  const created = (await shared.call('POST', '/1/feedback', { user: 'patcher', body: { messageId: 'alg_msg_p', agentId: AGENT_ID, vote: 1 } })).json<Record<string, unknown>>()
+  const changed = await shared.call('PATCH', '/1/feedback', { user: 'patcher', body: { messageId: 'alg_msg_p', agentId: AGENT_ID, vote: 0, notes: 'changed my mind' } })
+  t.equal(changed.status, 200)
+  t.match(changed.json(), { id: created.id, vote: 0, notes: 'changed my mind', tags: [], createdAt: created.createdAt, updatedAt: ISO })
+  t.equal((await shared.call('PATCH', '/1/feedback', { user: 'intruder', body: { messageId: 'alg_msg_p', agentId: AGENT_ID, vote: 1 } })).status, 404)
+  t.equal((await shared.call('PATCH', '/1/feedback', { user: 'patcher', body: { messageId: 'alg_msg_none', agentId: AGENT_ID, vote: 1 } })).status, 404)
+  const invalid = await shared.call('PATCH', '/1/feedback', { user: 'patcher', body: { messageId: 'alg_msg_p', agentId: AGENT_ID, vote: 3 } })
+  t.equal(invalid.status, 422)
+  t.match(invalid.json(), { detail: [{ loc: ['body', 'vote'] }] })
+})

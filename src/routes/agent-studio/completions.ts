@@ -8,6 +8,9 @@ import { conversationNamespace } from '../../policy/conversation-namespace.js'
 import { assertBodyMatchesMode, buildAgUiBodyPolicy, completionRequestSchema } from '../../policy/ag-ui-body.js'
 import type { AgUiBody } from '../../policy/ag-ui-body.js'
 import { replaceId } from '../../upstream/rewrite-events.js'
+import { cacheVerdict } from '../../policy/cache-safety.js'
+import { buildContextTrimmer } from './long-chats.js'
+import { entryPointLabel } from '../../credentials/header-boundary.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 interface CompletionRoute {
@@ -18,20 +21,34 @@ interface CompletionRoute {
 
 /** `POST /agent-studio/1/agents/:agentId/completions`: the chat itself, streamed back. */
 export default async function completionRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters } = options
+  const { config, credentials, upstream, limiters, agents } = options
   const agentFromPath = buildAgentHook(config.policy)
   const queryPolicy = buildCompletionQueryPolicy(config.policy)
   const bodyPolicy = buildCompletionBodyPolicy(config.policy)
   const agUiBodyPolicy = buildAgUiBodyPolicy(config.policy)
 
+  // CONTEXT_TRIM: an over-long chat is trimmed by Agent Studio rather than refused (long-chats.ts).
+  const trim = buildContextTrimmer(options)
+
   app.post<CompletionRoute>('/agent-studio/1/agents/:agentId/completions', {
+    ...(trim === undefined ? {} : { bodyLimit: config.policy.contextTrimBodyLimitBytes, config: { bodyLimitSetting: 'CONTEXT_TRIM_BODY_LIMIT_BYTES' } }),
     schema: { body: completionRequestSchema(config.policy, completionBodySchema(config.policy)) },
     // The stream slot is taken here, with every other limit in one question, and held until the
     // response closes, whatever closes it (end, error, client abort).
     onRequest: [agentFromPath, limiters.forRoute('completions', { stream: true }), requireJson],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
-      const { mode, upstreamQuery } = queryPolicy(request.query, request.body.trigger)
+      const agentSettings = agents.settingsFor(request.params.agentId)
+      // Issue 23: whether this answer may use Agent Studio's shared cache (cache-safety.ts).
+      const cache = cacheVerdict(agentSettings.cache, {
+        messages: request.body.messages,
+        algolia: request.body.threadId === undefined ? request.body.algolia : (request.body as unknown as AgUiBody).forwardedProps?.algolia
+      })
+      const { mode, upstreamQuery } = queryPolicy(request.query, request.body.trigger, cache)
+      request.summary.upstreamCacheAsked = upstreamQuery.includes('&cache=true')
+      const entryPoint = entryPointLabel(request.headers['x-algolia-referer'])
+      if (entryPoint !== undefined) request.summary.entryPoint = entryPoint
       assertBodyMatchesMode(mode === 'ag-ui', request.body)
+      if (trim !== undefined && mode !== 'ag-ui') request.body.messages = await trim(request, reply, request.body.messages)
       // A conversation id (AG-UI: the thread id) is mapped into the caller's namespace: nobody
       // can continue (or read back through memory) someone else's conversation, and no lookup
       // is needed to know it.
@@ -40,7 +57,7 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
       // The browser sees its own thread id in the run's events, never the upstream one.
       const rewriteEvents = mode === 'ag-ui' ? replaceId(String(body.threadId), String(request.body.threadId)) : undefined
       // agentKey: with AGENT_TENANT_ISOLATION, the agent's own searches get the user's restrictions too.
-      const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, agentKey: true })
+      const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, agentKey: true, origin: agents.upstreamOriginFor(request.params.agentId) })
       const upstreamBody = JSON.stringify(body)
       // A long chat's parsed history is megabytes; a stream lives for minutes. Let it go now,
       // so memory per open stream does not grow with the chat's length (issue 10, long chats).

@@ -18,7 +18,7 @@ interface ConversationParams {
  * caller's by construction.
  */
 export default async function conversationRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters } = options
+  const { config, credentials, upstream, limiters, agents } = options
   const agentFromPath = buildAgentHook(config.policy)
   const conversationFromPath = async (request: FastifyRequest) => {
     if (!isClientConversationId((request.params as { conversationId?: unknown }).conversationId)) throw new InvalidId(INVALID_CONVERSATION_ID_MESSAGE)
@@ -34,7 +34,7 @@ export default async function conversationRoutes(app: FastifyInstance, options: 
     await upstream.forward(request, reply, {
       method: 'GET',
       path: `/1/agents/${request.params.agentId}/conversations${query}`,
-      headers: await credentials.headersFor(request, { userToken: true, jsonBody: false }),
+      headers: await credentials.headersFor(request, { userToken: true, jsonBody: false, origin: agents.upstreamOriginFor(request.params.agentId) }),
       rewriteJson: (answer) => {
         const { body, hidden } = conversationListForClient(namespace, answer)
         if (hidden > 0) request.summary.conversationsHidden = hidden
@@ -49,7 +49,7 @@ export default async function conversationRoutes(app: FastifyInstance, options: 
     await upstream.forward(request, reply, {
       method: 'GET',
       path: `/1/agents/${agentId}/conversations/${namespace.toUpstream(conversationId)}${conversationReadQuery(request.query)}`,
-      headers: await credentials.headersFor(request, { userToken: true, jsonBody: false }),
+      headers: await credentials.headersFor(request, { userToken: true, jsonBody: false, origin: agents.upstreamOriginFor(request.params.agentId) }),
       refuse: notFound,
       rewriteJson: (answer) => {
         const mapped = conversationForClient(namespace, answer)
@@ -64,7 +64,7 @@ export default async function conversationRoutes(app: FastifyInstance, options: 
     await upstream.forward(request, reply, {
       method: 'DELETE',
       path: `/1/agents/${agentId}/conversations/${conversationNamespace(request.user.id).toUpstream(conversationId)}`,
-      headers: await credentials.headersFor(request, { userToken: false, jsonBody: false }),
+      headers: await credentials.headersFor(request, { userToken: false, jsonBody: false, origin: agents.upstreamOriginFor(agentId) }),
       refuse: notFound
     })
   })

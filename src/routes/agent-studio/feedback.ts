@@ -11,26 +11,31 @@ interface FeedbackBody {
   notes?: string
 }
 
-/** `POST /agent-studio/1/feedback`: a vote on one answer, validated field by field; nothing else passes. */
+/** `PATCH /1/feedback` changes a vote: the same fields, only the vote optional (at least one change). */
+type FeedbackChange = Omit<FeedbackBody, 'vote'> & { vote?: 0 | 1 }
+
+const FIELDS = {
+  messageId: { type: 'string', minLength: 1, maxLength: 128 },
+  agentId: { type: 'string', minLength: 1, maxLength: 128 },
+  vote: { type: 'integer', enum: [0, 1] },
+  tags: { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 50 } },
+  notes: { type: 'string', maxLength: 1000 }
+} as const
+
+/**
+ * `POST /agent-studio/1/feedback`: a vote on one answer; `PATCH`: a changed vote (issue 23: the
+ * search-ACL `PATCH /1/feedback` of Algolia's newer spec files, `{ messageId, agentId, vote?,
+ * tags?, notes? }`). Both are validated field by field, with the same agent allow-list, limits
+ * and header boundary; nothing else passes.
+ */
 export default async function feedbackRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters } = options
+  const { config, credentials, upstream, limiters, agents } = options
   const checkAgent = buildAgentPolicy(config.policy)
 
   app.post<{ Body: FeedbackBody }>('/agent-studio/1/feedback', {
     onRequest: [limiters.forRoute('feedback'), requireJson],
     schema: {
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['messageId', 'agentId', 'vote'],
-        properties: {
-          messageId: { type: 'string', minLength: 1, maxLength: 128 },
-          agentId: { type: 'string', minLength: 1, maxLength: 128 },
-          vote: { type: 'integer', enum: [0, 1] },
-          tags: { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 50 } },
-          notes: { type: 'string', maxLength: 1000 }
-        }
-      }
+      body: { type: 'object', additionalProperties: false, required: ['messageId', 'agentId', 'vote'], properties: FIELDS }
     }
   }, async (request, reply) => {
     const { messageId, agentId, vote, tags, notes } = request.body
@@ -41,7 +46,34 @@ export default async function feedbackRoutes(app: FastifyInstance, options: Agen
     await upstream.forward(request, reply, {
       method: 'POST',
       path: '/1/feedback',
-      headers: await credentials.headersFor(request, { userToken: true, jsonBody: true }),
+      headers: await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(agentId) }),
+      body: JSON.stringify(body)
+    })
+  })
+
+  app.patch<{ Body: FeedbackChange }>('/agent-studio/1/feedback', {
+    onRequest: [limiters.forRoute('feedback'), requireJson],
+    schema: {
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['messageId', 'agentId'],
+        // A change that changes nothing is the browser's mistake, not an upstream call.
+        anyOf: [{ required: ['vote'] }, { required: ['tags'] }, { required: ['notes'] }],
+        properties: FIELDS
+      }
+    }
+  }, async (request, reply) => {
+    const { messageId, agentId, vote, tags, notes } = request.body
+    request.summary.agentId = checkAgent(agentId)
+    const body: FeedbackChange = { messageId, agentId }
+    if (vote !== undefined) body.vote = vote
+    if (tags !== undefined) body.tags = tags
+    if (notes !== undefined) body.notes = notes
+    await upstream.forward(request, reply, {
+      method: 'PATCH',
+      path: '/1/feedback',
+      headers: await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(agentId) }),
       body: JSON.stringify(body)
     })
   })

@@ -11,6 +11,7 @@ import type { Upstream } from '../../upstream/forward.js'
 import completionRoutes from './completions.js'
 import resumeRoutes from './resume.js'
 import taskRoutes from './tasks.js'
+import longChatRoutes from './long-chats.js'
 import conversationRoutes from './conversations.js'
 import feedbackRoutes from './feedback.js'
 import userDataRoutes from './user-data.js'
@@ -18,6 +19,7 @@ import searchKeyRoutes from './search-key.js'
 import { buildRequestLimiters } from '../../limits/request-limits.js'
 import type { RequestLimiters } from '../../limits/request-limits.js'
 import type { LiveLimits } from '../../limits/live-limits.js'
+import type { LiveAgents } from '../../config/live-agents.js'
 import type { AdmissionStore } from '../../limits/admission.js'
 import type { Metrics } from '../../metrics.js'
 import type { ErasureService } from '../../erasure/erasure-service.js'
@@ -36,6 +38,8 @@ export interface AgentStudioRouteOptions {
   readonly credentials: Credentials
   readonly upstream: Upstream
   readonly live: LiveLimits
+  /** Per-agent settings in force (upstream Origin, cache mode). */
+  readonly agents: LiveAgents
   readonly admission: AdmissionStore
   readonly metrics: Metrics
   /** Erasures of user data, run as paced jobs (DELETE /user-data/me). */
@@ -94,6 +98,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   await app.register(completionRoutes, context)
   await app.register(resumeRoutes, context)
   await app.register(taskRoutes, context)
+  await app.register(longChatRoutes, context)
   if (config.policy.enableConversations) await app.register(conversationRoutes, context)
   if (config.policy.enableFeedback) await app.register(feedbackRoutes, context)
   if (config.policy.enableUserData) await app.register(userDataRoutes, context)

@@ -10,7 +10,7 @@ import type { AgentStudioRouteContext } from './index.js'
  * the session, never from the URL, so no path can name anyone else.
  */
 export default async function userDataRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { credentials, upstream, limiters } = options
+  const { credentials, upstream, limiters, agents } = options
 
   function userIdOf(request: FastifyRequest): string {
     const userId = request.user.id
@@ -27,7 +27,7 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
     await upstream.forward(request, reply, {
       method: 'GET',
       path: `/1/user-data/${encodeURIComponent(userId)}`,
-      headers: await credentials.headersFor(request, { userToken: true, jsonBody: false }),
+      headers: await credentials.headersFor(request, { userToken: true, jsonBody: false, origin: agents.upstreamOriginFor(undefined) }),
       rewriteJson: (answer) => {
         const { body, hidden } = userDataForClient(namespace, answer)
         if (hidden > 0) request.summary.conversationsHidden = hidden
