@@ -67,7 +67,7 @@ t.test('a body over BODY_LIMIT_BYTES is trimmed with its tool parts dropped; one
 
 t.test('the trim is counted in the deployment\'s upstream budget: a second long chat that would exceed it is refused before any call', async (t) => {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env: { MAX_MESSAGES: '4', CONTEXT_TRIM: 'true', GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 3, windowSeconds: 60, perUser: 3 } }) } })
+  const gateway = await startGateway(t, url, { env: { MAX_MESSAGES: '4', CONTEXT_TRIM: 'true', GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 3, windowSeconds: 60, perUser: 4 } }) } })
   const client = testClient(t)
   const send = () => postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u-budget', query: 'compatibilityMode=ai-sdk-5&stream=false', body: { messages: history(7) } })
   t.equal((await send()).statusCode, 200, 'completion + trim: 2 of 3')
