@@ -50,8 +50,15 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
   try {
     await checkKeys(config, dispatcher, report)
     await checkReachable(dispatcher, config.algolia.agentStudioUrl, 'Agent Studio', 'AGENT_STUDIO_URL', report)
-    for (const result of [...await probeAgentStudio(config, dispatcher, await budgetForProbes(config)), ...await probeApprovedDomains(config, dispatcher)]) {
-      report({ outcome: result.status === 'not_checked' ? 'skip' : result.status, title: result.title, ...(result.detail === undefined ? {} : { detail: result.detail }) })
+    // Two calls per agent (the conversation probe and the approved-domains probe), spent from
+    // the deployment's budget first when there is a shared one: all or none.
+    const refusedForMs = await spendFromBudget(config, 2 * config.policy.allowedAgentIds.length)
+    if (refusedForMs !== undefined) {
+      report({ outcome: 'skip', title: 'not checked: ALGOLIA_SECRET_KEY, ALLOWED_AGENT_IDS and approved domains', detail: `the deployment's Agent Studio budget (limits.upstreamBudget) has no room for doctor's ${2 * config.policy.allowedAgentIds.length} probes now; run doctor again in ${Math.ceil(refusedForMs / 1000)} s` })
+    } else {
+      for (const result of [...await probeAgentStudio(config, dispatcher), ...await probeApprovedDomains(config, dispatcher)]) {
+        report({ outcome: result.status === 'not_checked' ? 'skip' : result.status, title: result.title, ...(result.detail === undefined ? {} : { detail: result.detail }) })
+      }
     }
     await checkSession(config, dispatcher, report)
     await checkRedis(config, report)
@@ -62,28 +69,27 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
 }
 
 /**
- * doctor's probes are Agent Studio calls like any other (issue 20): with Redis, each is spent
- * from the deployment's budget in the background class before it is made, so running doctor
+ * doctor's probes are Agent Studio calls like any other (issue 20): with Redis, they are spent
+ * from the deployment's budget in the background class before they are made, so running doctor
  * against a busy deployment cannot take the calls its users need. Without Redis there is no
- * shared budget to spend from.
+ * shared budget to spend from. Returns how long to wait when the budget has no room.
  */
-async function budgetForProbes(config: GatewayConfig): Promise<(() => Promise<number | undefined>) | undefined> {
+async function spendFromBudget(config: GatewayConfig, calls: number): Promise<number | undefined> {
   const connection = config.redis.connection
-  if (connection === undefined || config.limits.upstreamBudget.max === 0) return undefined
+  if (connection === undefined || config.limits.upstreamBudget.max === 0 || calls === 0) return undefined
   const redis = connectRedis({ connection, namespace: config.redis.namespace, live: new LiveLimits(config.limits), metrics: createMetrics(), logger: pino({ level: 'silent' }) })
   try {
     await redis.waitUntilReady()
-  } catch {
-    await redis.close()
-    return undefined
-  }
-  return async () => {
-    try {
+    for (let call = 0; call < calls; call++) {
       const verdict = await redis.admission.admit({ upstream: true, budget: budgetCheck(config.limits.upstreamBudget, 'background', undefined) })
-      return verdict.refusal === undefined ? undefined : 'retryAfterMs' in verdict.refusal ? verdict.refusal.retryAfterMs : 1000
-    } finally {
-      await redis.close()
+      if (verdict.refusal !== undefined) return 'retryAfterMs' in verdict.refusal ? verdict.refusal.retryAfterMs : 1000
     }
+    return undefined
+  } catch {
+    // Redis away or refusing: doctor's Redis checks say so; the probes go ahead unbudgeted.
+    return undefined
+  } finally {
+    await redis.close()
   }
 }
 

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process'
+import { Redis } from 'ioredis'
 import t from 'tap'
 import { AGENT_ID, TEST_KEYS, gatewayEnv } from './helpers/fixtures.js'
 import { startStandIn } from './helpers/gateway.js'
-import { SHARED_REDIS } from './helpers/limits.js'
+import { SHARED_REDIS, limitsFile, redisNamespace } from './helpers/limits.js'
 import { nodeCommand } from './helpers/process.js'
 
 // Each test waits on its own child process; they share nothing, so they run side by side.
@@ -105,4 +106,26 @@ t.test('doctor finds an agent whose approved domains refuse the gateway, and nam
   t.match(fixed.output, new RegExp(`✓ agent ${AGENT_ID} accepts the gateway's Origin https://shop\\.example\\.com \\(UPSTREAM_ORIGIN\\)`))
   const probes = standIn.received.filter((r) => r.path.endsWith('/completions'))
   t.ok(probes.length >= 3 && probes.every((r) => r.query.cache === 'false' && r.query.memory === 'false'), 'the probe never fills the cache nor reads memory')
+})
+
+t.test('doctor spends its probes from the deployment\'s budget, and says "not checked" when it has no room (issue 20)', async (t) => {
+  const { url, standIn } = await startStandIn(t)
+  const namespace = redisNamespace(t)
+  const policy = limitsFile({ upstreamBudget: { max: 10, windowSeconds: 60, perUser: 0, maxWaitMs: 0 } })
+  const env = { ...gatewayEnv(url), REDIS_URL: SHARED_REDIS, REDIS_NAMESPACE: namespace, GATEWAY_CONFIG_FILE: policy }
+  const redis = new Redis(SHARED_REDIS)
+  t.teardown(() => redis.disconnect())
+  const budgetKey = `{${namespace}}upstream:budget`
+
+  const room = await doctor(env)
+  t.equal(room.code, 0, room.output)
+  t.equal(Number(await redis.get(budgetKey)), 2, 'two probes for the one agent, spent from the budget')
+
+  await redis.set(budgetKey, '10', 'PX', 60_000)
+  const before = standIn.received.length
+  const full = await doctor(env)
+  t.equal(full.code, 0, full.output)
+  t.match(full.output, /\? not checked: ALGOLIA_SECRET_KEY, ALLOWED_AGENT_IDS and approved domains\n {4}the deployment's Agent Studio budget \(limits\.upstreamBudget\) has no room for doctor's 2 probes now; run doctor again in \d+ s/)
+  t.match(full.output, /\nnot fully checked: /)
+  t.equal(standIn.received.length, before, 'no probe was sent')
 })

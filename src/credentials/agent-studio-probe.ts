@@ -28,7 +28,7 @@ const PROBE_COST = 'ACL logs; 1 request per agent against Agent Studio\'s ~100 r
  * has no `logs` ACL, and the only other call that checks both is a completion (an LLM call
  * billed to the application): then both checks are reported `not_checked`, never as passed.
  */
-export async function probeAgentStudio(config: GatewayConfig, dispatcher: Dispatcher, spend?: () => Promise<number | undefined>): Promise<ProbeResult[]> {
+export async function probeAgentStudio(config: GatewayConfig, dispatcher: Dispatcher): Promise<ProbeResult[]> {
   const agents = [...config.policy.allowedAgentIds]
   if (!config.policy.enableConversations && !config.policy.enableUserData) {
     const detail = `the probe (${PROBE_CALL}) needs the logs ACL, which ALGOLIA_API_KEY should not have with ENABLE_CONVERSATIONS and ENABLE_USER_DATA off; the only other call that checks them runs the agent (an LLM call billed to the application)`
@@ -36,17 +36,6 @@ export async function probeAgentStudio(config: GatewayConfig, dispatcher: Dispat
       { status: 'not_checked', title: 'not checked: ALGOLIA_SECRET_KEY signs user tokens Agent Studio accepts (for ALGOLIA_KEY_ID)', detail },
       { status: 'not_checked', title: `not checked: ALLOWED_AGENT_IDS (${agents.join(', ')}) exist in application ${config.algolia.appId}`, detail }
     ]
-  }
-  // With a shared budget, the probes are spent from it first (one call per agent): all or none.
-  for (let spent = 0; spend !== undefined && spent < agents.length; spent++) {
-    const refusedForMs = await spend()
-    if (refusedForMs !== undefined) {
-      const detail = `the deployment's Agent Studio budget (limits.upstreamBudget) has no room for the probes now; run doctor again in ${Math.ceil(refusedForMs / 1000)} s`
-      return [
-        { status: 'not_checked', title: 'not checked: ALGOLIA_SECRET_KEY signs user tokens Agent Studio accepts (for ALGOLIA_KEY_ID)', detail },
-        { status: 'not_checked', title: `not checked: ALLOWED_AGENT_IDS (${agents.join(', ')}) exist in application ${config.algolia.appId}`, detail }
-      ]
-    }
   }
   const minter = new UserTokenMinter({ key: { keyId: config.algolia.keyId, secret: config.algolia.secretKey }, ttlSeconds: 300 })
   const userToken = await minter.tokenFor(PROBE_USER)
