@@ -6,21 +6,13 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { memoryAdmission } from '../src/limits/memory-admission.js'
 import { budgetCheck } from '../src/limits/request-limits.js'
-import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
 import { NO_SHEDDING, startGateway, startStandIn } from './helpers/gateway.js'
-import type { RunningGateway } from './helpers/gateway.js'
+import { injectCompletion } from './helpers/requests.js'
 import { SHARED_REDIS, limitsFile, redisNamespace } from './helpers/limits.js'
 
 const BUDGET = { max: 100, windowSeconds: 60, perUser: 0, maxWaitMs: 2000 }
 
-async function complete(gateway: RunningGateway, user: string) {
-  return gateway.app.inject({
-    method: 'POST',
-    url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken(user)}` },
-    payload: completionBody()
-  })
-}
+const complete = injectCompletion
 
 t.test('one abusive user across two replicas is held to a tenth of the budget; twenty others are all served', async (t) => {
   const { standIn, url } = await startStandIn(t, { requestBudget: { max: 100, windowMs: 60_000 } })

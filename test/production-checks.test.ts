@@ -7,20 +7,10 @@ import { join } from 'node:path'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../src/config/load-config.js'
 import { PRODUCTION_CHECKS } from '../src/config/production-checks.js'
-import { TEST_KEYS } from './helpers/fixtures.js'
+import { PRODUCTION_ENV } from './helpers/fixtures.js'
 import { tempDir } from './helpers/temp-dir.js'
 
-const production = {
-  NODE_ENV: 'production',
-  ALGOLIA_APP_ID: 'APPID1',
-  ALGOLIA_API_KEY: 'api-key',
-  ALGOLIA_KEY_ID: 'kid',
-  ALGOLIA_SECRET_KEY: 'sk-alg-x',
-  ALGOLIA_SEARCH_KEY: 'search-only',
-  SESSION_JWT_SECRET: TEST_KEYS.sessionSecret,
-  ALLOWED_AGENT_IDS: 'a1',
-  ALLOWED_ORIGINS: 'https://app.example.com'
-}
+const production = PRODUCTION_ENV
 const policyFile = (content: string) => {
   const path = join(tempDir('asg-prod-'), 'gateway.yaml')
   writeFileSync(path, content)

@@ -2,9 +2,9 @@
 // replica respects after Agent Studio answers 429.
 import t from 'tap'
 import type { Test } from 'tap'
-import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
 import type { RunningGateway } from './helpers/gateway.js'
+import { injectCompletion } from './helpers/requests.js'
 import { SHARED_REDIS, limitsFile, redisNamespace } from './helpers/limits.js'
 import { DEFAULT_HOLD_OFF_MS, MAX_HOLD_OFF_MS, holdOffSeconds } from '../src/upstream/hold-off.js'
 
@@ -17,14 +17,7 @@ async function setup(t: Test, limits: Record<string, unknown>, replicas: number,
   return { standIn, gateways }
 }
 
-async function complete(gateway: RunningGateway, user: string) {
-  return gateway.app.inject({
-    method: 'POST',
-    url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken(user)}` },
-    payload: completionBody()
-  })
-}
+const complete = injectCompletion
 
 for (const store of ['memory', 'Redis'] as const) {
   t.test(`${store}: the upstream budget is shared by every user, and a request over it is refused with retry-after`, async (t) => {

@@ -69,3 +69,16 @@ export function gatewayEnv(agentStudioUrl: URL, extra: Record<string, string | u
     ...extra
   }
 }
+
+/** A complete production configuration with nothing dangerous in it (config tests add what they are about). */
+export const PRODUCTION_ENV = {
+  NODE_ENV: 'production',
+  ALGOLIA_APP_ID: 'APPID1',
+  ALGOLIA_API_KEY: 'api-key',
+  ALGOLIA_KEY_ID: 'kid',
+  ALGOLIA_SECRET_KEY: 'sk-alg-x',
+  ALGOLIA_SEARCH_KEY: 'search-only',
+  SESSION_JWT_SECRET: TEST_KEYS.sessionSecret,
+  ALLOWED_AGENT_IDS: 'a1',
+  ALLOWED_ORIGINS: 'https://app.example.com'
+} as const

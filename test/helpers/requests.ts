@@ -1,4 +1,5 @@
 import { connect } from 'node:net'
+import type { FastifyInstance } from 'fastify'
 import { request } from 'undici'
 import type { Dispatcher } from 'undici'
 import { AGENT_ID, completionBody, sessionToken } from './fixtures.js'
@@ -63,3 +64,12 @@ export function rawRequest(url: string, head: string, body: string): Promise<str
   })
 }
 
+/** A non-streamed completion as a signed-in user, through app.inject (no socket). */
+export async function injectCompletion(gateway: { readonly app: FastifyInstance }, user: string) {
+  return gateway.app.inject({
+    method: 'POST',
+    url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken(user)}` },
+    payload: completionBody()
+  })
+}

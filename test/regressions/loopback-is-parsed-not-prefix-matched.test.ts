@@ -4,7 +4,7 @@
 import t from 'tap'
 import { request } from 'undici'
 import { ConfigError, loadConfig } from '../../src/config/load-config.js'
-import { TEST_KEYS } from '../helpers/fixtures.js'
+import { PRODUCTION_ENV } from '../helpers/fixtures.js'
 import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 
 t.test('behind a same-host proxy, a client forwarding "127.0.0.1.evil" is not loopback to /metrics', async (t) => {
@@ -22,17 +22,7 @@ t.test('behind a same-host proxy, a client forwarding "127.0.0.1.evil" is not lo
 })
 
 t.test('under production an http upstream on a name beginning 127. is refused; real loopback is not', async (t) => {
-  const env = {
-    NODE_ENV: 'production',
-    ALGOLIA_APP_ID: 'APPID1',
-    ALGOLIA_API_KEY: 'api-key',
-    ALGOLIA_KEY_ID: 'kid',
-    ALGOLIA_SECRET_KEY: 'sk-alg-x',
-    ALGOLIA_SEARCH_KEY: 'search-only',
-    SESSION_JWT_SECRET: TEST_KEYS.sessionSecret,
-    ALLOWED_AGENT_IDS: 'a1',
-    ALLOWED_ORIGINS: 'https://app.example.com'
-  }
+  const env = PRODUCTION_ENV
   const problems = (extra: Record<string, string>) => {
     try {
       loadConfig({ ...env, ...extra }, { defaultConfigFile: undefined })
