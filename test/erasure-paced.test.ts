@@ -10,7 +10,7 @@ import type { StandIn } from '../src/standin/standin.js'
 import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
 import { NO_SHEDDING, startGateway, startStandIn } from './helpers/gateway.js'
 import type { RunningGateway } from './helpers/gateway.js'
-import { SHARED_REDIS, limitsFile, redisNamespace } from './helpers/limits.js'
+import { SHARED_REDIS, limitsFile, redisNamespace, redisRelay } from './helpers/limits.js'
 import { tempDir } from './helpers/temp-dir.js'
 
 /** `count` conversations of `user` on the stand-in (owned through their user token). */
@@ -105,4 +105,16 @@ t.test('a gateway restart mid-erasure: another gateway on the same Redis takes i
   t.match(done, { status: 'done', conversationsDeleted: 120, messagesDeleted: true })
   t.equal(left(standIn, 'restarted'), 0)
   t.ok(second.logs.lines.some((line) => line.msg === 'erasure taken over: its owner stopped before it was done'), 'the second gateway says it took it over')
+})
+
+t.test('with the erasures\' store away, DELETE and its status URL answer 503 redis_unavailable, never a 500', async (t) => {
+  const { url } = await startStandIn(t)
+  const relay = await redisRelay(t)
+  const gateway = await startGateway(t, url, { env: { ...NO_SHEDDING, REDIS_URL: relay.url, REDIS_NAMESPACE: redisNamespace(t), GATEWAY_CONFIG_FILE: limitsFile({ onRedisError: 'open' }) }, listen: false })
+  relay.cut()
+  for (const method of ['DELETE', 'GET'] as const) {
+    const response = await as(gateway, 'away', method, method === 'DELETE' ? '/agent-studio/1/user-data/me' : '/agent-studio/1/user-data/me/erasure')
+    t.equal(response.statusCode, 503, method)
+    t.match(response.json(), { error: 'redis_unavailable' })
+  }
 })

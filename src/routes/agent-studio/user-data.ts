@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { ErasureIncomplete, ErasureNotFound, InvalidId } from '../../errors.js'
+import { ErasureIncomplete, ErasureNotFound, InvalidId, RedisUnavailable } from '../../errors.js'
 import type { ErasureState } from '../../erasure/erasure-store.js'
 import { conversationNamespace } from '../../policy/conversation-namespace.js'
 import { userDataForClient } from '../../policy/conversation-mapping.js'
@@ -44,9 +44,9 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
    */
   app.delete('/agent-studio/1/user-data/me', { onRequest }, async (request, reply) => {
     const userId = userIdOf(request)
-    const { state, job } = await options.erasures.start(request.user)
+    const { state, job } = await storeAnswer(() => options.erasures.start(request.user))
     const ended = job === undefined ? undefined : await Promise.race([job, delay(ERASURE_ANSWER_WAIT_MS)])
-    const now = ended ?? (await options.erasures.status(userId)) ?? state
+    const now = ended ?? (await storeAnswer(() => options.erasures.status(userId))) ?? state
     request.summary.conversationsDeleted = now.conversationsDeleted
     if (now.status === 'running') {
       return reply.code(202).header('location', ERASURE_STATUS_PATH).header('cache-control', 'no-store').send(publicState(now))
@@ -64,7 +64,7 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
   /** The caller's erasure: running (with its progress), done or failed; 404 when none was started. */
   // Polled by the browser: only the per-user limit applies, not userData's (20 a minute would refuse a poll every 2 s).
   app.get(ERASURE_STATUS_PATH, { onRequest: [limiters.forRoute(undefined, { upstream: false })] }, async (request, reply) => {
-    const state = await options.erasures.status(userIdOf(request))
+    const state = await storeAnswer(() => options.erasures.status(userIdOf(request)))
     if (state === undefined) throw new ErasureNotFound()
     return reply.header('cache-control', 'no-store').send(publicState(state))
   })
@@ -74,6 +74,15 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
 export const ERASURE_STATUS_PATH = '/agent-studio/1/user-data/me/erasure'
 /** How long DELETE waits for a small erasure to end before answering 202. */
 const ERASURE_ANSWER_WAIT_MS = 2000
+
+/** The erasures' store (Redis) could not answer: a 503 the browser may retry, never a 500. */
+async function storeAnswer<T>(ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask()
+  } catch (error) {
+    throw new RedisUnavailable({ cause: error, retryAfterSeconds: 5 })
+  }
+}
 
 function delay(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(resolve, ms, undefined).unref())
