@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { limitConnectionsPerAddress } from './connection-cap.js'
 import { buildErrorHandler, notFoundHandler } from './error-handler.js'
 import type { LiveLimits } from './limits/live-limits.js'
 import requestSummary from './logging/request-summary.js'
@@ -12,6 +13,13 @@ import metricsRoute from './routes/metrics.js'
 
 /** Probes and scrapers are few; a small cap keeps them from using the public listener's reserve of descriptors. */
 const ADMIN_MAX_CONNECTIONS = 64
+/**
+ * One peer's share of it (review finding: 64 idle sockets from one pod took the liveness probe
+ * down), and deadlines short enough that an idle or trickling socket does not keep its place:
+ * a kubelet probe or a scrape sends its request at once and is answered in milliseconds.
+ */
+const ADMIN_CONNECTIONS_PER_ADDRESS = 8
+const ADMIN_DEADLINE_MS = 5000
 
 export interface AdminAppOptions {
   readonly logger: Logger
@@ -37,9 +45,14 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     bodyLimit: 1024,
-    forceCloseConnections: true
+    forceCloseConnections: true,
+    connectionTimeout: ADMIN_DEADLINE_MS,
+    keepAliveTimeout: ADMIN_DEADLINE_MS,
+    requestTimeout: ADMIN_DEADLINE_MS,
+    http: { headersTimeout: ADMIN_DEADLINE_MS, requestTimeout: ADMIN_DEADLINE_MS, connectionsCheckingInterval: 1000 }
   })
   admin.server.maxConnections = ADMIN_MAX_CONNECTIONS
+  limitConnectionsPerAddress(admin.server, { max: ADMIN_CONNECTIONS_PER_ADDRESS, exempt: () => false, onRefused: () => options.metrics.connectionsRefused.inc({ reason: 'admin_per_address' }) })
   admin.setErrorHandler(buildErrorHandler(1024))
   admin.setNotFoundHandler(notFoundHandler)
   await admin.register(requestSummary, { metrics: options.metrics })

@@ -86,3 +86,20 @@ t.test('while the public listener drains, the admin listener says 503 on /readyz
   await closed
   await t.rejects(request(`${adminUrl}/healthz`), 'the admin listener closes with the app, after the drain')
 })
+
+t.test('one peer holding idle sockets to the admin listener cannot fail the probes (review finding)', async (t) => {
+  const { adminUrl } = await withAdmin(t)
+  const { hostname, port } = new URL(adminUrl)
+  const idle: Socket[] = []
+  t.teardown(() => idle.forEach((socket) => socket.destroy()))
+  for (let n = 0; n < 70; n++) {
+    const socket = connect({ host: hostname, port: Number(port), localAddress: '127.0.0.2' })
+    socket.on('error', () => undefined)
+    await once(socket, 'connect')
+    idle.push(socket)
+  }
+  t.equal((await get(`${adminUrl}/healthz`)).status, 200, 'the kubelet (another address) is still answered')
+  t.equal((await get(`${adminUrl}/readyz`)).status, 200)
+  const metrics = await get(`${adminUrl}/metrics`)
+  t.match(metrics.body, /^gateway_connections_refused_total\{reason="admin_per_address"\} [1-9]\d*$/m, 'the peer\'s extra sockets were closed on accept')
+})

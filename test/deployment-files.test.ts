@@ -86,6 +86,9 @@ t.test('nginx: both replicas, and streams pass unbuffered', async (t) => {
   // never pass a client's through.
   t.match(nginx, /^\s*proxy_set_header X-Forwarded-Proto \$scheme;$/m)
   t.match(nginx, /^\s*proxy_set_header X-Forwarded-Host \$host;$/m)
+  // Review finding: a client's traceparent passed through and, believed from nginx, chose the sampled trace id.
+  t.match(nginx, /^\s*proxy_set_header traceparent "";$/m)
+  t.match(nginx, /^\s*proxy_set_header tracestate "";$/m)
 })
 
 t.test('Dockerfile: multi-stage, production dependencies, non-root, LTS base, healthcheck, tini', async (t) => {

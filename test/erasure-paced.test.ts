@@ -118,3 +118,29 @@ t.test('with the erasures\' store away, DELETE and its status URL answer 503 red
     t.match(response.json(), { error: 'redis_unavailable' })
   }
 })
+
+t.test('an erasure finished less than a budget window ago is its own answer: a repeat starts nothing (review finding)', async (t) => {
+  const { standIn, url } = await startStandIn(t)
+  seed(standIn, 'repeat', 3)
+  const gateway = await startGateway(t, url, { env: { ...NO_SHEDDING, GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 100, windowSeconds: 60, perUser: 0, maxWaitMs: 0 }, routes: { userData: { max: 100, windowSeconds: 60 } } }) }, listen: false })
+  const first = await as(gateway, 'repeat', 'DELETE', '/agent-studio/1/user-data/me')
+  t.equal(first.statusCode, 200)
+  t.same(first.json(), { conversationsDeleted: 3, messagesDeleted: true, memoriesDeleted: false })
+  const calls = standIn.received.length
+  for (let n = 0; n < 5; n++) {
+    const again = await as(gateway, 'repeat', 'DELETE', '/agent-studio/1/user-data/me')
+    t.equal(again.statusCode, 200)
+    t.same(again.json(), { conversationsDeleted: 3, messagesDeleted: true, memoriesDeleted: false }, 'the finished erasure\'s result')
+  }
+  t.equal(standIn.received.length, calls, 'no upstream call, no budget spent again')
+})
+
+t.test('a user id with bidi and line-separator characters is escaped on the erasure\'s own log lines (review finding)', async (t) => {
+  // Nothing listens on port 9: the erasure fails at its first call and says so in the log.
+  const gateway = await startGateway(t, new URL('http://127.0.0.1:9/agent-studio'), { env: NO_SHEDDING, listen: false })
+  const response = await as(gateway, '\u202Eevil\u2028line\u0085x', 'DELETE', '/agent-studio/1/user-data/me')
+  t.equal(response.statusCode, 502)
+  const failed = gateway.logs.lines.find((line) => line.msg === 'erasure failed; the user may start it again')
+  t.equal(failed?.userId, '\\u202eevil\\u2028line\\u0085x')
+  t.notMatch(gateway.logs.text(), /[\u0080-\u009f\u202a-\u202e\u2028\u2029]/, 'no such character reached the log raw')
+})

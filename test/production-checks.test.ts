@@ -88,6 +88,8 @@ t.test('0.0.0.0/0 and ::/0 are refused by name wherever addresses are listed, in
     'TRUSTED_PROXIES: "0.0.0.0/0" matches every address; list the addresses or ranges you mean',
     'METRICS_ALLOW_FROM: "::/0" matches every address; list the addresses or ranges you mean'
   ])
+  // Review finding: an IPv4-mapped /96 matched every IPv4 client and passed.
+  t.same(outcome({ TRUSTED_PROXIES: '::ffff:0.0.0.0/96, ::ffff:10.0.0.0/104' }).problems, ['TRUSTED_PROXIES: "::ffff:0.0.0.0/96" matches every IPv4 address; list the addresses or ranges you mean'])
 })
 
 t.test('the README\'s production table lists exactly these checks, with their verdicts', async (t) => {

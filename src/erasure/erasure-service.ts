@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
+import { clientTextForLog } from '../logging/escape.js'
 import type { Credentials } from '../credentials/credentials.js'
 import type { AdmissionStore } from '../limits/admission.js'
 import { budgetCheck } from '../limits/request-limits.js'
@@ -74,7 +75,13 @@ export class ErasureService {
     const { store } = this.#options
     const local = this.#jobs.get(user.id)
     if (local !== undefined) return { state: (await store.load(user.id)) ?? initial(), job: local }
-    if (!(await store.claim(user.id, this.#owner, LOCK_MS))) return { state: (await store.load(user.id)) ?? initial(), job: undefined }
+    // Review finding: restarting a finished erasure at once spent the background budget again and
+    // again (one user, many times their share). A finished one is its own answer for a window.
+    const last = await store.load(user.id)
+    if (last !== undefined && last.status === 'done' && Date.now() - Date.parse(last.updatedAt) < this.#options.live.current.upstreamBudget.windowSeconds * 1000) {
+      return { state: last, job: undefined }
+    }
+    if (!(await store.claim(user.id, this.#owner, LOCK_MS))) return { state: last ?? initial(), job: undefined }
     const state = initial()
     await store.save(user.id, state)
     return { state, job: this.#run(user.id, state) }
@@ -93,7 +100,7 @@ export class ErasureService {
           if (this.#closed || this.#jobs.has(userId)) continue
           if (!(await this.#options.store.claim(userId, this.#owner, LOCK_MS))) continue
           const state = (await this.#options.store.load(userId)) ?? initial()
-          this.#options.logger.info({ userId }, 'erasure taken over: its owner stopped before it was done')
+          this.#options.logger.info({ userId: clientTextForLog(userId) }, 'erasure taken over: its owner stopped before it was done')
           void this.#run(userId, { ...state, status: 'running' })
         }
       } catch (error) {
@@ -179,7 +186,7 @@ export class ErasureService {
     } catch (error) {
       if (error === STOPPED) return await this.#yield(userId, state)
       failures.push(isCredentialOrBudgetError(error) ? error.message : `stopped: ${(error as Error).message}`)
-      logger.warn({ err: error, userId }, 'erasure failed; the user may start it again')
+      logger.warn({ err: error, userId: clientTextForLog(userId) }, 'erasure failed; the user may start it again')
       await progress({ status: 'failed' }).catch(() => undefined)
     }
     await store.finish(userId, this.#owner, true).catch(() => undefined)

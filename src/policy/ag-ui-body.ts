@@ -4,6 +4,7 @@ import { keptAlgolia } from './completion-body.js'
 import type { CompletionBody } from './completion-body.js'
 import { INVALID_CONVERSATION_ID_MESSAGE, isClientConversationId } from './conversation-namespace.js'
 import type { ConversationNamespace } from './conversation-namespace.js'
+import { instructionMessagePath } from './instruction-roles.js'
 import { assertMessageCount, MESSAGES_CEILING } from './message-limits.js'
 
 /**
@@ -101,6 +102,11 @@ export function buildAgUiBodyPolicy(policy: PolicyConfig): (body: AgUiBody, name
     if (!policy.allowSystemMessages) {
       const index = body.messages.findIndex((message) => message.role === 'system' || message.role === 'developer')
       if (index !== -1) throw new ForbiddenField(`"messages[${index}]" with role "${body.messages[index]!.role}" (it would override the agent's instructions)`)
+      // Nor inside a message: its content, tool calls and any other field it carries.
+      for (const [i, message] of body.messages.entries()) {
+        const nested = instructionMessagePath(Object.fromEntries(Object.entries(message).filter(([key]) => key !== 'role')), `messages[${i}]`)
+        if (nested !== undefined) throw new ForbiddenField(`"${nested}" with a "system" or "developer" role (it would override the agent's instructions)`)
+      }
     }
     const forwarded: AgUiBody = { threadId: namespace.toUpstream(body.threadId), runId: body.runId, messages: body.messages }
     if (body.parentRunId !== undefined) forwarded.parentRunId = body.parentRunId

@@ -1,5 +1,6 @@
 import type { PolicyConfig } from '../config/types.js'
 import { ForbiddenField } from '../errors.js'
+import { instructionMessagePath } from './instruction-roles.js'
 
 /**
  * `POST /1/agents/{agentId}/tasks` (Algolia's spec: paths/agents/agentTasks.yml; TaskRequest):
@@ -48,30 +49,3 @@ export function buildTaskBodyPolicy(policy: PolicyConfig): (body: TaskBody) => T
     return forwarded
   }
 }
-
-/**
- * Where in a task's free-form `input` a message with an instruction role sits, if anywhere.
- * Agent Studio hands the input to the task's model as it is, so a `{ role: "system" }` object
- * at any depth reads as the agent's own instructions (issue 19); the completion body refuses
- * such messages, and this closes the same door here. Depth is already bounded (64) by the
- * JSON parser, size by TASK_BODY_LIMIT_BYTES.
- */
-function instructionMessagePath(value: unknown, path: string): string | undefined {
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = instructionMessagePath(item, `${path}[${index}]`)
-      if (found !== undefined) return found
-    }
-    return undefined
-  }
-  if (value === null || typeof value !== 'object') return undefined
-  const role = (value as { role?: unknown }).role
-  if (typeof role === 'string' && INSTRUCTION_ROLES.has(role.toLowerCase())) return path
-  for (const [key, inner] of Object.entries(value)) {
-    const found = instructionMessagePath(inner, `${path}.${key}`)
-    if (found !== undefined) return found
-  }
-  return undefined
-}
-
-const INSTRUCTION_ROLES: ReadonlySet<string> = new Set(['system', 'developer'])
