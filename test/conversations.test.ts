@@ -162,9 +162,11 @@ t.test('erasure deletes every conversation of the caller on every allowed agent 
   t.match(standIn.received.at(-1), { method: 'DELETE', path: '/agent-studio/1/user-data/user-a' })
   t.match(gateway.logs.requests.at(-1), { status: 200, conversationsDeleted: 4, userId: 'user-a' })
 
+  const calls = standIn.received.length
   const again = await a('DELETE', '/agent-studio/1/user-data/me')
   t.equal(again.statusCode, 200, 'safe to repeat')
-  t.same(again.json(), { conversationsDeleted: 0, messagesDeleted: true, memoriesDeleted: false })
+  t.same(again.json(), { conversationsDeleted: 4, messagesDeleted: true, memoriesDeleted: false }, 'within a budget window, the finished erasure is the answer')
+  t.equal(standIn.received.length, calls, 'and nothing is asked of Agent Studio again')
 })
 
 t.test('a partly failed erasure answers 502 with what was done, and a retry finishes the job', async (t) => {
