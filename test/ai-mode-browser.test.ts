@@ -5,6 +5,7 @@ import { build } from 'esbuild'
 import { AGENT_ID, sessionToken } from './helpers/fixtures.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
 import { launchBrowser, newContext } from './helpers/browser.js'
+import { waitFor } from './helpers/requests.js'
 
 // Issue 23, items 3 and 4 in Chromium: InstantSearch's AI-mode search box on a page of another
 // site opens the chat through instantsearch.js's own `openChat`, which sends
@@ -41,6 +42,9 @@ t.test('the AI-mode search box opens the chat across sites: the preflight allows
   const before = await startGateway(t, url, { env: { ALLOWED_ORIGINS: appOrigin, CORS_ALLOWED_HEADERS: 'content-type,authorization' } })
   const failing = await open(crossSite(before))
   await failing.locator('.ais-ChatMessage--left, .ais-Chat-error, [class*="rror"]').first().waitFor()
+  // The preflight's line is written when its connection is done with it, which can be a moment
+  // after the page has shown the error (seen in CI): wait for the line itself.
+  await waitFor(() => before.logs.requests.some((line) => line.method === 'OPTIONS'), 10_000)
   t.match(before.logs.requests.find((line) => line.method === 'OPTIONS'), { status: 204, cors: 'cors_header_not_allowed', header: 'x-algolia-referer' }, 'the preflight was refused for x-algolia-referer')
   t.equal(standIn.received.length, 0, 'no completion left the browser')
 
