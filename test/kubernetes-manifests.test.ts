@@ -270,7 +270,7 @@ t.test('the gateway accepts the rendered configuration under NODE_ENV=production
     t.equal(config.production, true, `${name}: production`)
     t.equal(config.server.host, '0.0.0.0', `${name}: the public listener is reachable from the Service`)
     t.equal(config.server.adminHost, '0.0.0.0', `${name}: so is the admin listener, for probes and scrapers`)
-    t.not(config.redis.connection?.tls, undefined, `${name}: external Redis over TLS (rediss://), from REDIS_URL_FILE`)
+    t.ok(config.redis.connection !== undefined && config.redis.connection.tls !== undefined, `${name}: external Redis over TLS, from REDIS_URL_FILE (rediss://)`)
     t.same(config.policy.allowedAgentIds, ['replace-with-your-agent-id'], `${name}: the policy comes from the overlay's ConfigMap`)
     t.same(loaded.warnings, [], `${name}: and it starts without a warning`)
   }
