@@ -25,9 +25,10 @@ export interface HealthOptions {
  * public listener below its connection cap (issue 22: readiness turns false so the load
  * balancer stops sending, where liveness would have restarted a healthy pod), and Agent Studio
  * reachable: any HTTP answer counts, only a network failure does not. With Redis, its state is
- * reported (mode, slot check, failure policy); Redis away does not fail readiness (the failure
- * policy decides per request), Redis refusing the limits scripts does (issue 21: a
- * misconfiguration; the details are in the error log line, not in this public answer).
+ * reported (mode, slot check, failure policy); Redis away fails readiness only under
+ * onRedisError: closed (under open the failure policy serves, degraded), Redis refusing the limits
+ * scripts always does (issue 21: a misconfiguration; the details are in the error log line, not
+ * in this public answer).
  */
 export default async function healthRoutes(app: FastifyInstance, options: HealthOptions) {
   const cacheMs = options.probeCacheMs ?? 5000
