@@ -11,7 +11,7 @@ export interface ProbeResult {
 }
 
 /** The user the probe's token names: it has no conversations, so the call reads nothing of anyone's. */
-export const PROBE_USER = 'agent-studio-gateway-doctor'
+const PROBE_USER = 'agent-studio-gateway-doctor'
 
 const PROBE_CALL = 'GET /1/agents/{agentId}/conversations?page=1&limit=1'
 const PROBE_COST = 'ACL logs; 1 request per agent against Agent Studio\'s ~100 requests/min per application, no LLM call'

@@ -15,7 +15,7 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-
 export const LOG_TEXT_MAX = 256
 
 /** The text with each unsafe character written as `\uXXXX`, so it reads the same everywhere. */
-export function escapeForLog(text: string): string {
+function escapeForLog(text: string): string {
   return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 

@@ -28,7 +28,7 @@ const EVENT_ATTRIBUTES: ReadonlySet<string> = new Set(['exception.type'])
  * replaced by their route parameter: conversation ids (the upstream's are `<digest of the user
  * id>_<client id>`), a resumed chat's id, and the user token of the user-data calls.
  */
-export function pathTemplate(path: string): string {
+function pathTemplate(path: string): string {
   const query = path.indexOf('?')
   return (query === -1 ? path : path.slice(0, query))
     .replace(/\/user-data\/[^/]+/, '/user-data/{userToken}')

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { buildAgentPolicy } from '../../policy/agent-policy.js'
 import { requireJson } from '../../policy/require-json.js'
 import type { AgentStudioRouteContext } from './index.js'
@@ -37,19 +37,7 @@ export default async function feedbackRoutes(app: FastifyInstance, options: Agen
     schema: {
       body: { type: 'object', additionalProperties: false, required: ['messageId', 'agentId', 'vote'], properties: FIELDS }
     }
-  }, async (request, reply) => {
-    const { messageId, agentId, vote, tags, notes } = request.body
-    request.summary.agentId = checkAgent(agentId)
-    const body: FeedbackBody = { messageId, agentId, vote }
-    if (tags !== undefined) body.tags = tags
-    if (notes !== undefined) body.notes = notes
-    await upstream.forward(request, reply, {
-      method: 'POST',
-      path: '/1/feedback',
-      headers: await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(agentId) }),
-      body: JSON.stringify(body)
-    })
-  })
+  }, (request, reply) => forwardFeedback(request, reply, 'POST'))
 
   app.patch<{ Body: FeedbackChange }>('/agent-studio/1/feedback', {
     onRequest: [limiters.forRoute('feedback'), requireJson],
@@ -63,7 +51,10 @@ export default async function feedbackRoutes(app: FastifyInstance, options: Agen
         properties: FIELDS
       }
     }
-  }, async (request, reply) => {
+  }, (request, reply) => forwardFeedback(request, reply, 'PATCH'))
+
+  /** A vote (POST) or a change of it (PATCH): the body rebuilt from the schema's fields, the agent checked, upstream with that agent's Origin. */
+  async function forwardFeedback(request: FastifyRequest<{ Body: FeedbackChange }>, reply: FastifyReply, method: 'POST' | 'PATCH') {
     const { messageId, agentId, vote, tags, notes } = request.body
     request.summary.agentId = checkAgent(agentId)
     const body: FeedbackChange = { messageId, agentId }
@@ -71,10 +62,10 @@ export default async function feedbackRoutes(app: FastifyInstance, options: Agen
     if (tags !== undefined) body.tags = tags
     if (notes !== undefined) body.notes = notes
     await upstream.forward(request, reply, {
-      method: 'PATCH',
+      method,
       path: '/1/feedback',
       headers: await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(agentId) }),
       body: JSON.stringify(body)
     })
-  })
+  }
 }

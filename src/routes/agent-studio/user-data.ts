@@ -71,7 +71,7 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
 }
 
 /** Where the browser polls its erasure (the 202's `location` and `statusUrl`). */
-export const ERASURE_STATUS_PATH = '/agent-studio/1/user-data/me/erasure'
+const ERASURE_STATUS_PATH = '/agent-studio/1/user-data/me/erasure'
 /** How long DELETE waits for a small erasure to end before answering 202. */
 const ERASURE_ANSWER_WAIT_MS = 2000
 
