@@ -9,24 +9,25 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# The image serves no demo: only the server is compiled (the demo pages are `npm run build:web`).
+# The image serves no demo: only the gateway (src/) is compiled; the demo (demo/) and the
+# stand-in (standin/) are programs of their own.
 RUN npm run build:server
 
 # --- standin: the Agent Studio stand-in, for compose's demo profile only --------------------
-# A test double: built apart from the gateway (tsconfig.standin.json, dist-standin/) and never
+# A test double with its own folder and build (standin/tsconfig.json, standin/dist/), never
 # copied into the runtime stage below. `docker compose --profile demo` builds this target.
 FROM build AS standin-build
-COPY tsconfig.standin.json ./
+COPY standin ./standin
 RUN npm run build:standin
 
 FROM node:24-bookworm-slim AS standin
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY --from=standin-build /app/dist-standin ./dist-standin
+COPY --from=standin-build /app/standin/dist ./standin/dist
 USER node
 EXPOSE 4000
-CMD ["node", "dist-standin/standin/main.js"]
+CMD ["node", "standin/dist/main.js"]
 
 # --- runtime: production dependencies only, non-root, signals through tini -----------------
 # The last stage, so a plain `docker build .` builds the gateway. dist/ holds no stand-in code.

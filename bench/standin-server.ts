@@ -1,6 +1,6 @@
 // Benchmark helper: the Agent Studio stand-in in its own process. Prints its URL, then one JSON
 // line per stream the client closed early, with an absolute timestamp (ms since the epoch).
-import { createStandIn } from '../src/standin/standin.js'
+import { createStandIn } from '../standin/src/standin.js'
 
 const standIn = createStandIn({
   appId: process.env.BENCH_APP_ID!,

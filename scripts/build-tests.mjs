@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles the TypeScript that `npm test` runs (src/, test/, examples/*/server.ts) to plain
+// Compiles the TypeScript that `npm test` runs (src/, test/, standin/, demo/, examples/*/server.ts) to plain
 // JavaScript with source maps, once, into .test-build/ (git-ignored), so each test process starts
 // on plain node instead of loading a TypeScript loader (about a second of CPU per test file).
 // c8 maps the coverage back to src/*.ts through the source maps.
@@ -7,8 +7,7 @@
 // .test-build/ mirrors the repository at the same depth, so a path a module builds from its own
 // location (`new URL('../../web/dist/demo/', import.meta.url)`, an example's `./dist/page.js`)
 // lands on the real file: every entry of a compiled folder that is not compiled itself (fixtures,
-// dist/, README) is a symlink to the original. dist-standin/ points at the compiled src/, where
-// the demo's stand-in is found when the gateway runs from JavaScript rather than from source.
+// dist/, README) is a symlink to the original.
 // Files are found by glob, so a new or moved file needs no change here.
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
@@ -20,10 +19,10 @@ export const OUT = '.test-build'
 const out = join(root, OUT)
 
 /** Folders whose TypeScript runs under test, and which files in them are compiled. */
-const ROOTS = ['src', 'test', 'examples']
+const ROOTS = ['src', 'test', 'standin', 'demo', 'examples']
 const compiled = (path) => /\.ts$/.test(path) && !path.endsWith('.d.ts') && !(path.startsWith('examples/') && !path.endsWith('/server.ts'))
 /** Never mirrored: git's, the packages (found from .test-build/ by walking up) and build outputs. */
-const SKIP_AT_TOP = new Set(['.git', 'node_modules', OUT, 'dist-standin', 'coverage', '.tap'])
+const SKIP_AT_TOP = new Set(['.git', 'node_modules', OUT, 'coverage', '.tap'])
 
 const started = performance.now()
 rmSync(out, { recursive: true, force: true }) // a moved or deleted file leaves no stale copy behind
@@ -68,7 +67,6 @@ const mirror = (dir, skip) => {
 }
 mirror('', SKIP_AT_TOP)
 for (const dir of ROOTS) mirror(dir, new Set())
-symlinkSync('src', join(out, 'dist-standin'))
 
 // What tap runs: .test-build/run/*.test.js. Most test files share a process in a few groups:
 // every tap process costs about 3 s of CPU before the first test (tap's process info, c8's
@@ -81,7 +79,7 @@ symlinkSync('src', join(out, 'dist-standin'))
 const ALONE = new Set([
   'test/doctor.test.js', // t.jobs
   'test/regressions/search-key-parent-never-the-api-key.test.js', // process.env
-  'test/standin/faults.test.js', // t.afterEach
+  'standin/test/faults.test.js', // t.afterEach
   'test/regressions/bounded-upstream-reads.test.js', // RSS
   'test/regressions/load-shedding-without-descriptors.test.js', // event-loop delay
   'test/regressions/connection-flood-under-low-nofile.test.js',
@@ -97,7 +95,7 @@ const ALONE = new Set([
 ])
 const GROUPS = 6
 const tests = entryPoints
-  .filter((path) => path.startsWith('test/') && path.endsWith('.test.ts'))
+  .filter((path) => /^(test|standin\/test|demo\/test)\//.test(path) && path.endsWith('.test.ts'))
   .map((path) => path.replace(/\.ts$/, '.js'))
   .sort()
 const run = join(out, 'run')
@@ -109,7 +107,7 @@ for (let group = 0; group < GROUPS; group++) {
   if (files.length > 0) writeFileSync(join(run, `group-${group + 1}.test.js`), importLines(files))
 }
 for (const file of tests.filter((file) => ALONE.has(file))) {
-  writeFileSync(join(run, `${file.slice('test/'.length, -'.test.js'.length).replaceAll('/', '--')}.test.js`), importLines([file]))
+  writeFileSync(join(run, `${file.replace(/^test\//, '').slice(0, -'.test.js'.length).replaceAll('/', '--')}.test.js`), importLines([file]))
 }
 
 console.log(`build-tests: ${entryPoints.length} files in ${Math.round(performance.now() - started)} ms; ${tests.length} test files in ${Math.min(GROUPS, grouped.length) + tests.length - grouped.length} processes`)

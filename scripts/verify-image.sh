@@ -3,7 +3,7 @@
 #   build stage:   npm ci, tsc, in a clean folder holding only what the Dockerfile copies;
 #   runtime stage: npm ci --omit=dev in another clean folder, dist/ and config/ copied in,
 #                  checked to hold no stand-in code (a test double never ships);
-#   standin stage: the stand-in's own build (dist-standin/) in a folder of its own;
+#   standin stage: the stand-in's own build (standin/dist/) in a folder of its own;
 #   then start both as compose's demo profile would (the gateway with NODE_ENV=production,
 #   node dist/server.js, with an admin listener), run the image's HEALTHCHECK command, stream one answer through it,
 #   and stop the gateway with SIGTERM.
@@ -36,17 +36,19 @@ cp -r "$repo/config" "$work/app/config"
 for dev in tap typescript eslint tsx playwright-core; do
   if [ -d "$work/app/node_modules/$dev" ]; then say "FAIL: dev dependency $dev is in the runtime image"; exit 1; fi
 done
-# The stand-in is built apart (tsconfig.standin.json): nothing of it may be in the gateway's output.
-if [ -e "$work/app/dist/standin" ] || [ -e "$work/app/dist/demo/demo-upstream.js" ] || grep -rlE 'createStandIn|__standin' "$work/app/dist" >/dev/null; then
+# The stand-in and the demo are programs of their own (standin/, demo/): nothing of them may be in the gateway's output.
+if [ -e "$work/app/dist/standin" ] || [ -e "$work/app/dist/demo" ] || grep -rlE 'createStandIn|__standin' "$work/app/dist" >/dev/null; then
   say "FAIL: stand-in code is in the production output:"; find "$work/app/dist" -path '*standin*'; grep -rlE 'createStandIn|__standin' "$work/app/dist" || true; exit 1
 fi
 say "the production output holds no stand-in code"
 
 say "standin stage (its own build and folder)"
-cp "$repo/tsconfig.standin.json" "$work/build/"
+cp -r "$repo/standin" "$work/build/standin"
+rm -rf "$work/build/standin/dist"
 (cd "$work/build" && npm run build:standin --silent >/dev/null)
 mkdir -p "$work/standin"
-cp -r "$work/build/dist-standin" "$work/standin/dist-standin"
+mkdir -p "$work/standin/standin"
+cp -r "$work/build/standin/dist" "$work/standin/standin/dist"
 # Same package files and `npm ci --omit=dev` as the runtime stage: share its node_modules to save CI time.
 cp "$repo/package.json" "$work/standin/"
 ln -s "$work/app/node_modules" "$work/standin/node_modules"
@@ -58,7 +60,7 @@ gateway_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.
 admin_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 
 say "start the stand-in and the gateway as compose's demo profile would"
-(cd "$work/standin" && STANDIN_PORT=$standin_port STANDIN_PACE_MS=0 node dist-standin/standin/main.js >"$work/standin.log" 2>&1) &
+(cd "$work/standin" && STANDIN_PORT=$standin_port STANDIN_PACE_MS=0 node standin/dist/main.js >"$work/standin.log" 2>&1) &
 pids+=($!)
 (cd "$work/app" && NODE_ENV=production HOST=127.0.0.1 PORT=$gateway_port ADMIN_PORT=$admin_port AGENT_STUDIO_URL="http://127.0.0.1:$standin_port/agent-studio" ALGOLIA_SEARCH_API_URL="http://127.0.0.1:$standin_port" exec node dist/server.js >"$work/gateway.log" 2>&1) &
 gateway_pid=$!

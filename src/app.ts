@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import proxyAddr from '@fastify/proxy-addr'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Logger } from 'pino'
 import type { Dispatcher } from 'undici'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { GatewayConfig } from './config/types.js'
 import { credentialsFromConfig } from './credentials/credentials.js'
 import type { Credentials } from './credentials/credentials.js'
-import demoRoutes from './demo/demo-routes.js'
 import { buildErrorHandler, clientErrorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import { createLogger } from './logging/logger.js'
 import drainOnClose from './plugins/drain-on-close.js'
@@ -57,6 +56,8 @@ export interface AppDependencies {
   readonly now?: () => number
   /** Where spans go when tracing is on (tests: an in-memory exporter); default OTLP/HTTP. */
   readonly spanExporter?: SpanExporter
+  /** Routes served beside the gateway's own, registered after them (the demo's pages, from demo/). */
+  readonly plugins?: readonly FastifyPluginAsync[]
 }
 
 /**
@@ -191,7 +192,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   const erasures = new ErasureService({ store: redis?.erasures ?? memoryErasureStore(), admission, live, agents, upstream, credentials, agentIds: config.policy.allowedAgentIds, metrics, logger })
   await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, agents, admission, metrics, erasures })
 
-  if (config.demo) await app.register(demoRoutes, { config })
+  for (const plugin of deps.plugins ?? []) await app.register(plugin)
 
   if (redis === undefined) metrics.registry.removeSingleMetric('gateway_redis_up')
   else app.addHook('onReady', () => redis.waitUntilReady())

@@ -41,10 +41,6 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
     report({ outcome: 'fail', title: 'configuration is invalid', detail: error.problems.map((p) => `- ${p}`).join('\n') })
     return summarise(checks, write)
   }
-  if (config.demo) {
-    report({ outcome: 'fail', title: 'nothing is configured: `npm start` would run the embedded DEMO', detail: 'set ALGOLIA_APP_ID, ALGOLIA_API_KEY, ALGOLIA_KEY_ID, ALGOLIA_SECRET_KEY and a SESSION_* method (see README, Configuration)' })
-    return summarise(checks, write)
-  }
 
   const dispatcher = new Agent({ connect: { timeout: 5000 } })
   try {

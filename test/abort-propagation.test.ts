@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
-import type { StreamClosed } from '../src/standin/standin.js'
+import type { StreamClosed } from '../standin/src/standin.js'
 import { nextEvent, postCompletion, waitFor } from './helpers/requests.js'
 
 t.test('a browser that leaves mid-stream closes the upstream call at once', async (t) => {

@@ -3,11 +3,10 @@ import t from 'tap'
 import type { Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config/load-config.js'
-import { startDemoUpstream } from '../src/demo/demo-upstream.js'
+import { prepareDemo } from '../demo/prepare.js'
 import { LiveLimits } from '../src/limits/live-limits.js'
 import { createLogger } from '../src/logging/logger.js'
-import type { StandIn } from '../src/standin/standin.js'
+import type { StandIn } from '../standin/src/standin.js'
 import type { GatewayConfig } from '../src/config/types.js'
 import { LogCapture } from './helpers/gateway.js'
 import { launchBrowser, newContext, pageStorage, recordTraffic, screenshot } from './helpers/browser.js'
@@ -24,12 +23,12 @@ const logs = new LogCapture()
 const live = { limits: undefined as unknown as LiveLimits }
 
 t.before(async () => {
-  const { config: demoConfig } = loadConfig({ PORT: '0' }, { defaultConfigFile: undefined })
-  const started = await startDemoUpstream(demoConfig, { paceMs: 5 })
-  standIn = started.standIn
-  config = started.config
+  // Exactly what `npm start` builds (demo/main.ts), listening in this process.
+  const demo = await prepareDemo({ PORT: '0' }, { paceMs: 5, load: { defaultConfigFile: undefined } })
+  standIn = demo.standIn
+  config = demo.config
   live.limits = new LiveLimits(config.limits)
-  const app = await buildApp(config, { logger: createLogger({ level: 'info', pretty: false }, logs), live: live.limits })
+  const app = await buildApp(config, { logger: createLogger({ level: 'info' }, logs), live: live.limits, plugins: [demo.pages] })
   t.teardown(() => app.close())
   t.teardown(() => standIn.close())
   address = await app.listen({ host: '127.0.0.1', port: 0 })

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import type { StandIn } from '../src/standin/standin.js'
+import type { StandIn } from '../standin/src/standin.js'
 import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
 import { NO_SHEDDING, startGateway, startStandIn } from './helpers/gateway.js'
 import type { RunningGateway } from './helpers/gateway.js'

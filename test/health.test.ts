@@ -1,5 +1,5 @@
 import t from 'tap'
-import { requestsReceived } from '../src/standin/request-counter.js'
+import { requestsReceived } from '../standin/src/request-counter.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
 
 t.test('/healthz answers without a session and without asking anyone', async (t) => {

@@ -4,7 +4,7 @@ import { sessionToken } from './helpers/fixtures.js'
 import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
 import { limitsFile } from './helpers/limits.js'
 import { postCompletion } from './helpers/requests.js'
-import type { ReceivedRequest } from '../src/standin/standin.js'
+import type { ReceivedRequest } from '../standin/src/standin.js'
 
 // Issue 23, item 7: long chats. `context/trim` (no LLM call) shortens a history the gateway would
 // otherwise refuse, opt-in, and counted as the upstream call it is; `context/compact` (an LLM

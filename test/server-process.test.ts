@@ -10,7 +10,6 @@ t.test('NODE_ENV=production with nothing configured refuses to start and names w
   t.equal(code, 1)
   const stderr = gateway.stderr()
   t.match(stderr, /Invalid configuration/)
-  t.match(stderr, /the embedded demo is disabled/)
   for (const name of ['ALGOLIA_APP_ID', 'ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SECRET_KEY', 'SESSION_JWT_SECRET', 'ALLOWED_AGENT_IDS']) t.match(stderr, name)
   t.notMatch(stderr, /DEMO MODE/)
 })
@@ -21,7 +20,6 @@ t.test('SIGTERM lets a stream in flight finish, then the process exits cleanly',
   t.teardown(() => gateway.child.kill('SIGKILL'))
   const listening = await gateway.waitForLine((line) => line.msg === 'agent-studio-gateway listening')
   const address = String(listening.address)
-  t.equal(listening.demo, false)
   t.equal(listening.upstream, url.href)
   t.notMatch(JSON.stringify(gateway.lines), /sk-alg-test|test-search-api-key/, 'the start-up line carries no secret')
 
@@ -37,8 +35,15 @@ t.test('SIGTERM lets a stream in flight finish, then the process exits cleanly',
   t.equal(standIn.openStreams(), 0)
 })
 
-t.test('with nothing configured, npm start runs the loudly labelled demo', async (t) => {
+t.test('with nothing configured, the gateway itself refuses to start: it has no demo mode', async (t) => {
   const gateway = spawnGateway({ PORT: '0' })
+  t.equal((await gateway.exited).code, 1)
+  t.match(gateway.stderr(), /Invalid configuration/)
+  t.notMatch(gateway.stderr(), /DEMO/)
+})
+
+t.test('with nothing configured, npm start (demo/main.ts) runs the loudly labelled demo', async (t) => {
+  const gateway = spawnGateway({ PORT: '0' }, { entry: 'demo/main.ts' })
   t.teardown(() => gateway.child.kill('SIGKILL'))
   // The demo logs through pino-pretty, so look at the raw output instead of JSON lines.
   await new Promise<void>((resolve, reject) => {

@@ -4,7 +4,7 @@ import { AGENT_ID, completionBody } from './helpers/fixtures.js'
 import { chatTurn, userTurn } from './helpers/ai-sdk.js'
 import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
 import { postCompletion } from './helpers/requests.js'
-import { sseData } from './standin/standin-client.js'
+import { sseData } from '../standin/test/standin-client.js'
 
 // Issue 23, item 6: tool approvals. The stream carries `data-tool-approval` and a transient
 // `data-tool-output-delta`; `useChat` histories carry the AI SDK's approval states and the new

@@ -72,10 +72,10 @@ function pastingProblems(name: string, value: string | undefined, problems: stri
  * when conversations are on (a Secured API Key derived from it read every user's conversations).
  * Returns whether POST /search-key is served.
  */
-export function searchKeyServed(read: ReadVariable, demo: boolean, settings: Settings, problems: string[], warnings: string[], production: boolean): boolean {
+export function searchKeyServed(read: ReadVariable, settings: Settings, problems: string[], warnings: string[], production: boolean): boolean {
   // Judged on the variable itself, not on a resolved Algolia config: with other variables
   // missing, this problem used to appear only once they were all fixed (issue 19).
-  if (demo || read('ALGOLIA_SEARCH_KEY') !== undefined || !settings.searchKey.enabled) return settings.searchKey.enabled
+  if (read('ALGOLIA_SEARCH_KEY') !== undefined || !settings.searchKey.enabled) return settings.searchKey.enabled
   if (production) problems.push('ALGOLIA_SEARCH_KEY: required (NODE_ENV=production) while POST /search-key is on (ENABLE_SEARCH_KEY, default true): set a search-only key (never derived from ALGOLIA_API_KEY), or ENABLE_SEARCH_KEY=false')
   else warnings.push('ALGOLIA_SEARCH_KEY: not set, so POST /search-key is off (browser keys are never derived from ALGOLIA_API_KEY); set a search-only key, or ENABLE_SEARCH_KEY=false')
   return false

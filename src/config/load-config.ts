@@ -1,7 +1,6 @@
 import { filterTemplateProblem } from '../keys/filter-template.js'
 import { resolveAlgolia, searchKeyServed } from './algolia.js'
 import { addressProblems, longChatProblems, noAgentProblem, noOriginWarning, timeoutProblems } from './cross-checks.js'
-import { demoAgentIds, demoAlgolia, demoLimits, demoSession, runsDemo } from './demo.js'
 import { environmentReader, processEnvironment } from './environment.js'
 import type { Environment } from './environment.js'
 import { parseLimits } from './limits.js'
@@ -21,7 +20,6 @@ import type { GatewayConfig } from './types.js'
  */
 
 export { DEFAULT_CONFIG_FILE } from './policy-file.js'
-export { DEMO_AGENT_ID } from './demo.js'
 export { reloadPolicy, reloadSecrets, reloadSecretsFromProcess } from './reload.js'
 export type { ReloadedSecrets } from './reload.js'
 export type { Environment } from './environment.js'
@@ -61,19 +59,18 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const fileValues = configFile === undefined ? {} : readPolicyFile(configFile, problems)
   const settings = resolveSettings(env, fileValues, configFile, problems)
 
-  const demo = runsDemo(read, problems, production)
-  const algolia = demo ? demoAlgolia() : resolveAlgolia(read, problems, warnings, production)
-  const session = demo ? demoSession(settings) : resolveSession(read, settings, problems, warnings, production)
-  const searchKeyEnabled = searchKeyServed(read, demo, settings, problems, warnings, production)
+  const algolia = resolveAlgolia(read, problems, warnings, production)
+  const session = resolveSession(read, settings, problems, warnings, production)
+  const searchKeyEnabled = searchKeyServed(read, settings, problems, warnings, production)
 
   timeoutProblems(settings, problems)
   longChatProblems(settings, problems)
-  const allowedAgentIds = demo ? demoAgentIds(settings.policy.allowedAgentIds) : settings.policy.allowedAgentIds
-  if (!demo) noAgentProblem(allowedAgentIds, problems, warnings, production)
-  if (!demo) noOriginWarning(settings.policy.allowedOrigins, warnings)
+  const allowedAgentIds = settings.policy.allowedAgentIds
+  noAgentProblem(allowedAgentIds, problems, warnings, production)
+  noOriginWarning(settings.policy.allowedOrigins, warnings)
   const limits = parseLimits(fileValues.limits, `config file ${configFile}`)
   if ('problems' in limits) problems.push(...limits.problems)
-  else if (!demo) productionChecks(settings, limits.limits, production, problems, warnings)
+  else productionChecks(settings, limits.limits, production, problems, warnings)
   const agents = parseAgents(fileValues.agents, `config file ${configFile}`, { allowedAgentIds, agentTenantIsolation: settings.searchKey.agentTenantIsolation })
   if ('problems' in agents) problems.push(...agents.problems)
   const templateProblem = filterTemplateProblem(settings.searchKey.filters)
@@ -89,7 +86,6 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
 
   const config: GatewayConfig = {
     production,
-    demo,
     configFile,
     server: { ...server, shutdownGraceMs: shutdownGraceSeconds * 1000 },
     algolia,
@@ -98,9 +94,9 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
     session,
     policy: { ...settings.policy, allowedAgentIds },
     upstream: settings.upstream,
-    log: { ...settings.log, pretty: demo },
+    log: settings.log,
     tracing,
-    limits: demo ? demoLimits(limits.limits) : limits.limits,
+    limits: limits.limits,
     agents: agents.agents,
     redis
   }

@@ -93,8 +93,6 @@ import type { RedisConfig } from './redis.js'
 
 export interface GatewayConfig {
   readonly production: boolean
-  /** True when nothing was configured: the embedded demo supplies upstream, keys and sign-in. */
-  readonly demo: boolean
   readonly server: ServerConfig
   readonly algolia: AlgoliaConfig
   readonly userToken: Frozen<Settings['userToken']>
@@ -102,8 +100,7 @@ export interface GatewayConfig {
   readonly session: SessionConfig
   readonly policy: PolicyConfig
   readonly upstream: UpstreamConfig
-  /** `pretty`: in the demo only. */
-  readonly log: Frozen<Settings['log'] & { pretty: boolean }>
+  readonly log: Frozen<Settings['log']>
   readonly tracing: TracingConfig | undefined
   /** Live-tunable: replaced on SIGHUP reload. */
   readonly limits: LimitsConfig

@@ -24,8 +24,8 @@ export const REDACTED_PATHS = [
 
 export interface LoggerOptions {
   readonly level: string
-  /** Human-readable output, for the demo only. */
-  readonly pretty: boolean
+  /** Human-readable output (pino-pretty, a development dependency): the demo's, never the gateway's. */
+  readonly pretty?: boolean
 }
 
 export function createLogger(options: LoggerOptions, destination?: DestinationStream): Logger {

@@ -1,7 +1,7 @@
 import type { Test } from 'tap'
 import { request } from 'undici'
 import { conversationNamespace } from '../../src/policy/conversation-namespace.js'
-import type { StandInOptions } from '../../src/standin/standin.js'
+import type { StandInOptions } from '../../standin/src/standin.js'
 import { AGENT_ID, sessionToken } from './fixtures.js'
 import { startGateway, startStandIn, testClient } from './gateway.js'
 

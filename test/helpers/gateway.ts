@@ -6,8 +6,8 @@ import type { AppDependencies } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load-config.js'
 import type { GatewayConfig } from '../../src/config/types.js'
 import { createLogger } from '../../src/logging/logger.js'
-import { createStandIn } from '../../src/standin/standin.js'
-import type { StandIn, StandInOptions } from '../../src/standin/standin.js'
+import { createStandIn } from '../../standin/src/standin.js'
+import type { StandIn, StandInOptions } from '../../standin/src/standin.js'
 import { AGENT_ID, TEST_KEYS, gatewayEnv } from './fixtures.js'
 
 interface Teardown {

@@ -16,6 +16,8 @@ export interface GatewayProcess {
 export interface SpawnOptions {
   /** Run under this soft and hard descriptor limit (`ulimit -n`), as a small container would. */
   readonly nofile?: number
+  /** The program: the gateway's entry point (default), or the demo's (`demo/main.ts`, what `npm start` runs). */
+  readonly entry?: 'src/server.ts' | 'demo/main.ts'
 }
 
 /**
@@ -30,7 +32,7 @@ export function nodeCommand(entry: string): string[] {
 
 /** Runs src/server.ts in its own process, exactly as `npm start` would (from the tests' build, or through tsx). */
 export function spawnGateway(env: Record<string, string | undefined>, options: SpawnOptions = {}): GatewayProcess {
-  const node = nodeCommand('src/server.ts')
+  const node = nodeCommand(options.entry ?? 'src/server.ts')
   // The shell lowers the limit for itself, then becomes node (exec), which inherits it.
   const [command, ...args] = options.nofile === undefined ? node : ['/bin/sh', '-c', `ulimit -n ${options.nofile} && exec "$@"`, 'sh', ...node]
   const child = spawn(command!, args, {
