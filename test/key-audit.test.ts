@@ -26,7 +26,7 @@ t.test('search-only keys (and logs where conversations need it) pass', async (t)
 
 t.test('logs is refused when conversations and user data are off, accepted when on', async (t) => {
   const off = await audit(t, { api: ['search', 'logs'], search: ['search'] }, { ENABLE_CONVERSATIONS: 'false', ENABLE_USER_DATA: 'false' })
-  t.same(off.problems, ['ALGOLIA_API_KEY has ACL logs beyond what the enabled routes need (search for completions, feedback); create a key with exactly [search] in the Algolia dashboard (Settings > API Keys) and use it instead'])
+  t.same(off.problems, ['ALGOLIA_API_KEY has ACL logs beyond what the enabled routes need (search for completions, tasks, feedback (ENABLE_FEEDBACK)); create a key with exactly [search] in the Algolia dashboard (Settings > API Keys) and use it instead'])
   const on = await audit(t, { api: ['search', 'logs'], search: ['search'] }, { ENABLE_CONVERSATIONS: 'true', ENABLE_USER_DATA: 'false' })
   t.same(on.problems, [])
 })
@@ -35,7 +35,7 @@ for (const acl of ['addObject', 'deleteObject', 'editSettings']) {
   t.test(`a key with ${acl} is refused with a message naming the key, the ACL and the fix`, async (t) => {
     const result = await audit(t, { api: ['search', 'logs', acl], search: ['search'] })
     t.equal(result.problems.length, 1)
-    t.match(result.problems[0], new RegExp(`^ALGOLIA_API_KEY has ACL ${acl} beyond what the enabled routes need \\(search for completions, feedback; logs for conversations \\(ENABLE_CONVERSATIONS\\), user data \\(ENABLE_USER_DATA\\)\\); create a key with exactly \\[search, logs\\]`))
+    t.match(result.problems[0], new RegExp(`^ALGOLIA_API_KEY has ACL ${acl} beyond what the enabled routes need \\(search for completions, tasks, feedback \\(ENABLE_FEEDBACK\\); logs for conversations \\(ENABLE_CONVERSATIONS\\), userData \\(ENABLE_USER_DATA\\)\\); create a key with exactly \\[search, logs\\]`))
   })
 }
 

@@ -55,7 +55,7 @@ t.test('a completion relayed by a trusted proxy is one trace under the proxy\'s 
   t.equal(line.traceId, BROWSER_TRACE, 'the summary line names the trace, so logs and traces join')
 
   const session = named(spans, 'onRequest - session')
-  const limits = named(spans, 'onRequest - routeHook')
+  const limits = named(spans, 'onRequest - admission')
   const handler = named(spans, 'handler - handler')
   for (const span of [session, limits, handler]) t.equal(parentOf(span), root.spanContext().spanId, `${span.name} is a child of the request span`)
   // [seconds, nanoseconds] compared as a pair: seconds * 1e9 is past 2^53 and loses nanoseconds.

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { addressEntryProblem } from './addresses.js'
 import type { Frozen } from './frozen.js'
+import { ROUTE_GROUPS } from './route-table.js'
+import type { RouteGroup } from './route-table.js'
 
 /**
  * Request limits and stream caps: the part of the configuration ops tune live. They live in
@@ -19,27 +21,16 @@ const cidr = z.string().superRefine((entry, context) => {
   if (problem !== undefined) context.addIssue({ code: 'custom', message: problem })
 })
 
+type RouteWindow = { max: number; windowSeconds: number }
+const routeGroupNames = Object.keys(ROUTE_GROUPS) as RouteGroup[]
+const routeWindows = Object.fromEntries(routeGroupNames.map((name) => [name, window.default(ROUTE_GROUPS[name].defaults)])) as { [K in RouteGroup]: z.ZodDefault<typeof window> }
+const routeDefaults = Object.fromEntries(routeGroupNames.map((name) => [name, { ...ROUTE_GROUPS[name].defaults }])) as { [K in RouteGroup]: RouteWindow }
+
 export const limitsSchema = z.object({
   ip: window.default({ max: 300, windowSeconds: 60 }),
   user: window.default({ max: 600, windowSeconds: 60 }),
-  routes: z.object({
-    completions: window.default({ max: 60, windowSeconds: 60 }),
-    tasks: window.default({ max: 60, windowSeconds: 60 }),
-    conversations: window.default({ max: 120, windowSeconds: 60 }),
-    feedback: window.default({ max: 60, windowSeconds: 60 }),
-    userData: window.default({ max: 20, windowSeconds: 60 }),
-    searchKey: window.default({ max: 60, windowSeconds: 60 }),
-    /** POST /agent-studio/1/context/compact: an LLM call billed to the application, so a daily allowance per user. */
-    compact: window.default({ max: 5, windowSeconds: 86_400 })
-  }).strict().default({
-    compact: { max: 5, windowSeconds: 86_400 },
-    searchKey: { max: 60, windowSeconds: 60 },
-    completions: { max: 60, windowSeconds: 60 },
-    tasks: { max: 60, windowSeconds: 60 },
-    conversations: { max: 120, windowSeconds: 60 },
-    feedback: { max: 60, windowSeconds: 60 },
-    userData: { max: 20, windowSeconds: 60 }
-  }),
+  // One window per route group of the route table (src/config/route-table.ts), with its defaults.
+  routes: z.object(routeWindows).strict().default(routeDefaults),
   streams: z.object({
     perUser: z.number().int().min(0).max(10_000).default(5),
     global: z.number().int().min(0).max(10_000_000).default(2000),

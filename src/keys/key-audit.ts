@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici'
+import { enabledRoutes } from '../config/enabled-routes.js'
 import type { GatewayConfig } from '../config/types.js'
 import { readBoundedText } from '../upstream/read-bounded.js'
 
@@ -25,18 +26,19 @@ export interface AclNeed {
 }
 
 /**
- * Which ACL each enabled route group needs on ALGOLIA_API_KEY (Algolia's spec, `x-acl` of each
- * path): completions and feedback need `search`; conversations and user data need `logs`.
- * Chat with a conversation id needs no `logs`: the gateway never reads a conversation to check
- * who owns it (ids are namespaced per user).
+ * Which ACL each enabled route group needs on ALGOLIA_API_KEY, read from the route table (the
+ * spec's `x-acl` of each upstream path, src/config/route-table.ts). Chat with a conversation id
+ * needs no `logs`: the gateway never reads a conversation to check who owns it (ids are
+ * namespaced per user).
  */
 export function upstreamAclNeeds(config: GatewayConfig): AclNeed[] {
-  const search = ['completions', ...(config.policy.enableFeedback ? ['feedback'] : [])]
-  const logs = [
-    ...(config.policy.enableConversations ? ['conversations (ENABLE_CONVERSATIONS)'] : []),
-    ...(config.policy.enableUserData ? ['user data (ENABLE_USER_DATA)'] : [])
-  ]
-  return [{ acl: 'search', routes: search }, ...(logs.length > 0 ? [{ acl: 'logs', routes: logs }] : [])]
+  const needs = new Map<string, Set<string>>()
+  for (const route of enabledRoutes(config)) {
+    if (route.acl === null || route.group === null) continue
+    const label = route.enabledBy === 'always' ? route.group : `${route.group} (${route.enabledBy})`
+    needs.set(route.acl, (needs.get(route.acl) ?? new Set()).add(label))
+  }
+  return [...needs].map(([acl, routes]) => ({ acl, routes: [...routes] }))
 }
 
 export function describeAclNeeds(needs: readonly AclNeed[]): string {

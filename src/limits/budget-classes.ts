@@ -1,4 +1,8 @@
 import type { LimitsConfig } from '../config/limits.js'
+import { ROUTE_GROUPS } from '../config/route-table.js'
+import type { BudgetClass, RouteGroup } from '../config/route-table.js'
+
+export type { BudgetClass } from '../config/route-table.js'
 
 /**
  * Priorities of the application's Agent Studio budget (issue 20): chat first, history reads next,
@@ -7,23 +11,12 @@ import type { LimitsConfig } from '../config/limits.js'
  * than half of it: under any load, chat keeps at least 20% of the budget for itself, and chat and
  * history together at least 50%.
  */
-export type BudgetClass = 'chat' | 'history' | 'background'
 
 const CEILING: Record<BudgetClass, number> = { chat: 1, history: 0.8, background: 0.5 }
 
-type RouteName = keyof LimitsConfig['routes']
-
-/** Each route group's class; a new route group must be placed here (the compiler says so). */
-export const ROUTE_BUDGET_CLASS: Record<RouteName, BudgetClass> = {
-  completions: 'chat',
-  tasks: 'chat',
-  conversations: 'history',
-  feedback: 'history',
-  userData: 'background',
-  // Summarising a long chat to go on with it (context/compact): part of chatting.
-  compact: 'chat',
-  // Calls no upstream (POST /search-key): never spends the budget.
-  searchKey: 'background'
+/** Each route group's class, as the route table declares it (src/config/route-table.ts). */
+export function routeBudgetClass(group: RouteGroup): BudgetClass {
+  return ROUTE_GROUPS[group].budgetClass
 }
 
 /** How many of the window's calls a class may have spent before it is refused (at least 1 when the budget is on). */

@@ -7,7 +7,7 @@ import { throwIfClientGone } from '../plugins/client-gone.js'
 import { StoreRefused } from './admission.js'
 import type { AdmissionRequest, AdmissionStore, BudgetCheck, CounterState, LeaseCheck, Refusal, Verdict } from './admission.js'
 import { allowListMatcher } from './allow-list.js'
-import { ROUTE_BUDGET_CLASS, classCeiling, userShare } from './budget-classes.js'
+import { classCeiling, routeBudgetClass, userShare } from './budget-classes.js'
 import type { BudgetClass } from './budget-classes.js'
 import { clientAddressKey } from './client-address.js'
 import type { LiveLimits } from './live-limits.js'
@@ -134,14 +134,14 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
     forRoute(name, options = {}) {
       const wantsLease = options.stream ?? false
       const callsUpstream = options.upstream !== false
-      // Named: traces show this hook as `onRequest - routeHook` (docs/runbook.md).
-      return async function routeHook(request, reply) {
+      // Named: traces show this hook as `onRequest - admission` (docs/runbook.md).
+      return async function admission(request, reply) {
         const limits = live.current
         const userId = request.user.id
         const exempt = isAllowListed(request.ip)
         const route = name === undefined ? undefined : limits.routes[name]
         const { streams, upstreamBudget } = limits
-        const budgetClass: BudgetClass = name === undefined ? 'chat' : ROUTE_BUDGET_CLASS[name]
+        const budgetClass: BudgetClass = name === undefined ? 'chat' : routeBudgetClass(name)
         let lease: LeaseCheck | undefined
         if (typeof wantsLease === 'function' ? wantsLease(request) : wantsLease) {
           lease = { userKey: `streams:user:${userId}`, id: randomUUID(), userCap: streams.perUser, globalCap: streams.global, leaseMs: streams.leaseSeconds * 1000 }

@@ -1,9 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { buildCompletionBodyPolicy, completionBodySchema } from '../../policy/completion-body.js'
 import type { CompletionBody } from '../../policy/completion-body.js'
 import { buildCompletionQueryPolicy } from '../../policy/completion-query.js'
-import { buildAgentHook } from '../../policy/agent-policy.js'
-import { requireJson } from '../../policy/require-json.js'
 import { conversationNamespace } from '../../policy/conversation-namespace.js'
 import { assertBodyMatchesMode, buildAgUiBodyPolicy, completionRequestSchema } from '../../policy/ag-ui-body.js'
 import type { AgUiBody } from '../../policy/ag-ui-body.js'
@@ -11,7 +9,7 @@ import { replaceId } from '../../upstream/rewrite-events.js'
 import { cacheVerdict } from '../../policy/cache-safety.js'
 import { buildContextTrimmer } from './long-chats.js'
 import { entryPointLabel } from '../../credentials/header-boundary.js'
-import type { AgentStudioRouteContext } from './index.js'
+import type { AgentStudioRouteContext, RouteImplementation } from './route-context.js'
 
 interface CompletionRoute {
   Params: { agentId: string }
@@ -19,10 +17,13 @@ interface CompletionRoute {
   Body: CompletionBody
 }
 
-/** `POST /agent-studio/1/agents/:agentId/completions`: the chat itself, streamed back. */
-export default async function completionRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters, agents } = options
-  const agentFromPath = buildAgentHook(config.policy)
+/**
+ * `POST /agent-studio/1/agents/:agentId/completions`: the chat itself, streamed back. The stream
+ * slot is taken by `admission` (the route table's `stream: 'always'`), with every other limit
+ * in one question, and held until the response closes, whatever closes it (end, error, abort).
+ */
+export function completion(options: AgentStudioRouteContext): RouteImplementation {
+  const { config, credentials, upstream, agents } = options
   const queryPolicy = buildCompletionQueryPolicy(config.policy)
   const bodyPolicy = buildCompletionBodyPolicy(config.policy)
   const agUiBodyPolicy = buildAgUiBodyPolicy(config.policy)
@@ -30,12 +31,9 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
   // CONTEXT_TRIM: an over-long chat is trimmed by Agent Studio rather than refused (long-chats.ts).
   const trim = buildContextTrimmer(options)
 
-  app.post<CompletionRoute>('/agent-studio/1/agents/:agentId/completions', {
+  return {
     ...(trim === undefined ? {} : { bodyLimit: config.policy.contextTrimBodyLimitBytes, config: { bodyLimitSetting: 'CONTEXT_TRIM_BODY_LIMIT_BYTES' } }),
     schema: { body: completionRequestSchema(config.policy, completionBodySchema(config.policy)) },
-    // The stream slot is taken here, with every other limit in one question, and held until the
-    // response closes, whatever closes it (end, error, client abort).
-    onRequest: [agentFromPath, limiters.forRoute('completions', { stream: true }), requireJson],
     handler: async (request: FastifyRequest<CompletionRoute>, reply: FastifyReply) => {
       const agentSettings = agents.settingsFor(request.params.agentId)
       // Issue 23: whether this answer may use Agent Studio's shared cache (cache-safety.ts).
@@ -71,5 +69,5 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
         ...(rewriteEvents === undefined ? {} : { rewriteEvents })
       })
     }
-  })
+  }
 }

@@ -1,7 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { buildAgentPolicy } from '../../policy/agent-policy.js'
-import { requireJson } from '../../policy/require-json.js'
-import type { AgentStudioRouteContext } from './index.js'
+import type { AgentStudioRouteContext, RouteImplementation } from './route-context.js'
 
 interface FeedbackBody {
   messageId: string
@@ -28,19 +27,15 @@ const FIELDS = {
  * tags?, notes? }`). Both are validated field by field, with the same agent allow-list, limits
  * and header boundary; nothing else passes.
  */
-export default async function feedbackRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters, agents } = options
-  const checkAgent = buildAgentPolicy(config.policy)
+export function feedback(options: AgentStudioRouteContext): RouteImplementation {
+  return {
+    schema: { body: { type: 'object', additionalProperties: false, required: ['messageId', 'agentId', 'vote'], properties: FIELDS } },
+    handler: feedbackForwarder(options, 'POST')
+  }
+}
 
-  app.post<{ Body: FeedbackBody }>('/agent-studio/1/feedback', {
-    onRequest: [limiters.forRoute('feedback'), requireJson],
-    schema: {
-      body: { type: 'object', additionalProperties: false, required: ['messageId', 'agentId', 'vote'], properties: FIELDS }
-    }
-  }, (request, reply) => forwardFeedback(request, reply, 'POST'))
-
-  app.patch<{ Body: FeedbackChange }>('/agent-studio/1/feedback', {
-    onRequest: [limiters.forRoute('feedback'), requireJson],
+export function feedbackChange(options: AgentStudioRouteContext): RouteImplementation {
+  return {
     schema: {
       body: {
         type: 'object',
@@ -50,11 +45,15 @@ export default async function feedbackRoutes(app: FastifyInstance, options: Agen
         anyOf: [{ required: ['vote'] }, { required: ['tags'] }, { required: ['notes'] }],
         properties: FIELDS
       }
-    }
-  }, (request, reply) => forwardFeedback(request, reply, 'PATCH'))
+    },
+    handler: feedbackForwarder(options, 'PATCH')
+  }
+}
 
-  /** A vote (POST) or a change of it (PATCH): the body rebuilt from the schema's fields, the agent checked, upstream with that agent's Origin. */
-  async function forwardFeedback(request: FastifyRequest<{ Body: FeedbackChange }>, reply: FastifyReply, method: 'POST' | 'PATCH') {
+/** A vote (POST) or a change of it (PATCH): the body rebuilt from the schema's fields, the agent checked, upstream with that agent's Origin. */
+function feedbackForwarder({ config, credentials, upstream, agents }: AgentStudioRouteContext, method: 'POST' | 'PATCH') {
+  const checkAgent = buildAgentPolicy(config.policy)
+  return async function forwardFeedback(request: FastifyRequest<{ Body: FeedbackChange }>, reply: FastifyReply) {
     const { messageId, agentId, vote, tags, notes } = request.body
     request.summary.agentId = checkAgent(agentId)
     const body: FeedbackChange = { messageId, agentId }

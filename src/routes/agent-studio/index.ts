@@ -1,29 +1,25 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { GatewayConfig } from '../../config/types.js'
-import type { Credentials } from '../../credentials/credentials.js'
+import { enabledRoutes } from '../../config/enabled-routes.js'
+import type { RouteId } from '../../config/route-table.js'
 import loadShedding from '../../plugins/load-shedding.js'
 import privateAnswers from '../../plugins/private-answers.js'
 import { depthBoundedJsonParser } from '../../policy/json-depth.js'
 import { requestScheme } from '../../policy/origin-check.js'
-import type { Authenticate } from '../../session/authenticate.js'
 import type { SessionUser } from '../../session/types.js'
-import type { Upstream } from '../../upstream/forward.js'
-import completionRoutes from './completions.js'
-import resumeRoutes from './resume.js'
-import taskRoutes from './tasks.js'
-import longChatRoutes from './long-chats.js'
-import conversationRoutes from './conversations.js'
-import feedbackRoutes from './feedback.js'
-import userDataRoutes from './user-data.js'
-import searchKeyRoutes from './search-key.js'
 import { buildRequestLimiters } from '../../limits/request-limits.js'
-import type { RequestLimiters } from '../../limits/request-limits.js'
-import type { LiveLimits } from '../../limits/live-limits.js'
-import type { LiveAgents } from '../../config/live-agents.js'
-import type { AdmissionStore } from '../../limits/admission.js'
-import type { Metrics } from '../../metrics.js'
-import type { ErasureService } from '../../erasure/erasure-service.js'
 import { throwIfClientGone, watchClient } from '../../plugins/client-gone.js'
+import { completion } from './completions.js'
+import { conversationDelete, conversationList, conversationRead } from './conversations.js'
+import { feedback, feedbackChange } from './feedback.js'
+import { compact } from './long-chats.js'
+import { routeHooks } from './pipeline.js'
+import { resume } from './resume.js'
+import type { AgentStudioRouteContext, AgentStudioRouteOptions, RouteImplementation } from './route-context.js'
+import { searchKey } from './search-key.js'
+import { task } from './tasks.js'
+import { erasureStatus, userDataErase, userDataExport } from './user-data.js'
+
+export type { AgentStudioRouteOptions } from './route-context.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,32 +27,28 @@ declare module 'fastify' {
   }
 }
 
-export interface AgentStudioRouteOptions {
-  readonly config: GatewayConfig
-  readonly authenticate: Authenticate
-  /** Everything that leaves with an upstream request: each route asks it for its headers. */
-  readonly credentials: Credentials
-  readonly upstream: Upstream
-  readonly live: LiveLimits
-  /** Per-agent settings in force (upstream Origin, cache mode). */
-  readonly agents: LiveAgents
-  readonly admission: AdmissionStore
-  readonly metrics: Metrics
-  /** Erasures of user data, run as paced jobs (DELETE /user-data/me). */
-  readonly erasures: ErasureService
+/** Each entry of the route table's handler (src/config/route-table.ts): one per id, or the compiler says so. */
+const IMPLEMENTATIONS: Record<RouteId, (context: AgentStudioRouteContext) => RouteImplementation> = {
+  completion,
+  resume,
+  task,
+  conversationList,
+  conversationRead,
+  conversationDelete,
+  feedback,
+  feedbackChange,
+  userDataExport,
+  userDataErase,
+  erasureStatus,
+  searchKey,
+  compact
 }
-
-export interface AgentStudioRouteContext extends AgentStudioRouteOptions {
-  readonly limiters: RequestLimiters
-}
-
-// Each group can be switched off (an API key without the logs ACL): its routes then do not
-// exist, and answer 404 like any unknown path.
 
 /**
  * Everything the browser may reach of Agent Studio, in one encapsulated scope: its body
  * parser (JSON only), its load shedding and its session check do not leak onto /healthz.
- * Hooks run in the order the data flows: session, then policy, then the upstream call.
+ * Every route comes from the route table, with the checks of pipeline.ts in their one order;
+ * a route switched off is not registered and answers 404 like any unknown path.
  */
 export default async function agentStudioRoutes(app: FastifyInstance, options: AgentStudioRouteOptions) {
   const { config } = options
@@ -72,9 +64,10 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   const limiters = buildRequestLimiters({ live: options.live, store: options.admission, metrics: options.metrics })
 
   app.decorateRequest('user', null as never)
-  // Session first. Failed authentications are counted per client IP (an anonymous flood, a
-  // credential-stuffing run), and an address over that budget is refused before any credential
-  // work; signed-in users are counted per user instead (the route hooks).
+  // The pipeline's first step. Failed authentications are counted per client IP (an anonymous
+  // flood, a credential-stuffing run), and an address over that budget is refused before any
+  // credential work: the limiter's two phases before a user is known. Signed-in users are
+  // counted per user instead, by each route's `admission` step.
   app.addHook('onRequest', async function session(request: FastifyRequest, reply) {
     watchClient(request, reply)
     limiters.beforeCredentials(request, reply)
@@ -94,13 +87,29 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     request.user = user
     request.summary.userId = user.id
   })
-  const context = { ...options, limiters }
-  await app.register(completionRoutes, context)
-  await app.register(resumeRoutes, context)
-  await app.register(taskRoutes, context)
-  await app.register(longChatRoutes, context)
-  if (config.policy.enableConversations) await app.register(conversationRoutes, context)
-  if (config.policy.enableFeedback) await app.register(feedbackRoutes, context)
-  if (config.policy.enableUserData) await app.register(userDataRoutes, context)
-  if (config.searchKey.enabled) await app.register(searchKeyRoutes, context)
+
+  const context: AgentStudioRouteContext = { ...options, limiters }
+  const routes = enabledRoutes(config)
+  const register = (scope: FastifyInstance, route: (typeof routes)[number]) => {
+    const implementation = IMPLEMENTATIONS[route.id](context)
+    const hooks = routeHooks(route, config.policy, limiters, implementation.checks)
+    scope.route({
+      method: route.method,
+      url: route.path,
+      onRequest: hooks.onRequest,
+      ...(hooks.preHandler.length === 0 ? {} : { preHandler: hooks.preHandler }),
+      ...(implementation.schema === undefined ? {} : { schema: implementation.schema }),
+      ...(implementation.bodyLimit === undefined ? {} : { bodyLimit: implementation.bodyLimit }),
+      ...(implementation.config === undefined ? {} : { config: implementation.config }),
+      handler: implementation.handler
+    })
+  }
+  for (const route of routes.filter((route) => route.body !== 'ignored')) register(app, route)
+  // A body that is read up to 1 KiB and ignored needs a parser of its own: Fastify's parsers
+  // are per scope, not per route.
+  await app.register(async function ignoredBodies(scope) {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 }, (_request, _body, done) => done(null, undefined))
+    for (const route of routes.filter((route) => route.body === 'ignored')) register(scope, route)
+  })
 }

@@ -1,10 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ForbiddenField, PayloadTooLarge } from '../../errors.js'
 import type { LimitHook } from '../../limits/request-limits.js'
 import { assertMessageCount, MESSAGES_CEILING } from '../../policy/message-limits.js'
-import { requireJson } from '../../policy/require-json.js'
 import { allowedToolParts } from '../../policy/tool-parts.js'
-import type { AgentStudioRouteContext } from './index.js'
+import type { AgentStudioRouteContext, RouteImplementation } from './route-context.js'
 
 /**
  * Long chats (issue 23, item 7), with Agent Studio's context operations
@@ -81,24 +80,24 @@ interface CompactBody {
   model?: unknown
 }
 
-async function refuseChosenModel(request: FastifyRequest<{ Body: CompactBody }>): Promise<void> {
-  const body = request.body
+async function refuseChosenModel(request: FastifyRequest): Promise<void> {
+  const body = request.body as CompactBody
   if (body.providerID !== undefined || body.model !== undefined) {
     throw new ForbiddenField(`"${body.providerID !== undefined ? 'providerID' : 'model'}" (the provider and model that summarise are billed to the application and pinned by ops: COMPACT_PROVIDER_ID, COMPACT_MODEL)`)
   }
 }
 
-/** `POST /agent-studio/1/context/compact`, registered only with a pinned provider and model. */
-export default async function longChatRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters, agents } = options
+/**
+ * `POST /agent-studio/1/context/compact`, registered only with a pinned provider and model (the
+ * route table's COMPACT_MODEL switch). The allowance is for summaries: it is spent only by a
+ * request that will be sent (valid, no provider or model of its own), so a malformed one does
+ * not use up the user's day (the route table's `admitAfterValidation`, after these checks).
+ */
+export function compact(options: AgentStudioRouteContext): RouteImplementation {
+  const { config, credentials, upstream, agents } = options
   const { compactProviderId, compactModel } = config.policy
-  if (compactProviderId === undefined || compactModel === undefined) return
-
-  app.post<{ Body: CompactBody }>('/agent-studio/1/context/compact', {
-    onRequest: [requireJson],
-    // The allowance is for summaries: it is spent only by a request that will be sent (valid,
-    // no provider or model of its own), so a malformed one does not use up the user's day.
-    preHandler: [refuseChosenModel, limiters.forRoute('compact')],
+  return {
+    checks: [refuseChosenModel],
     schema: {
       body: {
         type: 'object',
@@ -114,8 +113,8 @@ export default async function longChatRoutes(app: FastifyInstance, options: Agen
           model: {}
         }
       }
-    }
-  }, async (request, reply) => {
+    },
+    handler: async (request: FastifyRequest<{ Body: CompactBody }>, reply: FastifyReply) => {
     const body = request.body
     assertMessageCount(body.messages.length, config.policy)
     const forwarded: Record<string, unknown> = { providerID: compactProviderId, model: compactModel, messages: allowedToolParts(body.messages) }
@@ -129,5 +128,6 @@ export default async function longChatRoutes(app: FastifyInstance, options: Agen
       headers: await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(undefined) }),
       body: JSON.stringify(forwarded)
     })
-  })
+    }
+  }
 }

@@ -1,10 +1,8 @@
-import type { FastifyInstance } from 'fastify'
-import { buildAgentHook } from '../../policy/agent-policy.js'
-import { requireJson } from '../../policy/require-json.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { buildTaskBodyPolicy, taskBodySchema } from '../../policy/task-body.js'
 import type { TaskBody } from '../../policy/task-body.js'
 import { taskQuery } from '../../policy/task-query.js'
-import type { AgentStudioRouteContext } from './index.js'
+import type { AgentStudioRouteContext, RouteImplementation } from './route-context.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -22,19 +20,18 @@ declare module 'fastify' {
  * breaking the connection) or server-sent events of `data-task-output` chunks (newer Agent
  * Studio and InstantSearch; a broken one ends with an `error` chunk).
  */
-export default async function taskRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { config, credentials, upstream, limiters, agents } = options
-  const agentFromPath = buildAgentHook(config.policy)
+// A streamed task holds a connection like a chat answer does: it takes a stream slot (the route
+// table's `stream: 'when-asked'`), asked with the other limits in one question and released
+// when the response closes.
+export function task(options: AgentStudioRouteContext): RouteImplementation {
+  const { config, credentials, upstream, agents } = options
   const bodyPolicy = buildTaskBodyPolicy(config.policy)
 
-  app.post<{ Params: { agentId: string }; Querystring: Record<string, unknown>; Body: TaskBody }>('/agent-studio/1/agents/:agentId/tasks', {
+  return {
     bodyLimit: config.policy.taskBodyLimitBytes,
     config: { bodyLimitSetting: 'TASK_BODY_LIMIT_BYTES' },
     schema: { body: taskBodySchema },
-    // A streamed task holds a connection like a chat answer does: it takes a stream slot, asked
-    // with the other limits in one question and released when the response closes.
-    onRequest: [agentFromPath, limiters.forRoute('tasks', { stream: (request) => (request.query as { stream?: unknown }).stream === 'true' }), requireJson]
-  }, async (request, reply) => {
+    handler: async (request: FastifyRequest<{ Params: { agentId: string }; Querystring: Record<string, unknown>; Body: TaskBody }>, reply: FastifyReply) => {
     const { upstreamQuery } = taskQuery(config.policy, request.query)
     const body = JSON.stringify(bodyPolicy(request.body))
     const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(request.params.agentId) })
@@ -49,5 +46,6 @@ export default async function taskRoutes(app: FastifyInstance, options: AgentStu
       // relayed as it comes and broken off if upstream breaks (it has no in-band error).
       modeFor: (contentType) => (contentType.startsWith('text/event-stream') ? 'ai-sdk-5' : undefined)
     })
-  })
+    }
+  }
 }

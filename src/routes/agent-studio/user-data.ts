@@ -1,27 +1,25 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ROUTES } from '../../config/route-table.js'
 import { ErasureIncomplete, ErasureNotFound, InvalidId, RedisUnavailable } from '../../errors.js'
 import type { ErasureState } from '../../erasure/erasure-store.js'
 import { conversationNamespace } from '../../policy/conversation-namespace.js'
 import { userDataForClient } from '../../policy/conversation-mapping.js'
-import type { AgentStudioRouteContext } from './index.js'
+import type { AgentStudioRouteContext, RouteImplementation } from './route-context.js'
 
-/**
+/*
  * Export and erasure of the caller's own data. The only path is `/me`: the user id comes from
  * the session, never from the URL, so no path can name anyone else.
  */
-export default async function userDataRoutes(app: FastifyInstance, options: AgentStudioRouteContext) {
-  const { credentials, upstream, limiters, agents } = options
 
-  function userIdOf(request: FastifyRequest): string {
-    const userId = request.user.id
-    // encodeURIComponent keeps "/" and "?" inside the segment; dot segments would still move up a level.
-    if (userId === '.' || userId === '..') throw new InvalidId('user id of this session cannot name a data export ("." and ".." are path steps)')
-    return userId
-  }
+function userIdOf(request: FastifyRequest): string {
+  const userId = request.user.id
+  // encodeURIComponent keeps "/" and "?" inside the segment; dot segments would still move up a level.
+  if (userId === '.' || userId === '..') throw new InvalidId('user id of this session cannot name a data export ("." and ".." are path steps)')
+  return userId
+}
 
-  const onRequest = [limiters.forRoute('userData')]
-
-  app.get('/agent-studio/1/user-data/me', { onRequest }, async (request, reply) => {
+export function userDataExport({ credentials, upstream, agents }: AgentStudioRouteContext): RouteImplementation {
+  return { handler: async (request: FastifyRequest, reply: FastifyReply) => {
     const userId = userIdOf(request)
     const namespace = conversationNamespace(userId)
     await upstream.forward(request, reply, {
@@ -34,7 +32,8 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
         return body
       }
     })
-  })
+  } }
+}
 
   /**
    * Erasure (issue 20): starts the caller's erasure, a paced job apart from this request (src/erasure/),
@@ -42,7 +41,8 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
    * ERASURE_ANSWER_WAIT_MS (a user with little data), else `202 Accepted` with its progress and the
    * status URL to poll; leaving does not stop it.
    */
-  app.delete('/agent-studio/1/user-data/me', { onRequest }, async (request, reply) => {
+export function userDataErase(options: AgentStudioRouteContext): RouteImplementation {
+  return { handler: async (request: FastifyRequest, reply: FastifyReply) => {
     const userId = userIdOf(request)
     const { state, job } = await storeAnswer(() => options.erasures.start(request.user))
     const ended = job === undefined ? undefined : await Promise.race([job, delay(ERASURE_ANSWER_WAIT_MS)])
@@ -59,19 +59,24 @@ export default async function userDataRoutes(app: FastifyInstance, options: Agen
       })
     }
     return reply.code(200).header('cache-control', 'no-store').send({ conversationsDeleted: now.conversationsDeleted, messagesDeleted: now.messagesDeleted, memoriesDeleted: false })
-  })
+  } }
+}
 
-  /** The caller's erasure: running (with its progress), done or failed; 404 when none was started. */
-  // Polled by the browser: only the per-user limit applies, not userData's (20 a minute would refuse a poll every 2 s).
-  app.get(ERASURE_STATUS_PATH, { onRequest: [limiters.forRoute(undefined, { upstream: false })] }, async (request, reply) => {
+/**
+ * The caller's erasure: running (with its progress), done or failed; 404 when none was started.
+ * Polled by the browser: only the per-user limit applies, not userData's (20 a minute would
+ * refuse a poll every 2 s): the route table gives it no route group.
+ */
+export function erasureStatus(options: AgentStudioRouteContext): RouteImplementation {
+  return { handler: async (request: FastifyRequest, reply: FastifyReply) => {
     const state = await storeAnswer(() => options.erasures.status(userIdOf(request)))
     if (state === undefined) throw new ErasureNotFound()
     return reply.header('cache-control', 'no-store').send(publicState(state))
-  })
+  } }
 }
 
-/** Where the browser polls its erasure (the 202's `location` and `statusUrl`). */
-const ERASURE_STATUS_PATH = '/agent-studio/1/user-data/me/erasure'
+/** Where the browser polls its erasure (the 202's `location` and `statusUrl`): the route table's. */
+const ERASURE_STATUS_PATH = ROUTES.find((route) => route.id === 'erasureStatus')!.path
 /** How long DELETE waits for a small erasure to end before answering 202. */
 const ERASURE_ANSWER_WAIT_MS = 2000
 
