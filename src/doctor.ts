@@ -42,7 +42,7 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
     return summarise(checks, write)
   }
   if (config.demo) {
-    report({ outcome: 'fail', title: 'nothing is configured: `npm start` would run the embedded DEMO', detail: 'set ALGOLIA_APP_ID, ALGOLIA_API_KEY, ALGOLIA_KEY_ID, ALGOLIA_SECRET_KEY and a SESSION_* method (see README, Configuration)' })
+    report({ outcome: 'fail', title: 'nothing is configured: `npm start` would run the embedded DEMO', detail: 'set ALGOLIA_APP_ID, ALGOLIA_API_KEY, ALGOLIA_KEY_ID, ALGOLIA_SECRET_KEY and a SESSION_* method (see docs/configuration.md)' })
     return summarise(checks, write)
   }
 

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       `\n\n  *** DEMO MODE — NOT FOR PRODUCTION ***\n` +
         `  Built-in Agent Studio stand-in and a demo sign-in that trusts anyone.\n` +
         `  Open ${address}/demo/login?user=alice and chat.\n` +
-        `  Configure ALGOLIA_* and SESSION_* variables (see README) to run for real.\n`
+        `  Configure ALGOLIA_* and SESSION_* variables (see docs/configuration.md) to run for real.\n`
     )
   }
 }
