@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles the TypeScript that `npm test` runs (src/, test/, standin/, demo/, examples/*/server.ts) to plain
+// Compiles the TypeScript that `npm test` runs (src/, test/, standin/, demo/, scripts/*.ts, examples/*/server.ts) to plain
 // JavaScript with source maps, once, into .test-build/ (git-ignored), so each test process starts
 // on plain node instead of loading a TypeScript loader (about a second of CPU per test file).
 // c8 maps the coverage back to src/*.ts through the source maps.
@@ -19,7 +19,7 @@ export const OUT = '.test-build'
 const out = join(root, OUT)
 
 /** Folders whose TypeScript runs under test, and which files in them are compiled. */
-const ROOTS = ['src', 'test', 'standin', 'demo', 'examples']
+const ROOTS = ['src', 'test', 'standin', 'demo', 'examples', 'scripts']
 const compiled = (path) => /\.ts$/.test(path) && !path.endsWith('.d.ts') && !(path.startsWith('examples/') && !path.endsWith('/server.ts'))
 /** Never mirrored: git's, the packages (found from .test-build/ by walking up) and build outputs. */
 const SKIP_AT_TOP = new Set(['.git', 'node_modules', OUT, 'coverage', '.tap'])

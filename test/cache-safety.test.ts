@@ -43,7 +43,7 @@ t.test('by default (memory on, agent not declared shared), two users asking the 
 
 t.test('an agent declared cache: shared keeps the cache, and the gateway\'s memory=false keeps every memory out of its answers', async (t) => {
   // Without the gateway's memory=false, the stand-in serves B the answer A's memory shaped
-  // (test/standin/response-cache.test.ts shows it).
+  // (standin/test/response-cache.test.ts shows it).
   const s = await setup(t, { GATEWAY_CONFIG_FILE: agentsFile({ [AGENT_ID]: { cache: 'shared' } }) })
   s.standIn.store.memories.set('user-a', ['allergic to peanuts'])
   await s.ask('user-a')

@@ -14,7 +14,7 @@ t.test('A lists only A\'s namespaced conversations, under the ids A chose; the r
   const body = response.json() as { data: Array<{ id: string; title: string }>; pagination: { totalCount: number } }
   t.same(body.data.map((c) => c.id).sort(), ['conv_a1', 'conv_a2'], 'client ids; the raw legacy id is not shown')
   t.same(body.data.map((c) => c.title).sort(), ['A private question', 'A second question'])
-  t.equal(body.pagination.totalCount, 3, 'pagination is upstream\'s (the README says so)')
+  t.equal(body.pagination.totalCount, 3, 'pagination is upstream\'s (docs/security.md says so)')
   t.match(gateway.logs.requests.at(-1), { status: 200, conversationsHidden: 1 })
   const seen = standIn.received.at(-1)!
   t.same(seen.query, { page: '1', limit: '10', startDate: '2026-01-01', endDate: '2099-12-31' }, 'nothing else is passed')

@@ -122,5 +122,5 @@ t.test('compose: the redis-cluster profile makes a 3-master cluster with a repli
   t.same(create.command, ['redis-cli', '--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'], 'every node, one replica per master')
   t.same(Object.keys(create.depends_on as Record<string, unknown>).sort(), nodes, 'created once every node answers')
   t.match(readFileSync('docker-compose.yml', 'utf8'), 'REDIS_URL=redis://redis-cluster-1:6379 docker compose --profile demo --profile redis-cluster up')
-  t.match(readFileSync('README.md', 'utf8'), 'REDIS_URL=redis://redis-cluster-1:6379 docker compose --profile demo --profile redis-cluster up')
+  t.match(readFileSync('docs/operations.md', 'utf8'), 'REDIS_URL=redis://redis-cluster-1:6379 docker compose --profile demo --profile redis-cluster up')
 })

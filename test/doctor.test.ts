@@ -50,7 +50,8 @@ t.test('doctor on an invalid or empty configuration', async (t) => {
   t.match(invalid.output, /PORT: /)
   const empty = await doctor({})
   t.equal(empty.code, 1)
-  t.match(empty.output, /nothing is configured: `npm start` would run the embedded DEMO/)
+  t.match(empty.output, /✗ configuration is invalid/)
+  for (const name of ['ALGOLIA_APP_ID', 'ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SECRET_KEY', 'SESSION_JWT_SECRET']) t.match(empty.output, name, `names ${name}`)
 })
 
 t.test('doctor proves the user-token secret and every agent: a wrong ALGOLIA_SECRET_KEY fails, exit 1', async (t) => {

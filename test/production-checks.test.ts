@@ -1,7 +1,7 @@
 // Issue 19.8: production started in silence with every ALLOW_* opt-in, an agent id `test`,
 // http origins and no upstream budget, and `0.0.0.0/0` passed validation, then crashed the start
-// or answered 500. Each dangerous setting is now refused or warned about, and the README's table
-// says which.
+// or answered 500. Each dangerous setting is now refused or warned about, and the table in
+// docs/configuration.md says which.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
@@ -92,9 +92,9 @@ t.test('0.0.0.0/0 and ::/0 are refused by name wherever addresses are listed, in
   t.same(outcome({ TRUSTED_PROXIES: '::ffff:0.0.0.0/96, ::ffff:10.0.0.0/104' }).problems, ['TRUSTED_PROXIES: "::ffff:0.0.0.0/96" matches every IPv4 address; list the addresses or ranges you mean'])
 })
 
-t.test('the README\'s production table lists exactly these checks, with their verdicts', async (t) => {
-  const readme = readFileSync('README.md', 'utf8')
-  const section = readme.slice(readme.indexOf('### Production safety checks'))
+t.test('the production table of docs/configuration.md lists exactly these checks, with their verdicts', async (t) => {
+  const reference = readFileSync('docs/configuration.md', 'utf8')
+  const section = reference.slice(reference.indexOf('## Production safety checks'))
   const rows = [...section.matchAll(/^\| `([^`]+)` \| (refused|warned) \|/gm)].map(([, setting, verdict]) => `${setting} ${verdict}`)
   t.same(rows, PRODUCTION_CHECKS.map((check) => `${check.setting} ${check.verdict === 'refuse' ? 'refused' : 'warned'}`))
 })

@@ -12,7 +12,7 @@ import { tempDir } from './helpers/temp-dir.js'
 
 // Issue 21: TLS and ACL users. A Redis on TLS only, client certificates required (made by
 // openssl for this test), the default user behind a password, and the gateway's own ACL user with
-// exactly the rules the README documents (src/redis/acl.ts), and users missing one command.
+// exactly the rules docs/operations.md documents (src/redis/acl.ts), and users missing one command.
 
 const ADMIN = 'admin-password-for-this-test'
 const NAMESPACE = 'asg-tls:'
@@ -40,8 +40,8 @@ const tlsEnv = (user: string) => ({
   REDIS_NAMESPACE: NAMESPACE
 })
 
-t.test('the README documents exactly the ACL the code needs', async (t) => {
-  t.match(readFileSync('README.md', 'utf8'), `ACL SETUSER asg-gateway >PASSWORD ${gatewayAclRules('{asg:<app id>:}')}`)
+t.test('docs/operations.md documents exactly the ACL the code needs', async (t) => {
+  t.match(readFileSync('docs/operations.md', 'utf8'), `ACL SETUSER asg-gateway >PASSWORD ${gatewayAclRules('{asg:<app id>:}')}`)
 })
 
 t.test('over TLS with a client certificate, as an ACL user with the documented rules: limits and caps work, and Redis denied nothing', async (t) => {
@@ -72,7 +72,7 @@ t.test('a user denied EVALSHA: the gateway refuses to start, saying which comman
   const { code } = await Promise.race([gateway.exited, new Promise<{ code: string }>((resolve) => setTimeout(resolve, 30_000, { code: 'still running after 30 s' }).unref())])
   t.equal(code, 1)
   t.match(gateway.stderr(), /^agent-studio-gateway: refusing to start: Redis \(standalone\) refused the limits scripts: NOPERM .*'evalsha'/m)
-  t.match(gateway.stderr(), /the Redis user lacks a permission the gateway needs: grant the ACL in README/)
+  t.match(gateway.stderr(), /the Redis user lacks a permission the gateway needs: grant the ACL in docs\/operations\.md/)
   t.notMatch(gateway.stderr(), /gateway-password-for-this-test/, 'the password is not printed')
 })
 

@@ -82,7 +82,7 @@ t.test('a traceparent from any peer but a trusted proxy starts a new trace, what
   }
 })
 
-t.test('spans carry only the attributes the README lists: no query string, User-Agent or user id in any path', async (t) => {
+t.test('spans carry only the attributes docs/operations.md lists: no query string, User-Agent or user id in any path', async (t) => {
   const { spans } = await traced({ origin: APP_ORIGIN, 'user-agent': 'Mozilla/5.0 (UniqueAgent/9.9)' })
   const token = await sessionToken('erased-user-id')
   const erasure = await client.request({ origin: gateway.url, path: '/agent-studio/1/user-data/me', method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'user-agent': 'Mozilla/5.0 (UniqueAgent/9.9)' } })
@@ -100,9 +100,11 @@ t.test('spans carry only the attributes the README lists: no query string, User-
   const paths = all.map((span) => span.attributes['url.path']).filter((path) => path !== undefined)
   t.ok(paths.includes('/agent-studio/1/user-data/{userToken}'), 'the upstream erasure path is a template')
   t.ok(paths.includes(`/agent-studio/1/agents/${AGENT_ID}/completions`))
-  const readme = readFileSync('README.md', 'utf8')
-  const tracing = readme.slice(readme.indexOf('### Tracing'), readme.indexOf('\n### ', readme.indexOf('### Tracing') + 5))
-  for (const key of SPAN_ATTRIBUTES) t.match(tracing, `\`${key}\``, `the README lists ${key}`)
+  const operations = readFileSync('docs/operations.md', 'utf8')
+  const start = operations.indexOf('\n## Tracing\n')
+  t.ok(start !== -1, 'docs/operations.md has a Tracing section')
+  const tracing = operations.slice(start, operations.indexOf('\n## ', start + 5))
+  for (const key of SPAN_ATTRIBUTES) t.match(tracing, `\`${key}\``, `docs/operations.md lists ${key}`)
 })
 
 t.test('no secret, token, cookie, session, user id or message content reaches any span', async (t) => {

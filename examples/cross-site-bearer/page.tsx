@@ -29,7 +29,7 @@ const transport = new DefaultChatTransport({
   credentials: 'omit'
 })
 
-/** The gateway's errors are JSON `{ error, message, requestId }`: show the message (see the README for each code). */
+/** The gateway's errors are JSON `{ error, message, requestId }`: show the message (see docs/frontend.md, Errors, for each code). */
 function errorText(error: Error): string {
   try {
     return (JSON.parse(error.message) as { message: string }).message

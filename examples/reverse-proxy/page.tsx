@@ -14,7 +14,7 @@ const transport = new DefaultChatTransport({
   api: `/agent-studio/1/agents/${agentId}/completions?compatibilityMode=ai-sdk-5`
 })
 
-/** The gateway's errors are JSON `{ error, message, requestId }`: show the message (see the README for each code). */
+/** The gateway's errors are JSON `{ error, message, requestId }`: show the message (see docs/frontend.md, Errors, for each code). */
 function errorText(error: Error): string {
   try {
     return (JSON.parse(error.message) as { message: string }).message

@@ -15,7 +15,7 @@ const transport = new DefaultChatTransport({
   credentials: 'include'
 })
 
-/** The gateway's errors are JSON `{ error, message, requestId }`: show the message (see the README for each code). */
+/** The gateway's errors are JSON `{ error, message, requestId }`: show the message (see docs/frontend.md, Errors, for each code). */
 function errorText(error: Error): string {
   try {
     return (JSON.parse(error.message) as { message: string }).message

@@ -55,7 +55,7 @@ export interface ErasureServiceOptions {
  * conversations": userData.yml in Algolia's spec), and conversations keep titles quoting the
  * first message: so every conversation of the user is listed (by the user's own token: all of
  * them are theirs) and deleted on every allowed agent, then the messages. Memories have no public
- * delete endpoint (README, "Erasure").
+ * delete endpoint (docs/frontend.md, "Erasure").
  */
 export class ErasureService {
   readonly #options: ErasureServiceOptions

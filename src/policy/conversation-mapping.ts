@@ -42,7 +42,7 @@ function keepCallers(namespace: ConversationNamespace, items: unknown): { kept: 
   return { kept, hidden: list.length - kept.length }
 }
 
-/** `{ data, pagination }`: pagination is upstream's (exact unless items were left out; see README). */
+/** `{ data, pagination }`: pagination is upstream's (exact unless items were left out; see docs/security.md, Conversation namespaces). */
 export function conversationListForClient(namespace: ConversationNamespace, answer: unknown): Filtered {
   if (!isObject(answer)) return { body: { data: [] }, hidden: 0 }
   const { kept, hidden } = keepCallers(namespace, answer.data)

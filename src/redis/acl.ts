@@ -1,8 +1,8 @@
 import { SCRIPT_COMMANDS } from './scripts.js'
 
 /**
- * The least Redis ACL the gateway's user needs (issue 21), in `ACL SETUSER` syntax, for the README
- * and doctor. Keys: the namespace's hash tag only (keys.ts). Commands:
+ * The least Redis ACL the gateway's user needs (issue 21), in `ACL SETUSER` syntax, for
+ * docs/operations.md and doctor. Keys: the namespace's hash tag only (keys.ts). Commands:
  * - `evalsha`, `eval`: the limits scripts (EVAL when Redis lacks a script: after a restart or a
  *   failover). Redis checks every command a script runs, so the scripts' own commands too;
  * - `info`: ioredis's ready check and the `auto` mode's `INFO cluster`;

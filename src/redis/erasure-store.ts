@@ -5,7 +5,7 @@ import type { LimitsCommands } from './scripts.js'
 
 /**
  * Erasures' state in Redis (issue 20), in the namespace's hash tag like every other key (keys.ts),
- * through scripts so that the ACL the README lists stays derived from them (acl.ts): the lock
+ * through scripts so that the ACL docs/operations.md lists stays derived from them (acl.ts): the lock
  * (`erasure:lock:<user>`, owner and expiry), the progress (`erasure:state:<user>`, JSON) and the
  * set of erasures not finished (`erasure:running`).
  */

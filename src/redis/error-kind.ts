@@ -55,7 +55,7 @@ export function scriptErrorHint(error: unknown): string {
     case 'NOPERM': {
       const message = (error as Error).message
       const command = /\(command ([A-Z]+)\)$/.exec(message)?.[1]?.toLowerCase() ?? commandAtScriptLine(message)
-      return `the Redis user lacks a permission the gateway needs${command === undefined ? '' : ` (the script's ${command})`}: grant the ACL in README (Redis Cluster, Sentinel, TLS and ACL users)`
+      return `the Redis user lacks a permission the gateway needs${command === undefined ? '' : ` (the script's ${command})`}: grant the ACL in docs/operations.md (Redis Cluster, Sentinel, TLS and ACL users)`
     }
     case 'NOAUTH':
     case 'WRONGPASS': return 'check REDIS_USERNAME/REDIS_PASSWORD (or the credentials in REDIS_URL)'

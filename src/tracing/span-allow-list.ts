@@ -4,7 +4,7 @@ import type { Attributes } from '@opentelemetry/api'
 
 /**
  * What a span may carry, decided in one place, at export: the instrumentations record more than
- * the README promises (@fastify/otel's `url.path` is the raw URL with its query string;
+ * docs/operations.md (Tracing) promises (@fastify/otel's `url.path` is the raw URL with its query string;
  * undici's adds `url.full`, `url.query` and the browser's `user_agent.original`; an erasure's
  * upstream path holds the user id). Every attribute not listed here is dropped, and the paths
  * kept are reduced to templates, so no instrumentation upgrade can add a field silently.

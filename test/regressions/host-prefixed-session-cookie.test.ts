@@ -7,7 +7,7 @@ import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 // Issue 11, item 13: with duplicate cookie names the first one wins, and a sibling subdomain can
 // set a cookie named like the session with a longer Path, so it is sent first ("cookie tossing":
 // the victim is signed in as the attacker). A `__Host-` cookie cannot be set by another host, so
-// the README recommends SESSION_COOKIE_NAME=__Host-session where the gateway shares the app's host.
+// docs/security.md recommends SESSION_COOKIE_NAME=__Host-session where the gateway shares the app's host.
 
 t.test('SESSION_COOKIE_NAME=__Host-session: the prefixed cookie is the session, a tossed plain one is ignored', async (t) => {
   const { standIn, url } = await startStandIn(t)
@@ -26,8 +26,8 @@ t.test('SESSION_COOKIE_NAME=__Host-session: the prefixed cookie is the session, 
   t.equal(standIn.received.length, 0)
 })
 
-t.test('the README recommends a __Host- session cookie name, and says why', async (t) => {
-  const readme = readFileSync('README.md', 'utf8')
-  t.match(readme, /SESSION_COOKIE_NAME=__Host-session/)
-  t.match(readme, /first one wins/)
+t.test('docs/security.md recommends a __Host- session cookie name, and says why', async (t) => {
+  const security = readFileSync('docs/security.md', 'utf8')
+  t.match(security, /SESSION_COOKIE_NAME=__Host-session/)
+  t.match(security, /first one wins/)
 })

@@ -89,7 +89,7 @@ t.test('Redis: another replica refuses the address too, after at most one creden
   t.equal((await send(a!, 'bad-1')).statusCode, 401)
   t.equal((await send(a!, 'bad-2')).statusCode, 401)
   t.equal((await send(b!, 'good-alice')).statusCode, 429, 'the other replica learns it from its one admission question, and refuses')
-  t.equal(endpoint.calls(), 3, 'that replica checked the credential once (the bound the README states)')
+  t.equal(endpoint.calls(), 3, 'that replica checked the credential once (the bound docs/operations.md states)')
   t.equal((await send(b!, 'good-alice')).statusCode, 429)
   t.equal((await send(b!, 'bad-3')).statusCode, 429)
   t.equal(endpoint.calls(), 3, 'and never again in this window')

@@ -1,6 +1,7 @@
-// Regression (issue 19.9): the README's clean-up of the old owner registry,
+// Regression (issue 19.9): the README's clean-up of the old owner registry (now in
+// docs/operations.md, "Upgrading from a version with the ownership check"),
 // `redis-cli --scan --pattern 'asg:*:conv:*' | xargs redis-cli del`, also deleted the limit keys
-// of any user whose id contains ":conv:". The README's line now runs here, as written, against
+// of any user whose id contains ":conv:". The documented line now runs here, as written, against
 // the real Redis.
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -9,10 +10,10 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { SHARED_REDIS, redisKey, redisNamespace } from '../helpers/limits.js'
 
-t.test('the README\'s clean-up line deletes the old registry\'s keys and no limit key named after a user', async (t) => {
-  const readme = readFileSync('README.md', 'utf8')
-  const line = /^redis-cli --scan --pattern .*conv:\*.*$/m.exec(readme)?.[0]
-  t.ok(line, 'the README has the line')
+t.test('the documented clean-up line deletes the old registry\'s keys and no limit key named after a user', async (t) => {
+  const operations = readFileSync('docs/operations.md', 'utf8')
+  const line = /^redis-cli --scan --pattern .*conv:\*.*$/m.exec(operations)?.[0]
+  t.ok(line, 'docs/operations.md has the line')
   const namespace = redisNamespace(t)
   const redis = new Redis(SHARED_REDIS)
   t.teardown(() => redis.disconnect())

@@ -4,7 +4,7 @@ import { conversationSetup as setup, } from '../helpers/conversations.js'
 
 const completions = (agent = AGENT_ID) => `/agent-studio/1/agents/${agent}/completions?compatibilityMode=ai-sdk-5&stream=false`
 
-// Bug: with the search-only key the README recommends when conversations and user data are off,
+// Bug: with the search-only key docs/security.md recommends when conversations and user data are off,
 // every chat message carrying `id` answered 502 upstream_error (the ownership read needed `logs`).
 t.test('chat with a conversation id works with a search-only key when conversations and user data are off', async (t) => {
   const { standIn, a } = await setup(t, { ALGOLIA_API_KEY: TEST_KEYS.searchKey, ENABLE_CONVERSATIONS: 'false', ENABLE_USER_DATA: 'false' })

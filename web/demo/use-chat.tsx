@@ -1,6 +1,6 @@
 /**
  * DEMO: the AI SDK's `useChat` (React, `@ai-sdk/react`, ai 5 and later) talking to Agent Studio
- * through the gateway, with stop, regenerate, resume and errors shown as the README recommends,
+ * through the gateway, with stop, regenerate, resume and errors shown as docs/frontend.md recommends,
  * plus what a product page has around the chat: a history panel (list, open, delete, new),
  * thumbs on each answer, and a conversation that survives a reload.
  *
