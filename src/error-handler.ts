@@ -4,7 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GATEWAY_ERROR_CODES, InternalError, InvalidId, InvalidRequest, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from './errors.js'
 import type { ErrorBody, GatewayError } from './errors.js'
 import { startSummary } from './logging/request-summary.js'
-import { isClientGone } from './plugins/client-gone.js'
+import { isClientGone } from './http/client-gone.js'
 
 /**
  * Where every refusal and failure is answered and recorded. `sendError` writes every error

@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
 import { rawRequest } from './helpers/requests.js'
-import { isAgentId, isClientConversationId as isConversationId } from '../src/policy/ids.js'
+import { isAgentId } from '../src/config/ids.js'
+import { isClientConversationId as isConversationId } from '../src/policy/conversation-namespace.js'
 
 t.test('path tricks sent on a raw socket never reach another upstream path', async (t) => {
   const { standIn, url } = await startStandIn(t)

@@ -5,7 +5,7 @@ import { searchClient } from '@algolia/client-search'
 import { AGENT_ID, TEST_KEYS, completionBody, sessionToken } from './helpers/fixtures.js'
 import { startGateway, startStandIn } from './helpers/gateway.js'
 import { tempDir } from './helpers/temp-dir.js'
-import { quoteFilterValue, renderFilters } from '../src/keys/filter-template.js'
+import { quoteFilterValue, renderFilters } from '../src/config/filter-template.js'
 
 /** Decodes a Secured API Key and checks its HMAC against the parent, independently of the code under test. */
 function decodeSecuredKey(key: string, parent: string) {

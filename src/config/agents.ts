@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Frozen } from './frozen.js'
-import { AGENT_ID_PATTERN } from '../policy/ids.js'
+import { AGENT_ID_PATTERN } from './ids.js'
 
 /**
  * Per-agent settings (issue 23): the policy file's `agents:` section, keyed by agent id. Like

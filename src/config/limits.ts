@@ -60,3 +60,8 @@ export function parseLimits(raw: unknown, source: string): { limits: LimitsConfi
   if (result.success) return { limits: result.data }
   return { problems: result.error.issues.map((issue) => `${source} limits.${issue.path.join('.')}: ${issue.message}`) }
 }
+
+/** The user's share of the upstream budget's window: `perUser`, or when 0 a tenth of the budget (at least 1). */
+export function userShare(budget: LimitsConfig['upstreamBudget']): number {
+  return budget.perUser > 0 ? budget.perUser : Math.max(1, Math.ceil(budget.max / 10))
+}

@@ -1,4 +1,4 @@
-import { filterTemplateProblem } from '../keys/filter-template.js'
+import { filterTemplateProblem } from './filter-template.js'
 import { resolveAlgolia, searchKeyServed } from './algolia.js'
 import { addressProblems, longChatProblems, noAgentProblem, noOriginWarning, timeoutProblems } from './cross-checks.js'
 import { environmentReader, processEnvironment } from './environment.js'

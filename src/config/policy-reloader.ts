@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
-import type { LiveLimits } from '../limits/live-limits.js'
+import type { LiveLimits } from './live-limits.js'
 import type { LiveAgents } from './live-agents.js'
 import type { AgentsContext } from './agents.js'
 import { reloadPolicy } from './reload.js'

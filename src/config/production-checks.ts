@@ -1,5 +1,5 @@
 import { isLoopbackAddress } from './addresses.js'
-import { userShare } from '../limits/budget-classes.js'
+import { userShare } from './limits.js'
 import type { LimitsConfig } from './limits.js'
 import type { Settings } from './settings.js'
 

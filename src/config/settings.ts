@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { AGENT_ID_PATTERN } from '../policy/ids.js'
+import { AGENT_ID_PATTERN } from './ids.js'
 
 export const COMPATIBILITY_MODES = ['ai-sdk-4', 'ai-sdk-5', 'ag-ui'] as const
 export type CompatibilityMode = (typeof COMPATIBILITY_MODES)[number]

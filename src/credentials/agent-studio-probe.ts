@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici'
 import type { GatewayConfig } from '../config/types.js'
-import { readBoundedText } from '../upstream/read-bounded.js'
+import { readBoundedText } from '../http/read-bounded.js'
 import { UserTokenMinter } from './user-token.js'
 
 /** What `doctor` learned by calling Agent Studio itself; `not_checked` is never reported as ready. */

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici'
 import { enabledRoutes } from '../config/enabled-routes.js'
 import type { GatewayConfig } from '../config/types.js'
-import { readBoundedText } from '../upstream/read-bounded.js'
+import { readBoundedText } from '../http/read-bounded.js'
 
 export interface KeyAuditResult {
   /** Reasons not to start: each names the key, the ACL at fault and what to create instead. */

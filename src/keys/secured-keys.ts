@@ -1,6 +1,6 @@
 import { searchClient } from '@algolia/client-search'
 import { LRUCache } from 'lru-cache'
-import { renderFilters } from './filter-template.js'
+import { renderFilters } from '../config/filter-template.js'
 import type { SearchKeyConfig } from '../config/types.js'
 import { SearchKeyUnavailable } from '../errors.js'
 import type { SessionUser } from '../session/types.js'

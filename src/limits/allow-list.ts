@@ -1,5 +1,5 @@
 import proxyAddr from '@fastify/proxy-addr'
-import type { LiveLimits } from './live-limits.js'
+import type { LiveLimits } from '../config/live-limits.js'
 
 /**
  * Is this address an internal caller (`limits.allowList`, IPs or CIDRs)? The list is compiled

@@ -1,4 +1,3 @@
-import type { LimitsConfig } from '../config/limits.js'
 import { ROUTE_GROUPS } from '../config/route-table.js'
 import type { BudgetClass, RouteGroup } from '../config/route-table.js'
 
@@ -22,9 +21,4 @@ export function routeBudgetClass(group: RouteGroup): BudgetClass {
 /** How many of the window's calls a class may have spent before it is refused (at least 1 when the budget is on). */
 export function classCeiling(budgetMax: number, budgetClass: BudgetClass): number {
   return Math.max(1, Math.floor(budgetMax * CEILING[budgetClass]))
-}
-
-/** The user's share of the window: `perUser`, or when 0 a tenth of the budget (at least 1). */
-export function userShare(budget: LimitsConfig['upstreamBudget']): number {
-  return budget.perUser > 0 ? budget.perUser : Math.max(1, Math.ceil(budget.max / 10))
 }

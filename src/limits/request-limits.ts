@@ -3,14 +3,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { LimitsConfig } from '../config/limits.js'
 import { RateLimited, RedisUnavailable, TooManyStreams, UpstreamBudgetExhausted, UpstreamShareExhausted } from '../errors.js'
 import type { Metrics } from '../metrics.js'
-import { throwIfClientGone } from '../plugins/client-gone.js'
+import { throwIfClientGone } from '../http/client-gone.js'
 import { StoreRefused } from './admission.js'
 import type { AdmissionRequest, AdmissionStore, BudgetCheck, CounterState, LeaseCheck, Refusal, Verdict } from './admission.js'
 import { allowListMatcher } from './allow-list.js'
-import { classCeiling, routeBudgetClass, userShare } from './budget-classes.js'
+import { userShare } from '../config/limits.js'
+import { classCeiling, routeBudgetClass } from './budget-classes.js'
 import type { BudgetClass } from './budget-classes.js'
 import { clientAddressKey } from './client-address.js'
-import type { LiveLimits } from './live-limits.js'
+import type { LiveLimits } from '../config/live-limits.js'
 
 export type LimitHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
 type RouteName = keyof LimitsConfig['routes']

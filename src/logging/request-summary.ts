@@ -126,7 +126,7 @@ declare module 'fastify' {
 async function requestSummary(app: FastifyInstance, { metrics }: { metrics: Metrics }) {
   app.decorateRequest('summary', null as never)
   app.decorate('metrics', metrics)
-  app.addHook('onRequest', (request, reply, done) => {
+  app.addHook('onRequest', function summary(request, reply, done) {
     startSummary(request, reply)
     done()
   })

@@ -21,7 +21,7 @@ const METHODS = ['GET', 'POST', 'PATCH', 'DELETE']
 async function corsPolicy(app: FastifyInstance, { policy }: { policy: PolicyConfig }) {
   const origins = new Set(policy.allowedOrigins)
   const headers = new Set(policy.corsAllowedHeaders)
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async function corsRefusals(request) {
     const origin = request.headers.origin
     if (origin === undefined) return
     const refusal = corsRefusal(request, origin, origins, headers)

@@ -13,10 +13,10 @@ import { InvalidRequest } from '../errors.js'
  *    reuse the connection, so a client trickling a body kept its socket long after its refusal.
  */
 async function httpHygiene(app: FastifyInstance) {
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async function oneHostHeader(request) {
     if (hostHeaderCount(request) > 1) throw new InvalidRequest('the request carries more than one Host header (RFC 9112 §3.2)')
   })
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', async function closeAfterUnreadBody(request, reply) {
     if (hasBody(request) && !request.raw.complete) reply.header('connection', 'close')
   })
 }

@@ -33,7 +33,7 @@ async function loadShedding(app: FastifyInstance, options: LoadSheddingOptions) 
     clearInterval(timer)
     histogram.disable()
   })
-  app.addHook('onRequest', async () => {
+  app.addHook('onRequest', async function shedWhenOverloaded() {
     if (delayMs > options.maxEventLoopDelayMs) throw new Overloaded({ retryAfterSeconds: 5 })
   })
 }

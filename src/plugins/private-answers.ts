@@ -8,7 +8,7 @@ import { PRIVATE_CACHE_CONTROL, privateVary } from '../credentials/private-answe
  * marked where they are relayed (src/upstream/forward.ts).
  */
 async function privateAnswers(app: FastifyInstance) {
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async function perUserCaching(_request, reply) {
     reply.header('cache-control', PRIVATE_CACHE_CONTROL)
     reply.header('vary', privateVary(reply.getHeader('vary')))
   })

@@ -1,6 +1,6 @@
 import type { PolicyConfig } from '../config/types.js'
 import { AgentNotAllowed, InvalidId } from '../errors.js'
-import { isAgentId } from './ids.js'
+import { isAgentId } from '../config/ids.js'
 
 /** Shape first (400, never forwarded), then the allow-list (403). Returns the id to use upstream. */
 export function buildAgentPolicy(policy: PolicyConfig): (agentId: unknown) => string {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { RedisConnection, RedisMode } from '../config/redis.js'
 import type { AdmissionStore } from '../limits/admission.js'
-import type { LiveLimits } from '../limits/live-limits.js'
+import type { LiveLimits } from '../config/live-limits.js'
 import type { Metrics } from '../metrics.js'
 import { redisAdmission } from './admission-store.js'
 import { redisErasureStore } from './erasure-store.js'

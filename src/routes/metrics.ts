@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { isLoopbackAddress } from '../config/addresses.js'
 import { notFoundHandler } from '../error-handler.js'
 import { allowListMatcher } from '../limits/allow-list.js'
-import type { LiveLimits } from '../limits/live-limits.js'
+import type { LiveLimits } from '../config/live-limits.js'
 import type { Metrics } from '../metrics.js'
 
 export interface MetricsRouteOptions {

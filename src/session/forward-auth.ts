@@ -5,7 +5,7 @@ import type { IntrospectSessionConfig } from '../config/types.js'
 import { SessionInvalid, SessionUnavailable } from '../errors.js'
 import type { VerifiedSession } from './jwt-verifier.js'
 import { normaliseUserId } from './types.js'
-import { readBoundedText } from '../upstream/read-bounded.js'
+import { readBoundedText } from '../http/read-bounded.js'
 
 /** The one credential the gateway chose (src/session/read-credential.ts), as the browser sent it. */
 export interface ForwardedCredential {

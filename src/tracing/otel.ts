@@ -12,7 +12,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { TracingConfig } from '../config/types.js'
 import { allowListedExporter } from './span-allow-list.js'
-import type { Tracing } from './tracing.js'
 
 /** Routes scraped or probed every few seconds: a span each would drown the traces that matter. */
 const UNTRACED = new Set(['/metrics', '/healthz', '/readyz'])
@@ -33,6 +32,13 @@ const UNTRACED = new Set(['/metrics', '/healthz', '/readyz'])
  * the same ratio still agree, since the decision is a function of the trace id), and what a
  * span carries is cut to an allow-list at export (span-allow-list.ts).
  */
+export interface Tracing {
+  /** Adds the trace-parent check and @fastify/otel to the app: before any route or other hook. */
+  register(app: FastifyInstance): Promise<void>
+  /** Flushes the spans still buffered and stops the instrumentations. */
+  shutdown(): Promise<void>
+}
+
 export function createOtelTracing(config: TracingConfig, logger: Logger, exporter?: SpanExporter): Tracing {
   // OpenTelemetry reports its own trouble (a collector that refuses exports, …) through `diag`,
   // silent by default: ops would see traces missing and nothing in the log. Message only: its

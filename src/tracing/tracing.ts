@@ -1,14 +1,10 @@
-import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { TracingConfig } from '../config/types.js'
+// Type only: erased at compile time, so OpenTelemetry is still loaded only by the import below.
+import type { Tracing } from './otel.js'
 
-export interface Tracing {
-  /** Adds the trace-parent check and @fastify/otel to the app: before any route or other hook. */
-  register(app: FastifyInstance): Promise<void>
-  /** Flushes the spans still buffered and stops the instrumentations. */
-  shutdown(): Promise<void>
-}
+export type { Tracing } from './otel.js'
 
 /**
  * Tracing off costs nothing: OpenTelemetry is not even loaded (a dynamic import, only when

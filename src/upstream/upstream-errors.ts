@@ -1,5 +1,5 @@
 import { holdOffSeconds } from './hold-off.js'
-import { readBoundedText } from './read-bounded.js'
+import { readBoundedText } from '../http/read-bounded.js'
 import type { Readable } from 'node:stream'
 import { UpstreamAuthFailed, UpstreamError, UpstreamNotFound, UpstreamRateLimited, UpstreamRejected, UpstreamValidationFailed } from '../errors.js'
 import type { GatewayError } from '../errors.js'

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { ConversationStore, StoredConversation } from './conversations.js'
+import type { ConversationStore, StoredConversation, StoredFeedback } from './conversation-store.js'
 import type { VerifiedUserToken } from './user-token-check.js'
 
 /**
@@ -10,19 +10,9 @@ import type { VerifiedUserToken } from './user-token-check.js'
  * to 1000; validation errors are `422 { detail: [{ loc, msg, type }] }`). Conversations read
  * with `includeFeedback=true` carry the feedback given on their messages, and the list's
  * `feedbackVote` keeps only conversations with a vote of that value
- * (paths/conversations/conversations.yml, conversation.yml).
+ * (paths/conversations/conversations.yml, conversation.yml). Stored as conversation-store.ts's
+ * StoredFeedback.
  */
-export interface StoredFeedback {
-  readonly id: string
-  readonly agentId: string
-  readonly messageId: string
-  readonly vote: 0 | 1
-  readonly tags: string[]
-  readonly notes: string | null
-  readonly model: string | null
-  readonly createdAt: string
-  readonly updatedAt: string
-}
 
 type Authorize = (request: FastifyRequest, reply: FastifyReply, acl: string) => Promise<VerifiedUserToken | undefined | false>
 type Record_ = (request: FastifyRequest, userToken: VerifiedUserToken | undefined) => void

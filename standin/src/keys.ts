@@ -1,13 +1,23 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import type { StandInOptions } from './standin.js'
 
 /**
  * The Search API's key endpoints, as the key audit uses them: `GET /1/keys/{key}` tells a key
  * its own ACL and limits (the Admin API key is not a key object there: 404), and only the Admin
  * API key may list every key (`GET /1/keys`).
  */
-export function keyRoutes(app: FastifyInstance, options: StandInOptions): void {
+/** What the key endpoints know of the application's keys (a part of the stand-in's options). */
+export interface KeyOptions {
+  readonly appId: string
+  /** API keys accepted, with their ACLs. */
+  readonly apiKeys: ReadonlyMap<string, readonly string[]>
+  /** What `GET /1/keys/{key}` tells about a key beyond its ACL (the key audit reads it). */
+  readonly keyDetails?: ReadonlyMap<string, { readonly maxQueriesPerIPPerHour?: number; readonly referers?: readonly string[] }>
+  /** The app's Admin API key: unknown to `GET /1/keys/{key}`, but allowed to list every key. */
+  readonly adminKey?: string
+}
+
+export function keyRoutes(app: FastifyInstance, options: KeyOptions): void {
   // Without an Admin API key configured, nobody is the admin (not even a request with no key at all).
   const isAdmin = (presented: unknown) => options.adminKey !== undefined && presented === options.adminKey
   // specs/search/paths/keys/key.yml (getApiKey): a key other than the Admin API key may read only

@@ -10,9 +10,11 @@ import type { RunIds } from './answer-stream.js'
 import { answerText, lastUserText, planAnswer } from './answer-plan.js'
 import { ResponseCache, cacheKey } from './response-cache.js'
 import { taskRoutes } from './tasks.js'
-import { ConversationStore, conversationRoutes } from './conversations.js'
+import { ConversationStore } from './conversation-store.js'
+import { conversationRoutes } from './conversations.js'
 import { checkUserToken } from './user-token-check.js'
 import { keyRoutes, verifySecuredApiKey } from './keys.js'
+import type { KeyOptions } from './keys.js'
 import { countEveryRequest } from './request-counter.js'
 import { approvedDomainRefusal } from './approved-domains.js'
 import { partProblems } from './message-validation.js'
@@ -56,20 +58,13 @@ export interface StreamClosed {
   readonly at: number
 }
 
-export interface StandInOptions {
-  readonly appId: string
-  /** API keys accepted, with their ACLs. */
-  readonly apiKeys: ReadonlyMap<string, readonly string[]>
+export interface StandInOptions extends KeyOptions {
   /** Authentication keys: `kid` → secret. */
   readonly authenticationKeys: ReadonlyMap<string, string>
   /** Agents that exist; others answer 404. Absent: every agent exists. */
   readonly agents?: readonly string[]
   /** Milliseconds between streamed events. */
   readonly paceMs?: number
-  /** What `GET /1/keys/{key}` tells about a key beyond its ACL (the key audit reads it). */
-  readonly keyDetails?: ReadonlyMap<string, { readonly maxQueriesPerIPPerHour?: number; readonly referers?: readonly string[] }>
-  /** The app's Admin API key: unknown to `GET /1/keys/{key}`, but allowed to list every key. */
-  readonly adminKey?: string
   /** Parent keys whose Secured API Keys are accepted (AGENT_TENANT_ISOLATION): their restrictions are recorded. */
   readonly acceptSecuredKeysFrom?: readonly string[]
   /**

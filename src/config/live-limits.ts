@@ -1,4 +1,4 @@
-import type { LimitsConfig } from '../config/limits.js'
+import type { LimitsConfig } from './limits.js'
 
 /**
  * The limits in force. Read on every request (never copied), replaced whole on a reload, so a

@@ -7,5 +7,4 @@
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
 
 export const isAgentId = (value: unknown): value is string => typeof value === 'string' && AGENT_ID_PATTERN.test(value)
-/** Conversation ids follow the same alphabet, shorter by the namespace prefix: see conversation-namespace.ts. */
-export { isClientConversationId } from './conversation-namespace.js'
+// Conversation ids follow the same alphabet, shorter by the namespace prefix: src/policy/conversation-namespace.ts.
