@@ -33,6 +33,9 @@ import { createMetrics } from './metrics.js'
 import { connectionCap, connectionsFull, descriptorLimit, limitConnectionsPerAddress, perAddressCap } from './connection-cap.js'
 import httpHygiene from './plugins/http-hygiene.js'
 import { loadTracing } from './tracing/tracing.js'
+import { memoryTokenStore } from './usage/token-store.js'
+import { usageMeter } from './usage/usage-meter.js'
+import { tenantOfUser } from './session/tenant.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -176,7 +179,12 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       onJwksFallback: (error) => app.log.warn({ err: error }, 'JWKS endpoint unreachable; verifying with the keys fetched last')
     }
   )
-  const admission = redis?.admission ?? memoryAdmission()
+  // Issue 24: token usage, read by the admission's token budgets (Redis: the same hashes, one script).
+  const memoryTokens = redis === undefined ? memoryTokenStore() : undefined
+  const tokens = redis?.tokens ?? memoryTokens!
+  const admission = redis?.admission ?? memoryAdmission(undefined, memoryTokens!.tokensAt)
+  const tenantOf = tenantOfUser(config.session.tenantClaim)
+  const meter = usageMeter({ store: tokens, metrics, logger, tenantOf, ...(now === undefined ? {} : { now }) })
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
     onAuthFailed: (status) => metrics.upstreamAuthFailures.inc({ status: String(status) }),
     // Upstream's 429 holds every replica off for its bounded retry-after (issue 10), the same
@@ -189,7 +197,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // Erasures run as paced jobs apart from their request (src/erasure/): in Redis they are shared
   // by every replica and survive a restart.
   const erasures = new ErasureService({ store: redis?.erasures ?? memoryErasureStore(), admission, live, agents, upstream, credentials, agentIds: config.policy.allowedAgentIds, metrics, logger })
-  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, agents, admission, metrics, erasures })
+  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, agents, admission, metrics, erasures, tokens, meter, tenantOf, ...(now === undefined ? {} : { now }) })
 
   if (config.demo) await app.register(demoRoutes, { config })
 

@@ -4,6 +4,8 @@ import type { AdmissionStore } from '../limits/admission.js'
 import type { LiveLimits } from '../limits/live-limits.js'
 import type { Metrics } from '../metrics.js'
 import { redisAdmission } from './admission-store.js'
+import { redisTokenStore } from './token-store.js'
+import type { TokenStore } from '../usage/token-store.js'
 import { redisErasureStore } from './erasure-store.js'
 import type { ErasureStore } from '../erasure/erasure-store.js'
 import { REDIS_ANSWER_TIMEOUT_MS, createRedisClient, detectMode, serverOf } from './client.js'
@@ -39,6 +41,8 @@ export interface GatewayRedis {
   readonly admission: AdmissionStore
   /** Erasures' locks and progress, shared by every replica (src/erasure/). */
   readonly erasures: ErasureStore
+  /** Token usage and budgets (issue 24), shared by every replica. */
+  readonly tokens: TokenStore
   health(): RedisHealth
   /**
    * Start-up: waits (3 s at most) for the mode and one scripted round trip. Redis away: says so, and
@@ -122,6 +126,7 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
     return client
   }
   const erasures = redisErasureStore(scripted, namespace)
+  const tokens = redisTokenStore(scripted, namespace)
   const admission = redisAdmission({
     redis: scripted,
     namespace,
@@ -188,6 +193,7 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
   return {
     admission,
     erasures,
+    tokens,
     health() {
       const scriptErrorRecent = lastScriptError !== undefined && Date.now() - lastScriptError.at < SCRIPT_ERROR_NOT_READY_MS
       return {

@@ -13,6 +13,8 @@ import { credentialOrBudgetError, upstreamRefusal } from './upstream-errors.js'
 import type { UpstreamStatusHooks } from './upstream-errors.js'
 import { PRIVATE_CACHE_CONTROL, privateVary } from '../credentials/private-answer.js'
 import { readBoundedText, UPSTREAM_READ_LIMIT_BYTES } from './read-bounded.js'
+import { usageTap } from '../usage/usage-reader.js'
+import type { TokenUsage } from '../usage/usage-reader.js'
 
 export interface UpstreamCall {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
@@ -37,6 +39,12 @@ export interface UpstreamCall {
    * our errors. Other statuses take the usual path.
    */
   readonly rewriteJson?: (body: unknown) => unknown
+  /**
+   * Issue 24: told the tokens a 200 answer cost (undefined: it reported none) once it is over,
+   * ended or cut, before its log line is written. Read from the events as they pass
+   * (src/usage/usage-reader.ts); the bytes relayed are not changed.
+   */
+  readonly onUsage?: (usage: TokenUsage | undefined) => void
 }
 
 export interface UpstreamAnswer {
@@ -176,9 +184,21 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     const mode = call.mode ?? (streaming ? call.modeFor?.(contentType as string) : undefined)
     const events = streaming && mode !== undefined ? eventBoundary(mode) : undefined
     const rewrite = events === undefined ? undefined : call.rewriteEvents
+    const onUsage = call.onUsage
+    const tap = onUsage === undefined || statusCode !== 200 ? undefined : usageTap(events !== undefined ? mode! : 'json')
+    if (summary.upstreamCache === 'hit') tap?.cacheHit()
+    let usageSettled = false
+    /** Once, whatever ends the answer: before the summary's own 'close' listener writes the line. */
+    const settleUsage = () => {
+      if (usageSettled || tap === undefined) return
+      usageSettled = true
+      onUsage!(tap.end())
+    }
+    if (tap !== undefined) res.prependOnceListener('close', settleUsage)
     body.on('data', (chunk: Buffer) => {
       let out = events === undefined ? chunk : events.push(chunk)
       if (out === undefined) return
+      tap?.push(out)
       if (rewrite !== undefined) out = rewrite(out)
       summary.bytesSent! += out.length
       if (!res.write(out)) body.pause()
@@ -187,6 +207,8 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       done()
       res.off('drain', onDrain)
       let rest = events?.flush()
+      if (rest !== undefined) tap?.push(rest)
+      settleUsage()
       if (rest !== undefined && rewrite !== undefined) rest = rewrite(rest)
       if (rest !== undefined) summary.bytesSent! += rest.length
       res.end(rest)

@@ -15,7 +15,7 @@ const ask = async (t: Test, mode: string, text: string) => {
   t.match(answer.headers['content-type'], /^application\/json/)
   return answer.json()
 }
-const usage = { inputTokens: 12, outputTokens: 24 }
+const usage = { inputTokens: 12, outputTokens: 24, reasoningTokens: 0, totalTokens: 36 }
 
 t.test('ai-sdk-5: an assistant message with a step-start and the whole text as one part', async (t) => {
   const body = await ask(t, 'ai-sdk-5', 'hi')

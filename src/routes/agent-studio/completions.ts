@@ -68,6 +68,8 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
         headers,
         body: upstreamBody,
         mode,
+        // Issue 24: the answer's tokens, once it is over (log line, metrics, span, budgets).
+        onUsage: options.meter(request, request.params.agentId),
         ...(rewriteEvents === undefined ? {} : { rewriteEvents })
       })
     }

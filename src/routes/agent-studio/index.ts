@@ -24,6 +24,9 @@ import type { AdmissionStore } from '../../limits/admission.js'
 import type { Metrics } from '../../metrics.js'
 import type { ErasureService } from '../../erasure/erasure-service.js'
 import { throwIfClientGone, watchClient } from '../../plugins/client-gone.js'
+import type { TokenStore } from '../../usage/token-store.js'
+import type { usageMeter } from '../../usage/usage-meter.js'
+import usageRoutes from './usage.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,6 +47,13 @@ export interface AgentStudioRouteOptions {
   readonly metrics: Metrics
   /** Erasures of user data, run as paced jobs (DELETE /user-data/me). */
   readonly erasures: ErasureService
+  /** Token usage per user, agent and period (issue 24). */
+  readonly tokens: TokenStore
+  /** Where an answer's tokens go once it is over (log line, metrics, span, store). */
+  readonly meter: ReturnType<typeof usageMeter>
+  readonly tenantOf: (userId: string) => string | undefined
+  /** Injectable clock (tests): names the token budgets' day and month. */
+  readonly now?: () => number
 }
 
 export interface AgentStudioRouteContext extends AgentStudioRouteOptions {
@@ -69,7 +79,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     await app.register(loadShedding, { maxEventLoopDelayMs: config.server.maxEventLoopDelayMs })
   }
 
-  const limiters = buildRequestLimiters({ live: options.live, store: options.admission, metrics: options.metrics })
+  const limiters = buildRequestLimiters({ live: options.live, store: options.admission, metrics: options.metrics, tenantOf: options.tenantOf, ...(options.now === undefined ? {} : { now: options.now }) })
 
   app.decorateRequest('user', null as never)
   // Session first. Failed authentications are counted per client IP (an anonymous flood, a
@@ -99,6 +109,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   await app.register(resumeRoutes, context)
   await app.register(taskRoutes, context)
   await app.register(longChatRoutes, context)
+  await app.register(usageRoutes, context)
   if (config.policy.enableConversations) await app.register(conversationRoutes, context)
   if (config.policy.enableFeedback) await app.register(feedbackRoutes, context)
   if (config.policy.enableUserData) await app.register(userDataRoutes, context)
