@@ -6,7 +6,7 @@ import { sharedStandIn } from './standin-client.js'
 // stream=false (agentCompletions.yml: `stream`, default true) answers one JSON object in each
 // mode's shape: ai-sdk-5 AssistantMessageV5Response `{ role, parts: [{ type: "step-start" },
 // { type: "text", text }] }`, ai-sdk-4 AssistantMessageV4Response with the text as `content`,
-// both with `id` and `usage` (agent-studio-api.md "Streamed responses").
+// both with `id` and `usage` (agent-studio-api.md "Streamed responses"; UsageV5.yml and UsageV4.yml name the fields).
 
 const shared = sharedStandIn(t)
 const ask = async (t: Test, mode: string, text: string) => {
@@ -37,7 +37,7 @@ t.test('ai-sdk-5: a search answer keeps its reasoning, tool part (output-availab
 
 t.test('ai-sdk-4: the text as content, tool invocations with their results', async (t) => {
   const plain = await ask(t, 'ai-sdk-4', 'hi')
-  t.same(plain, { id: plain.id, role: 'assistant', content: 'You asked: "hi". This answer comes from the Agent Studio stand-in, streamed word by word through the gateway.', usage })
+  t.same(plain, { id: plain.id, role: 'assistant', content: 'You asked: "hi". This answer comes from the Agent Studio stand-in, streamed word by word through the gateway.', usage: { promptTokens: 12, completionTokens: 24, reasoningTokens: 0, totalTokens: 36 } })
   const search = await ask(t, 'ai-sdk-4', '[search] tents')
   t.match(search, { content: String, toolInvocations: [{ state: 'result', toolName: 'algolia_search_index', args: { query: 'tents' }, result: { queryID: String } }] })
   const clientTool = await ask(t, 'ai-sdk-4', 'Buy it [client-tool]')
