@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import proxyAddr from '@fastify/proxy-addr'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import type { Logger } from 'pino'
+import type { DestinationStream, Logger } from 'pino'
 import type { Dispatcher } from 'undici'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { GatewayConfig } from './config/types.js'
@@ -36,6 +36,9 @@ import { loadTracing } from './tracing/tracing.js'
 import { memoryTokenStore } from './usage/token-store.js'
 import { usageMeter } from './usage/usage-meter.js'
 import { tenantOfUser } from './session/tenant.js'
+import { createAuditLog } from './audit/audit-log.js'
+import { approvalService } from './approvals/approvals.js'
+import { memoryApprovalStore } from './approvals/approval-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,6 +63,8 @@ export interface AppDependencies {
   readonly now?: () => number
   /** Where spans go when tracing is on (tests: an in-memory exporter); default OTLP/HTTP. */
   readonly spanExporter?: SpanExporter
+  /** Where the audit trail goes (tests: a capture); default the policy file's `audit:` destination. */
+  readonly auditDestination?: DestinationStream
 }
 
 /**
@@ -185,6 +190,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   const admission = redis?.admission ?? memoryAdmission(undefined, memoryTokens!.tokensAt)
   const tenantOf = tenantOfUser(config.session.tenantClaim)
   const meter = usageMeter({ store: tokens, metrics, logger, tenantOf, ...(now === undefined ? {} : { now }) })
+  // Issue 24: the audit trail (its own destination) and the tool approval bindings.
+  const audit = createAuditLog(config.audit, (event) => metrics.auditEvents.inc({ action: event.action, outcome: event.outcome }), deps.auditDestination)
+  app.addHook('onClose', () => audit.close())
+  const approvals = approvalService({ store: redis?.approvals ?? memoryApprovalStore(), agents, secret: config.algolia.secretKey, metrics, audit, logger, ...(now === undefined ? {} : { now }) })
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
     onAuthFailed: (status) => metrics.upstreamAuthFailures.inc({ status: String(status) }),
     // Upstream's 429 holds every replica off for its bounded retry-after (issue 10), the same
@@ -197,7 +206,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // Erasures run as paced jobs apart from their request (src/erasure/): in Redis they are shared
   // by every replica and survive a restart.
   const erasures = new ErasureService({ store: redis?.erasures ?? memoryErasureStore(), admission, live, agents, upstream, credentials, agentIds: config.policy.allowedAgentIds, metrics, logger })
-  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, agents, admission, metrics, erasures, tokens, meter, tenantOf, ...(now === undefined ? {} : { now }) })
+  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, agents, admission, metrics, erasures, tokens, meter, tenantOf, audit, approvals, ...(now === undefined ? {} : { now }) })
 
   if (config.demo) await app.register(demoRoutes, { config })
 

@@ -72,6 +72,9 @@ export async function probeScripts(client: ScriptedClient, namespace: string, ti
     await client.asgTokensRecord(4, tokensDay, tokensMonth, topUsers, topAgents, 2, 1, 'tokens', 0, 1000, 1000, 'probe', 'probe', 0, 1000)
     await client.asgTokensRead(2, tokensDay, tokensMonth)
     await client.asgTokensTop(3, topScratch, topUsers, topAgents, 1)
+    // The tool approval scripts (src/approvals/): a binding issued and taken.
+    await client.asgApprovalIssue(`${scratch}approval`, '{}', 1000)
+    await client.asgApprovalTake(`${scratch}approval`, `${scratch}approval:used`, 1000)
   }
   let timer: NodeJS.Timeout | undefined
   try {

@@ -23,6 +23,10 @@ export interface LimitsCommands {
   asgTokensRead(keyCount: number, ...keys: string[]): Promise<string[][]>
   /** KEYS: a scratch key, then ranking buckets; ARGV: how many. Returns id, tokens pairs, heaviest first. */
   asgTokensTop(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<string[]>
+  /** KEYS: a pending approval; ARGV: its record (JSON), ms. */
+  asgApprovalIssue(pending: string, record: string, ms: number): Promise<number>
+  /** KEYS: a pending approval, its used marker; ARGV: the marker's ms. The record, 'used', or null. */
+  asgApprovalTake(pending: string, used: string, ms: number): Promise<string | null>
   /** KEYS: an erasure's lock, the running set; ARGV: user, owner, ms. 1: held by `owner` now. */
   asgErasureClaim(lock: string, running: string, userId: string, owner: string, ms: number): Promise<number>
   /** KEYS: an erasure's state; ARGV: JSON, ms. */
@@ -255,6 +259,23 @@ end
 return 0
 `
 
+// Tool approval bindings (src/approvals/): issued when the stream asks, taken once. Taking
+// marks the call used (for a day), so a replay is told apart from a forgery.
+const APPROVAL_ISSUE = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 0
+`
+const APPROVAL_TAKE = `
+local record = redis.call('GET', KEYS[1])
+if record then
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+  return record
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'used' end
+return false
+`
+
 // Erasures (src/erasure/): one at a time per user, taken over when their owner is gone.
 const ERASURE_CLAIM = `
 local holder = redis.call('GET', KEYS[1])
@@ -287,6 +308,8 @@ const SCRIPTS: { readonly [Name in keyof LimitsCommands]: { readonly lua: string
   asgRenew: { lua: RENEW },
   asgHoldOff: { numberOfKeys: 1, lua: HOLD_OFF },
   asgTokensRecord: { lua: TOKENS_RECORD },
+  asgApprovalIssue: { numberOfKeys: 1, lua: APPROVAL_ISSUE },
+  asgApprovalTake: { numberOfKeys: 2, lua: APPROVAL_TAKE },
   asgTokensRead: { lua: TOKENS_READ },
   asgTokensTop: { lua: TOKENS_TOP },
   asgErasureClaim: { numberOfKeys: 2, lua: ERASURE_CLAIM },

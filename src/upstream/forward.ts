@@ -45,6 +45,8 @@ export interface UpstreamCall {
    * (src/usage/usage-reader.ts); the bytes relayed are not changed.
    */
   readonly onUsage?: (usage: TokenUsage | undefined) => void
+  /** Shown each run of whole streamed events before they are relayed, unchanged (tool approval requests: src/approvals/). */
+  readonly observeEvents?: (events: Buffer) => void
 }
 
 export interface UpstreamAnswer {
@@ -185,6 +187,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     const events = streaming && mode !== undefined ? eventBoundary(mode) : undefined
     const rewrite = events === undefined ? undefined : call.rewriteEvents
     const onUsage = call.onUsage
+    const observe = events === undefined ? undefined : call.observeEvents
     const tap = onUsage === undefined || statusCode !== 200 ? undefined : usageTap(events !== undefined ? mode! : 'json')
     if (summary.upstreamCache === 'hit') tap?.cacheHit()
     let usageSettled = false
@@ -199,6 +202,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       let out = events === undefined ? chunk : events.push(chunk)
       if (out === undefined) return
       tap?.push(out)
+      observe?.(out)
       if (rewrite !== undefined) out = rewrite(out)
       summary.bytesSent! += out.length
       if (!res.write(out)) body.pause()
@@ -207,7 +211,10 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       done()
       res.off('drain', onDrain)
       let rest = events?.flush()
-      if (rest !== undefined) tap?.push(rest)
+      if (rest !== undefined) {
+        tap?.push(rest)
+        observe?.(rest)
+      }
       settleUsage()
       if (rest !== undefined && rewrite !== undefined) rest = rewrite(rest)
       if (rest !== undefined) summary.bytesSent! += rest.length

@@ -11,6 +11,7 @@ import { replaceId } from '../../upstream/rewrite-events.js'
 import { cacheVerdict } from '../../policy/cache-safety.js'
 import { buildContextTrimmer } from './long-chats.js'
 import { entryPointLabel } from '../../credentials/header-boundary.js'
+import { approvalDecisions } from '../../approvals/approvals.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 interface CompletionRoute {
@@ -57,6 +58,11 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
       // The browser sees its own thread id in the run's events, never the upstream one.
       const rewriteEvents = mode === 'ag-ui' ? replaceId(String(body.threadId), String(request.body.threadId)) : undefined
       // agentKey: with AGENT_TENANT_ISOLATION, the agent's own searches get the user's restrictions too.
+      // Issue 24: the approvals this request answers must match a binding the gateway issued (src/approvals/).
+      const conversationId = String((mode === 'ag-ui' ? request.body.threadId : request.body.id) ?? '')
+      const forwarded = mode === 'ag-ui' ? (request.body as unknown as AgUiBody).forwardedProps : undefined
+      const decisions = approvalDecisions(request.body.messages, forwarded === undefined ? request.body.toolApprovals : forwarded.toolApprovals)
+      if (decisions.length > 0) await options.approvals.check(request, request.params.agentId, conversationId, decisions)
       const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, agentKey: true, origin: agents.upstreamOriginFor(request.params.agentId) })
       const upstreamBody = JSON.stringify(body)
       // A long chat's parsed history is megabytes; a stream lives for minutes. Let it go now,
@@ -70,6 +76,7 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
         mode,
         // Issue 24: the answer's tokens, once it is over (log line, metrics, span, budgets).
         onUsage: options.meter(request, request.params.agentId),
+        observeEvents: options.approvals.watch(request, request.params.agentId, conversationId),
         ...(rewriteEvents === undefined ? {} : { rewriteEvents })
       })
     }

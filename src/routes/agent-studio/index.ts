@@ -27,6 +27,9 @@ import { throwIfClientGone, watchClient } from '../../plugins/client-gone.js'
 import type { TokenStore } from '../../usage/token-store.js'
 import type { usageMeter } from '../../usage/usage-meter.js'
 import usageRoutes from './usage.js'
+import type { AuditLog } from '../../audit/audit-log.js'
+import { auditPrivilegedRoutes } from '../../audit/privileged-routes.js'
+import type { ApprovalService } from '../../approvals/approvals.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -52,6 +55,10 @@ export interface AgentStudioRouteOptions {
   /** Where an answer's tokens go once it is over (log line, metrics, span, store). */
   readonly meter: ReturnType<typeof usageMeter>
   readonly tenantOf: (userId: string) => string | undefined
+  /** The audit trail of privileged actions. */
+  readonly audit: AuditLog
+  /** Tool approval bindings: issued from the stream, checked on the browser's answer. */
+  readonly approvals: ApprovalService
   /** Injectable clock (tests): names the token budgets' day and month. */
   readonly now?: () => number
 }
@@ -82,6 +89,8 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   const limiters = buildRequestLimiters({ live: options.live, store: options.admission, metrics: options.metrics, tenantOf: options.tenantOf, ...(options.now === undefined ? {} : { now: options.now }) })
 
   app.decorateRequest('user', null as never)
+  // Before the session: a privileged request refused at the session is audited too.
+  auditPrivilegedRoutes(app, options.audit)
   // Session first. Failed authentications are counted per client IP (an anonymous flood, a
   // credential-stuffing run), and an address over that budget is refused before any credential
   // work; signed-in users are counted per user instead (the route hooks).
