@@ -9,6 +9,7 @@ import type { RunningGateway } from './helpers/gateway.js'
 import { postCompletion } from './helpers/requests.js'
 import { SHARED_REDIS, limitsFile, redisNamespace, rewriteLimits } from './helpers/limits.js'
 import { periodsAt } from '../src/usage/token-keys.js'
+import { chatTurn, userTurn } from './helpers/ai-sdk.js'
 
 async function twoReplicas(t: Parameters<typeof startStandIn>[0], limits: Record<string, unknown>, env: Record<string, string> = {}) {
   const { standIn, url } = await startStandIn(t)
@@ -178,4 +179,30 @@ t.test('without Redis the same budget holds for one replica (memory store, same 
   }
   t.same(statuses, [200, 200, 429], '36 spent, 72 spent (crossed 50), refused')
   t.equal(standIn.received.length, 2)
+})
+
+t.test('AI SDK clients are told what is left in the stream itself: message metadata the real client merges', async (t) => {
+  const { replicas } = await twoReplicas(t, { tokenBudget: { user: { daily: 1000, monthly: 5000 } } })
+  const first = await chatTurn({ gatewayUrl: replicas[0].url, user: 'meta', messages: [userTurn('m1', 'hi [tokens=100]')] })
+  t.same(first.errors, [])
+  const { dayResetAt, monthResetAt } = periodsAt(Date.now())
+  t.same((first.message?.metadata as Record<string, unknown>).tokenBudget, {
+    day: { limit: 1000, remaining: 888, resetAt: new Date(dayResetAt * 1000).toISOString() },
+    month: { limit: 5000, remaining: 4888, resetAt: new Date(monthResetAt * 1000).toISOString() }
+  }, '1000 - 112 charged by this answer')
+  t.match(first.message?.metadata, { usage: { inputTokens: 12, outputTokens: 100 } }, 'Agent Studio\'s own metadata is kept')
+  t.match(first.message?.parts, [{ type: 'step-start' }, { type: 'text' }], 'the answer is unchanged')
+  await untilRecorded(replicas[1], 'meta', 112)
+  const second = await chatTurn({ gatewayUrl: replicas[1].url, user: 'meta', messages: [userTurn('m1', 'again')] })
+  t.match((second.message?.metadata as Record<string, unknown>).tokenBudget, { day: { remaining: 852 }, month: { remaining: 4852 } }, 'the other replica counts from what both spent')
+  const raw = await postCompletion({ gatewayUrl: replicas[0].url, dispatcher: testClient(t), user: 'meta', body: completionBody('x') })
+  const text = await raw.body.text()
+  t.match(text, /"tokenBudget".*\n\ndata: \[DONE\]\n\n$/s, 'the trailer comes just before the end marker')
+})
+
+t.test('no budget on: the stream is relayed byte for byte, with no trailer', async (t) => {
+  const { replicas } = await twoReplicas(t, {})
+  const raw = await postCompletion({ gatewayUrl: replicas[0].url, dispatcher: testClient(t), user: 'plain', body: completionBody('x') })
+  t.notMatch(await raw.body.text(), /tokenBudget/)
+  t.equal(raw.headers['ratelimit-policy'], undefined)
 })

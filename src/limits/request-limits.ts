@@ -267,7 +267,10 @@ export function buildRequestLimiters({ live, store, metrics, tenantOf = () => un
         // Headers of the most specific counter that applied.
         if (verdict.route !== undefined) setHeaders(reply, route!.max, verdict.route)
         else if (verdict.user !== undefined) setHeaders(reply, limits.user.max, verdict.user)
-        if (verdict.tokens !== undefined) setTokenHeaders(reply, limits, verdict.tokens, periods)
+        if (verdict.tokens !== undefined) {
+          setTokenHeaders(reply, limits, verdict.tokens, periods)
+          request.summary.tokensBefore = verdict.tokens
+        }
         if (verdict.refusal !== undefined) throw refuse(verdict.refusal, limits, name)
       }
     }

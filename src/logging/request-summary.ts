@@ -57,6 +57,8 @@ export interface RequestSummary {
   traceId?: string
   /** Issue 24: the tokens Agent Studio reported for this answer, and what the budgets counted. */
   tokens?: { input: number; output: number; reasoning: number; cached: number; charged: number }
+  /** Issue 24: the user's tokens spent this day and month when the request was admitted (not logged: the stream's budget trailer). */
+  tokensBefore?: { day: number; month: number }
   /** Issue 24: tool approvals in the request, checked against the gateway's bindings. */
   toolApprovals?: number
 }

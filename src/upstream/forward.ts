@@ -47,6 +47,12 @@ export interface UpstreamCall {
   readonly onUsage?: (usage: TokenUsage | undefined) => void
   /** Shown each run of whole streamed events before they are relayed, unchanged (tool approval requests: src/approvals/). */
   readonly observeEvents?: (events: Buffer) => void
+  /**
+   * One event of the gateway's own, in the stream's protocol, written once before the stream's end
+   * marker (`data: [DONE]`) or at its end: issue 24's token budget left, as AI SDK message metadata.
+   * Told the answer's usage so far. Undefined: nothing is written.
+   */
+  readonly trailer?: (usage: TokenUsage | undefined) => string | undefined
 }
 
 export interface UpstreamAnswer {
@@ -60,6 +66,9 @@ export interface Upstream {
   /** A call whose JSON answer the gateway reads itself (to map conversation ids): same timeouts. */
   request(call: Omit<UpstreamCall, 'mode' | 'modeFor' | 'refuse'>): Promise<UpstreamAnswer>
 }
+
+/** The AI SDK UI message stream's end marker (the trailer goes before it). */
+const DONE = Buffer.from('data: [DONE]\n\n')
 
 export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher, hooks: UpstreamStatusHooks = {}): Upstream {
   const origin = baseUrl.origin
@@ -188,6 +197,18 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     const rewrite = events === undefined ? undefined : call.rewriteEvents
     const onUsage = call.onUsage
     const observe = events === undefined ? undefined : call.observeEvents
+    const trailer = events === undefined || statusCode !== 200 ? undefined : call.trailer
+    let trailerWritten = false
+    /** The trailer, once: `out` minus its end marker, the trailer, the marker (or `out` as it is). */
+    const withTrailer = (out: Buffer, atEnd: boolean): Buffer => {
+      if (trailer === undefined || trailerWritten) return out
+      const marked = out.length >= DONE.length && out.subarray(out.length - DONE.length).equals(DONE)
+      if (!marked && !atEnd) return out
+      trailerWritten = true
+      const event = trailer(tap?.end())
+      if (event === undefined) return out
+      return marked ? Buffer.concat([out.subarray(0, out.length - DONE.length), Buffer.from(event), DONE]) : Buffer.concat([out, Buffer.from(event)])
+    }
     const tap = onUsage === undefined || statusCode !== 200 ? undefined : usageTap(events !== undefined ? mode! : 'json')
     if (summary.upstreamCache === 'hit') tap?.cacheHit()
     let usageSettled = false
@@ -204,6 +225,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       tap?.push(out)
       observe?.(out)
       if (rewrite !== undefined) out = rewrite(out)
+      out = withTrailer(out, false)
       summary.bytesSent! += out.length
       if (!res.write(out)) body.pause()
     })
@@ -217,6 +239,8 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       }
       settleUsage()
       if (rest !== undefined && rewrite !== undefined) rest = rewrite(rest)
+      // A stream that ended without its end marker still gets the trailer, on a fresh event boundary.
+      if (trailer !== undefined && !trailerWritten) rest = withTrailer(rest ?? Buffer.from(events?.separator() ?? ''), true)
       if (rest !== undefined) summary.bytesSent! += rest.length
       res.end(rest)
     })

@@ -12,6 +12,7 @@ import { cacheVerdict } from '../../policy/cache-safety.js'
 import { buildContextTrimmer } from './long-chats.js'
 import { entryPointLabel } from '../../credentials/header-boundary.js'
 import { approvalDecisions } from '../../approvals/approvals.js'
+import { budgetTrailer } from '../../usage/budget-trailer.js'
 import type { AgentStudioRouteContext } from './index.js'
 
 interface CompletionRoute {
@@ -77,6 +78,8 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
         // Issue 24: the answer's tokens, once it is over (log line, metrics, span, budgets).
         onUsage: options.meter(request, request.params.agentId),
         observeEvents: options.approvals.watch(request, request.params.agentId, conversationId),
+        // AI SDK 5+ clients are told what is left of their token budget in the stream itself.
+        ...(mode === 'ai-sdk-5' ? { trailer: budgetTrailer(request, options.live, options.now ?? Date.now) } : {}),
         ...(rewriteEvents === undefined ? {} : { rewriteEvents })
       })
     }
