@@ -3,7 +3,7 @@
 // that runs an LLM; a stream that crosses the budget finishes; the browser sees what is left.
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { AGENT_ID, completionBody, sessionToken } from './helpers/fixtures.js'
+import { AGENT_ID, APP_ORIGIN, completionBody, sessionToken } from './helpers/fixtures.js'
 import { NO_SHEDDING, startGateway, startStandIn, testClient } from './helpers/gateway.js'
 import type { RunningGateway } from './helpers/gateway.js'
 import { postCompletion } from './helpers/requests.js'
@@ -205,4 +205,12 @@ t.test('no budget on: the stream is relayed byte for byte, with no trailer', asy
   const raw = await postCompletion({ gatewayUrl: replicas[0].url, dispatcher: testClient(t), user: 'plain', body: completionBody('x') })
   t.notMatch(await raw.body.text(), /tokenBudget/)
   t.equal(raw.headers['ratelimit-policy'], undefined)
+})
+
+t.test('a cross-origin page may read the budget headers (CORS exposes them)', async (t) => {
+  const { replicas } = await twoReplicas(t, { tokenBudget: { user: { daily: 1000 } } })
+  const raw = await postCompletion({ gatewayUrl: replicas[0].url, dispatcher: testClient(t), user: 'cors', body: completionBody('x'), headers: { origin: APP_ORIGIN } })
+  await raw.body.text()
+  t.match(raw.headers['access-control-expose-headers'], /(^|, )ratelimit(, |$)/)
+  t.match(raw.headers['access-control-expose-headers'], /(^|, )ratelimit-policy(, |$)/)
 })
