@@ -138,7 +138,8 @@ export function createMetrics(sources: MetricsSources = {}) {
       registers
     }),
     tokensCharged: new Counter({ name: 'gateway_tokens_charged_total', help: 'Tokens counted against the token budgets (answers from Agent Studio\'s cache count none), by agent', labelNames: ['agent'] as const, registers }),
-    usageUnreported: new Counter({ name: 'gateway_usage_unreported_total', help: 'Completions answered without any usage the gateway could read (counted as 0 tokens), by agent', labelNames: ['agent'] as const, registers }),
+    usageUnreported: new Counter({ name: 'gateway_usage_unreported_total', help: 'Completions that ended (or were cut) without any usage the gateway could read, by agent', labelNames: ['agent'] as const, registers }),
+    tokensEstimated: new Counter({ name: 'gateway_tokens_estimated_total', help: 'Tokens charged by estimate for answers cut before Agent Studio reported their usage, by agent', labelNames: ['agent'] as const, registers }),
     usageRecordFailures: new Counter({ name: 'gateway_usage_record_failures_total', help: 'Answers whose tokens could not be written to the usage store (the budgets under-count them)', registers }),
     toolApprovals: new Counter({
       name: 'gateway_tool_approvals_total',

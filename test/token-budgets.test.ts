@@ -214,3 +214,22 @@ t.test('a cross-origin page may read the budget headers (CORS exposes them)', as
   t.match(raw.headers['access-control-expose-headers'], /(^|, )ratelimit(, |$)/)
   t.match(raw.headers['access-control-expose-headers'], /(^|, )ratelimit-policy(, |$)/)
 })
+
+t.test('leaving every stream before its usage arrives does not dodge the budget: the cut answer is charged an estimate', async (t) => {
+  const { standIn, replicas } = await twoReplicas(t, { tokenBudget: { user: { daily: 20 } } })
+  let release: () => void = () => undefined
+  standIn.setBeforeEvent((index) => (index === 4 ? new Promise<void>((resolve) => (release = resolve)) : undefined))
+  t.teardown(() => release())
+  const controller = new AbortController()
+  const response = await postCompletion({ gatewayUrl: replicas[0].url, dispatcher: testClient(t), user: 'quitter', body: completionBody('hello'), signal: controller.signal })
+  t.equal(response.statusCode, 200)
+  for await (const chunk of response.body) if (String(chunk).includes('text-delta')) break
+  controller.abort()
+  await untilRecorded(replicas[1], 'quitter', 20)
+  t.match(replicas[0].logs.requests.at(-1), { cutBy: 'client', tokensEstimated: true })
+  release()
+  standIn.setBeforeEvent(null)
+  const next = await postCompletion({ gatewayUrl: replicas[1].url, dispatcher: testClient(t), user: 'quitter', body: completionBody('again') })
+  t.equal(next.statusCode, 429, 'the estimate crossed the budget: the next request is refused')
+  await next.body.dump()
+})

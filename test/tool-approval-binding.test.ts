@@ -129,3 +129,27 @@ t.test('sessions are checked first: no approval is looked at for an anonymous re
   t.equal(response.statusCode, 401)
   await response.body.dump()
 })
+
+t.test('a binding expires, and decisions are read from every shape a client sends', async (t) => {
+  const { approvalService, approvalDecisions } = await import('../src/approvals/approvals.js')
+  const { memoryApprovalStore } = await import('../src/approvals/approval-store.js')
+  const { LiveAgents } = await import('../src/config/live-agents.js')
+  const { createMetrics } = await import('../src/metrics.js')
+  const { pino } = await import('pino')
+  let clock = 1_000_000
+  const audit = { events: [] as unknown[], write(event: unknown) { this.events.push(event) }, async close() {} }
+  const service = approvalService({
+    store: memoryApprovalStore(), agents: new LiveAgents({ [AGENT_ID]: { cache: 'personal', approvableTools: ['emptyCart'] } }, undefined),
+    secret: 'sk-alg-test', metrics: createMetrics(), audit, logger: pino({ level: 'silent' }), now: () => clock
+  })
+  const request = { id: 'req-1', user: { id: 'u1' }, summary: {} } as never
+  service.watch(request, AGENT_ID, 'chat-1')(Buffer.from(`data: ${JSON.stringify({ type: 'data-tool-approval', data: { toolCallId: 'call_1', toolName: 'emptyCart', args: { cartId: 'c' } } })}\n\n`))
+  await new Promise((resolve) => setImmediate(resolve))
+  clock += 15 * 60_000 + 1
+  await t.rejects(service.check(request, AGENT_ID, 'chat-1', [{ toolCallId: 'call_1', toolName: 'emptyCart', args: { cartId: 'c' }, hasArgs: true, approved: true }]), { code: 'APPROVAL_INVALID', message: /expired/ })
+  t.match(audit.events.at(-1), { action: 'tool_approval', outcome: 'refused', reason: 'approval_invalid:expired' })
+
+  t.same(approvalDecisions([], [{ id: 'call_9', needsApproval: true, approved: true }]), [{ toolCallId: 'call_9', hasArgs: false, approved: true }], 'AG-UI list form')
+  t.same(approvalDecisions([], { call_8: { approved: false } }), [{ toolCallId: 'call_8', hasArgs: false, approved: false }], 'keyed by tool call id')
+  t.same(approvalDecisions([{ role: 'assistant', parts: [{ type: 'tool-emptyCart', toolCallId: 'call_7', state: 'approval-responded', approval: { approved: true } }] }, { role: 'user', parts: [] }], undefined), [], 'an approval in an older message is history, not a decision')
+})

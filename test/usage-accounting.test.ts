@@ -99,7 +99,7 @@ t.test('stream=false answers and the AI SDK 4 protocol are metered too; a histor
   t.match(await metricsText(gateway), `gateway_tokens_total{agent="${AGENT_ID}",entry_point="chat",kind="cached"} 4`)
 })
 
-t.test('the real AI SDK client reads the answer as before; a cut stream still records what it reported', async (t) => {
+t.test('the real AI SDK client reads the answer as before; a stream cut before its usage is charged an estimate', async (t) => {
   const { gateway, standIn } = await setup(t)
   const turn = await chatTurn({ gatewayUrl: gateway.url, user: 'u-sdk', messages: [userTurn('m1', 'hello there')] })
   t.same(turn.errors, [])
@@ -107,13 +107,20 @@ t.test('the real AI SDK client reads the answer as before; a cut stream still re
   await waitFor(() => gateway.logs.requests.length === 1)
   t.match(gateway.logs.requests[0], { inputTokens: 12, outputTokens: 24 })
 
-  // Upstream breaks before reporting usage: the line says nothing of tokens, and the miss is counted.
+  // Upstream breaks before reporting usage: the answer was billed all the same, so it is charged an
+  // estimate (4 bytes a token of what was sent and relayed), marked as such.
   standIn.setFault({ kind: 'cut', afterEvents: 2 })
   const cut = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u-sdk', body: completionBody('again') })
   await cut.body.text()
   await waitFor(() => gateway.logs.requests.length === 2)
-  t.notOk('inputTokens' in gateway.logs.requests[1]!, 'no usage reported, none invented')
-  t.match(await metricsText(gateway), `gateway_usage_unreported_total{agent="${AGENT_ID}"} 1`)
+  const line = gateway.logs.requests[1]!
+  const sent = Buffer.byteLength(JSON.stringify(standIn.received.at(-1)!.body))
+  t.match(line, { cutBy: 'upstream', tokensEstimated: true, inputTokens: Math.ceil(sent / 4), outputTokens: Math.ceil(Number(line.bytesSent) / 4), reasoningTokens: 0 })
+  t.equal(line.chargedTokens, Number(line.inputTokens) + Number(line.outputTokens))
+  const metrics = await metricsText(gateway)
+  t.match(metrics, `gateway_usage_unreported_total{agent="${AGENT_ID}"} 1`)
+  t.match(metrics, `gateway_tokens_estimated_total{agent="${AGENT_ID}"} ${String(line.chargedTokens)}`)
+  t.match(metrics, `gateway_tokens_total{agent="${AGENT_ID}",entry_point="chat",kind="input"} 12`, 'estimates are not counted as reported tokens')
 })
 
 t.test('budget-free deployments without Redis meter the same way (memory store)', async (t) => {

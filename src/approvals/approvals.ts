@@ -86,12 +86,14 @@ export function approvalDecisions(messages: unknown, toolApprovals: unknown): Ap
       }
     }
   }
-  if (isObject(toolApprovals)) {
-    for (const [toolCallId, value] of Object.entries(toolApprovals)) {
-      if (decisions.has(toolCallId)) continue
-      const approved = value === true || (isObject(value) && (value.approved === true || value.status === 'approved'))
-      decisions.set(toolCallId, { toolCallId, hasArgs: false, approved })
-    }
+  // AG-UI sends a list of `{ id, needsApproval, approved? }` (agent-studio-api.md "Newer facts").
+  const entries = Array.isArray(toolApprovals)
+    ? toolApprovals.filter((item): item is Record<string, unknown> => isObject(item) && typeof item.id === 'string').map((item) => [item.id as string, item] as const)
+    : isObject(toolApprovals) ? Object.entries(toolApprovals) : []
+  for (const [toolCallId, value] of entries) {
+    if (decisions.has(toolCallId)) continue
+    const approved = value === true || (isObject(value) && (value.approved === true || value.status === 'approved'))
+    decisions.set(toolCallId, { toolCallId, hasArgs: false, approved })
   }
   return [...decisions.values()]
 }

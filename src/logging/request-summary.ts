@@ -56,7 +56,7 @@ export interface RequestSummary {
   /** The OpenTelemetry trace this request belongs to (tracing on only), so logs and traces join. */
   traceId?: string
   /** Issue 24: the tokens Agent Studio reported for this answer, and what the budgets counted. */
-  tokens?: { input: number; output: number; reasoning: number; cached: number; charged: number }
+  tokens?: { input: number; output: number; reasoning: number; cached: number; charged: number; estimated?: true }
   /** Issue 24: the user's tokens spent this day and month when the request was admitted (not logged: the stream's budget trailer). */
   tokensBefore?: { day: number; month: number }
   /** Issue 24: tool approvals in the request, checked against the gateway's bindings. */
@@ -110,6 +110,7 @@ export interface SummaryLine {
   reasoningTokens: number | undefined
   cachedTokens: number | undefined
   chargedTokens: number | undefined
+  tokensEstimated: true | undefined
   toolApprovals: number | undefined
   err: unknown
 }
@@ -118,7 +119,7 @@ const FIELDS: Record<keyof SummaryLine, true> = {
   method: true, route: true, path: true, status: true, upstreamStatus: true, agentId: true, userId: true, ttfbMs: true,
   upstreamTtfbMs: true, durationMs: true, bytesSent: true, budgetWaitMs: true, cutBy: true, rule: true, reason: true, conversationsHidden: true,
   conversationsDeleted: true, degraded: true, failedOpen: true, cors: true, origin: true, header: true, refusedMethod: true, traceId: true,
-  inputTokens: true, outputTokens: true, reasoningTokens: true, cachedTokens: true, chargedTokens: true, toolApprovals: true, err: true
+  inputTokens: true, outputTokens: true, reasoningTokens: true, cachedTokens: true, chargedTokens: true, tokensEstimated: true, toolApprovals: true, err: true
 }
 export const SUMMARY_LINE_FIELDS: readonly string[] = Object.keys(FIELDS)
 
@@ -219,6 +220,7 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     reasoningTokens: summary.tokens?.reasoning,
     cachedTokens: summary.tokens?.cached,
     chargedTokens: summary.tokens?.charged,
+    tokensEstimated: summary.tokens?.estimated,
     toolApprovals: summary.toolApprovals,
     err: summary.error
   }

@@ -218,7 +218,13 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       usageSettled = true
       onUsage!(tap.end())
     }
-    if (tap !== undefined) res.prependOnceListener('close', settleUsage)
+    // Ahead of onClientGone too (prepended later): a response closed unfinished was cut by the client.
+    if (tap !== undefined) {
+      res.prependOnceListener('close', () => {
+        if (!res.writableFinished) recordCut(summary, 'client')
+        settleUsage()
+      })
+    }
     body.on('data', (chunk: Buffer) => {
       let out = events === undefined ? chunk : events.push(chunk)
       if (out === undefined) return

@@ -27,20 +27,29 @@ export const DIRECT_ENTRY_POINT = 'chat'
  * counted (the budget then under-counts, never refuses wrongly).
  */
 export function usageMeter({ store, metrics, logger, tenantOf, now = Date.now }: UsageMeterOptions) {
-  return function forRequest(request: FastifyRequest, agentId: string): UsageSink {
-    return (usage) => {
+  /** `upstreamBodyBytes`: the size of what was sent upstream, for the estimate of a cut answer. */
+  return function forRequest(request: FastifyRequest, agentId: string, upstreamBodyBytes: number): UsageSink {
+    return (reported) => {
       const entryPoint = request.summary.entryPoint ?? DIRECT_ENTRY_POINT
+      let usage = reported
       if (usage === undefined) {
         metrics.usageUnreported.inc({ agent: agentId })
-        return
+        // An answer cut before Agent Studio reported its usage was still billed. Charged an
+        // estimate (about 4 bytes a token, of what was sent and of what was relayed), so that
+        // leaving every stream just before its end cannot dodge the budgets.
+        if (request.summary.cutBy === undefined) return
+        usage = estimate(upstreamBodyBytes, request.summary.bytesSent ?? 0)
+        metrics.tokensEstimated.inc({ agent: agentId }, usage.total)
       }
       const charged = usage.cacheHit ? 0 : usage.total
-      request.summary.tokens = { input: usage.input, output: usage.output, reasoning: usage.reasoning, cached: usage.cached, charged }
-      for (const kind of ['input', 'output', 'reasoning', 'cached'] as const) {
-        if (usage[kind] > 0) metrics.tokens.inc({ agent: agentId, entry_point: entryPoint, kind }, usage[kind])
+      request.summary.tokens = { input: usage.input, output: usage.output, reasoning: usage.reasoning, cached: usage.cached, charged, ...(reported === undefined ? { estimated: true } : {}) }
+      if (reported !== undefined) {
+        for (const kind of ['input', 'output', 'reasoning', 'cached'] as const) {
+          if (reported[kind] > 0) metrics.tokens.inc({ agent: agentId, entry_point: entryPoint, kind }, reported[kind])
+        }
       }
       if (charged > 0) metrics.tokensCharged.inc({ agent: agentId }, charged)
-      setSpanAttributes(request, agentId, usage)
+      if (reported !== undefined) setSpanAttributes(request, agentId, reported)
       const userId = request.user.id
       const tenant = tenantOf(userId)
       store.record({ userId, ...(tenant === undefined ? {} : { tenant }), agentId, usage, charged, nowMs: now() }).catch((error: unknown) => {
@@ -49,6 +58,12 @@ export function usageMeter({ store, metrics, logger, tenantOf, now = Date.now }:
       })
     }
   }
+}
+
+function estimate(sentBytes: number, relayedBytes: number): TokenUsage {
+  const input = Math.ceil(sentBytes / 4)
+  const output = Math.ceil(relayedBytes / 4)
+  return { input, output, reasoning: 0, cached: 0, total: input + output, cacheHit: false }
 }
 
 /**

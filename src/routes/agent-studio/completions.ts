@@ -76,7 +76,7 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
         body: upstreamBody,
         mode,
         // Issue 24: the answer's tokens, once it is over (log line, metrics, span, budgets).
-        onUsage: options.meter(request, request.params.agentId),
+        onUsage: options.meter(request, request.params.agentId, Buffer.byteLength(upstreamBody)),
         observeEvents: options.approvals.watch(request, request.params.agentId, conversationId),
         // AI SDK 5+ clients are told what is left of their token budget in the stream itself.
         ...(mode === 'ai-sdk-5' ? { trailer: budgetTrailer(request, options.live, options.now ?? Date.now) } : {}),
