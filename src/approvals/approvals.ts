@@ -2,7 +2,7 @@ import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { LiveAgents } from '../config/live-agents.js'
-import { ApprovalInvalid, ToolNotApprovable } from '../errors.js'
+import { ApprovalInvalid, RedisUnavailable, ToolNotApprovable } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { ApprovalStore, PendingApproval } from './approval-store.js'
@@ -132,6 +132,15 @@ export function approvalService({ store, agents, secret, metrics, audit, logger,
     }
   }
 
+  /** The store could not answer: an approval that cannot be verified is not accepted (fail closed: 503). */
+  async function take(userId: string, toolCallId: string) {
+    try {
+      return await store.take(userId, toolCallId)
+    } catch (error) {
+      throw new RedisUnavailable({ cause: error, retryAfterSeconds: 5 })
+    }
+  }
+
   /** Every decision of the request, checked and consumed; throws on the first refused approval (nothing reaches Agent Studio). */
   async function check(request: FastifyRequest, agentId: string, conversationId: string, decisions: readonly ApprovalDecision[]): Promise<void> {
     const userId = request.user.id
@@ -155,7 +164,7 @@ export function approvalService({ store, agents, secret, metrics, audit, logger,
     for (const decision of decisions) {
       if (!decision.approved) {
         // A denial acts on nothing: accepted without a binding, but it uses one up.
-        await store.take(userId, decision.toolCallId)
+        await take(userId, decision.toolCallId)
         record(decision, decision.toolName, undefined)
         continue
       }
@@ -163,7 +172,7 @@ export function approvalService({ store, agents, secret, metrics, audit, logger,
         record(decision, decision.toolName, 'not_approvable')
         throw new ToolNotApprovable(`"${decision.toolName}" is not in this agent's approvableTools`)
       }
-      const taken = await store.take(userId, decision.toolCallId)
+      const taken = await take(userId, decision.toolCallId)
       let refusal: Exclude<Refusal, 'not_approvable'> | undefined
       let toolName = decision.toolName
       if (taken.state === 'none') refusal = 'unbound'

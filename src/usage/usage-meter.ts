@@ -27,6 +27,7 @@ export const DIRECT_ENTRY_POINT = 'chat'
  * counted (the budget then under-counts, never refuses wrongly).
  */
 export function usageMeter({ store, metrics, logger, tenantOf, now = Date.now }: UsageMeterOptions) {
+  let failing = false
   /** `upstreamBodyBytes`: the size of what was sent upstream, for the estimate of a cut answer. */
   return function forRequest(request: FastifyRequest, agentId: string, upstreamBodyBytes: number): UsageSink {
     return (reported) => {
@@ -52,9 +53,13 @@ export function usageMeter({ store, metrics, logger, tenantOf, now = Date.now }:
       if (reported !== undefined) setSpanAttributes(request, agentId, reported)
       const userId = request.user.id
       const tenant = tenantOf(userId)
-      store.record({ userId, ...(tenant === undefined ? {} : { tenant }), agentId, usage, charged, nowMs: now() }).catch((error: unknown) => {
+      store.record({ userId, ...(tenant === undefined ? {} : { tenant }), agentId, usage, charged, nowMs: now() }).then(() => {
+        failing = false
+      }, (error: unknown) => {
         metrics.usageRecordFailures.inc()
-        logger.warn({ err: error, reqId: request.id }, 'could not record an answer\'s tokens; the token budgets under-count it')
+        // Once per outage, not once per answer (the counter has them all).
+        if (!failing) logger.warn({ err: error, reqId: request.id }, 'could not record an answer\'s tokens; the token budgets under-count it')
+        failing = true
       })
     }
   }

@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import { countsFrom, dayKey, monthKey, periodsAt } from '../../usage/token-keys.js'
 import type { UsageCounts } from '../../usage/token-keys.js'
 import type { AgentStudioRouteContext } from './index.js'
+import { RedisUnavailable } from '../../errors.js'
+
+const RETRY_AFTER_SECONDS = 5
 
 /** The path of the caller's own usage (issue 24). */
 export const USAGE_ME_PATH = '/agent-studio/usage/me'
@@ -27,7 +30,13 @@ export default async function usageRoutes(app: FastifyInstance, options: AgentSt
     const userId = request.user.id
     const tenant = tenantOf(userId)
     const owners = [{ kind: 'user' as const, id: userId }, ...(tenant === undefined ? [] : [{ kind: 'tenant' as const, id: tenant }])]
-    const hashes = await tokens.read(owners.flatMap((owner) => [dayKey(owner, periods), monthKey(owner, periods)]))
+    let hashes: Array<Record<string, string>>
+    try {
+      hashes = await tokens.read(owners.flatMap((owner) => [dayKey(owner, periods), monthKey(owner, periods)]))
+    } catch (error) {
+      // Nothing to show without the store: say so (503), never a 500.
+      throw new RedisUnavailable({ cause: error, retryAfterSeconds: RETRY_AFTER_SECONDS })
+    }
     const budget = live.current.tokenBudget
     const view = (hash: Record<string, string> | undefined, limit: number, period: string, resetAt: number): PeriodView => {
       const counts = countsFrom(hash)
