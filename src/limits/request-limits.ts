@@ -201,8 +201,9 @@ export function buildRequestLimiters({ live, store, metrics, tenantOf = () => un
         const route = name === undefined ? undefined : limits.routes[name]
         const { streams, upstreamBudget } = limits
         const budgetClass: BudgetClass = name === undefined ? 'chat' : ROUTE_BUDGET_CLASS[name]
-        const periods = periodsAt(now())
-        const tokens = exempt || name === undefined || !TOKEN_BUDGETED.has(name) ? undefined : tokenCheck(limits, userId, periods)
+        const budgeted = !exempt && name !== undefined && TOKEN_BUDGETED.has(name)
+        const periods = budgeted ? periodsAt(now()) : undefined
+        const tokens = periods === undefined ? undefined : tokenCheck(limits, userId, periods)
         let lease: LeaseCheck | undefined
         if (typeof wantsLease === 'function' ? wantsLease(request) : wantsLease) {
           lease = { userKey: `streams:user:${userId}`, id: randomUUID(), userCap: streams.perUser, globalCap: streams.global, leaseMs: streams.leaseSeconds * 1000 }
@@ -267,7 +268,7 @@ export function buildRequestLimiters({ live, store, metrics, tenantOf = () => un
         // Headers of the most specific counter that applied.
         if (verdict.route !== undefined) setHeaders(reply, route!.max, verdict.route)
         else if (verdict.user !== undefined) setHeaders(reply, limits.user.max, verdict.user)
-        if (verdict.tokens !== undefined) {
+        if (verdict.tokens !== undefined && periods !== undefined) {
           setTokenHeaders(reply, limits, verdict.tokens, periods)
           request.summary.tokensBefore = verdict.tokens
         }

@@ -196,6 +196,8 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     const events = streaming && mode !== undefined ? eventBoundary(mode) : undefined
     const rewrite = events === undefined ? undefined : call.rewriteEvents
     const onUsage = call.onUsage
+    const tap = onUsage === undefined || statusCode !== 200 ? undefined : usageTap(events !== undefined ? mode! : 'json')
+    if (summary.upstreamCache === 'hit') tap?.cacheHit()
     const observe = events === undefined ? undefined : call.observeEvents
     const trailer = events === undefined || statusCode !== 200 ? undefined : call.trailer
     let trailerWritten = false
@@ -209,8 +211,6 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       if (event === undefined) return out
       return marked ? Buffer.concat([out.subarray(0, out.length - DONE.length), Buffer.from(event), DONE]) : Buffer.concat([out, Buffer.from(event)])
     }
-    const tap = onUsage === undefined || statusCode !== 200 ? undefined : usageTap(events !== undefined ? mode! : 'json')
-    if (summary.upstreamCache === 'hit') tap?.cacheHit()
     let usageSettled = false
     /** Once, whatever ends the answer: before the summary's own 'close' listener writes the line. */
     const settleUsage = () => {

@@ -58,12 +58,12 @@ export default async function completionRoutes(app: FastifyInstance, options: Ag
       const body = mode === 'ag-ui' ? agUiBodyPolicy(request.body as unknown as AgUiBody, namespace) : bodyPolicy(request.body, namespace)
       // The browser sees its own thread id in the run's events, never the upstream one.
       const rewriteEvents = mode === 'ag-ui' ? replaceId(String(body.threadId), String(request.body.threadId)) : undefined
-      // agentKey: with AGENT_TENANT_ISOLATION, the agent's own searches get the user's restrictions too.
       // Issue 24: the approvals this request answers must match a binding the gateway issued (src/approvals/).
       const conversationId = String((mode === 'ag-ui' ? request.body.threadId : request.body.id) ?? '')
       const forwarded = mode === 'ag-ui' ? (request.body as unknown as AgUiBody).forwardedProps : undefined
       const decisions = approvalDecisions(request.body.messages, forwarded === undefined ? request.body.toolApprovals : forwarded.toolApprovals)
       if (decisions.length > 0) await options.approvals.check(request, request.params.agentId, conversationId, decisions)
+      // agentKey: with AGENT_TENANT_ISOLATION, the agent's own searches get the user's restrictions too.
       const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, agentKey: true, origin: agents.upstreamOriginFor(request.params.agentId) })
       const upstreamBody = JSON.stringify(body)
       // A long chat's parsed history is megabytes; a stream lives for minutes. Let it go now,
