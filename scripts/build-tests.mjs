@@ -84,6 +84,7 @@ const ALONE = new Set([
   'test/regressions/load-shedding-without-descriptors.test.js', // event-loop delay
   'test/regressions/connection-flood-under-low-nofile.test.js',
   'test/regressions/clients-cannot-force-trace-sampling.test.js', // its own tracer provider (process-wide)
+  'test/usage-spans.test.js', // its own tracer provider (process-wide)
   'test/demo-browser.test.js',
   'test/examples-browser.test.js',
   'test/server-process.test.js',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import proxyAddr from '@fastify/proxy-addr'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify'
-import type { Logger } from 'pino'
+import type { DestinationStream, Logger } from 'pino'
 import type { Dispatcher } from 'undici'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { GatewayConfig } from './config/types.js'
@@ -32,6 +32,12 @@ import { createMetrics } from './metrics.js'
 import { connectionCap, connectionsFull, descriptorLimit, limitConnectionsPerAddress, perAddressCap } from './connection-cap.js'
 import httpHygiene from './plugins/http-hygiene.js'
 import { loadTracing } from './tracing/tracing.js'
+import { memoryTokenStore } from './usage/token-store.js'
+import { usageMeter } from './usage/usage-meter.js'
+import { tenantOfUser } from './session/tenant.js'
+import { createAuditLog } from './audit/audit-log.js'
+import { approvalService } from './approvals/approvals.js'
+import { memoryApprovalStore } from './approvals/approval-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -58,6 +64,8 @@ export interface AppDependencies {
   readonly spanExporter?: SpanExporter
   /** Routes served beside the gateway's own, registered after them (the demo's pages, from demo/). */
   readonly plugins?: readonly FastifyPluginAsync[]
+  /** Where the audit trail goes (tests: a capture); default the policy file's `audit:` destination. */
+  readonly auditDestination?: DestinationStream
 }
 
 /**
@@ -177,7 +185,16 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
       onJwksFallback: (error) => app.log.warn({ err: error }, 'JWKS endpoint unreachable; verifying with the keys fetched last')
     }
   )
-  const admission = redis?.admission ?? memoryAdmission()
+  // Issue 24: token usage, read by the admission's token budgets (Redis: the same hashes, one script).
+  const memoryTokens = redis === undefined ? memoryTokenStore() : undefined
+  const tokens = redis?.tokens ?? memoryTokens!
+  const admission = redis?.admission ?? memoryAdmission(undefined, memoryTokens!.tokensAt)
+  const tenantOf = tenantOfUser(config.session.tenantClaim)
+  const meter = usageMeter({ store: tokens, metrics, logger, tenantOf, ...(now === undefined ? {} : { now }) })
+  // Issue 24: the audit trail (its own destination) and the tool approval bindings.
+  const audit = createAuditLog(config.audit, (event) => metrics.auditEvents.inc({ action: event.action, outcome: event.outcome }), deps.auditDestination)
+  app.addHook('onClose', () => audit.close())
+  const approvals = approvalService({ store: redis?.approvals ?? memoryApprovalStore(), agents, secret: config.algolia.secretKey, metrics, audit, logger, ...(now === undefined ? {} : { now }) })
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
     onAuthFailed: (status) => metrics.upstreamAuthFailures.inc({ status: String(status) }),
     // Upstream's 429 holds every replica off for its bounded retry-after (issue 10), the same
@@ -190,7 +207,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // Erasures run as paced jobs apart from their request (src/erasure/): in Redis they are shared
   // by every replica and survive a restart.
   const erasures = new ErasureService({ store: redis?.erasures ?? memoryErasureStore(), admission, live, agents, upstream, credentials, agentIds: config.policy.allowedAgentIds, metrics, logger })
-  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, agents, admission, metrics, erasures })
+  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, agents, admission, metrics, erasures, tokens, meter, tenantOf, audit, approvals, ...(now === undefined ? {} : { now }) })
 
   for (const plugin of deps.plugins ?? []) await app.register(plugin)
 

@@ -115,6 +115,10 @@ export const UpstreamNotFound = clientError('upstream_not_found', 404, 'Agent St
 export const UpstreamValidationFailed = clientError('upstream_validation_failed', 422, 'Agent Studio found the request invalid; see "detail" for the fields it named.')
 export const UpstreamAuthFailed = serverError('upstream_auth_failed', 502, 'Agent Studio refused the gateway\'s own Algolia credentials (status %s): a problem with the gateway\'s configuration, not with your session. Try again later.')
 export const UpstreamBudgetExhausted = clientError('upstream_budget_exhausted', 429, 'The gateway is holding back requests to Agent Studio: %s.')
+/** Issue 24: `%s` says which budget and when it resets (ISO 8601). */
+export const TokenBudgetExhausted = clientError('token_budget_exhausted', 429, 'The token budget is used up: %s.')
+export const ToolNotApprovable = clientError('tool_not_approvable', 403, 'This tool cannot be approved from a browser: %s.')
+export const ApprovalInvalid = clientError('approval_invalid', 403, 'This tool approval does not match a request the gateway issued to you, or was already used: %s.')
 export const UpstreamShareExhausted = clientError('upstream_share_exhausted', 429, 'You have used your share of the requests to Agent Studio for now (%s); others share the same budget.')
 /** Not an answer: the browser left; the error handler sends nothing (the log line says 499). */
 export const ClientGone = clientError('client_gone', 499, 'The client closed the connection.')

@@ -129,6 +129,25 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['outcome'] as const,
       registers
     }),
+    // Issue 24: tokens as Agent Studio reported them. Agent ids come from the allow-list, entry
+    // points are the documented values (or `other`, `chat`), kinds four: bounded. Never a user.
+    tokens: new Counter({
+      name: 'gateway_tokens_total',
+      help: 'Tokens Agent Studio reported for completions, by agent, entry point (x-algolia-referer; chat without one) and kind (input, output, reasoning, cached: input served from the provider cache)',
+      labelNames: ['agent', 'entry_point', 'kind'] as const,
+      registers
+    }),
+    tokensCharged: new Counter({ name: 'gateway_tokens_charged_total', help: 'Tokens counted against the token budgets (answers from Agent Studio\'s cache count none), by agent', labelNames: ['agent'] as const, registers }),
+    usageUnreported: new Counter({ name: 'gateway_usage_unreported_total', help: 'Completions that ended (or were cut) without any usage the gateway could read, by agent', labelNames: ['agent'] as const, registers }),
+    tokensEstimated: new Counter({ name: 'gateway_tokens_estimated_total', help: 'Tokens charged by estimate for answers cut before Agent Studio reported their usage, by agent', labelNames: ['agent'] as const, registers }),
+    usageRecordFailures: new Counter({ name: 'gateway_usage_record_failures_total', help: 'Answers whose tokens could not be written to the usage store (the budgets under-count them)', registers }),
+    toolApprovals: new Counter({
+      name: 'gateway_tool_approvals_total',
+      help: 'Tool approvals a browser sent, by agent and outcome (accepted, not_approvable, unbound, replayed, expired, mismatch)',
+      labelNames: ['agent', 'outcome'] as const,
+      registers
+    }),
+    auditEvents: new Counter({ name: 'gateway_audit_events_total', help: 'Audit events written, by action and outcome', labelNames: ['action', 'outcome'] as const, registers }),
     keyAuditProblems: new Gauge({
       name: 'gateway_key_audit_problems',
       help: 'Findings of the start-up key audit this process started with (warnings and unverifiable keys; 0: clean)',

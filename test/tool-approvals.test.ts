@@ -5,6 +5,7 @@ import { chatTurn, userTurn } from './helpers/ai-sdk.js'
 import { startGateway, startStandIn, testClient } from './helpers/gateway.js'
 import { postCompletion } from './helpers/requests.js'
 import { sseData } from '../standin/test/standin-client.js'
+import { agentsFile } from './helpers/policy-file.js'
 
 // Issue 23, item 6: tool approvals. The stream carries `data-tool-approval` and a transient
 // `data-tool-output-delta`; `useChat` histories carry the AI SDK's approval states and the new
@@ -13,7 +14,8 @@ import { sseData } from '../standin/test/standin-client.js'
 
 async function setup(t: Parameters<typeof startStandIn>[0]) {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url)
+  // Issue 24: only tools the agent lists may be approved from a browser (test/tool-approval-binding.test.ts).
+  const gateway = await startGateway(t, url, { env: { GATEWAY_CONFIG_FILE: agentsFile({ [AGENT_ID]: { approvableTools: ['emptyCart'] } }) } })
   return { standIn, gateway }
 }
 

@@ -35,18 +35,26 @@ export const originSchema = z.string().refine((value) => {
 export const AGENT_CACHE_MODES = ['personal', 'shared'] as const
 export type AgentCacheMode = (typeof AGENT_CACHE_MODES)[number]
 
+/** A tool name as Agent Studio's tool parts carry it (`tool-<name>`). */
+const toolName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'tool names are 1-128 letters, digits, "_", "." or "-"')
+
 const agentSettings = z.object({
   upstreamOrigin: originSchema.optional(),
-  cache: z.enum(AGENT_CACHE_MODES).default('personal')
+  cache: z.enum(AGENT_CACHE_MODES).default('personal'),
+  /**
+   * Issue 24: the tools whose approval the browser may answer. Deny by default: an approval for
+   * any other tool is refused (403 tool_not_approvable) before Agent Studio.
+   */
+  approvableTools: z.array(toolName).max(100).default([])
 }).strict()
 
-export const agentsSchema = z.record(z.string().regex(AGENT_ID_PATTERN, 'agent ids are 1-128 letters, digits, "-" or "_"'), agentSettings.default({ cache: 'personal' }))
+export const agentsSchema = z.record(z.string().regex(AGENT_ID_PATTERN, 'agent ids are 1-128 letters, digits, "-" or "_"'), agentSettings.default({ cache: 'personal', approvableTools: [] }))
 
 export type AgentSettings = Frozen<z.output<typeof agentSettings>>
 export type AgentsConfig = Frozen<Record<string, AgentSettings>>
 
 /** The settings of an agent with no entry of its own. */
-export const DEFAULT_AGENT_SETTINGS: AgentSettings = Object.freeze({ cache: 'personal' })
+export const DEFAULT_AGENT_SETTINGS: AgentSettings = Object.freeze({ cache: 'personal', approvableTools: Object.freeze([]) })
 
 /**
  * Validates an `agents:` section. An entry for an agent that ALLOWED_AGENT_IDS does not list is

@@ -16,6 +16,11 @@ const window = z.object({
   windowSeconds: z.number().int().min(1).max(86_400)
 }).strict()
 
+const tokenPeriods = z.object({
+  daily: z.number().int().min(0).max(1_000_000_000_000).default(0),
+  monthly: z.number().int().min(0).max(1_000_000_000_000).default(0)
+}).strict()
+
 const cidr = z.string().superRefine((entry, context) => {
   const problem = addressEntryProblem(entry)
   if (problem !== undefined) context.addIssue({ code: 'custom', message: problem })
@@ -48,6 +53,16 @@ export const limitsSchema = z.object({
     perUser: z.number().int().min(0).max(1_000_000).default(0),
     maxWaitMs: z.number().int().min(0).max(60_000).default(2000)
   }).strict().default({ max: 100, windowSeconds: 60, perUser: 0, maxWaitMs: 2000 }),
+  /**
+   * Issue 24: tokens (as Agent Studio reports them) a user may spend per UTC day and per UTC
+   * month, and a tenant (SESSION_TENANT_CLAIM) all its users together; 0 turns a budget off.
+   * Checked before the upstream call with the other limits (one round trip); spent after the
+   * answer, so a stream that crosses the budget finishes and the next request is refused.
+   */
+  tokenBudget: z.object({
+    user: tokenPeriods.default({ daily: 0, monthly: 0 }),
+    tenant: tokenPeriods.default({ daily: 0, monthly: 0 })
+  }).strict().default({ user: { daily: 0, monthly: 0 }, tenant: { daily: 0, monthly: 0 } }),
   allowList: z.array(cidr).default([]),
   onRedisError: z.enum(['open', 'closed']).default('open')
 }).strict()

@@ -5,6 +5,7 @@ import { environmentReader, processEnvironment } from './environment.js'
 import type { Environment } from './environment.js'
 import { parseLimits } from './limits.js'
 import { parseAgents } from './agents.js'
+import { parseAudit } from './audit.js'
 import { productionChecks } from './production-checks.js'
 import { DEFAULT_CONFIG_FILE, policyFilePath, readPolicyFile } from './policy-file.js'
 import { resolveRedis } from './redis.js'
@@ -73,6 +74,8 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   else productionChecks(settings, limits.limits, production, problems, warnings)
   const agents = parseAgents(fileValues.agents, `config file ${configFile}`, { allowedAgentIds, agentTenantIsolation: settings.searchKey.agentTenantIsolation })
   if ('problems' in agents) problems.push(...agents.problems)
+  const audit = parseAudit(fileValues.audit, `config file ${configFile}`)
+  if ('problems' in audit) problems.push(...audit.problems)
   const templateProblem = filterTemplateProblem(settings.searchKey.filters)
   if (templateProblem !== undefined) problems.push(`SEARCH_KEY_FILTERS: ${templateProblem}`)
   addressProblems(settings, problems)
@@ -82,7 +85,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const redis = resolveRedis(read, redisNamespace ?? `asg:${algolia?.appId ?? ''}:`, problems)
 
   // Each undefined part has its problem already; testing them too lets the types know.
-  if (problems.length > 0 || algolia === undefined || session === undefined || 'problems' in limits || 'problems' in agents) throw new ConfigError(problems)
+  if (problems.length > 0 || algolia === undefined || session === undefined || 'problems' in limits || 'problems' in agents || 'problems' in audit) throw new ConfigError(problems)
 
   const config: GatewayConfig = {
     production,
@@ -98,6 +101,7 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
     tracing,
     limits: limits.limits,
     agents: agents.agents,
+    audit: audit.audit,
     redis
   }
   return { config: deepFreeze(config), warnings }

@@ -34,8 +34,8 @@ export function readPolicyFile(path: string, problems: string[]): PolicyFileValu
   }
   const known = new Set(SETTINGS.map((s) => s.path.join('.')))
   for (const [section, values] of Object.entries(parsed)) {
-    // The limits and agents sections have their own strict schemas (src/config/limits.ts, agents.ts).
-    if (section === 'limits' || section === 'agents') continue
+    // The limits, agents and audit sections have their own strict schemas (src/config/limits.ts, agents.ts, audit.ts).
+    if (section === 'limits' || section === 'agents' || section === 'audit') continue
     if (!isMapping(values)) {
       problems.push(`config file ${path}: "${section}" must be a mapping`)
       continue

@@ -16,6 +16,11 @@ interface RouteGroupSpec {
   /** The policy file's `limits.routes.<group>` when it says nothing. */
   readonly defaults: { readonly max: number; readonly windowSeconds: number }
   readonly budgetClass: BudgetClass
+  /**
+   * Makes Agent Studio run an LLM: the token budgets (limits.tokenBudget) apply to every route of
+   * the group, whichever it is, so no route bypasses them (issue 24).
+   */
+  readonly spendsTokens: boolean
 }
 
 /**
@@ -23,18 +28,22 @@ interface RouteGroupSpec {
  * place in the upstream budget's priorities.
  */
 export const ROUTE_GROUPS = {
-  completions: { defaults: { max: 60, windowSeconds: 60 }, budgetClass: 'chat' },
-  tasks: { defaults: { max: 60, windowSeconds: 60 }, budgetClass: 'chat' },
-  conversations: { defaults: { max: 120, windowSeconds: 60 }, budgetClass: 'history' },
-  feedback: { defaults: { max: 60, windowSeconds: 60 }, budgetClass: 'history' },
-  userData: { defaults: { max: 20, windowSeconds: 60 }, budgetClass: 'background' },
+  completions: { defaults: { max: 60, windowSeconds: 60 }, budgetClass: 'chat', spendsTokens: true },
+  tasks: { defaults: { max: 60, windowSeconds: 60 }, budgetClass: 'chat', spendsTokens: true },
+  conversations: { defaults: { max: 120, windowSeconds: 60 }, budgetClass: 'history', spendsTokens: false },
+  feedback: { defaults: { max: 60, windowSeconds: 60 }, budgetClass: 'history', spendsTokens: false },
+  userData: { defaults: { max: 20, windowSeconds: 60 }, budgetClass: 'background', spendsTokens: false },
   // Calls no upstream (POST /search-key): never spends the budget.
-  searchKey: { defaults: { max: 60, windowSeconds: 60 }, budgetClass: 'background' },
+  searchKey: { defaults: { max: 60, windowSeconds: 60 }, budgetClass: 'background', spendsTokens: false },
   // An LLM call billed to the application, so a daily allowance per user; part of chatting.
-  compact: { defaults: { max: 5, windowSeconds: 86_400 }, budgetClass: 'chat' }
+  compact: { defaults: { max: 5, windowSeconds: 86_400 }, budgetClass: 'chat', spendsTokens: true }
 } as const satisfies Record<string, RouteGroupSpec>
 
 export type RouteGroup = keyof typeof ROUTE_GROUPS
+
+/** What the audit trail calls a route's requests: each one is a privileged action (issue 24). */
+export const ROUTE_AUDIT_ACTIONS = ['erasure', 'export', 'conversation_delete', 'feedback_create', 'feedback_change'] as const
+export type RouteAuditAction = (typeof ROUTE_AUDIT_ACTIONS)[number]
 
 /** The switch a route exists under: off, it is not registered and answers 404 like any unknown path. */
 export type RouteSwitch = 'always' | 'ENABLE_CONVERSATIONS' | 'ENABLE_FEEDBACK' | 'ENABLE_USER_DATA' | 'ENABLE_SEARCH_KEY' | 'COMPACT_MODEL'
@@ -67,6 +76,8 @@ export interface RouteSpec {
    * everywhere else limits come first, so a flood is refused before its bodies are parsed.
    */
   readonly admitAfterValidation?: true
+  /** Every request is a privileged action, written to the audit trail with its outcome (src/audit/). */
+  readonly audit?: RouteAuditAction
 }
 
 export const ROUTES = [
@@ -98,27 +109,27 @@ export const ROUTES = [
   {
     id: 'conversationDelete', method: 'DELETE', path: '/agent-studio/1/agents/:agentId/conversations/:conversationId',
     upstream: 'DELETE /1/agents/{agentId}/conversations/{namespaced id}', group: 'conversations', acl: 'logs', enabledBy: 'ENABLE_CONVERSATIONS',
-    params: ['agentId', 'conversationId'], body: 'none', query: 'none', stream: 'never', callsUpstream: true
+    params: ['agentId', 'conversationId'], body: 'none', query: 'none', stream: 'never', callsUpstream: true, audit: 'conversation_delete'
   },
   {
     id: 'feedback', method: 'POST', path: '/agent-studio/1/feedback',
     upstream: 'POST /1/feedback', group: 'feedback', acl: 'search', enabledBy: 'ENABLE_FEEDBACK',
-    params: [], body: 'json', query: 'none', stream: 'never', callsUpstream: true
+    params: [], body: 'json', query: 'none', stream: 'never', callsUpstream: true, audit: 'feedback_create'
   },
   {
     id: 'feedbackChange', method: 'PATCH', path: '/agent-studio/1/feedback',
     upstream: 'PATCH /1/feedback', group: 'feedback', acl: 'search', enabledBy: 'ENABLE_FEEDBACK',
-    params: [], body: 'json', query: 'none', stream: 'never', callsUpstream: true
+    params: [], body: 'json', query: 'none', stream: 'never', callsUpstream: true, audit: 'feedback_change'
   },
   {
     id: 'userDataExport', method: 'GET', path: '/agent-studio/1/user-data/me',
     upstream: 'GET /1/user-data/{userId}', group: 'userData', acl: 'logs', enabledBy: 'ENABLE_USER_DATA',
-    params: [], body: 'none', query: 'none', stream: 'never', callsUpstream: true
+    params: [], body: 'none', query: 'none', stream: 'never', callsUpstream: true, audit: 'export'
   },
   {
     id: 'userDataErase', method: 'DELETE', path: '/agent-studio/1/user-data/me',
     upstream: 'a paced job: DELETE /1/agents/{agentId}/conversations/{id} each, then DELETE /1/user-data/{userId}', group: 'userData', acl: 'logs', enabledBy: 'ENABLE_USER_DATA',
-    params: [], body: 'none', query: 'none', stream: 'never', callsUpstream: true
+    params: [], body: 'none', query: 'none', stream: 'never', callsUpstream: true, audit: 'erasure'
   },
   {
     id: 'erasureStatus', method: 'GET', path: '/agent-studio/1/user-data/me/erasure',
@@ -134,6 +145,11 @@ export const ROUTES = [
     id: 'compact', method: 'POST', path: '/agent-studio/1/context/compact',
     upstream: 'POST /1/unstable/context/compact', group: 'compact', acl: 'search', enabledBy: 'COMPACT_MODEL',
     params: [], body: 'json', query: 'none', stream: 'never', callsUpstream: true, admitAfterValidation: true
+  },
+  {
+    id: 'usageMe', method: 'GET', path: '/agent-studio/usage/me',
+    upstream: 'none: the caller\'s own token usage and budgets, from the gateway\'s store', group: null, acl: null, enabledBy: 'always',
+    params: [], body: 'none', query: 'none', stream: 'never', callsUpstream: false
   }
 ] as const satisfies readonly RouteSpec[]
 

@@ -1,5 +1,6 @@
 import type { LimitsConfig } from './limits.js'
 import type { AgentsConfig } from './agents.js'
+import type { AuditConfig } from './audit.js'
 import type { Frozen } from './frozen.js'
 import type { Settings } from './settings.js'
 
@@ -106,6 +107,8 @@ export interface GatewayConfig {
   readonly limits: LimitsConfig
   /** Per-agent settings (the policy file's `agents:`), live-tunable with the limits. */
   readonly agents: AgentsConfig
+  /** Where the audit trail goes (the policy file's `audit:`; issue 24). */
+  readonly audit: AuditConfig
   readonly redis: RedisConfig
   /** Where the policy file was read from, if any (for the start-up log). */
   readonly configFile: string | undefined

@@ -9,7 +9,9 @@
  * a hold-off) and spend nothing; then the request counters (a refused request still counts, as
  * in any fixed window); then the stream caps; then the upstream budget (the user's share, then
  * the class's ceiling), checked before it is spent and spent only by requests that will really
- * call upstream; the lease is taken last, only when everything allowed it.
+ * call upstream; the lease is taken last, only when everything allowed it. The token budgets
+ * (issue 24) come right after the request counters: they spend nothing, and a request they
+ * refuse takes no stream slot and spends none of the upstream budget.
  */
 
 /** A fixed-window request counter: `max` requests per `windowMs`; refused above `max`. */
@@ -36,6 +38,8 @@ export interface AdmissionRequest {
   readonly lease?: LeaseCheck
   /** The deployment's budget of upstream requests; absent when this request calls no upstream. */
   readonly budget?: BudgetCheck
+  /** Issue 24: the user's (and tenant's) token budgets; absent when none is on or the route calls no LLM. */
+  readonly tokens?: TokenBudgetCheck
   /** Refuse while upstream asked every replica to hold off (set for requests that call upstream). */
   readonly upstream: boolean
 }
@@ -54,8 +58,27 @@ export interface BudgetCheck {
   readonly share?: { readonly key: string; readonly max: number }
 }
 
+/**
+ * Issue 24: tokens already spent in the period (usage hashes, src/usage/token-keys.ts) against
+ * each budget (0: off). Refused when spent >= budget: the request that crossed it finished, this
+ * one is the next. Checked, never spent here: tokens are known only after the answer.
+ */
+export interface TokenBudgetCheck {
+  readonly userDay: string
+  readonly userMonth: string
+  readonly userDaily: number
+  readonly userMonthly: number
+  readonly tenantDay?: string
+  readonly tenantMonth?: string
+  readonly tenantDaily: number
+  readonly tenantMonthly: number
+  readonly dayResetMs: number
+  readonly monthResetMs: number
+}
+
 export type Refusal =
   | { readonly kind: 'ip' | 'holdOff' | 'user' | 'route' | 'budget' | 'share'; readonly retryAfterMs: number }
+  | { readonly kind: 'tokens'; readonly scope: 'user' | 'tenant'; readonly period: 'day' | 'month'; readonly retryAfterMs: number }
   | { readonly kind: 'streams'; readonly scope: 'user' | 'global' }
 
 export interface CounterState {
@@ -70,6 +93,8 @@ export interface Verdict {
   readonly route?: CounterState
   /** Upstream calls spent in the budget's window, this one included (when a budget is set and was reached). */
   readonly budgetSpent?: number
+  /** The user's tokens spent this day and month (when a token budget was checked). */
+  readonly tokens?: { readonly day: number; readonly month: number }
   readonly leaseGranted: boolean
 }
 
@@ -101,9 +126,17 @@ export class StoreRefused extends Error {
 }
 
 /** Outcome codes shared by the Redis script and the memory store. */
-export const OUTCOME = { admitted: 0, ip: 1, holdOff: 2, user: 3, route: 4, streamsUser: 5, streamsGlobal: 6, budget: 7, share: 8 } as const
+export const OUTCOME = { admitted: 0, ip: 1, holdOff: 2, user: 3, route: 4, streamsUser: 5, streamsGlobal: 6, budget: 7, share: 8, tokensUserDay: 9, tokensUserMonth: 10, tokensTenantDay: 11, tokensTenantMonth: 12 } as const
 
-export function refusalOf(code: number, retryAfterMs: number): Refusal | undefined {
+/** Which token budget refused, and when it resets. */
+function tokenRefusal(code: number, tokens: TokenBudgetCheck | undefined): Refusal {
+  const period = code === OUTCOME.tokensUserDay || code === OUTCOME.tokensTenantDay ? 'day' : 'month'
+  const scope = code <= OUTCOME.tokensUserMonth ? 'user' : 'tenant'
+  return { kind: 'tokens', scope, period, retryAfterMs: (period === 'day' ? tokens?.dayResetMs : tokens?.monthResetMs) ?? 0 }
+}
+
+export function refusalOf(code: number, retryAfterMs: number, tokens?: TokenBudgetCheck): Refusal | undefined {
+  if (code >= OUTCOME.tokensUserDay && code <= OUTCOME.tokensTenantMonth) return tokenRefusal(code, tokens)
   switch (code) {
     case OUTCOME.admitted: return undefined
     case OUTCOME.ip: return { kind: 'ip', retryAfterMs }

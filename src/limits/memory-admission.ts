@@ -9,7 +9,7 @@ const MAX_COUNTERS = 100_000
  * The admission rules of admission.ts for one replica, when no Redis is configured. Same order
  * and outcomes as the Redis script (src/redis/admission-store.ts), answered synchronously.
  */
-export function memoryAdmission(now: () => number = Date.now): AdmissionStore {
+export function memoryAdmission(now: () => number = Date.now, tokensAt: (key: string) => number = () => 0): AdmissionStore {
   const counters = new LRUCache<string, { current: number; resetAt: number }>({ max: MAX_COUNTERS })
   const blocked = new BlockedAddresses(MAX_COUNTERS, now)
   const leasesPerUser = new Map<string, number>()
@@ -33,8 +33,10 @@ export function memoryAdmission(now: () => number = Date.now): AdmissionStore {
   }
 
   function decide(request: AdmissionRequest): Verdict {
+    // The user's tokens this day and month, once the token budgets were read (for the headers).
+    let spent: { day: number; month: number } | undefined
     const refused = (code: number, retryAfterMs = 0, counted: Partial<Verdict> = {}): Verdict =>
-      ({ refusal: refusalOf(code, retryAfterMs)!, leaseGranted: false, ...counted })
+      ({ refusal: refusalOf(code, retryAfterMs)!, leaseGranted: false, ...counted, ...(spent === undefined ? {} : { tokens: spent }) })
     if (request.ip !== undefined && request.ip.max > 0) {
       const failures = read(request.ip.key)
       if (failures.current >= request.ip.max) return refused(OUTCOME.ip, failures.ttlMs)
@@ -45,6 +47,16 @@ export function memoryAdmission(now: () => number = Date.now): AdmissionStore {
     const counted = { ...(user === undefined ? {} : { user }), ...(route === undefined ? {} : { route }) }
     if (route !== undefined && route.current > request.route!.max) return refused(OUTCOME.route, route.ttlMs, counted)
     if (user !== undefined && user.current > request.user!.max) return refused(OUTCOME.user, user.ttlMs, counted)
+    const tokens = request.tokens
+    if (tokens !== undefined) {
+      spent = { day: tokensAt(tokens.userDay), month: tokensAt(tokens.userMonth) }
+      const over = (max: number, used: number) => max > 0 && used >= max
+      const code = over(tokens.userDaily, spent.day) ? OUTCOME.tokensUserDay
+        : over(tokens.userMonthly, spent.month) ? OUTCOME.tokensUserMonth
+          : tokens.tenantDay !== undefined && over(tokens.tenantDaily, tokensAt(tokens.tenantDay)) ? OUTCOME.tokensTenantDay
+            : tokens.tenantMonth !== undefined && over(tokens.tenantMonthly, tokensAt(tokens.tenantMonth)) ? OUTCOME.tokensTenantMonth : 0
+      if (code !== 0) return { refusal: refusalOf(code, 0, tokens)!, leaseGranted: false, ...counted, tokens: spent }
+    }
     const lease = request.lease
     if (lease !== undefined) {
       if (lease.userCap > 0 && (leasesPerUser.get(lease.userKey) ?? 0) >= lease.userCap) return refused(OUTCOME.streamsUser, 0, counted)
@@ -67,7 +79,7 @@ export function memoryAdmission(now: () => number = Date.now): AdmissionStore {
       leasesPerUser.set(lease.userKey, (leasesPerUser.get(lease.userKey) ?? 0) + 1)
       openLeases++
     }
-    return { leaseGranted: lease !== undefined, ...counted, ...(budgetSpent === undefined ? {} : { budgetSpent }) }
+    return { leaseGranted: lease !== undefined, ...counted, ...(budgetSpent === undefined ? {} : { budgetSpent }), ...(spent === undefined ? {} : { tokens: spent }) }
   }
 
   return {

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { LimitsConfig } from '../config/limits.js'
-import { RateLimited, RedisUnavailable, TooManyStreams, UpstreamBudgetExhausted, UpstreamShareExhausted } from '../errors.js'
+import { RateLimited, RedisUnavailable, TokenBudgetExhausted, TooManyStreams, UpstreamBudgetExhausted, UpstreamShareExhausted } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import { throwIfClientGone } from '../http/client-gone.js'
 import { StoreRefused } from './admission.js'
-import type { AdmissionRequest, AdmissionStore, BudgetCheck, CounterState, LeaseCheck, Refusal, Verdict } from './admission.js'
+import type { AdmissionRequest, AdmissionStore, BudgetCheck, CounterState, LeaseCheck, Refusal, TokenBudgetCheck, Verdict } from './admission.js'
+import { dayKey, monthKey, periodsAt } from '../usage/token-keys.js'
+import type { Periods } from '../usage/token-keys.js'
 import { allowListMatcher } from './allow-list.js'
 import { userShare } from '../config/limits.js'
+import { ROUTE_GROUPS } from '../config/route-table.js'
 import { classCeiling, routeBudgetClass } from './budget-classes.js'
 import type { BudgetClass } from './budget-classes.js'
 import { clientAddressKey } from './client-address.js'
@@ -39,7 +42,12 @@ export interface RequestLimitOptions {
   readonly live: LiveLimits
   readonly store: AdmissionStore
   readonly metrics: Metrics
+  /** The caller's tenant (SESSION_TENANT_CLAIM), for the tenant's token budget; absent: none. */
+  readonly tenantOf?: (userId: string) => string | undefined
+  /** The clock that names the token budgets' day and month (tests freeze it). */
+  readonly now?: () => number
 }
+
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
 
@@ -49,8 +57,46 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
  * authentications only, so an office behind one NAT address is limited only by failures from
  * inside it; once an address is over, everything from it is refused until its window ends.
  */
-export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptions): RequestLimiters {
+export function buildRequestLimiters({ live, store, metrics, tenantOf = () => undefined, now = Date.now }: RequestLimitOptions): RequestLimiters {
   const isAllowListed = allowListMatcher(live)
+
+  /** The token budgets in force for this user, or nothing when all are off. */
+  function tokenCheck(limits: LimitsConfig, userId: string, periods: Periods): TokenBudgetCheck | undefined {
+    const { user, tenant: tenantBudget } = limits.tokenBudget
+    const tenant = tenantOf(userId)
+    const tenantOn = tenant !== undefined && (tenantBudget.daily > 0 || tenantBudget.monthly > 0)
+    if (user.daily === 0 && user.monthly === 0 && !tenantOn) return undefined
+    const owner = { kind: 'user' as const, id: userId }
+    return {
+      userDay: dayKey(owner, periods), userMonth: monthKey(owner, periods), userDaily: user.daily, userMonthly: user.monthly,
+      ...(tenantOn ? { tenantDay: dayKey({ kind: 'tenant', id: tenant }, periods), tenantMonth: monthKey({ kind: 'tenant', id: tenant }, periods) } : {}),
+      tenantDaily: tenantBudget.daily, tenantMonthly: tenantBudget.monthly,
+      dayResetMs: periods.dayResetMs, monthResetMs: periods.monthResetMs
+    }
+  }
+
+  /**
+   * What is left of the user's token budgets, in the IETF RateLimit header fields
+   * (draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy` names each policy with its quota
+   * `q` and window `w`, `RateLimit` its remaining `r` and seconds to reset `t`), on every answer
+   * of a budgeted route, refusals included. Request counters keep their x-ratelimit-* headers.
+   */
+  function setTokenHeaders(reply: FastifyReply, limits: LimitsConfig, spent: { day: number; month: number }, periods: Periods): void {
+    const { daily, monthly } = limits.tokenBudget.user
+    const policies: string[] = []
+    const state: string[] = []
+    if (daily > 0) {
+      policies.push(`"tokens-day";q=${daily};w=86400`)
+      state.push(`"tokens-day";r=${Math.max(0, daily - spent.day)};t=${seconds(periods.dayResetMs)}`)
+    }
+    if (monthly > 0) {
+      policies.push(`"tokens-month";q=${monthly};w=${periods.monthSeconds}`)
+      state.push(`"tokens-month";r=${Math.max(0, monthly - spent.month)};t=${seconds(periods.monthResetMs)}`)
+    }
+    if (policies.length === 0) return
+    reply.header('ratelimit-policy', policies.join(', '))
+    reply.header('ratelimit', state.join(', '))
+  }
 
   function setHeaders(reply: FastifyReply, max: number, state: CounterState): void {
     const reset = seconds(state.ttlMs)
@@ -96,6 +142,18 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
       case 'share': {
         const retry = seconds(refusal.retryAfterMs)
         return new UpstreamShareExhausted(`retry in ${retry} seconds`, { logRule: 'upstream_user_share', retryAfterSeconds: retry })
+      }
+      case 'tokens': {
+        const retry = seconds(refusal.retryAfterMs)
+        const periods = periodsAt(now())
+        const resetAt = new Date((refusal.period === 'day' ? periods.dayResetAt : periods.monthResetAt) * 1000).toISOString()
+        const whose = refusal.scope === 'user' ? 'your' : 'your organisation\'s'
+        const budget = refusal.scope === 'user' ? limits.tokenBudget.user : limits.tokenBudget.tenant
+        return new TokenBudgetExhausted(`${whose} ${refusal.period === 'day' ? 'daily' : 'monthly'} budget resets at ${resetAt}`, {
+          logRule: `token_budget:${refusal.scope}:${refusal.period}`,
+          retryAfterSeconds: retry,
+          publicFields: { scope: refusal.scope, period: refusal.period, limit: refusal.period === 'day' ? budget.daily : budget.monthly, resetAt }
+        })
       }
       case 'budget':
       case 'holdOff': {
@@ -143,6 +201,9 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
         const route = name === undefined ? undefined : limits.routes[name]
         const { streams, upstreamBudget } = limits
         const budgetClass: BudgetClass = name === undefined ? 'chat' : routeBudgetClass(name)
+        const budgeted = !exempt && name !== undefined && ROUTE_GROUPS[name].spendsTokens
+        const periods = budgeted ? periodsAt(now()) : undefined
+        const tokens = periods === undefined ? undefined : tokenCheck(limits, userId, periods)
         let lease: LeaseCheck | undefined
         if (typeof wantsLease === 'function' ? wantsLease(request) : wantsLease) {
           lease = { userKey: `streams:user:${userId}`, id: randomUUID(), userCap: streams.perUser, globalCap: streams.global, leaseMs: streams.leaseSeconds * 1000 }
@@ -153,6 +214,7 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
           ...(exempt || limits.user.max === 0 ? {} : { user: { key: `user:${userId}`, max: limits.user.max, windowMs: limits.user.windowSeconds * 1000 } }),
           ...(exempt || route === undefined || route.max === 0 ? {} : { route: { key: `route:${name!}:${userId}`, max: route.max, windowMs: route.windowSeconds * 1000 } }),
           ...(lease === undefined ? {} : { lease }),
+          ...(tokens === undefined ? {} : { tokens }),
           ...(callsUpstream && upstreamBudget.max > 0 ? { budget: budgetCheck(upstreamBudget, budgetClass, exempt ? undefined : userId) } : {})
         }
 
@@ -206,6 +268,10 @@ export function buildRequestLimiters({ live, store, metrics }: RequestLimitOptio
         // Headers of the most specific counter that applied.
         if (verdict.route !== undefined) setHeaders(reply, route!.max, verdict.route)
         else if (verdict.user !== undefined) setHeaders(reply, limits.user.max, verdict.user)
+        if (verdict.tokens !== undefined && periods !== undefined) {
+          setTokenHeaders(reply, limits, verdict.tokens, periods)
+          request.summary.tokensBefore = verdict.tokens
+        }
         if (verdict.refusal !== undefined) throw refuse(verdict.refusal, limits, name)
       }
     }
@@ -242,5 +308,6 @@ function checksOf(question: AdmissionRequest, name: RouteName | undefined): stri
   if (question.route !== undefined) checks.push(`route:${name!}`)
   if (question.lease !== undefined) checks.push('streams')
   if (question.budget !== undefined) checks.push('upstream_budget')
+  if (question.tokens !== undefined) checks.push('token_budget')
   return checks
 }

@@ -55,6 +55,12 @@ export interface RequestSummary {
   entryPoint?: string
   /** The OpenTelemetry trace this request belongs to (tracing on only), so logs and traces join. */
   traceId?: string
+  /** Issue 24: the tokens Agent Studio reported for this answer, and what the budgets counted. */
+  tokens?: { input: number; output: number; reasoning: number; cached: number; charged: number; estimated?: true }
+  /** Issue 24: the user's tokens spent this day and month when the request was admitted (not logged: the stream's budget trailer). */
+  tokensBefore?: { day: number; month: number }
+  /** Issue 24: tool approvals in the request, checked against the gateway's bindings. */
+  toolApprovals?: number
 }
 
 export interface CorsRefusal {
@@ -99,13 +105,21 @@ export interface SummaryLine {
   header: string | undefined
   refusedMethod: string | undefined
   traceId: string | undefined
+  inputTokens: number | undefined
+  outputTokens: number | undefined
+  reasoningTokens: number | undefined
+  cachedTokens: number | undefined
+  chargedTokens: number | undefined
+  tokensEstimated: true | undefined
+  toolApprovals: number | undefined
   err: unknown
 }
 
 const FIELDS: Record<keyof SummaryLine, true> = {
   method: true, route: true, path: true, status: true, upstreamStatus: true, agentId: true, userId: true, ttfbMs: true,
   upstreamTtfbMs: true, durationMs: true, bytesSent: true, budgetWaitMs: true, cutBy: true, rule: true, reason: true, conversationsHidden: true,
-  conversationsDeleted: true, degraded: true, failedOpen: true, cors: true, origin: true, header: true, refusedMethod: true, traceId: true, err: true
+  conversationsDeleted: true, degraded: true, failedOpen: true, cors: true, origin: true, header: true, refusedMethod: true, traceId: true,
+  inputTokens: true, outputTokens: true, reasoningTokens: true, cachedTokens: true, chargedTokens: true, tokensEstimated: true, toolApprovals: true, err: true
 }
 export const SUMMARY_LINE_FIELDS: readonly string[] = Object.keys(FIELDS)
 
@@ -201,6 +215,13 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     header: text(summary.cors?.header),
     refusedMethod: text(summary.cors?.method),
     traceId: summary.traceId,
+    inputTokens: summary.tokens?.input,
+    outputTokens: summary.tokens?.output,
+    reasoningTokens: summary.tokens?.reasoning,
+    cachedTokens: summary.tokens?.cached,
+    chargedTokens: summary.tokens?.charged,
+    tokensEstimated: summary.tokens?.estimated,
+    toolApprovals: summary.toolApprovals,
     err: summary.error
   }
   countRequest(metrics, line, summary.upstreamSentAtMs)

@@ -64,25 +64,30 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
     const args: Array<string | number> = []
     for (const r of batch) {
       // A check that is off still passes a key (never read): the prefix, so it is in the slot and in the ACL's key pattern.
-      keys.push(prefix + (r.ip?.key ?? ''), prefix + (r.user?.key ?? ''), prefix + (r.route?.key ?? ''), prefix + (r.lease?.userKey ?? ''), prefix + (r.budget?.share?.key ?? ''))
+      keys.push(prefix + (r.ip?.key ?? ''), prefix + (r.user?.key ?? ''), prefix + (r.route?.key ?? ''), prefix + (r.lease?.userKey ?? ''), prefix + (r.budget?.share?.key ?? ''),
+        prefix + (r.tokens?.userDay ?? ''), prefix + (r.tokens?.userMonth ?? ''), prefix + (r.tokens?.tenantDay ?? ''), prefix + (r.tokens?.tenantMonth ?? ''))
       args.push(
         r.ip?.max ?? 0, r.user?.max ?? 0, r.user?.windowMs ?? 0, r.route?.max ?? 0, r.route?.windowMs ?? 0,
         r.lease?.id ?? '', r.lease?.userCap ?? 0, r.lease?.globalCap ?? 0, r.lease?.leaseMs ?? 0,
         // -1: this request calls no upstream (no hold-off, no budget); 0: budget off.
-        r.upstream ? (r.budget?.max ?? 0) : -1, r.budget?.windowMs ?? 0, r.budget?.ceiling ?? 0, r.budget?.share?.max ?? 0
+        r.upstream ? (r.budget?.max ?? 0) : -1, r.budget?.windowMs ?? 0, r.budget?.ceiling ?? 0, r.budget?.share?.max ?? 0,
+        r.tokens?.userDaily ?? 0, r.tokens?.userMonthly ?? 0,
+        // A tenant budget without a tenant (no SESSION_TENANT_CLAIM) is off: its key is never read.
+        r.tokens?.tenantDay === undefined ? 0 : r.tokens.tenantDaily, r.tokens?.tenantMonth === undefined ? 0 : r.tokens.tenantMonthly
       )
     }
     const flat = await ask((redis) => redis.asgAdmit(keys.length, ...keys, ...args))
     return batch.map((r, i): Verdict | StoreRefused => {
-      const [code, uc, ut, rc, rt, retry, spent] = flat.slice(7 * i, 7 * i + 7) as [number, number, number, number, number, number, number]
+      const [code, uc, ut, rc, rt, retry, spent, tday, tmonth] = flat.slice(9 * i, 9 * i + 9) as [number, number, number, number, number, number, number, number, number]
       if (code === -1) {
         // Redis refused a command of this request only (its message in place of the user count).
         const error = new RequestReplyError(String(uc))
         report.failed(error)
         return new StoreRefused(error)
       }
-      const refusal = refusalOf(code, retry)
+      const refusal = refusalOf(code, retry, r.tokens)
       return {
+        ...(tday >= 0 ? { tokens: { day: tday, month: tmonth } } : {}),
         ...(refusal === undefined ? {} : { refusal }),
         ...(uc >= 0 ? { user: { current: uc, ttlMs: ut } } : {}),
         ...(rc >= 0 ? { route: { current: rc, ttlMs: rt } } : {}),

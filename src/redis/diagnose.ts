@@ -50,9 +50,11 @@ export async function probeScripts(client: ScriptedClient, namespace: string, ti
   const started = performance.now()
   const scratch = `${keyPrefix(namespace)}probe:${randomUUID()}:`
   const [globalLeases, budget, hold, ip, user, route, userLeases, share, failures, erasureLock, erasureState, erasures] = ['streams:global', 'budget', 'hold-off', 'ip', 'user', 'route', 'streams:user', 'share', 'failures', 'erasure:lock', 'erasure:state', 'erasure:running'].map((name) => scratch + name) as [string, string, string, string, string, string, string, string, string, string, string, string]
+  const [tokensDay, tokensMonth, tenantDay, tenantMonth, topUsers, topAgents, topScratch] = ['tokens:d', 'tokens:m', 'tenant:d', 'tenant:m', 'top:users', 'top:agents', 'top:scratch'].map((name) => scratch + name) as [string, string, string, string, string, string, string]
   const once = async () => {
     const lease = randomUUID()
-    const answer = await client.asgAdmit(8, globalLeases, budget, hold, ip, user, route, userLeases, share, 1, 100, 1000, 100, 1000, lease, 100, 100, 1000, 100, 1000, 100, 100)
+    // Every token budget on (1e9 each), so the script reads every usage hash (issue 24).
+    const answer = await client.asgAdmit(12, globalLeases, budget, hold, ip, user, route, userLeases, share, tokensDay, tokensMonth, tenantDay, tenantMonth, 1, 100, 1000, 100, 1000, lease, 100, 100, 1000, 100, 1000, 100, 100, 1e9, 1e9, 1e9, 1e9)
     if (answer[0] === -1) throw new RequestReplyError(String(answer[1]))
     if (answer[0] !== 0) throw new ScratchRefused(`the admission script refused a scratch request (outcome ${answer[0]})`)
     await client.asgRenew(2, userLeases, globalLeases, 1000, lease)
@@ -66,6 +68,13 @@ export async function probeScripts(client: ScriptedClient, namespace: string, ti
     await client.asgErasureLoad(erasureState)
     await client.asgErasureRunning(erasures)
     await client.asgErasureFinish(erasureLock, erasures, 'probe', lease, 1)
+    // The usage scripts (src/usage/): a record of 0 tokens, a read, a ranking.
+    await client.asgTokensRecord(4, tokensDay, tokensMonth, topUsers, topAgents, 2, 1, 'tokens', 0, 1000, 1000, 'probe', 'probe', 0, 1000)
+    await client.asgTokensRead(2, tokensDay, tokensMonth)
+    await client.asgTokensTop(3, topScratch, topUsers, topAgents, 1)
+    // The tool approval scripts (src/approvals/): a binding issued and taken.
+    await client.asgApprovalIssue(`${scratch}approval`, '{}', 1000)
+    await client.asgApprovalTake(`${scratch}approval`, `${scratch}approval:used`, 1000)
   }
   let timer: NodeJS.Timeout | undefined
   try {

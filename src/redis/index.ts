@@ -4,6 +4,10 @@ import type { AdmissionStore } from '../limits/admission.js'
 import type { LiveLimits } from '../config/live-limits.js'
 import type { Metrics } from '../metrics.js'
 import { redisAdmission } from './admission-store.js'
+import { redisTokenStore } from './token-store.js'
+import type { TokenStore } from '../usage/token-store.js'
+import { redisApprovalStore } from './approval-store.js'
+import type { ApprovalStore } from '../approvals/approval-store.js'
 import { redisErasureStore } from './erasure-store.js'
 import type { ErasureStore } from '../erasure/erasure-store.js'
 import { REDIS_ANSWER_TIMEOUT_MS, createRedisClient, detectMode, serverOf } from './client.js'
@@ -39,6 +43,10 @@ export interface GatewayRedis {
   readonly admission: AdmissionStore
   /** Erasures' locks and progress, shared by every replica (src/erasure/). */
   readonly erasures: ErasureStore
+  /** Token usage and budgets (issue 24), shared by every replica. */
+  readonly tokens: TokenStore
+  /** Tool approval bindings (issue 24). */
+  readonly approvals: ApprovalStore
   health(): RedisHealth
   /**
    * Start-up: waits (3 s at most) for the mode and one scripted round trip. Redis away: says so, and
@@ -122,6 +130,8 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
     return client
   }
   const erasures = redisErasureStore(scripted, namespace)
+  const tokens = redisTokenStore(scripted, namespace)
+  const approvals = redisApprovalStore(scripted, namespace)
   const admission = redisAdmission({
     redis: scripted,
     namespace,
@@ -188,6 +198,8 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
   return {
     admission,
     erasures,
+    tokens,
+    approvals,
     health() {
       const scriptErrorRecent = lastScriptError !== undefined && Date.now() - lastScriptError.at < SCRIPT_ERROR_NOT_READY_MS
       return {

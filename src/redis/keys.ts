@@ -43,6 +43,9 @@ export function keyKinds(prefix: string): Record<string, string> {
     'global lease set': `${prefix}streams:global`,
     'upstream budget': `${prefix}upstream:budget`,
     'per-user budget share': `${prefix}upstream:share:example-user`,
-    'upstream hold-off': `${prefix}upstream:hold-off`
+    'upstream hold-off': `${prefix}upstream:hold-off`,
+    'token usage (user, day)': `${prefix}tokens:user:example-user:d:2026-01-01`,
+    'token usage (tenant, month)': `${prefix}tokens:tenant:example-tenant:m:2026-01`,
+    'usage ranking (hour)': `${prefix}usage:top:users:2026-01-01T00`
   }
 }

@@ -7,7 +7,7 @@ import type { Cluster, Redis } from 'ioredis'
  * request of an event-loop turn.
  */
 export interface LimitsCommands {
-  /** KEYS: global lease set, budget, hold-off, then 5 per request; ARGV: 13 per request. Returns 7 values per request: numbers, or -1 and Redis's error message. */
+  /** KEYS: global lease set, budget, hold-off, then 9 per request; ARGV: 17 per request. Returns 9 values per request: numbers, or -1 and Redis's error message. */
   asgAdmit(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<Array<number | string>>
   /** KEYS: counters; ARGV: their windows (ms). Returns current and ttl (ms) per counter. */
   asgCount(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number[]>
@@ -17,6 +17,16 @@ export interface LimitsCommands {
   asgRenew(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number>
   /** KEYS: hold-off; ARGV: ms. Lengthens the hold-off, never shortens it. */
   asgHoldOff(key: string, ms: number): Promise<number>
+  /** KEYS: usage hashes, then the two ranking buckets; ARGV: hash count, then field/increment pairs count, pairs, TTLs, user, agent, charged (src/usage/). */
+  asgTokensRecord(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number>
+  /** KEYS: usage hashes. Returns each hash's HGETALL. */
+  asgTokensRead(keyCount: number, ...keys: string[]): Promise<string[][]>
+  /** KEYS: a scratch key, then ranking buckets; ARGV: how many. Returns id, tokens pairs, heaviest first. */
+  asgTokensTop(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<string[]>
+  /** KEYS: a pending approval; ARGV: its record (JSON), ms. */
+  asgApprovalIssue(pending: string, record: string, ms: number): Promise<number>
+  /** KEYS: a pending approval, its used marker; ARGV: the marker's ms. The record, 'used', or null. */
+  asgApprovalTake(pending: string, used: string, ms: number): Promise<string | null>
   /** KEYS: an erasure's lock, the running set; ARGV: user, owner, ms. 1: held by `owner` now. */
   asgErasureClaim(lock: string, running: string, userId: string, owner: string, ms: number): Promise<number>
   /** KEYS: an erasure's state; ARGV: JSON, ms. */
@@ -29,7 +39,7 @@ export interface LimitsCommands {
   asgErasureRunning(running: string): Promise<string[]>
 }
 
-/** Admission (see src/limits/admission.ts for the order and why). Per request: code, user current/ttl, route current/ttl, retry ms, budget spent; or -1 and Redis's error message. */
+/** Admission (see src/limits/admission.ts for the order and why). Per request: code, user current/ttl, route current/ttl, retry ms, budget spent, the user's tokens this day and month; or -1 and Redis's error message. */
 const ADMIT = `
 local globalLeases, budgetKey, holdKey = KEYS[1], KEYS[2], KEYS[3]
 -- A command Redis refuses (WRONGTYPE on one user's key, an ACL denial) fails only the request it
@@ -62,8 +72,12 @@ local function count(key, window)
   return current, ttl
 end
 local function admitOne(i)
-  local k, a = 3 + (i - 1) * 5, (i - 1) * 13
+  local k, a = 3 + (i - 1) * 9, (i - 1) * 17
   local ipKey, userKey, routeKey, leaseKey, shareKey = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
+  -- Issue 24: the usage hashes the token budgets read (src/usage/token-keys.ts); 0 turns one off.
+  local userDayKey, userMonthKey, tenantDayKey, tenantMonthKey = KEYS[k + 6], KEYS[k + 7], KEYS[k + 8], KEYS[k + 9]
+  local userDaily, userMonthly = tonumber(ARGV[a + 14]), tonumber(ARGV[a + 15])
+  local tenantDaily, tenantMonthly = tonumber(ARGV[a + 16]), tonumber(ARGV[a + 17])
   local ipMax, userMax, userWindow = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local routeMax, routeWindow, leaseId = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6]
   local userCap, globalCap, leaseMs = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
@@ -71,7 +85,7 @@ local function admitOne(i)
   -- ceiling: how far into the window this request's class may fill it (chat: budgetMax, history
   -- and background less, so they never starve chat); shareMax: the user's share (0: none).
   local ceiling, shareMax = tonumber(ARGV[a + 12]), tonumber(ARGV[a + 13])
-  local code, uc, ut, rc, rt, retry, spent = 0, -1, 0, -1, 0, 0, -1
+  local code, uc, ut, rc, rt, retry, spent, tday, tmonth = 0, -1, 0, -1, 0, 0, -1, -1, -1
   if ipMax > 0 then
     local failures = tonumber(call('GET', ipKey) or '0')
     if failures >= ipMax then
@@ -87,6 +101,15 @@ local function admitOne(i)
     if routeMax > 0 then rc, rt = count(routeKey, routeWindow) end
     if routeMax > 0 and rc > routeMax then code, retry = 4, rt
     elseif userMax > 0 and uc > userMax then code, retry = 3, ut end
+  end
+  -- Token budgets: read, never spent here (tokens are known after the answer); refused once spent >= budget.
+  if code == 0 and (userDaily > 0 or userMonthly > 0 or tenantDaily > 0 or tenantMonthly > 0) then
+    tday = tonumber(call('HGET', userDayKey, 'tokens') or '0')
+    tmonth = tonumber(call('HGET', userMonthKey, 'tokens') or '0')
+    if userDaily > 0 and tday >= userDaily then code = 9
+    elseif userMonthly > 0 and tmonth >= userMonthly then code = 10
+    elseif tenantDaily > 0 and tonumber(call('HGET', tenantDayKey, 'tokens') or '0') >= tenantDaily then code = 11
+    elseif tenantMonthly > 0 and tonumber(call('HGET', tenantMonthKey, 'tokens') or '0') >= tenantMonthly then code = 12 end
   end
   if code == 0 and leaseId ~= '' then
     call('ZREMRANGEBYSCORE', leaseKey, '-inf', now())
@@ -121,14 +144,14 @@ local function admitOne(i)
     call('PEXPIRE', leaseKey, leaseMs * 2)
     call('PEXPIRE', globalLeases, leaseMs * 2)
   end
-  return code, uc, ut, rc, rt, retry, spent
+  return code, uc, ut, rc, rt, retry, spent, tday, tmonth
 end
 local out = {}
-for i = 1, (#KEYS - 3) / 5 do
-  local ok, code, uc, ut, rc, rt, retry, spent = pcall(admitOne, i)
+for i = 1, (#KEYS - 3) / 9 do
+  local ok, code, uc, ut, rc, rt, retry, spent, tday, tmonth = pcall(admitOne, i)
   if not ok then
     local message = type(code) == 'table' and code.err or tostring(code)
-    code, uc, ut, rc, rt, retry, spent = -1, message, 0, 0, 0, 0, 0
+    code, uc, ut, rc, rt, retry, spent, tday, tmonth = -1, message, 0, 0, 0, 0, 0, 0, 0
   end
   out[#out + 1] = code
   out[#out + 1] = uc
@@ -137,8 +160,47 @@ for i = 1, (#KEYS - 3) / 5 do
   out[#out + 1] = rt
   out[#out + 1] = retry
   out[#out + 1] = spent
+  out[#out + 1] = tday
+  out[#out + 1] = tmonth
 end
 return out
+`
+
+// Issue 24: one answer's tokens, added to its user's (and tenant's) day and month hashes and to
+// the hour's rankings. ARGV: hash count n, pair count p, p field/increment pairs, n TTLs (ms), the
+// user id, the agent id, the tokens charged, the rankings' TTL. PEXPIRE on every write keeps a TTL
+// on every key even if one was lost (a failover between HINCRBY and PEXPIRE).
+const TOKENS_RECORD = `
+local n, p = tonumber(ARGV[1]), tonumber(ARGV[2])
+for h = 1, n do
+  for j = 1, p do
+    redis.call('HINCRBY', KEYS[h], ARGV[2 + 2 * j - 1], ARGV[2 + 2 * j])
+  end
+  redis.call('PEXPIRE', KEYS[h], ARGV[2 + 2 * p + h])
+end
+local rest = 2 + 2 * p + n
+local charged, topTtl = tonumber(ARGV[rest + 3]), ARGV[rest + 4]
+redis.call('ZINCRBY', KEYS[n + 1], charged, ARGV[rest + 1])
+redis.call('ZINCRBY', KEYS[n + 2], charged, ARGV[rest + 2])
+redis.call('PEXPIRE', KEYS[n + 1], topTtl)
+redis.call('PEXPIRE', KEYS[n + 2], topTtl)
+return 0
+`
+
+const TOKENS_READ = `
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out
+`
+
+// The heaviest over a window: the hour buckets summed into a scratch key (ZUNIONSTORE runs in C),
+// the top read, the scratch key deleted, all in one script so no scratch key outlives it.
+const TOKENS_TOP = `
+local scratch = KEYS[1]
+redis.call('ZUNIONSTORE', scratch, #KEYS - 1, unpack(KEYS, 2))
+local top = redis.call('ZREVRANGE', scratch, 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+redis.call('DEL', scratch)
+return top
 `
 
 /** Fixed-window counters (INCR, PEXPIRE on the first hit): the per-IP failure count. */
@@ -197,6 +259,23 @@ end
 return 0
 `
 
+// Tool approval bindings (src/approvals/): issued when the stream asks, taken once. Taking
+// marks the call used (for a day), so a replay is told apart from a forgery.
+const APPROVAL_ISSUE = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 0
+`
+const APPROVAL_TAKE = `
+local record = redis.call('GET', KEYS[1])
+if record then
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+  return record
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'used' end
+return false
+`
+
 // Erasures (src/erasure/): one at a time per user, taken over when their owner is gone.
 const ERASURE_CLAIM = `
 local holder = redis.call('GET', KEYS[1])
@@ -228,6 +307,11 @@ const SCRIPTS: { readonly [Name in keyof LimitsCommands]: { readonly lua: string
   asgRelease: { lua: RELEASE },
   asgRenew: { lua: RENEW },
   asgHoldOff: { numberOfKeys: 1, lua: HOLD_OFF },
+  asgTokensRecord: { lua: TOKENS_RECORD },
+  asgApprovalIssue: { numberOfKeys: 1, lua: APPROVAL_ISSUE },
+  asgApprovalTake: { numberOfKeys: 2, lua: APPROVAL_TAKE },
+  asgTokensRead: { lua: TOKENS_READ },
+  asgTokensTop: { lua: TOKENS_TOP },
   asgErasureClaim: { numberOfKeys: 2, lua: ERASURE_CLAIM },
   asgErasureSave: { numberOfKeys: 1, lua: ERASURE_SAVE },
   asgErasureLoad: { numberOfKeys: 1, lua: ERASURE_LOAD },

@@ -22,3 +22,15 @@ export function tenantScopedUserId(userId: string, claims: Readonly<Record<strin
   }
   return scoped
 }
+
+/**
+ * The tenant of a gateway user id (`<tenant>:<user>`, made above), for the tenant's token budget
+ * (issue 24); without SESSION_TENANT_CLAIM there are no tenants.
+ */
+export function tenantOfUser(tenantClaim: string | undefined): (userId: string) => string | undefined {
+  if (tenantClaim === undefined) return () => undefined
+  return (userId) => {
+    const colon = userId.indexOf(':')
+    return colon > 0 ? userId.slice(0, colon) : undefined
+  }
+}

@@ -17,7 +17,10 @@ export const SPAN_ATTRIBUTES: ReadonlySet<string> = new Set([
   'url.scheme', 'server.address', 'server.port', 'network.peer.address', 'network.peer.port',
   'network.protocol.version', 'error.type',
   // ours
-  'gateway.upstream.ttfb_ms'
+  'gateway.upstream.ttfb_ms',
+  // Issue 24: OpenTelemetry GenAI semantic conventions, on a completion's request span (src/usage/usage-meter.ts)
+  'gen_ai.operation.name', 'gen_ai.agent.id', 'gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens',
+  'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.reasoning.output_tokens'
 ])
 
 /** Event attributes kept (an exception event keeps its type, never its message or stack). */

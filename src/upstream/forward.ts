@@ -13,6 +13,8 @@ import { credentialOrBudgetError, upstreamRefusal } from './upstream-errors.js'
 import type { UpstreamStatusHooks } from './upstream-errors.js'
 import { PRIVATE_CACHE_CONTROL, privateVary } from '../credentials/private-answer.js'
 import { readBoundedText, UPSTREAM_READ_LIMIT_BYTES } from '../http/read-bounded.js'
+import { usageTap } from '../usage/usage-reader.js'
+import type { TokenUsage } from '../usage/usage-reader.js'
 
 export interface UpstreamCall {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
@@ -37,6 +39,20 @@ export interface UpstreamCall {
    * our errors. Other statuses take the usual path.
    */
   readonly rewriteJson?: (body: unknown) => unknown
+  /**
+   * Issue 24: told the tokens a 200 answer cost (undefined: it reported none) once it is over,
+   * ended or cut, before its log line is written. Read from the events as they pass
+   * (src/usage/usage-reader.ts); the bytes relayed are not changed.
+   */
+  readonly onUsage?: (usage: TokenUsage | undefined) => void
+  /** Shown each run of whole streamed events before they are relayed, unchanged (tool approval requests: src/approvals/). */
+  readonly observeEvents?: (events: Buffer) => void
+  /**
+   * One event of the gateway's own, in the stream's protocol, written once before the stream's end
+   * marker (`data: [DONE]`) or at its end: issue 24's token budget left, as AI SDK message metadata.
+   * Told the answer's usage so far. Undefined: nothing is written.
+   */
+  readonly trailer?: (usage: TokenUsage | undefined) => string | undefined
 }
 
 export interface UpstreamAnswer {
@@ -50,6 +66,9 @@ export interface Upstream {
   /** A call whose JSON answer the gateway reads itself (to map conversation ids): same timeouts. */
   request(call: Omit<UpstreamCall, 'mode' | 'modeFor' | 'refuse'>): Promise<UpstreamAnswer>
 }
+
+/** The AI SDK UI message stream's end marker (the trailer goes before it). */
+const DONE = Buffer.from('data: [DONE]\n\n')
 
 export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher, hooks: UpstreamStatusHooks = {}): Upstream {
   const origin = baseUrl.origin
@@ -176,10 +195,43 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
     const mode = call.mode ?? (streaming ? call.modeFor?.(contentType as string) : undefined)
     const events = streaming && mode !== undefined ? eventBoundary(mode) : undefined
     const rewrite = events === undefined ? undefined : call.rewriteEvents
+    const onUsage = call.onUsage
+    const tap = onUsage === undefined || statusCode !== 200 ? undefined : usageTap(events !== undefined ? mode! : 'json')
+    if (summary.upstreamCache === 'hit') tap?.cacheHit()
+    const observe = events === undefined ? undefined : call.observeEvents
+    const trailer = events === undefined || statusCode !== 200 ? undefined : call.trailer
+    let trailerWritten = false
+    /** The trailer, once: `out` minus its end marker, the trailer, the marker (or `out` as it is). */
+    const withTrailer = (out: Buffer, atEnd: boolean): Buffer => {
+      if (trailer === undefined || trailerWritten) return out
+      const marked = out.length >= DONE.length && out.subarray(out.length - DONE.length).equals(DONE)
+      if (!marked && !atEnd) return out
+      trailerWritten = true
+      const event = trailer(tap?.end())
+      if (event === undefined) return out
+      return marked ? Buffer.concat([out.subarray(0, out.length - DONE.length), Buffer.from(event), DONE]) : Buffer.concat([out, Buffer.from(event)])
+    }
+    let usageSettled = false
+    /** Once, whatever ends the answer: before the summary's own 'close' listener writes the line. */
+    const settleUsage = () => {
+      if (usageSettled || tap === undefined) return
+      usageSettled = true
+      onUsage!(tap.end())
+    }
+    // Ahead of onClientGone too (prepended later): a response closed unfinished was cut by the client.
+    if (tap !== undefined) {
+      res.prependOnceListener('close', () => {
+        if (!res.writableFinished) recordCut(summary, 'client')
+        settleUsage()
+      })
+    }
     body.on('data', (chunk: Buffer) => {
       let out = events === undefined ? chunk : events.push(chunk)
       if (out === undefined) return
+      tap?.push(out)
+      observe?.(out)
       if (rewrite !== undefined) out = rewrite(out)
+      out = withTrailer(out, false)
       summary.bytesSent! += out.length
       if (!res.write(out)) body.pause()
     })
@@ -187,7 +239,14 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       done()
       res.off('drain', onDrain)
       let rest = events?.flush()
+      if (rest !== undefined) {
+        tap?.push(rest)
+        observe?.(rest)
+      }
+      settleUsage()
       if (rest !== undefined && rewrite !== undefined) rest = rewrite(rest)
+      // A stream that ended without its end marker still gets the trailer, on a fresh event boundary.
+      if (trailer !== undefined && !trailerWritten) rest = withTrailer(rest ?? Buffer.from(events?.separator() ?? ''), true)
       if (rest !== undefined) summary.bytesSent! += rest.length
       res.end(rest)
     })

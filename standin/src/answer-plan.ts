@@ -59,7 +59,7 @@ export function planAnswer(messages: unknown, messageId: string, memory?: string
 
 function planWithoutMemory(messages: unknown, messageId: string): AnswerPlan {
   const question = lastUserText(messages)
-  const metadata = { model: 'stand-in-1', usage: { inputTokens: 12, outputTokens: 24 } }
+  const metadata = { model: 'stand-in-1', usage: usageFor(messages, question) }
   const decision = approvalDecision(messages)
   if (decision !== undefined) {
     const text = decision.approved ? `Approved: ${decision.toolName} ran.` : `Understood: ${decision.toolName} was not run.`
@@ -175,6 +175,32 @@ function clientToolResult(messages: unknown): unknown {
   if (last?.role !== 'assistant' || !Array.isArray(last.parts)) return undefined
   const part = (last.parts as Array<{ type?: unknown; state?: unknown; output?: unknown }>).find((p) => p?.type === `tool-${CLIENT_TOOL}` && p.state === 'output-available')
   return part?.output
+}
+
+/**
+ * What the answer cost, in the fields Agent Studio reports (issue 24). Algolia's spec
+ * (algolia/api-clients-automation specs/agent-studio/common/schemas/): UsageV5.yml has
+ * `inputTokens`, `outputTokens`, `reasoningTokens`, `totalTokens` (the `usage` of
+ * AssistantMessageV5Response); MessageResponse.yml adds `inputTokenDetails` (an open map of
+ * integers) and `isCacheHit`. The stand-in sends them in `usage` (stream=false) and in the
+ * stream's `message-metadata` (the AI SDK's place for message metadata; the names of Agent
+ * Studio's own `data-*-usage` stream parts are unpublished: DataPartV5.yml only names the
+ * pattern). Counts are fixed so tests can assert them: 12 in, 24 out; `[tokens=N]` in the
+ * question makes the answer cost N output tokens, `[think]` adds 8 reasoning tokens, and a chat
+ * with history reports 4 of its input tokens as read from the provider's prompt cache.
+ */
+function usageFor(messages: unknown, question: string): Record<string, unknown> {
+  const asked = /\[tokens=(\d{1,9})\]/.exec(question)
+  const input = 12
+  const output = asked === null ? 24 : Number(asked[1])
+  const cached = Array.isArray(messages) && messages.length > 1 ? 4 : 0
+  return {
+    inputTokens: input,
+    outputTokens: output,
+    reasoningTokens: question.includes('[think]') ? 8 : 0,
+    totalTokens: input + output,
+    ...(cached > 0 ? { inputTokenDetails: { cacheReadTokens: cached } } : {})
+  }
 }
 
 /** The text of the last user message, whatever the message shape (AI SDK 4 `content`, AI SDK 5 `parts`, AG-UI `content`). */

@@ -57,12 +57,13 @@ function uiMessageStream(plan: AnswerPlan): string[] {
     out.push(sse({ type: 'finish-step' }))
   })
   if (plan.suggestions !== undefined) out.push(sse({ type: 'data-suggestions', data: { suggestions: plan.suggestions } }))
-  out.push(sse({ type: 'message-metadata', messageMetadata: { usage: plan.metadata.usage } }), sse({ type: 'finish' }), 'data: [DONE]\n\n')
+  // isCacheHit: MessageResponse.yml's flag for an answer from the completion cache (issue 24).
+  out.push(sse({ type: 'message-metadata', messageMetadata: { usage: plan.metadata.usage, ...(plan.metadata.isCacheHit === true ? { isCacheHit: true } : {}) } }), sse({ type: 'finish' }), 'data: [DONE]\n\n')
   return out
 }
 
 function dataStreamV4(plan: AnswerPlan): string[] {
-  const usage = { promptTokens: 12, completionTokens: 24 }
+  const usage = usageV4(plan.metadata.usage)
   const out: string[] = []
   plan.steps.forEach((step, index) => {
     out.push(line('f', { messageId: plan.messageId }))
@@ -111,7 +112,7 @@ function agUi(plan: AnswerPlan, ids: RunIds): string[] {
  * the text as `content`), plus `id` and `usage`.
  */
 export function renderJson(mode: CompatibilityMode, plan: AnswerPlan): Record<string, unknown> {
-  const usage = plan.metadata.usage
+  const usage = mode === 'ai-sdk-4' ? usageV4(plan.metadata.usage) : plan.metadata.usage
   if (mode === 'ai-sdk-4') {
     const toolInvocations = plan.steps.flatMap((step) => (step.tool === undefined ? [] : [{ state: step.tool.output === undefined ? 'call' : 'result', toolCallId: step.tool.toolCallId, toolName: step.tool.toolName, args: step.tool.input, ...(step.tool.output === undefined ? {} : { result: step.tool.output }) }]))
     return { id: plan.messageId, role: 'assistant', content: answerText(plan), ...(toolInvocations.length > 0 ? { toolInvocations } : {}), usage }
@@ -128,4 +129,10 @@ export function renderJson(mode: CompatibilityMode, plan: AnswerPlan): Record<st
   }
   if (plan.suggestions !== undefined) parts.push({ type: 'data-suggestions', data: { suggestions: plan.suggestions } })
   return { id: plan.messageId, role: 'assistant', parts, usage }
+}
+
+/** UsageV4.yml's names for UsageV5.yml's counts (issue 24): promptTokens, completionTokens, reasoningTokens, totalTokens. */
+function usageV4(usage: unknown): Record<string, unknown> {
+  const u = (usage ?? {}) as { inputTokens?: number; outputTokens?: number; reasoningTokens?: number; totalTokens?: number }
+  return { promptTokens: u.inputTokens ?? 0, completionTokens: u.outputTokens ?? 0, reasoningTokens: u.reasoningTokens ?? 0, totalTokens: u.totalTokens ?? 0 }
 }

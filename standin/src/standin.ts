@@ -216,8 +216,10 @@ export function createStandIn(options: StandInOptions): StandIn {
     const stream = request.query.stream !== 'false'
     // Memory loads at a conversation's start, per user only with a secure user token (docs "Memory").
     const memory = request.query.memory !== 'false' && userToken !== undefined && body.messages.length === 1 ? store.memories.get(userToken.sub)?.join('; ') : undefined
-    const { plan, headers: cacheHeaders } = cache.answer(cacheKey(agentId, body.messages), request.query.cache !== 'false', () =>
+    const { plan: answered, headers: cacheHeaders } = cache.answer(cacheKey(agentId, body.messages), request.query.cache !== 'false', () =>
       planAnswer(body.messages, `alg_msg_${randomUUID().replaceAll('-', '')}`, memory))
+    // An answer from the cache says so (MessageResponse.yml `isCacheHit`, issue 24): no LLM ran.
+    const plan = cacheHeaders['x-cache'] === 'HIT' ? { ...answered, metadata: { ...answered.metadata, isCacheHit: true } } : answered
     const headers = { ...cacheHeaders, ...options.responseHeaders }
     // The assistant's answer joins the conversation once it is complete (a cut one is not stored).
     const storeAnswer = persisted

@@ -30,8 +30,8 @@ t.test('a plain answer is one step: f with the message id, text parts, e and d w
   t.same(codes, ['f', ...codes.slice(1, -2).map(() => '0'), 'e', 'd'])
   t.match(parts[0]!.value, { messageId: /^alg_msg_[0-9a-f]{32}$/ })
   t.equal(parts.slice(1, -2).map((part) => part.value).join(''), 'You asked: "hello". This answer comes from the Agent Studio stand-in, streamed word by word through the gateway.')
-  t.same(parts.at(-2)!.value, { finishReason: 'stop', usage: { promptTokens: 12, completionTokens: 24 }, isContinued: false })
-  t.same(parts.at(-1)!.value, { finishReason: 'stop', usage: { promptTokens: 12, completionTokens: 24 } })
+  t.same(parts.at(-2)!.value, { finishReason: 'stop', usage: { promptTokens: 12, completionTokens: 24, reasoningTokens: 0, totalTokens: 36 }, isContinued: false })
+  t.same(parts.at(-1)!.value, { finishReason: 'stop', usage: { promptTokens: 12, completionTokens: 24, reasoningTokens: 0, totalTokens: 36 } })
 })
 
 t.test('a search answer uses the protocol\'s reasoning, tool and data parts, in two steps with one toolCallId', async (t) => {

@@ -9,6 +9,8 @@ import { replaceId } from '../../upstream/rewrite-events.js'
 import { cacheVerdict } from '../../policy/cache-safety.js'
 import { buildContextTrimmer } from './long-chats.js'
 import { entryPointLabel } from '../../credentials/header-boundary.js'
+import { approvalDecisions } from '../../approvals/approvals.js'
+import { budgetTrailer } from '../../usage/budget-trailer.js'
 import type { AgentStudioRouteContext, RouteImplementation } from './route-context.js'
 
 interface CompletionRoute {
@@ -54,6 +56,11 @@ export function completion(options: AgentStudioRouteContext): RouteImplementatio
       const body = mode === 'ag-ui' ? agUiBodyPolicy(request.body as unknown as AgUiBody, namespace) : bodyPolicy(request.body, namespace)
       // The browser sees its own thread id in the run's events, never the upstream one.
       const rewriteEvents = mode === 'ag-ui' ? replaceId(String(body.threadId), String(request.body.threadId)) : undefined
+      // Issue 24: the approvals this request answers must match a binding the gateway issued (src/approvals/).
+      const conversationId = String((mode === 'ag-ui' ? request.body.threadId : request.body.id) ?? '')
+      const forwarded = mode === 'ag-ui' ? (request.body as unknown as AgUiBody).forwardedProps : undefined
+      const decisions = approvalDecisions(request.body.messages, forwarded === undefined ? request.body.toolApprovals : forwarded.toolApprovals)
+      if (decisions.length > 0) await options.approvals.check(request, request.params.agentId, conversationId, decisions)
       // agentKey: with AGENT_TENANT_ISOLATION, the agent's own searches get the user's restrictions too.
       const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, agentKey: true, origin: agents.upstreamOriginFor(request.params.agentId) })
       const upstreamBody = JSON.stringify(body)
@@ -66,6 +73,11 @@ export function completion(options: AgentStudioRouteContext): RouteImplementatio
         headers,
         body: upstreamBody,
         mode,
+        // Issue 24: the answer's tokens, once it is over (log line, metrics, span, budgets).
+        onUsage: options.meter(request, request.params.agentId, Buffer.byteLength(upstreamBody)),
+        observeEvents: options.approvals.watch(request, request.params.agentId, conversationId),
+        // AI SDK 5+ clients are told what is left of their token budget in the stream itself.
+        ...(mode === 'ai-sdk-5' ? { trailer: budgetTrailer(request, options.live, options.now ?? Date.now) } : {}),
         ...(rewriteEvents === undefined ? {} : { rewriteEvents })
       })
     }

@@ -8,6 +8,7 @@ import { requestScheme } from '../../policy/origin-check.js'
 import type { SessionUser } from '../../session/types.js'
 import { buildRequestLimiters } from '../../limits/request-limits.js'
 import { throwIfClientGone, watchClient } from '../../http/client-gone.js'
+import { auditPrivilegedRoutes } from '../../audit/privileged-routes.js'
 import { completion } from './completions.js'
 import { conversationDelete, conversationList, conversationRead } from './conversations.js'
 import { feedback, feedbackChange } from './feedback.js'
@@ -18,6 +19,8 @@ import type { AgentStudioRouteContext, AgentStudioRouteOptions, RouteImplementat
 import { searchKey } from './search-key.js'
 import { task } from './tasks.js'
 import { erasureStatus, userDataErase, userDataExport } from './user-data.js'
+
+import { usageMe } from './usage.js'
 
 export type { AgentStudioRouteOptions } from './route-context.js'
 
@@ -41,7 +44,8 @@ const IMPLEMENTATIONS: Record<RouteId, (context: AgentStudioRouteContext) => Rou
   userDataErase,
   erasureStatus,
   searchKey,
-  compact
+  compact,
+  usageMe
 }
 
 /**
@@ -61,9 +65,11 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     await app.register(loadShedding, { maxEventLoopDelayMs: config.server.maxEventLoopDelayMs })
   }
 
-  const limiters = buildRequestLimiters({ live: options.live, store: options.admission, metrics: options.metrics })
+  const limiters = buildRequestLimiters({ live: options.live, store: options.admission, metrics: options.metrics, tenantOf: options.tenantOf, ...(options.now === undefined ? {} : { now: options.now }) })
 
   app.decorateRequest('user', null as never)
+  // Before the session: a privileged request refused at the session is audited too.
+  auditPrivilegedRoutes(app, options.audit)
   // The pipeline's first step. Failed authentications are counted per client IP (an anonymous
   // flood, a credential-stuffing run), and an address over that budget is refused before any
   // credential work: the limiter's two phases before a user is known. Signed-in users are

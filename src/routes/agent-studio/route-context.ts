@@ -9,6 +9,10 @@ import type { RequestLimiters } from '../../limits/request-limits.js'
 import type { Metrics } from '../../metrics.js'
 import type { Authenticate } from '../../session/authenticate.js'
 import type { Upstream } from '../../upstream/forward.js'
+import type { ApprovalService } from '../../approvals/approvals.js'
+import type { AuditLog } from '../../audit/audit-log.js'
+import type { TokenStore } from '../../usage/token-store.js'
+import type { usageMeter } from '../../usage/usage-meter.js'
 
 /** What the Agent Studio routes are built from (src/app.ts builds it). */
 export interface AgentStudioRouteOptions {
@@ -24,6 +28,17 @@ export interface AgentStudioRouteOptions {
   readonly metrics: Metrics
   /** Erasures of user data, run as paced jobs (DELETE /user-data/me). */
   readonly erasures: ErasureService
+  /** Token usage per user, agent and period (issue 24). */
+  readonly tokens: TokenStore
+  /** Where an answer's tokens go once it is over (log line, metrics, span, store). */
+  readonly meter: ReturnType<typeof usageMeter>
+  readonly tenantOf: (userId: string) => string | undefined
+  /** The audit trail of privileged actions. */
+  readonly audit: AuditLog
+  /** Tool approval bindings: issued from the stream, checked on the browser's answer. */
+  readonly approvals: ApprovalService
+  /** Injectable clock (tests): names the token budgets' day and month. */
+  readonly now?: () => number
 }
 
 export interface AgentStudioRouteContext extends AgentStudioRouteOptions {

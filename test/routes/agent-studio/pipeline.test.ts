@@ -36,8 +36,11 @@ function readListing(listing: string): Listed[] {
 
 /** Every request's first steps, on every route: the summary line, HTTP hygiene, CORS. */
 const APP_HOOKS = ['summary', 'oneHostHeader', 'corsRefusals', 'handleCors']
-/** The Agent Studio scope's own, before each route's: load shedding, then the session (PIPELINE's first step). */
-const SCOPE_HOOKS = ['shedWhenOverloaded', 'session']
+/**
+ * The Agent Studio scope's own, before each route's: load shedding, the audit trail's watch (so a
+ * privileged request refused at the session is audited too), then the session (PIPELINE's first step).
+ */
+const SCOPE_HOOKS = ['shedWhenOverloaded', 'auditTrail', 'session']
 
 /** What each route runs after the session, written out by hand so that a change of order in pipeline.ts shows here. */
 const EXPECTED: Record<RouteId, { onRequest: string[]; preHandler?: string[] }> = {
@@ -54,7 +57,8 @@ const EXPECTED: Record<RouteId, { onRequest: string[]; preHandler?: string[] }> 
   erasureStatus: { onRequest: ['admission'] },
   searchKey: { onRequest: ['admission'] },
   // A daily allowance: admitted only once the body is known to be one that will be sent.
-  compact: { onRequest: ['requireJson'], preHandler: ['refuseChosenModel', 'admission'] }
+  compact: { onRequest: ['requireJson'], preHandler: ['refuseChosenModel', 'admission'] },
+  usageMe: { onRequest: ['admission'] }
 }
 
 t.test('every route of the table runs the pipeline\'s steps in the one order, as Fastify lists them', async (t) => {
