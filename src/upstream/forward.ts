@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { Readable } from 'node:stream'
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
@@ -70,6 +71,27 @@ export interface Upstream {
 /** The AI SDK UI message stream's end marker (the trailer goes before it). */
 const DONE = Buffer.from('data: [DONE]\n\n')
 
+/**
+ * The request body as undici sends it. A long chat's body is a megabyte or more, and the call
+ * lives as long as its answer streams (minutes): handed over as a string, undici keeps it until
+ * the answer ends. As a stream that gives up its one chunk when read, nothing keeps it once it has
+ * been written to the socket (issue 26: an open long-chat stream then costs what a short one does).
+ * Its length is sent as `content-length`, as it would be for the string.
+ */
+function upstreamBody(text: string | undefined): { body: Readable | null; length?: string } {
+  if (text === undefined) return { body: null }
+  let chunk: Buffer | undefined = Buffer.from(text)
+  const length = String(chunk.length)
+  const body = new Readable({
+    read() {
+      this.push(chunk)
+      chunk = undefined
+      this.push(null)
+    }
+  })
+  return { body, length }
+}
+
 export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher: Dispatcher, hooks: UpstreamStatusHooks = {}): Upstream {
   const origin = baseUrl.origin
   const basePath = baseUrl.pathname
@@ -78,12 +100,13 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
 
   /** One upstream call with the configured per-phase timeouts; `signal` aborts it. */
   function send(call: Omit<UpstreamCall, 'mode' | 'modeFor' | 'refuse'>, signal: EventEmitter | AbortSignal): Promise<Dispatcher.ResponseData> {
+    const { body, length } = upstreamBody(call.body)
     return dispatcher.request({
       origin,
       path: basePath + call.path,
       method: call.method,
-      headers: call.headers,
-      body: call.body ?? null,
+      headers: length === undefined ? call.headers : { ...call.headers, 'content-length': length },
+      body,
       signal,
       headersTimeout: config.firstByteTimeoutMs,
       bodyTimeout: config.idleTimeoutMs

@@ -17,6 +17,10 @@ t.test('a 200-message chat with search results (about 1 MiB) passes the default 
   t.equal(response.statusCode, 200)
   await response.body.dump()
   t.same((standIn.received[0]!.body as { messages: unknown }).messages, messages, 'every message reached Agent Studio as sent')
+  // Issue 26: the body goes upstream as a stream that lets go of its bytes once written (a long
+  // chat's megabyte is not kept for the minutes the answer streams), still framed by its length.
+  t.equal(Number(standIn.received[0]!.headers['content-length']), Buffer.byteLength(JSON.stringify(standIn.received[0]!.body)), 'sent with its content-length, not chunked')
+  t.equal(standIn.received[0]!.headers['transfer-encoding'], undefined)
 })
 
 t.test('over the limits, the refusal names the limit and its value', async (t) => {
