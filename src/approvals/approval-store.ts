@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 
 /** A binding the gateway issued for one tool call awaiting approval (approvals.ts). */
 export interface PendingApproval {
@@ -35,7 +36,7 @@ export function parsePending(raw: string): PendingApproval | undefined {
 }
 
 export function memoryApprovalStore(): ApprovalStore {
-  const entries = new LRUCache<string, { value: string; expiresAt: number }>({ max: 100_000 })
+  const entries = new LRUCache<string, { value: string; expiresAt: number }>({ ...upTo(100_000) })
   const get = (key: string) => {
     const entry = entries.get(key)
     return entry === undefined || entry.expiresAt <= Date.now() ? undefined : entry.value

@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose'
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 
 export interface SigningKey {
   /** The authentication key's ID from the Agent Studio dashboard: the JWT `kid`. */
@@ -41,7 +42,7 @@ export class UserTokenMinter {
     // Re-sign when a tenth of the lifetime (at least 30 s) is left.
     this.#refreshMarginMs = Math.max(30_000, options.ttlSeconds * 100)
     this.#now = options.now ?? Date.now
-    this.#cache = new LRUCache({ max: options.maxCachedUsers ?? 100_000 })
+    this.#cache = new LRUCache({ ...upTo(options.maxCachedUsers ?? 100_000) })
   }
 
   get keyId(): string {

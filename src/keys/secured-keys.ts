@@ -1,5 +1,6 @@
 import { searchClient } from '@algolia/client-search'
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 import { renderFilters } from '../config/filter-template.js'
 import type { SearchKeyConfig } from '../config/types.js'
 import { SearchKeyUnavailable } from '../errors.js'
@@ -61,7 +62,7 @@ export function buildAgentKeyCache(options: SecuredKeyIssuerOptions): AgentKeyCa
   const issue = buildSecuredKeyIssuer(options)
   const now = options.now ?? Date.now
   const marginSeconds = Math.max(30, Math.floor(options.config.ttlSeconds / 10))
-  const cache = new LRUCache<string, IssuedSearchKey>({ max: 100_000 })
+  const cache = new LRUCache<string, IssuedSearchKey>({ ...upTo(100_000) })
   const template = options.config.filters
   return {
     keyFor(user) {

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 import { BlockedAddresses, OUTCOME, refusalOf } from './admission.js'
 import type { AdmissionRequest, AdmissionStore, CounterCheck, CounterState, LeaseCheck, Verdict } from './admission.js'
 
@@ -10,7 +11,7 @@ const MAX_COUNTERS = 100_000
  * and outcomes as the Redis script (src/redis/admission-store.ts), answered synchronously.
  */
 export function memoryAdmission(now: () => number = Date.now, tokensAt: (key: string) => number = () => 0): AdmissionStore {
-  const counters = new LRUCache<string, { current: number; resetAt: number }>({ max: MAX_COUNTERS })
+  const counters = new LRUCache<string, { current: number; resetAt: number }>({ ...upTo(MAX_COUNTERS) })
   const blocked = new BlockedAddresses(MAX_COUNTERS, now)
   const leasesPerUser = new Map<string, number>()
   let openLeases = 0

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 import type { Dispatcher } from 'undici'
 import type { IntrospectSessionConfig } from '../config/types.js'
 import { SessionInvalid, SessionUnavailable } from '../errors.js'
@@ -75,7 +76,7 @@ export function buildForwardAuth(config: IntrospectSessionConfig, dispatcher: Di
   }
 
   const cache = new LRUCache<string, VerifiedSession, { cookie: string | undefined; authorization: string | undefined }>({
-    max: config.cacheMax,
+    ...upTo(config.cacheMax),
     ttl: config.cacheTtlMs,
     fetchMethod: (_key, _stale, { context }) => introspect(context.cookie, context.authorization)
   })

@@ -1,6 +1,7 @@
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto'
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose'
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 import type { JWTVerifyGetKey, JWTVerifyOptions } from 'jose'
 import type { JwtSessionConfig } from '../config/types.js'
 import { SessionInvalid, SessionUnavailable } from '../errors.js'
@@ -45,7 +46,7 @@ export function buildJwtVerifier(config: JwtSessionConfig, options: JwtVerifierO
   // recently (keyed by the whole token, bounded, at most a minute) so a signature is checked
   // about once a minute per user instead of per request; exp and nbf are still enforced
   // against the clock on every hit.
-  const verified = new LRUCache<string, VerifiedSession & { exp: number; nbf: number }>({ max: 10_000, ttl: 60_000, ttlAutopurge: false })
+  const verified = new LRUCache<string, VerifiedSession & { exp: number; nbf: number }>({ ...upTo(10_000), ttl: 60_000, ttlAutopurge: false })
 
   return async function verifySessionToken(token) {
     const cached = verified.get(token)

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { upTo } from '../bounded-cache.js'
 import type { TokenUsage } from './usage-reader.js'
 import { DAY_TTL_MS, MONTH_TTL_MS, TOP_TTL_MS, dayKey, hoursBack, monthKey, periodsAt, topKey } from './token-keys.js'
 import type { Owner } from './token-keys.js'
@@ -46,7 +47,7 @@ const MAX_KEYS = 100_000
 
 /** One replica's usage, when no Redis is configured (the budgets then hold per replica, like the other limits). */
 export function memoryTokenStore(): TokenStore & { tokensAt(key: string): number } {
-  const hashes = new LRUCache<string, { fields: Map<string, number>; expiresAt: number }>({ max: MAX_KEYS })
+  const hashes = new LRUCache<string, { fields: Map<string, number>; expiresAt: number }>({ ...upTo(MAX_KEYS) })
   const live = (key: string) => {
     const entry = hashes.get(key)
     return entry === undefined || entry.expiresAt <= Date.now() ? undefined : entry
