@@ -84,14 +84,14 @@ const ALONE = new Set([
   'test/regressions/load-shedding-without-descriptors.test.js', // event-loop delay
   'test/regressions/connection-flood-under-low-nofile.test.js',
   'test/regressions/clients-cannot-force-trace-sampling.test.js', // its own tracer provider (process-wide)
-  'test/demo-browser.test.js',
-  'test/examples-browser.test.js',
-  'test/server-process.test.js',
-  'test/fleet.test.js', // three gateway processes and nginx
+  'test/browser/demo-browser.test.js',
+  'test/browser/examples-browser.test.js',
+  'test/system/server-process.test.js',
+  'test/system/fleet.test.js', // three gateway processes and nginx
   // Spawn Redis topologies of their own (cluster, sentinel, TLS): beside the groups, not inside one.
-  'test/redis-cluster.test.js',
-  'test/redis-sentinel.test.js',
-  'test/redis-tls-acl.test.js'
+  'test/redis/redis-cluster.test.js',
+  'test/redis/redis-sentinel.test.js',
+  'test/redis/redis-tls-acl.test.js'
 ])
 const GROUPS = 6
 const tests = entryPoints
