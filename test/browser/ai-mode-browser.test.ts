@@ -1,3 +1,4 @@
+// @test-process: alone (starts Chromium: slow, and its CPU is better beside the groups than inside one)
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'

@@ -1,3 +1,4 @@
+// @test-process: alone (starts Chromium: the slowest file of the suite)
 import { once } from 'node:events'
 import t from 'tap'
 import type { Test } from 'tap'

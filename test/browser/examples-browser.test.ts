@@ -1,3 +1,4 @@
+// @test-process: alone (starts Chromium: slow, and its CPU is better beside the groups than inside one)
 import t from 'tap'
 import type { Test } from 'tap'
 import type { Browser } from 'playwright-core'

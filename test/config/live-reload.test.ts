@@ -1,3 +1,4 @@
+// @test-process: shared (spawns a gateway process and signals it (SIGHUP), not this one)
 import t from 'tap'
 import { gatewayEnv } from '../helpers/fixtures.js'
 import { startStandIn, testClient } from '../helpers/gateway.js'

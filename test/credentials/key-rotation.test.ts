@@ -1,3 +1,4 @@
+// @test-process: shared (spawns a gateway process and signals it (SIGHUP), not this one)
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'

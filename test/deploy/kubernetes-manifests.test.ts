@@ -1,3 +1,4 @@
+// @test-process: shared (runs kubectl kustomize (no cluster))
 // Issue 22: the Kubernetes manifests (deploy/kubernetes/). Each overlay is rendered by
 // `kubectl kustomize` (no cluster needed) with placeholder secret files, every rendered object is
 // validated against the Kubernetes OpenAPI schemas shipped in kubernetes-models (and

@@ -1,3 +1,4 @@
+// @test-process: shared (runs promtool)
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import t from 'tap'

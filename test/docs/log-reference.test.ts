@@ -1,3 +1,4 @@
+// @test-process: shared (spawns a gateway process to read its log lines)
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

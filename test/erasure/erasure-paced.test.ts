@@ -1,3 +1,4 @@
+// @test-process: alone (paced erasures wait for budget windows by design: over 10 s)
 // Issue 20: erasure escaped the budget: DELETE /user-data/me fanned out one call per
 // conversation at once (20 concurrent erasures made 591 upstream calls against 20 budget units;
 // one of 500 conversations made 506 calls in 0.68 s). Now it is a paced job: one at a time per

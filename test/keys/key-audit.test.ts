@@ -1,3 +1,4 @@
+// @test-process: shared (spawns gateway processes to see them refuse to start)
 import t from 'tap'
 import type { Test } from 'tap'
 import { Agent } from 'undici'

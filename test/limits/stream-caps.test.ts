@@ -1,3 +1,4 @@
+// @test-process: shared (spawns a gateway process and kills it; nothing of this process changes)
 import t from 'tap'
 import type { Test } from 'tap'
 import { AGENT_ID, gatewayEnv } from '../helpers/fixtures.js'

@@ -1,3 +1,4 @@
+// @test-process: alone (starts a Redis Cluster of its own and waits for failovers: slow)
 import { spawn } from 'node:child_process'
 import t from 'tap'
 import { keyKinds, keyPrefix, keySlot } from '../../src/redis/keys.js'

@@ -1,3 +1,4 @@
+// @test-process: shared (starts and stops a redis-server of its own on a free port)
 import t from 'tap'
 import type { Test } from 'tap'
 import { AGENT_ID, completionBody, sessionToken } from '../helpers/fixtures.js'

@@ -1,3 +1,4 @@
+// @test-process: alone (starts a Redis master, replica and three sentinels and waits for a failover: slow)
 import t from 'tap'
 import { keyPrefix } from '../../src/redis/keys.js'
 import { ask, liveLeases, startSentinel, twoReplicas, until } from '../helpers/redis-topologies.js'

@@ -1,3 +1,4 @@
+// @test-process: alone (starts a TLS Redis of its own, with certificates made by openssl)
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'

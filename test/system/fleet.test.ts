@@ -1,3 +1,4 @@
+// @test-process: alone (three gateway processes behind nginx: slow)
 // Issue 22: the gateway as a fleet. Three real gateway processes (src/server.ts, as `npm start`
 // runs it) behind Debian's nginx, one Redis: limits and stream caps hold across replicas, a policy
 // change reaches all three, and a replica drained with SIGTERM mid-stream finishes its streams

@@ -1,3 +1,4 @@
+// @test-process: alone (starts gateway and demo processes and signals them: slow)
 import t from 'tap'
 import { AGENT_ID, gatewayEnv } from '../helpers/fixtures.js'
 import { startStandIn, testClient } from '../helpers/gateway.js'

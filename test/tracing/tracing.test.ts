@@ -1,3 +1,4 @@
+// @test-process: alone (tracing on (TRACING_ENABLED): the tracer provider and context manager are process-wide)
 import t from 'tap'
 import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
