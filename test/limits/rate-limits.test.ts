@@ -116,13 +116,16 @@ t.test('rate-limit headers are on every Agent Studio response, refusals included
   const { instances: [gateway] } = await gateways(t, {}, 1)
   const ok = await send(gateway!, 'u')
   const unauthenticated = await gateway!.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: completionBody() })
-  const forbidden = await send(gateway!, 'u', {}).then(() => gateway!.app.inject({ method: 'POST', url: `/agent-studio/1/agents/unknown/completions?compatibilityMode=ai-sdk-5`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, payload: completionBody() }))
-  for (const response of [ok, unauthenticated, forbidden]) {
+  // An unknown agent asked with a session that is not a JWT: the session is judged first, so this
+  // third refusal is a 401 session_invalid, not a 403 for the agent.
+  const invalidSession = await send(gateway!, 'u', {}).then(() => gateway!.app.inject({ method: 'POST', url: `/agent-studio/1/agents/unknown/completions?compatibilityMode=ai-sdk-5`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, payload: completionBody() }))
+  for (const response of [ok, unauthenticated, invalidSession]) {
     t.ok(response.headers['x-ratelimit-limit'] !== undefined, `x-ratelimit-limit on ${response.statusCode}`)
     t.ok(response.headers['x-ratelimit-remaining'] !== undefined, `x-ratelimit-remaining on ${response.statusCode}`)
     t.ok(response.headers['x-ratelimit-reset'] !== undefined, `x-ratelimit-reset on ${response.statusCode}`)
   }
-  t.same([ok.statusCode, unauthenticated.statusCode, forbidden.statusCode], [200, 401, 401])
+  t.same([ok.statusCode, unauthenticated.statusCode, invalidSession.statusCode], [200, 401, 401])
+  t.equal(invalidSession.json().error, 'session_invalid', 'the third is refused for its session')
 })
 
 t.test('refusals are counted for monitoring at /metrics', async (t) => {
