@@ -3,7 +3,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { searchClient } from '@algolia/client-search'
 import { AGENT_ID, TEST_KEYS, completionBody, sessionToken } from '../helpers/fixtures.js'
-import { startGateway, startStandIn } from '../helpers/gateway.js'
+import { sharedGateways, startGateway, startStandIn } from '../helpers/gateway.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { quoteFilterValue, renderFilters } from '../../src/keys/filter-template.js'
 
@@ -15,9 +15,12 @@ function decodeSecuredKey(key: string, parent: string) {
   return { macValid: createHmac('sha256', parent).update(query).digest('hex') === mac, restrictions: Object.fromEntries(new URLSearchParams(query)), query }
 }
 
-async function setup(t: Test, env: Record<string, string> = {}) {
-  const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { listen: false, env: { SEARCH_KEY_INDICES: 'products,articles', SEARCH_KEY_FILTERS: 'tenant_id:{tenant} AND visibility:public', ...env } })
+// One stand-in and gateway per configuration for the whole file; each test gets them with no
+// recorded requests and no log lines.
+const gatewayFor = sharedGateways(t)
+
+async function setup(_t: Test, env: Record<string, string> = {}) {
+  const { standIn, gateway } = await gatewayFor({ SEARCH_KEY_INDICES: 'products,articles', SEARCH_KEY_FILTERS: 'tenant_id:{tenant} AND visibility:public', ...env })
   const ask = async (claims: Record<string, unknown> | undefined, user = 'user-1') =>
     gateway.app.inject({ method: 'POST', url: '/search-key', headers: claims === undefined ? {} : { authorization: `Bearer ${await sessionToken(user, { claims })}` } })
   return { standIn, gateway, ask }

@@ -1,14 +1,18 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { AGENT_ID, APP_ORIGIN, completionBody, sessionToken } from '../helpers/fixtures.js'
-import { startGateway, startStandIn } from '../helpers/gateway.js'
+import { sharedGateways } from '../helpers/gateway.js'
 
 const path = `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`
 
-async function setup(t: Test, env: Record<string, string> = {}) {
-  const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env, listen: false })
-  const token = await sessionToken('u1')
+// One stand-in and gateway per configuration for the whole file, a clean slate for each test
+// (recorded requests, log lines), and a user of its own for each test (limits count per user).
+const gatewayFor = sharedGateways(t)
+let users = 0
+
+async function setup(_t: Test, env: Record<string, string> = {}) {
+  const { standIn, gateway } = await gatewayFor(env)
+  const token = await sessionToken(`csrf-user-${++users}`)
   const send = (headers: Record<string, string>) =>
     gateway.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', host: 'gateway.example.com', ...headers }, payload: completionBody() })
   return { standIn, gateway, token, send }

@@ -3,15 +3,18 @@ import { LOG_TEXT_MAX } from '../../src/logging/escape.js'
 import type { Test } from 'tap'
 import { loadConfig } from '../../src/config/load-config.js'
 import { AGENT_ID, APP_ORIGIN, completionBody, gatewayEnv, sessionToken } from '../helpers/fixtures.js'
-import { startGateway, startStandIn } from '../helpers/gateway.js'
+import { sharedGateways, startStandIn } from '../helpers/gateway.js'
 
 // A browser enforces CORS silently (the page sees "Failed to fetch"); the gateway's log line
 // must say which rule refused and what: the origin, the header or the method.
 const path = `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`
 
-async function setup(t: Test, env: Record<string, string> = {}) {
-  const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env, listen: false })
+// One stand-in and gateway per configuration for the whole file; each test gets them with no
+// recorded requests and no log lines.
+const gatewayFor = sharedGateways(t)
+
+async function setup(_t: Test, env: Record<string, string> = {}) {
+  const { standIn, gateway } = await gatewayFor(env)
   const preflight = (origin: string, method: string, headers?: string) => gateway.app.inject({
     method: 'OPTIONS',
     url: path,
