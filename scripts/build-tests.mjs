@@ -9,7 +9,7 @@
 // lands on the real file: every entry of a compiled folder that is not compiled itself (fixtures,
 // dist/, README) is a symlink to the original.
 // Files are found by glob, so a new or moved file needs no change here.
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -68,47 +68,98 @@ const mirror = (dir, skip) => {
 mirror('', SKIP_AT_TOP)
 for (const dir of ROOTS) mirror(dir, new Set())
 
-// What tap runs: .test-build/run/*.test.js. Most test files share a process in a few groups:
-// every tap process costs about 3 s of CPU before the first test (tap's process info, c8's
-// coverage writer, loading Fastify), three times what most files' own tests take, and the
-// whole suite ran 101 processes on 2 cores. A group imports its files in order; each file's
-// tests stay its own (top-level subtests with their sentences as names), and each file cleans
-// up after itself as it always did. Files that change the process itself run alone: t.jobs,
-// process.env, t.afterEach (which would reach the files after them), memory or event-loop
-// measurements, and the browser and process tests (slow, so they run beside the groups).
-const ALONE = new Set([
-  'test/doctor.test.js', // t.jobs
-  'test/regressions/search-key-parent-never-the-api-key.test.js', // process.env
-  'standin/test/faults.test.js', // t.afterEach
-  'test/regressions/bounded-upstream-reads.test.js', // RSS
-  'test/regressions/load-shedding-without-descriptors.test.js', // event-loop delay
-  'test/regressions/connection-flood-under-low-nofile.test.js',
-  'test/regressions/clients-cannot-force-trace-sampling.test.js', // its own tracer provider (process-wide)
-  'test/usage-spans.test.js', // its own tracer provider (process-wide)
-  'test/demo-browser.test.js',
-  'test/examples-browser.test.js',
-  'test/server-process.test.js',
-  'test/fleet.test.js', // three gateway processes and nginx
-  // Spawn Redis topologies of their own (cluster, sentinel, TLS): beside the groups, not inside one.
-  'test/redis-cluster.test.js',
-  'test/redis-sentinel.test.js',
-  'test/redis-tls-acl.test.js'
-])
-const GROUPS = 6
-const tests = entryPoints
-  .filter((path) => /^(test|standin\/test|demo\/test)\//.test(path) && path.endsWith('.test.ts'))
-  .map((path) => path.replace(/\.ts$/, '.js'))
-  .sort()
+// What tap runs: .test-build/run/*.test.js, one process per folder of tests (test/README.md).
+// Every tap process costs about 1.5 s of CPU before its first test (tap's process info, c8's
+// coverage, loading Fastify and src/), more than most files' own tests, so a process holds a whole
+// folder: test/<folder>/ and everything under it (test/routes/agent-studio/ is in test/routes/'s),
+// test/regressions/, the files directly in test/, standin/test/, demo/test/. A folder with fewer
+// than MIN_FILES files shares its process with the next folders (in alphabetical order) until the
+// process holds MIN_FILES; a folder of more than MAX_FILES is cut into consecutive runs of files.
+// A group imports its files in order; each file's tests stay its own (top-level subtests with their
+// sentences as names), and each file cleans up after itself.
+//
+// A file that changes the process it runs in, or that is slow, says so in its first lines:
+//   // @test-process: alone (why)   its own process (and it is started first: alone files are the slow ones)
+//   // @test-process: shared (why)  it does something below but leaves the process as it found it
+// The check below fails the build when a file does one of these things without either line. There
+// is no list of files here: a new file anywhere under test/ runs, in its folder's process.
+const MIN_FILES = 12
+const MAX_FILES = 30
+/** What makes a file need a declaration: it reaches the whole process, or it is slow (child processes, browsers). */
+export const PROCESS_CHANGES = [
+  [/process\.env(\.\w+|\[[^\]]+\])\s*=(?!=)|delete\s+process\.env|Object\.assign\(\s*process\.env/, 'assigns process.env'],
+  [/\bt\.jobs\s*=/, 'sets t.jobs'],
+  [/\bt\.(afterEach|beforeEach)\(/, 't.afterEach/t.beforeEach (at the top level it reaches the files after it)'],
+  [/registerInstrumentations|NodeTracerProvider|TRACING_ENABLED|\bpropagation\.setGlobal|\btrace\.setGlobal/, 'a tracer provider (process-wide)'],
+  [/memoryUsage|monitorEventLoopDelay|resourceUsage|cpuUsage|MAX_EVENT_LOOP_DELAY_MS['"]?\s*:\s*['"]?[1-9]/, 'measures the process (memory, event loop, CPU; load shedding on)'],
+  [/process\.(on|once|off|emit|removeAllListeners|setMaxListeners|chdir|exitCode|kill\(\s*process\.pid)\b/, 'process-wide listeners, signals or state'],
+  [/setGlobalDispatcher|Error\.stackTraceLimit/, 'process-wide undici or V8 settings'],
+  [/launchBrowser|chromium/i, 'starts a browser'],
+  [/(?<![\w.])(spawn|spawnSync|spawnGateway|fork|exec|execSync|execFile|execFileSync)\(|promisify\(\s*execFile\b/, 'starts a child process'],
+  [/redis-server|\b(privateRedis|startRedis|startCluster|startSentinel|startTlsRedis|twoReplicas)\(/, 'starts Redis servers of its own']
+]
+const DECLARATION = /^\/\/ @test-process: (alone|shared) \((.+)\)\s*$/m
+
+/** The declaration of a test file (in its first 10 lines), and what in it would need one. */
+export function processNeeds(source) {
+  const head = source.split('\n').slice(0, 10).join('\n')
+  const declared = DECLARATION.exec(head)
+  const code = source
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .split('\n')
+    .map((line) => line.replace(/(^|[^:'"`\\])\/\/.*$/, '$1')) // comments may name what the code does not do
+    .join('\n')
+  const reasons = PROCESS_CHANGES.filter(([pattern]) => pattern.test(code)).map(([, reason]) => reason)
+  return { declared: declared?.[1], why: declared?.[2], reasons }
+}
+
+/** The folder that decides a test file's process: test/<first folder>, or test/ itself, or standin/test, demo/test. */
+export const folderOf = (path) => {
+  const parts = path.split('/')
+  if (parts[0] !== 'test') return parts.slice(0, 2).join('/')
+  return parts.length > 2 ? `test/${parts[1]}` : 'test'
+}
+
+const tests = entryPoints.filter((path) => /^(test|standin\/test|demo\/test)\//.test(path) && path.endsWith('.test.ts')).sort()
+const problems = []
+const alone = []
+const byFolder = new Map()
+for (const path of tests) {
+  const { declared, reasons } = processNeeds(readFileSync(join(root, path), 'utf8'))
+  if (declared === undefined && reasons.length > 0) problems.push(`${path}: ${reasons.join('; ')}`)
+  const file = path.replace(/\.ts$/, '.js')
+  if (declared === 'alone') alone.push(file)
+  else byFolder.set(folderOf(path), [...(byFolder.get(folderOf(path)) ?? []), file])
+}
+if (problems.length > 0) {
+  console.error(`build-tests: these test files change the process they run in (or start others) and do not say so.\n` +
+    `Add, in their first lines, "// @test-process: alone (why)" to run in a process of their own, or\n` +
+    `"// @test-process: shared (why)" if they leave the process as they found it (test/README.md):\n  ${problems.join('\n  ')}`)
+  process.exit(1)
+}
+
+// Consecutive folders (alphabetical) fill a process up to MIN_FILES; a big folder is cut in runs of at most MAX_FILES.
+const groups = []
+let open = null
+for (const [folder, files] of [...byFolder].sort(([a], [b]) => a.localeCompare(b))) {
+  if (files.length > MAX_FILES) {
+    const parts = Math.ceil(files.length / MAX_FILES)
+    const size = Math.ceil(files.length / parts)
+    for (let part = 0; part < parts; part++) groups.push({ name: `${folder}-${part + 1}`, files: files.slice(part * size, (part + 1) * size) })
+    continue
+  }
+  if (open === null || open.files.length >= MIN_FILES) groups.push((open = { name: folder, files: [] }))
+  else open.name += `+${folder.replace(/^test\//, '')}`
+  open.files.push(...files)
+}
 const run = join(out, 'run')
 mkdirSync(run, { recursive: true })
 const importLines = (files) => files.map((file) => `import '../${file}'\n`).join('')
-const grouped = tests.filter((file) => !ALONE.has(file))
-for (let group = 0; group < GROUPS; group++) {
-  const files = grouped.filter((_, index) => index % GROUPS === group)
-  if (files.length > 0) writeFileSync(join(run, `group-${group + 1}.test.js`), importLines(files))
-}
-for (const file of tests.filter((file) => ALONE.has(file))) {
-  writeFileSync(join(run, `${file.replace(/^test\//, '').slice(0, -'.test.js'.length).replaceAll('/', '--')}.test.js`), importLines([file]))
-}
+const runName = (name) => name.replace(/^test(\/|$)/, '').replace(/\.test\.js$/, '').replaceAll('/', '--') || 'top'
+// tap starts files in the order of their names: the alone files (the slow ones) first, then the biggest groups.
+let order = 0
+const numbered = (name) => `${String(++order).padStart(2, '0')}-${runName(name)}.test.js`
+for (const file of alone) writeFileSync(join(run, numbered(file)), importLines([file]))
+for (const { name, files } of groups.sort((a, b) => b.files.length - a.files.length)) writeFileSync(join(run, numbered(name)), importLines(files))
 
-console.log(`build-tests: ${entryPoints.length} files in ${Math.round(performance.now() - started)} ms; ${tests.length} test files in ${Math.min(GROUPS, grouped.length) + tests.length - grouped.length} processes`)
+console.log(`build-tests: ${entryPoints.length} files in ${Math.round(performance.now() - started)} ms; ${tests.length} test files in ${alone.length + groups.length} processes (${alone.length} alone, ${groups.length} by folder)`)

@@ -6,7 +6,7 @@
 //   npx tsx scripts/config-reference.ts --print   print the tables only
 //   npx tsx scripts/config-reference.ts --check   exit 1 when docs/configuration.md differs from what would be written
 //
-// (`npm run docs:config` runs the first.) test/configuration-reference.test.ts fails when the
+// (`npm run docs:config` runs the first.) test/docs/configuration-reference.test.ts fails when the
 // committed document is not what this writes, so a setting cannot change without its reference.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'

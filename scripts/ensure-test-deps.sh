@@ -36,7 +36,7 @@ ensure promtool prometheus 'promtool' --no-install-recommends
 # installed from Debian: bookworm's kubernetes-client is 1.20, whose kustomize v2 cannot render the
 # overlays. The test fails naming what is missing; the rest of the suite runs.
 if ! command -v kubectl >/dev/null 2>&1; then
-  echo "ensure-test-deps: kubectl is missing: test/kubernetes-manifests.test.ts needs kubectl 1.27 or later (pkgs.k8s.io or your cloud's SDK)" >&2
+  echo "ensure-test-deps: kubectl is missing: test/deploy/kubernetes-manifests.test.ts needs kubectl 1.27 or later (pkgs.k8s.io or your cloud's SDK)" >&2
 fi
 
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then

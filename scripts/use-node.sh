@@ -5,7 +5,7 @@
 # checks every package's `engines` against the Node the tests and the image use (no EBADENGINE).
 #
 # The floor is package.json's `engines.node` (>=24) and the Dockerfile's `node:24`; the version
-# installed is below. test/node-version.test.ts checks that the three agree.
+# installed is below. test/deploy/node-version.test.ts checks that the three agree.
 ASG_NODE_VERSION=24.22.3
 
 asg_use_node() {

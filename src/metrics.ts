@@ -16,7 +16,7 @@ const GATEWAY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  * Counts for monitoring, in a registry of the app's own (tests build many apps in one process).
  * Every label has a bounded set of values (routes as declared, status codes, rule codes, allowed
  * agent ids): never a user id, a conversation id or a raw path. docs/metrics.md is the catalogue,
- * and test/metrics-catalogue.test.ts keeps both true.
+ * and test/docs/metrics-catalogue.test.ts keeps both true.
  */
 export function createMetrics(sources: MetricsSources = {}) {
   const registry = new Registry()

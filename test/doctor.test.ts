@@ -1,3 +1,4 @@
+// @test-process: alone (sets t.jobs, and spawns a doctor process per test)
 import { spawn } from 'node:child_process'
 import { Redis } from 'ioredis'
 import t from 'tap'

@@ -5,7 +5,7 @@ import type { Settings } from './settings.js'
 
 /**
  * Settings that are legal but dangerous in production (issue 19: each started in silence). One
- * table, so the README's table can be checked against it (test/production-checks.test.ts): under
+ * table, so the README's table can be checked against it (test/config/production-checks.test.ts): under
  * NODE_ENV=production a `refuse` entry stops the start with its problem and a `warn` entry is
  * logged at start (and printed by `doctor`). Outside production they are a developer's choice.
  */

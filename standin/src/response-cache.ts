@@ -16,7 +16,7 @@ import type { AnswerPlan } from './answer-plan.js'
  *
  * Because the user token is not in the key, a first answer shaped by one user's memory is served
  * to anyone who asks the same first question with the cache on: the danger the gateway's cache
- * rule (src/policy/cache-safety.ts) exists for, and which test/cache-safety.test.ts shows here.
+ * rule (src/policy/cache-safety.ts) exists for, and which test/policy/cache-safety.test.ts shows here.
  */
 export interface CacheLookup {
   readonly plan: AnswerPlan

@@ -11,7 +11,12 @@ import { once } from 'node:events'
 const shared = sharedStandIn(t)
 const path = `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`
 const body = { messages: [{ role: 'user', content: 'hi' }] }
-t.afterEach(() => shared.standIn.setFault(null))
+/** Sets a fault for one test; it is cleared when that test ends (a per-test teardown, not a root
+ * t.afterEach, which would reach the tests of every file after this one in the process). */
+const fault = (t: { teardown(fn: () => unknown): void }, value: Parameters<typeof shared.standIn.setFault>[0]) => {
+  shared.standIn.setFault(value)
+  t.teardown(() => shared.standIn.setFault(null))
+}
 
 const statuses: Array<[number, unknown]> = [
   [401, { message: 'Request failed', status: 401 }],
@@ -23,7 +28,7 @@ const statuses: Array<[number, unknown]> = [
 
 for (const [status, expected] of statuses) {
   t.test(`a ${status} fault answers ${status} with the body Agent Studio sends for it, after the request was recorded`, async (t) => {
-    shared.standIn.setFault({ kind: 'status', status })
+    fault(t, { kind: 'status', status })
     const before = shared.standIn.received.length
     const answer = await shared.call('POST', path, { body })
     t.equal(answer.status, status)
@@ -36,13 +41,13 @@ for (const [status, expected] of statuses) {
 const nextEvent = async <T>(emitter: NodeJS.EventEmitter, event: string): Promise<T> => ((await once(emitter, event, { signal: AbortSignal.timeout(5000) })) as [T])[0]
 
 t.test('clearing the fault brings the answers back', async (t) => {
-  shared.standIn.setFault({ kind: 'status', status: 500 })
+  fault(t, { kind: 'status', status: 500 })
   shared.standIn.setFault(null)
   t.equal((await shared.call('POST', path, { body })).status, 200)
 })
 
 t.test('a cut after N events delivers exactly N events, then the connection breaks, reported as an early close', async (t) => {
-  shared.standIn.setFault({ kind: 'cut', afterEvents: 3 })
+  fault(t, { kind: 'cut', afterEvents: 3 })
   const closed = nextEvent<{ early: boolean; agentId: string }>(shared.standIn.events, 'stream-closed')
   const response = await request(`${shared.url.href}${path}`, { method: 'POST', headers: { ...APP_HEADERS, 'content-type': 'application/json' }, body: JSON.stringify(body) })
   t.equal(response.statusCode, 200)
@@ -55,7 +60,7 @@ t.test('a cut after N events delivers exactly N events, then the connection brea
 })
 
 t.test('a hang accepts the request and never answers; the stand-in sees the client leave', async (t) => {
-  shared.standIn.setFault({ kind: 'hang' })
+  fault(t, { kind: 'hang' })
   const closed = nextEvent<{ early: boolean; agentId: string }>(shared.standIn.events, 'stream-closed')
   const recorded = nextEvent(shared.standIn.events, 'request')
   const controller = new AbortController()
@@ -68,6 +73,7 @@ t.test('a hang accepts the request and never answers; the stand-in sees the clie
 })
 
 t.test('PUT /__standin/fault sets a fault from another process, and null clears it; anything else is a 400', async (t) => {
+  t.teardown(() => shared.standIn.setFault(null))
   const put = (fault: unknown) => request(`${shared.url.origin}/__standin/fault`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) }).then(async (answer) => ({ status: answer.statusCode, body: await answer.body.json() }))
   t.same(await put({ kind: 'status', status: 502 }), { status: 200, body: { fault: { kind: 'status', status: 502 } } })
   t.equal((await shared.call('POST', path, { body })).status, 502)

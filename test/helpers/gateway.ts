@@ -90,16 +90,28 @@ export interface SharedGateway {
 }
 
 /**
- * One stand-in and one gateway per configuration for a whole test file: building them costs far
- * more than the requests a test sends. `root` is the file's top-level tap object, so both close
- * when the file ends. Each call hands back a clean slate: no recorded upstream requests, no log
- * lines, no fault, no stream hook. State a gateway keeps (limits, caches) does carry over: give
- * each test its own user id, and build a private gateway for tests about that state.
+ * Gateways built with the default stand-in, by configuration (environment and listen), for the
+ * whole test process: every file of a process (a folder, scripts/build-tests.mjs) that asks for
+ * the same configuration gets the same stand-in and gateway. Closed when the process's root test
+ * ends (`root` is tap's root object, the same for every file of the process).
+ */
+const perProcess = new Map<string, Promise<SharedGateway>>()
+
+/**
+ * One stand-in and one gateway per configuration: building them costs far more than the requests
+ * a test sends. `root` is the file's top-level tap object, so both close when the process's tests
+ * end. With the default stand-in (no `standIn` options), files of one process that use the same
+ * configuration share them; with stand-in options of its own, a file's gateways are its own. Each
+ * call hands back a clean slate: no recorded upstream requests, no log lines, no fault, no stream
+ * hook. State a gateway keeps (limits, caches, the stand-in's stored conversations) does carry
+ * over, between tests and between files: give each test its own user id, and build a private
+ * gateway (startGateway) for tests about that state.
  */
 export function sharedGateways(root: Teardown, options: { readonly standIn?: Partial<StandInOptions>; readonly listen?: boolean } = {}) {
-  const built = new Map<string, Promise<SharedGateway>>()
+  const built = options.standIn === undefined ? perProcess : new Map<string, Promise<SharedGateway>>()
   return async (env: Record<string, string | undefined> = {}): Promise<SharedGateway> => {
-    const key = JSON.stringify(Object.entries(env)) // entries keep `undefined` (a variable unset on purpose)
+    // entries keep `undefined` (a variable unset on purpose); the order of keys matters, as written.
+    const key = JSON.stringify([options.listen ?? false, Object.entries(env)])
     let entry = built.get(key)
     if (entry === undefined) {
       entry = (async () => {

@@ -1,3 +1,4 @@
+// @test-process: alone (measures this process's RSS)
 import type { ServerResponse } from 'node:http'
 import t from 'tap'
 import { request } from 'undici'

@@ -1,3 +1,4 @@
+// @test-process: alone (its own tracer provider, which is process-wide)
 // Regression (issue 19.7): any client with an allowed Origin chose the trace id and forced
 // sampling: at TRACE_SAMPLE_RATIO=0, 21 requests exported 171 spans, 20 of them refused logins.
 // The gateway now decides sampling from the trace id alone, for continued traces too.

@@ -1,3 +1,4 @@
+// @test-process: alone (a gateway process flooded until its 15 s of timeouts run out: slow)
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import t from 'tap'

@@ -1,3 +1,4 @@
+// @test-process: alone (blocks this process's event loop on purpose, with load shedding on)
 import t from 'tap'
 import { request } from 'undici'
 import { sessionToken } from '../helpers/fixtures.js'

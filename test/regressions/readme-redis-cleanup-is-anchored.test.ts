@@ -1,3 +1,4 @@
+// @test-process: shared (runs the README's bash one-liner)
 // Regression (issue 19.9): the README's clean-up of the old owner registry (now in
 // docs/operations.md, "Upgrading from a version with the ownership check"),
 // `redis-cli --scan --pattern 'asg:*:conv:*' | xargs redis-cli del`, also deleted the limit keys

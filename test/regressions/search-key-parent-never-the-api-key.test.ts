@@ -1,3 +1,4 @@
+// @test-process: alone (assigns process.env)
 import t from 'tap'
 import { Agent, request } from 'undici'
 import { ConfigError, loadConfig } from '../../src/config/load-config.js'

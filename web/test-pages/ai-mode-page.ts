@@ -1,6 +1,6 @@
 /**
  * A cross-site shop page with InstantSearch's AI-mode search box and its chat widget, talking to
- * the gateway on another site (bearer session, transport mode), for test/ai-mode-browser.test.ts (bundled by the test itself).
+ * the gateway on another site (bearer session, transport mode), for test/browser/ai-mode-browser.test.ts (bundled by the test itself).
  * The search box's AI button opens the chat through instantsearch.js's own `openChat`, which
  * sends `x-algolia-referer: ai-mode` on the completion. The search client answers locally (no
  * Algolia call); the thumbs button changes a vote with PATCH, as a page's own thumbs would.

@@ -1,3 +1,4 @@
+// @test-process: shared (load shedding on only so that its hook is listed; no request is sent)
 import t from 'tap'
 import { ROUTES } from '../../../src/config/route-table.js'
 import type { RouteId } from '../../../src/config/route-table.js'

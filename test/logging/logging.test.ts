@@ -1,0 +1,122 @@
+import t from 'tap'
+import { AGENT_ID, APP_ORIGIN, TEST_KEYS, completionBody, sessionToken } from '../helpers/fixtures.js'
+import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
+import { postCompletion, waitFor } from '../helpers/requests.js'
+import { createLogger } from '../../src/logging/logger.js'
+import { Credentials } from '../../src/credentials/credentials.js'
+import { recordRefusal } from '../../src/error-handler.js'
+import { LogCapture } from '../helpers/gateway.js'
+
+t.test('one summary line per request with the figures ops need', async (t) => {
+  const { url } = await startStandIn(t)
+  const gateway = await startGateway(t, url)
+  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'ops-user' })
+  const text = await response.body.text()
+  await waitFor(() => gateway.logs.requests.length === 1)
+
+  const line = gateway.logs.requests[0]!
+  t.match(line, {
+    level: 30,
+    msg: 'request',
+    reqId: response.headers['x-request-id'],
+    method: 'POST',
+    route: '/agent-studio/1/agents/:agentId/completions',
+    path: `/agent-studio/1/agents/${AGENT_ID}/completions`,
+    status: 200,
+    upstreamStatus: 200,
+    agentId: AGENT_ID,
+    userId: 'ops-user'
+  })
+  t.equal(line.bytesSent, Buffer.byteLength(text), 'bytesSent counts exactly what was relayed')
+  t.type(line.ttfbMs, 'number')
+  t.type(line.durationMs, 'number')
+  t.ok((line.durationMs as number) >= (line.ttfbMs as number))
+  t.equal(line.cutBy, undefined, 'a complete stream was not cut')
+  t.equal(gateway.logs.lines.filter((l) => l.reqId === line.reqId).length, 1, 'exactly one line for this request')
+})
+
+t.test('no secret, token, cookie or message content ever reaches the log', async (t) => {
+  const { standIn, url } = await startStandIn(t)
+  const gateway = await startGateway(t, url, { env: { LOG_LEVEL: 'trace' } })
+  const client = testClient(t)
+  const token = await sessionToken('secret-keeper')
+  // A successful stream, a refused CSRF attempt, a forged token, an upstream failure.
+  await (await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { cookie: `session=${token}`, origin: APP_ORIGIN }, body: completionBody('my private medical question') })).body.text()
+  await (await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { cookie: `session=${token}`, origin: 'https://evil.example', 'x-algolia-api-key': 'browser-key-xyz' } })).body.text()
+  await (await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { authorization: 'Bearer forged.token.value' } })).body.text()
+  standIn.setFault({ kind: 'status', status: 500 })
+  await (await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { authorization: `Bearer ${token}` } })).body.text()
+  await waitFor(() => gateway.logs.requests.length === 4)
+
+  const minted = String(standIn.received[0]!.headers['x-algolia-secure-user-token'])
+  const logText = gateway.logs.text()
+  const secrets: Array<[string, string]> = [
+    ['the API key', TEST_KEYS.apiKey],
+    ['the authentication key', TEST_KEYS.secretKey],
+    ['the session secret', TEST_KEYS.sessionSecret],
+    ['the session token', token],
+    ['the minted user token', minted],
+    ['the browser-sent key', 'browser-key-xyz'],
+    ['the forged token', 'forged.token.value'],
+    ['the message content', 'medical question']
+  ]
+  for (const [what, secret] of secrets) {
+    t.notOk(logText.includes(secret), `${what} is not in the log`)
+  }
+  t.same(gateway.logs.requests.map((l) => l.status), [200, 403, 401, 502])
+  t.same(gateway.logs.requests.map((l) => l.rule), [undefined, 'origin_not_allowed', 'session_invalid', 'upstream_error'])
+  t.equal(gateway.logs.requests[3]!.level, 50, '5xx lines are errors, with the cause attached')
+  t.ok(gateway.logs.requests[3]!.err, 'the 5xx line carries the error')
+})
+
+t.test('redaction catches credentials even if a header object is ever logged', async (t) => {
+  const capture = new LogCapture()
+  const logger = createLogger({ level: 'info', pretty: false }, capture)
+  logger.info({ req: { headers: { authorization: 'Bearer abc', cookie: 'session=abc', 'x-algolia-api-key': 'k', 'x-algolia-secure-user-token': 'tok' } } }, 'debug')
+  logger.info({ headers: { authorization: 'Bearer abc', cookie: 'session=abc', 'x-algolia-api-key': 'k', 'x-algolia-secure-user-token': 'tok' } }, 'debug')
+  const [first, second] = capture.lines
+  t.same((first!.req as { headers: unknown }).headers, { authorization: '[redacted]', cookie: '[redacted]', 'x-algolia-api-key': '[redacted]', 'x-algolia-secure-user-token': '[redacted]' })
+  t.same(second!.headers, { authorization: '[redacted]', cookie: '[redacted]', 'x-algolia-api-key': '[redacted]', 'x-algolia-secure-user-token': '[redacted]' })
+})
+
+t.test('an unexpected failure answers 500 internal_error in fixed words; what went wrong is on the log line only', async (t) => {
+  // A bug inside the gateway (here: the credentials object throws) must not tell the browser
+  // about internals: the message could name a host, a path or a secret.
+  const detail = 'connect ECONNREFUSED 10.9.8.7:6379 with password hunter2'
+  class BrokenCredentials extends Credentials {
+    override async headersFor(): Promise<Record<string, string>> {
+      throw new Error(detail)
+    }
+  }
+  const broken = new BrokenCredentials({
+    appId: 'APP',
+    secrets: { apiKey: TEST_KEYS.apiKey, searchKey: undefined, signingKey: { keyId: 'kid', secret: TEST_KEYS.secretKey } },
+    userTokenTtlSeconds: 600,
+    searchKey: { enabled: false, ttlSeconds: 3600, indices: [], filters: '', agentTenantIsolation: false }
+  })
+  const { standIn, url } = await startStandIn(t)
+  const gateway = await startGateway(t, url, { deps: { credentials: broken } })
+  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'unlucky' })
+  const text = await response.body.text()
+  t.equal(response.statusCode, 500)
+  t.same(JSON.parse(text), {
+    error: 'internal_error',
+    message: 'Something went wrong in the gateway; the request id helps us find out what.',
+    requestId: response.headers['x-request-id']
+  })
+  t.notOk(text.includes('hunter2') || text.includes('10.9.8.7'), 'nothing of the error reaches the browser')
+  t.equal(standIn.received.length, 0)
+  await waitFor(() => gateway.logs.requests.length === 1)
+  const line = gateway.logs.requests[0]!
+  t.match(line, { level: 50, status: 500, rule: 'internal_error' })
+  t.match(JSON.stringify(line.err), /ECONNREFUSED/, 'the log line says what went wrong')
+})
+
+t.test('the rule on the log line is the first refusal recorded: a later one does not replace it', async (t) => {
+  // src/error-handler.ts's contract. Today only a CORS preflight records a refusal besides
+  // sendError, and it is answered at once, so no request test reaches a second recording.
+  const request = { summary: {} } as unknown as Parameters<typeof recordRefusal>[0]
+  recordRefusal(request, 'cors_origin_not_allowed')
+  recordRefusal(request, 'session_required')
+  t.equal(request.summary.rule, 'cors_origin_not_allowed')
+})
