@@ -4,6 +4,7 @@ import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { DestinationStream, Logger } from 'pino'
 import type { AuditConfig } from '../config/audit.js'
+import { clientTextForLog } from '../logging/escape.js'
 import { ROUTE_AUDIT_ACTIONS } from '../config/route-table.js'
 
 /**
@@ -56,10 +57,13 @@ export function createAuditLog(config: AuditConfig, onWrite: (event: AuditEvent)
   return {
     write(event) {
       // Only the declared fields, each copied by name: nothing a caller adds reaches the line.
+      // Texts a client shapes (user, conversation and tool call ids, tool names) are cut and
+      // escaped as on the request's log line: a raw U+2028 or bidi override would split or
+      // disguise the line in whatever reads the trail.
       const line: Record<string, unknown> = {}
       for (const field of AUDIT_EVENT_FIELDS) {
         const value = event[field as keyof AuditEvent]
-        if (value !== undefined) line[field] = value
+        if (value !== undefined) line[field] = typeof value === 'string' ? clientTextForLog(value) : value
       }
       trail.info(line, 'audit')
       onWrite(event)
