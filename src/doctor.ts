@@ -1,7 +1,9 @@
 import { createRemoteJWKSet } from 'jose'
 import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
-import { ConfigError, loadConfigFromProcess } from './config/load-config.js'
+import { ConfigError, loadConfig } from './config/load-config.js'
+import type { Environment } from './config/load-config.js'
+import { processEnvironment } from './config/environment.js'
 import type { GatewayConfig } from './config/types.js'
 import { pino } from 'pino'
 import { probeAgentStudio, probeApprovedDomains } from './credentials/agent-studio-probe.js'
@@ -22,7 +24,7 @@ const MARK: Record<Outcome, string> = { ok: '✓', warn: '!', fail: '✗', skip:
  * `npm run doctor` / `npx agent-studio-gateway doctor`: checks a configuration without
  * serving, and prints a checklist with what to fix. Exit code 1 when anything failed.
  */
-export async function runDoctor(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+export async function runDoctor(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`), env: Environment = processEnvironment()): Promise<number> {
   const checks: Check[] = []
   const report = (check: Check) => {
     checks.push(check)
@@ -32,7 +34,7 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
 
   let config: GatewayConfig
   try {
-    const loaded = loadConfigFromProcess()
+    const loaded = loadConfig(env)
     config = loaded.config
     report({ outcome: 'ok', title: `configuration is valid${config.configFile ? ` (policy file ${config.configFile})` : ''}` })
     for (const warning of loaded.warnings) report({ outcome: 'warn', title: warning })

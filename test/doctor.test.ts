@@ -1,16 +1,25 @@
-// @test-process: alone (sets t.jobs, and spawns a doctor process per test)
+// @test-process: alone (sets t.jobs; one test spawns the CLI)
 import { spawn } from 'node:child_process'
 import { Redis } from 'ioredis'
 import t from 'tap'
+import { runDoctor } from '../src/doctor.js'
 import { AGENT_ID, TEST_KEYS, gatewayEnv } from './helpers/fixtures.js'
 import { startStandIn } from './helpers/gateway.js'
 import { SHARED_REDIS, limitsFile, redisNamespace } from './helpers/limits.js'
 import { nodeCommand } from './helpers/process.js'
 
-// Each test waits on its own child process; they share nothing, so they run side by side.
+// Each test waits on its own doctor run; they share nothing, so they run side by side.
 t.jobs = 3
 
-function doctor(env: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
+/** doctor as the CLI runs it, in this process: its output and the exit code it returns. */
+async function doctor(env: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
+  const lines: string[] = []
+  const code = await runDoctor((line) => lines.push(line), env)
+  return { code, output: `${lines.join('\n')}\n` }
+}
+
+/** `agent-studio-gateway doctor` in a process of its own: what an operator runs. */
+function doctorProcess(env: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const [node, ...args] = nodeCommand('src/cli.ts')
     const child = spawn(node!, [...args, 'doctor'], { env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv })
@@ -20,6 +29,16 @@ function doctor(env: Record<string, string | undefined>): Promise<{ code: number
     child.on('exit', (code) => resolve({ code, output }))
   })
 }
+
+t.test('the CLI runs doctor and exits with its outcome', async (t) => {
+  const { url } = await startStandIn(t)
+  const good = await doctorProcess({ ...gatewayEnv(url), REDIS_URL: SHARED_REDIS })
+  t.equal(good.code, 0, good.output)
+  t.match(good.output, /ready: \d+ checks passed/)
+  const bad = await doctorProcess({ ALGOLIA_APP_ID: 'APP1', PORT: 'x' })
+  t.equal(bad.code, 1)
+  t.match(bad.output, /✗ configuration is invalid/)
+})
 
 t.test('doctor on a good configuration: every check passes, exit 0', async (t) => {
   const { url } = await startStandIn(t)

@@ -36,12 +36,14 @@ async function untilOver(gateway: RunningGateway, user: string, max = 1200) {
   throw new Error('the erasure did not end')
 }
 
-t.test('500 conversations: 202 with a status URL, paced within the background half of the budget, while another user chats', async (t) => {
+t.test('60 conversations: 202 with a status URL, paced within the background half of the budget, while another user chats', async (t) => {
   // Agent Studio's quota as the stand-in enforces it, scaled from a minute to a second so the test
-  // is short (400 a second: a fixed window of the gateway's 200 can straddle two of its own).
-  const { standIn, url } = await startStandIn(t, { requestBudget: { max: 400, windowMs: 1000 } })
-  seed(standIn, 'eraser', 500)
-  const env = { ...NO_SHEDDING, REDIS_URL: SHARED_REDIS, REDIS_NAMESPACE: redisNamespace(t), GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 200, windowSeconds: 1, perUser: 0, maxWaitMs: 2000 } }) }
+  // is short (80 a second: a fixed window of the gateway's 40 can straddle two of its own). Small
+  // enough that a gateway starved of CPU (load 8 on 2 cores) still fills the erasure's half of a
+  // window, which is what this test is about.
+  const { standIn, url } = await startStandIn(t, { requestBudget: { max: 80, windowMs: 1000 } })
+  seed(standIn, 'eraser', 60)
+  const env = { ...NO_SHEDDING, REDIS_URL: SHARED_REDIS, REDIS_NAMESPACE: redisNamespace(t), GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 40, windowSeconds: 1, perUser: 0, maxWaitMs: 2000 } }) }
   const gateway = await startGateway(t, url, { env, listen: false })
 
   const startedAt = Date.now()
@@ -62,16 +64,16 @@ t.test('500 conversations: 202 with a status URL, paced within the background ha
   t.same(chat, Array(10).fill(200), 'chat goes on meanwhile: the erasure may take only half of each window')
 
   const done = await untilOver(gateway, 'eraser')
-  t.match(done, { status: 'done', conversationsDeleted: 500, messagesDeleted: true, failures: 0 })
+  t.match(done, { status: 'done', conversationsDeleted: 60, messagesDeleted: true, failures: 0 })
   t.equal(left(standIn, 'eraser'), 0, 'nothing of the user is left')
   const erasureCalls = standIn.received.filter((r) => r.method === 'DELETE' || (r.method === 'GET' && r.path.endsWith('/conversations')))
-  t.ok(erasureCalls.length >= 502, `${erasureCalls.length} upstream calls`)
-  t.ok(Date.now() - startedAt > 4000, 'paced: 500 deletions, at most 100 a second (half of each window), take more than 4 s')
+  t.ok(erasureCalls.length >= 62, `${erasureCalls.length} upstream calls`)
+  t.ok(Date.now() - startedAt > 2000, 'paced: 60 deletions, at most 20 a second (half of each window), take more than 2 s')
   const metrics = (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body
   t.match(metrics, /^gateway_upstream_rate_limited_total 0$/m, 'Agent Studio never had to refuse a call')
-  t.match(metrics, /^gateway_upstream_budget_spent_total\{group="userData",class="background"\} 50[0-9]$/m, 'every call of the erasure came from the budget')
+  t.match(metrics, /^gateway_upstream_budget_spent_total\{group="userData",class="background"\} 6[0-9]$/m, 'every call of the erasure came from the budget')
   t.match(metrics, /^gateway_upstream_budget_wait_seconds_count\{class="background"\} [1-9]\d*$/m, 'and waited for the next window when its half was spent')
-  t.comment(`500-conversation erasure: ${Date.now() - startedAt} ms`)
+  t.comment(`60-conversation erasure: ${Date.now() - startedAt} ms`)
 })
 
 t.test('twenty concurrent erasures from one user are one erasure: one set of upstream calls', async (t) => {
