@@ -9,7 +9,7 @@
 // lands on the real file: every entry of a compiled folder that is not compiled itself (fixtures,
 // dist/, README) is a symlink to the original.
 // Files are found by glob, so a new or moved file needs no change here.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -156,10 +156,30 @@ const run = join(out, 'run')
 mkdirSync(run, { recursive: true })
 const importLines = (files) => files.map((file) => `import '../${file}'\n`).join('')
 const runName = (name) => name.replace(/^test(\/|$)/, '').replace(/\.test\.js$/, '').replaceAll('/', '--') || 'top'
-// tap starts files in the order of their names: the alone files (the slow ones) first, then the biggest groups.
+// tap starts files in the order of their names: the longest first (longest processing time first
+// keeps the 4 slots busy to the end instead of leaving one long process to finish alone). How long
+// a process takes is read from tap's own results of the last run (.tap/test-results/, kept by tap
+// between runs, absent in a fresh clone); without them, an alone file counts as 10 s (they are the
+// slow ones) and a group as a second per file.
+const lastTimes = new Map()
+for (const dir of ['.tap/test-results/.test-build/run']) {
+  let entries = []
+  try {
+    entries = readdirSync(join(root, dir))
+  } catch {}
+  // Oldest first, so the newest result of a process (numbered differently in earlier runs) wins.
+  const byAge = entries.map((entry) => ({ entry, at: statSync(join(root, dir, entry)).mtimeMs })).sort((a, b) => a.at - b.at)
+  for (const { entry } of byAge) {
+    const time = /# time=([\d.]+)ms\s*$/.exec(readFileSync(join(root, dir, entry), 'utf8'))
+    if (time !== null) lastTimes.set(entry.replace(/^\d+-/, '').replace(/\.tap$/, ''), Number(time[1]))
+  }
+}
+const expected = (name, guess) => lastTimes.get(`${runName(name)}.test.js`) ?? guess
+const processes = [
+  ...alone.map((file) => ({ name: file, files: [file], ms: expected(file, 10_000) })),
+  ...groups.map(({ name, files }) => ({ name, files, ms: expected(name, files.length * 1000) }))
+].sort((a, b) => b.ms - a.ms)
 let order = 0
-const numbered = (name) => `${String(++order).padStart(2, '0')}-${runName(name)}.test.js`
-for (const file of alone) writeFileSync(join(run, numbered(file)), importLines([file]))
-for (const { name, files } of groups.sort((a, b) => b.files.length - a.files.length)) writeFileSync(join(run, numbered(name)), importLines(files))
+for (const { name, files } of processes) writeFileSync(join(run, `${String(++order).padStart(2, '0')}-${runName(name)}.test.js`), importLines(files))
 
 console.log(`build-tests: ${entryPoints.length} files in ${Math.round(performance.now() - started)} ms; ${tests.length} test files in ${alone.length + groups.length} processes (${alone.length} alone, ${groups.length} by folder)`)
