@@ -7,11 +7,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      'no-restricted-properties': ['error', {
-        object: 'process',
-        property: 'env',
-        message: 'Only src/config reads process.env; receive settings as arguments.'
-      }]
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Only src/config reads process.env; receive settings as arguments.'
+        }
+      ]
     }
   },
   {

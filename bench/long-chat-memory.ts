@@ -48,17 +48,23 @@ const chats = {
   long: Buffer.from(JSON.stringify({ messages: longChat() }))
 }
 for (const [name, body] of Object.entries(chats)) {
-  gc(); gc()
+  gc()
+  gc()
   const before = retained()
   const responses = []
   for (let i = 0; i < N; i++) {
-    responses.push(await request(`${base}/agent-studio/1/agents/agent-1/completions?compatibilityMode=ai-sdk-5`, {
-      method: 'POST', dispatcher: client, body,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken(`${name}-${i}`)}` }
-    }))
+    responses.push(
+      await request(`${base}/agent-studio/1/agents/agent-1/completions?compatibilityMode=ai-sdk-5`, {
+        method: 'POST',
+        dispatcher: client,
+        body,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken(`${name}-${i}`)}` }
+      })
+    )
   }
   while (held.length < N) await new Promise((resolve) => setImmediate(resolve))
-  gc(); gc()
+  gc()
+  gc()
   const perStream = (retained() - before) / N
   console.log(`${name} chat: ${body.length} bytes, ${N} open streams, gateway heap and buffers per open stream ${(perStream / 1024).toFixed(0)} KiB`)
   for (const res of held.splice(0)) res.end()

@@ -4,8 +4,18 @@
 //   tsx bench/profile-summary.ts <file.cpuprofile> <requests>
 import { readFileSync } from 'node:fs'
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string }
+  children?: number[]
+}
+interface Profile {
+  nodes: ProfileNode[]
+  samples: number[]
+  timeDeltas: number[]
+  startTime: number
+  endTime: number
+}
 
 export function categoryOf(url: string, functionName: string): string {
   if (url === '') return functionName === '' ? '(anonymous native)' : `(${functionName.replace(/[()]/g, '')})`
@@ -41,5 +51,8 @@ if (process.argv[1]?.endsWith('profile-summary.ts')) {
   const [file, requests] = process.argv.slice(2)
   const rows = summarise(JSON.parse(readFileSync(file!, 'utf8')) as Profile)
   const busy = rows.filter((r) => r.category !== '(idle)').reduce((sum, r) => sum + r.ms, 0)
-  for (const row of rows.slice(0, 25)) console.log(`${row.category.padEnd(40)} ${(row.ms * 1000 / Number(requests)).toFixed(1).padStart(7)} µs/request  ${(100 * row.ms / busy).toFixed(1).padStart(5)} %`)
+  for (const row of rows.slice(0, 25))
+    console.log(
+      `${row.category.padEnd(40)} ${((row.ms * 1000) / Number(requests)).toFixed(1).padStart(7)} µs/request  ${((100 * row.ms) / busy).toFixed(1).padStart(5)} %`
+    )
 }

@@ -32,15 +32,32 @@ const progress = (what: string) => process.stderr.write(`[bench ${new Date().toI
 const USERS = 100
 const WAVE = Number(process.env.BENCH_WAVE ?? 100)
 const AGENT = 'bench-agent'
-const KEYS = { appId: 'BENCHAPP', apiKey: 'bench-api-key', keyId: 'bench-kid', secretKey: 'sk-alg-bench-secret', session: 'bench-session-secret-of-32-bytes-or-more' }
+const KEYS = {
+  appId: 'BENCHAPP',
+  apiKey: 'bench-api-key',
+  keyId: 'bench-kid',
+  secretKey: 'sk-alg-bench-secret',
+  session: 'bench-session-secret-of-32-bytes-or-more'
+}
 const COMPLETION = `/agent-studio/1/agents/${AGENT}/completions`
 const BODY = JSON.stringify({ messages: [{ role: 'user', content: 'What is the return policy?' }] })
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 const DEPLOYED = 'gateway (deployed)'
 const LIMITS_OFF = 'gateway, limits off'
 
-interface Target { name: string; base: string; headers: Record<string, string>; users?: string[]; pid?: number }
-interface Proc { child: ChildProcess; lines: AsyncIterator<string>; pid: number; logFile?: string }
+interface Target {
+  name: string
+  base: string
+  headers: Record<string, string>
+  users?: string[]
+  pid?: number
+}
+interface Proc {
+  child: ChildProcess
+  lines: AsyncIterator<string>
+  pid: number
+  logFile?: string
+}
 
 const children: ChildProcess[] = []
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')))
@@ -60,7 +77,8 @@ function start(script: string, env: Record<string, string>, nodeFlags: string[] 
   const logFile = toFile ? join(dir, `log-${logFiles++}.ndjson`) : undefined
   const out = logFile === undefined ? 'pipe' : openSync(logFile, 'w')
   const child = spawn('/bin/sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...args], {
-    env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit']
+    env: { ...process.env, ...env },
+    stdio: ['ignore', out, 'inherit']
   })
   if (typeof out === 'number') closeSync(out)
   children.push(child)
@@ -86,13 +104,17 @@ async function firstJson(proc: Proc, predicate: (line: Record<string, unknown>) 
     try {
       const line = JSON.parse(next.value) as Record<string, unknown>
       if (predicate(line)) return line
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
   }
 }
 
 /** Keep reading a child's stdout so its logging never blocks on a full pipe. */
 function drain(proc: Proc) {
-  void (async () => { for (let n = await proc.lines.next(); !n.done; n = await proc.lines.next()); })()
+  void (async () => {
+    for (let n = await proc.lines.next(); !n.done; n = await proc.lines.next());
+  })()
 }
 
 async function freePort(): Promise<number> {
@@ -108,7 +130,11 @@ async function freePort(): Promise<number> {
 async function startRedis(): Promise<{ url: string; pid: number }> {
   if (process.env.BENCH_REDIS_URL !== undefined) return { url: process.env.BENCH_REDIS_URL, pid: 0 }
   const port = await freePort()
-  const child = spawn('/bin/sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null; exec redis-server --port ${port} --bind 127.0.0.1 --save '' --appendonly no --maxclients 10000`], { stdio: 'ignore' })
+  const child = spawn(
+    '/bin/sh',
+    ['-c', `ulimit -n ${NOFILE} 2>/dev/null; exec redis-server --port ${port} --bind 127.0.0.1 --save '' --appendonly no --maxclients 10000`],
+    { stdio: 'ignore' }
+  )
   children.push(child)
   const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null })
   probe.on('error', () => undefined) // refused until redis-server listens
@@ -123,34 +149,73 @@ function limitsFile(enabled: boolean): string {
   const window = enabled ? '{ max: 1000000, windowSeconds: 3600 }' : '{ max: 0, windowSeconds: 60 }'
   const streams = enabled ? '{ perUser: 10000, global: 1000000 }' : '{ perUser: 0, global: 0 }'
   const path = join(dir, `limits-${enabled ? 'on' : 'off'}.yaml`)
-  writeFileSync(path, `limits:\n  ip: ${window}\n  user: ${window}\n  routes:\n    completions: ${window}\n  streams: ${streams}\n  upstreamBudget: ${window}\n`)
+  writeFileSync(
+    path,
+    `limits:\n  ip: ${window}\n  user: ${window}\n  routes:\n    completions: ${window}\n  streams: ${streams}\n  upstreamBudget: ${window}\n`
+  )
   return path
 }
 
-async function startGateway(name: string, standInUrl: string, redisUrl: string | undefined, users: string[], nodeFlags: string[] = []): Promise<Target & { proc: Proc }> {
-  const gateway = start('dist/server.js', {
-    NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info',
-    ALGOLIA_APP_ID: KEYS.appId, ALGOLIA_API_KEY: KEYS.apiKey, ALGOLIA_KEY_ID: KEYS.keyId, ALGOLIA_SECRET_KEY: KEYS.secretKey,
-    AGENT_STUDIO_URL: standInUrl, ALGOLIA_SEARCH_API_URL: new URL(standInUrl).origin, ENABLE_SEARCH_KEY: 'false',
-    SESSION_JWT_SECRET: KEYS.session, ALLOWED_AGENT_IDS: AGENT,
-    GATEWAY_CONFIG_FILE: limitsFile(redisUrl !== undefined),
-    ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl, REDIS_NAMESPACE: `asg-bench:${process.pid}:` })
-  }, nodeFlags, true)
+async function startGateway(
+  name: string,
+  standInUrl: string,
+  redisUrl: string | undefined,
+  users: string[],
+  nodeFlags: string[] = []
+): Promise<Target & { proc: Proc }> {
+  const gateway = start(
+    'dist/server.js',
+    {
+      NODE_ENV: 'production',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ALGOLIA_APP_ID: KEYS.appId,
+      ALGOLIA_API_KEY: KEYS.apiKey,
+      ALGOLIA_KEY_ID: KEYS.keyId,
+      ALGOLIA_SECRET_KEY: KEYS.secretKey,
+      AGENT_STUDIO_URL: standInUrl,
+      ALGOLIA_SEARCH_API_URL: new URL(standInUrl).origin,
+      ENABLE_SEARCH_KEY: 'false',
+      SESSION_JWT_SECRET: KEYS.session,
+      ALLOWED_AGENT_IDS: AGENT,
+      GATEWAY_CONFIG_FILE: limitsFile(redisUrl !== undefined),
+      ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl, REDIS_NAMESPACE: `asg-bench:${process.pid}:` })
+    },
+    nodeFlags,
+    true
+  )
   const base = String((await firstJson(gateway, (l) => l.msg === 'agent-studio-gateway listening')).address)
   return { name, base, headers: { authorization: `Bearer ${users[0]!}` }, users, pid: gateway.pid, proc: gateway }
 }
 
 async function startStack(paceMs: number, redisUrl: string, withLimitsOff: boolean) {
-  const userToken = await new SignJWT({ sub: 'bench-user' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: KEYS.keyId }).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(KEYS.secretKey))
-  const sessions = await Promise.all(Array.from({ length: USERS }, (_, i) =>
-    new SignJWT({ sub: `bench-user-${i}` }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(new TextEncoder().encode(KEYS.session))))
-  const standIn = start('bench/standin-server.ts', { BENCH_APP_ID: KEYS.appId, BENCH_API_KEY: KEYS.apiKey, BENCH_KEY_ID: KEYS.keyId, BENCH_SECRET_KEY: KEYS.secretKey, BENCH_PACE_MS: String(paceMs) })
+  const userToken = await new SignJWT({ sub: 'bench-user' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: KEYS.keyId })
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(KEYS.secretKey))
+  const sessions = await Promise.all(
+    Array.from({ length: USERS }, (_, i) =>
+      new SignJWT({ sub: `bench-user-${i}` }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(new TextEncoder().encode(KEYS.session))
+    )
+  )
+  const standIn = start('bench/standin-server.ts', {
+    BENCH_APP_ID: KEYS.appId,
+    BENCH_API_KEY: KEYS.apiKey,
+    BENCH_KEY_ID: KEYS.keyId,
+    BENCH_SECRET_KEY: KEYS.secretKey,
+    BENCH_PACE_MS: String(paceMs)
+  })
   const standInUrl = String((await firstJson(standIn, (l) => typeof l.url === 'string')).url)
   const bare = start('bench/bare-proxy.ts', { BENCH_UPSTREAM: standInUrl, BENCH_APP_ID: KEYS.appId, BENCH_API_KEY: KEYS.apiKey, BENCH_USER_TOKEN: userToken })
   const bareUrl = String((await firstJson(bare, (l) => typeof l.url === 'string')).url)
   drain(bare)
   const targets: Target[] = [
-    { name: 'direct', base: new URL(standInUrl).origin, headers: { 'x-algolia-application-id': KEYS.appId, 'x-algolia-api-key': KEYS.apiKey, 'x-algolia-secure-user-token': userToken } },
+    {
+      name: 'direct',
+      base: new URL(standInUrl).origin,
+      headers: { 'x-algolia-application-id': KEYS.appId, 'x-algolia-api-key': KEYS.apiKey, 'x-algolia-secure-user-token': userToken }
+    },
     { name: 'bare proxy', base: bareUrl, headers: {}, pid: bare.pid }
   ]
   const procs = [standIn, bare]
@@ -176,10 +241,23 @@ function rssKiB(pid: number): number {
 function wrk(target: Target, seconds: number, redisPid = 0) {
   const script = join(dir, `${target.name.replace(/\W+/g, '-')}.lua`)
   const headers = { 'content-type': 'application/json', ...target.headers }
-  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\n${Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n')}\n`)
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\n${Object.entries(headers)
+      .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+      .join('\n')}\n`
+  )
   const before = target.pid === undefined ? 0 : cpuTicks(target.pid)
   const redisBefore = redisPid === 0 ? 0 : cpuTicks(redisPid)
-  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, `${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5&stream=false`]).toString()
+  const out = execFileSync('wrk', [
+    '-t1',
+    `-c${CONNECTIONS}`,
+    `-d${seconds}s`,
+    '--latency',
+    '-s',
+    script,
+    `${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5&stream=false`
+  ]).toString()
   const cpu = target.pid === undefined ? 0 : cpuTicks(target.pid) - before
   const redisCpu = redisPid === 0 ? 0 : cpuTicks(redisPid) - redisBefore
   const requests = Number(/(\d+) requests in/.exec(out)![1])
@@ -189,8 +267,8 @@ function wrk(target: Target, seconds: number, redisPid = 0) {
     requests,
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
     p99Ms: toMs(/99%\s+([\d.]+\w+)/.exec(out)![1]!),
-    cpuUsPerRequest: (cpu / CLOCK_TICKS) * 1e6 / requests,
-    redisUsPerRequest: (redisCpu / CLOCK_TICKS) * 1e6 / requests
+    cpuUsPerRequest: ((cpu / CLOCK_TICKS) * 1e6) / requests,
+    redisUsPerRequest: ((redisCpu / CLOCK_TICKS) * 1e6) / requests
   }
 }
 function toMs(value: string): number {
@@ -206,11 +284,17 @@ function percentile(xs: number[], p: number): number {
 const spread = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`
 const client = new Agent({ connections: STREAMS + 200, pipelining: 1 })
 let nextUser = 0
-const headersOf = (target: Target) => target.users === undefined ? target.headers : { authorization: `Bearer ${target.users[nextUser++ % target.users.length]!}` }
+const headersOf = (target: Target) =>
+  target.users === undefined ? target.headers : { authorization: `Bearer ${target.users[nextUser++ % target.users.length]!}` }
 
 async function streamOnce(target: Target) {
   const started = performance.now()
-  const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...headersOf(target) }, body: BODY })
+  const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, {
+    method: 'POST',
+    dispatcher: client,
+    headers: { 'content-type': 'application/json', ...headersOf(target) },
+    body: BODY
+  })
   let first = 0
   for await (const chunk of response.body) if (first === 0 && chunk.length > 0) first = performance.now() - started
   if (response.statusCode !== 200) throw new Error(`${target.name}: stream answered ${response.statusCode}`)
@@ -221,7 +305,11 @@ async function streamOnce(target: Target) {
 async function gatewayMetrics(target: Target): Promise<Record<string, number>> {
   const response = await request(`${target.base}/metrics`, { dispatcher: client })
   const text = await response.body.text()
-  const sum = (name: string) => text.split('\n').filter((line) => line.startsWith(name)).reduce((total, line) => total + Number(line.split(' ').at(-1)), 0)
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(name))
+      .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0)
   const answers = sum('gateway_redis_answer_seconds_count')
   return {
     failOpen: sum('gateway_limit_fail_open_total'),
@@ -234,12 +322,21 @@ async function gatewayMetrics(target: Target): Promise<Record<string, number>> {
 }
 
 const loads: Array<{ phase: string; load: string }> = []
-const noteLoad = (phase: string) => loads.push({ phase, load: loadavg().map((l) => l.toFixed(1)).join(' / ') })
+const noteLoad = (phase: string) =>
+  loads.push({
+    phase,
+    load: loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')
+  })
 
 async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
   const lines: string[] = []
-  const say = (line = '') => { lines.push(line); process.stdout.write(`${line}\n`) }
+  const say = (line = '') => {
+    lines.push(line)
+    process.stdout.write(`${line}\n`)
+  }
   const redis = await startRedis()
   noteLoad('start')
   const fast = await startStack(0, redis.url, true)
@@ -265,7 +362,10 @@ async function main() {
     const order = i % 2 === 0 ? fast.targets : [...fast.targets].reverse()
     for (const target of order) {
       const { firstMs, endMs } = await streamOnce(target)
-      if (i >= 10) { ttfe[target.name]!.first.push(firstMs); ttfe[target.name]!.end.push(endMs) }
+      if (i >= 10) {
+        ttfe[target.name]!.first.push(firstMs)
+        ttfe[target.name]!.end.push(endMs)
+      }
     }
   }
   noteLoad('first event')
@@ -287,7 +387,9 @@ async function main() {
   const profileFile = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))!
   // Only the samples of the measured run (start-up, warm-up and shutdown left out): the
   // profile ends at exit, and both clocks are monotonic.
-  const profileRows = summarise(JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')), { fromEndUs: [(exitAt - runStart) * 1000, (exitAt - runEnd) * 1000] })
+  const profileRows = summarise(JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')), {
+    fromEndUs: [(exitAt - runStart) * 1000, (exitAt - runEnd) * 1000]
+  })
 
   // Conversation ids (issue 9): a completion naming a conversation against one naming none. Ids
   // are namespaced per user by construction, so no lookup should show: expected 1.0×.
@@ -295,12 +397,18 @@ async function main() {
   const conversationIds: Record<string, number[]> = { 'no conversation id': [], 'new conversation id (first message)': [], 'continuing a conversation': [] }
   const timed = async (body: string) => {
     const started = performance.now()
-    const response = await request(`${gatewayTarget.base}${COMPLETION}?compatibilityMode=ai-sdk-5&stream=false`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...gatewayTarget.headers }, body })
+    const response = await request(`${gatewayTarget.base}${COMPLETION}?compatibilityMode=ai-sdk-5&stream=false`, {
+      method: 'POST',
+      dispatcher: client,
+      headers: { 'content-type': 'application/json', ...gatewayTarget.headers },
+      body
+    })
     await response.body.dump()
     if (response.statusCode !== 200) throw new Error(`conversation id bench: ${response.statusCode}`)
     return performance.now() - started
   }
-  const withId = (id: string) => JSON.stringify({ id, messages: [{ id: `m_${id}`, role: 'user', parts: [{ type: 'text', text: 'What is the return policy?' }] }] })
+  const withId = (id: string) =>
+    JSON.stringify({ id, messages: [{ id: `m_${id}`, role: 'user', parts: [{ type: 'text', text: 'What is the return policy?' }] }] })
   await timed(withId('bench_known'))
   for (let i = 0; i < SAMPLES; i++) {
     conversationIds['no conversation id']!.push(await timed(BODY))
@@ -325,16 +433,25 @@ async function main() {
       // 10,000 SYNs overflows the listen backlog of any server, the bare proxy's included, and
       // 500 at once kept the gateway's event loop busy past its load-shedding threshold here).
       for (let opened = 0; opened < STREAMS; opened += WAVE) {
-        await Promise.all(Array.from({ length: Math.min(WAVE, STREAMS - opened) }, async () => {
-          const controller = new AbortController()
-          controllers.push(controller)
-          const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...headersOf(target) }, body: BODY, signal: controller.signal })
-          if (response.statusCode !== 200) throw new Error(`${target.name}: stream answered ${response.statusCode} ${await response.body.text()} with ${controllers.length} open`)
-          const iterator = response.body[Symbol.asyncIterator]()
-          await iterator.next()
-          response.body.on('error', () => undefined)
-          response.body.resume()
-        }))
+        await Promise.all(
+          Array.from({ length: Math.min(WAVE, STREAMS - opened) }, async () => {
+            const controller = new AbortController()
+            controllers.push(controller)
+            const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, {
+              method: 'POST',
+              dispatcher: client,
+              headers: { 'content-type': 'application/json', ...headersOf(target) },
+              body: BODY,
+              signal: controller.signal
+            })
+            if (response.statusCode !== 200)
+              throw new Error(`${target.name}: stream answered ${response.statusCode} ${await response.body.text()} with ${controllers.length} open`)
+            const iterator = response.body[Symbol.asyncIterator]()
+            await iterator.next()
+            response.body.on('error', () => undefined)
+            response.body.resume()
+          })
+        )
       }
       const open = rssKiB(target.pid!)
       controllers.forEach((c) => c.abort())
@@ -360,43 +477,70 @@ async function main() {
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
   say(`## Results (${new Date().toISOString().slice(0, 16)}Z)`)
   say()
-  say(`Machine: ${execFileSync('nproc').toString().trim()} cores, open descriptors per process at most ${HARD_NOFILE} (hard limit), Node ${process.version}, fastify ${versions.dependencies.fastify}, undici ${versions.dependencies.undici}, @fastify/http-proxy ${versions.devDependencies['@fastify/http-proxy']}, ${execFileSync('redis-server', ['--version']).toString().split(' ')[2]}; ${REPS} interleaved repetitions of ${SECONDS} s, wrk -t1 -c${CONNECTIONS}; medians (spread over repetitions). Load average (1/5/15 min): ${loads.map((l) => `${l.phase}: ${l.load}`).join('; ')}.`)
+  say(
+    `Machine: ${execFileSync('nproc').toString().trim()} cores, open descriptors per process at most ${HARD_NOFILE} (hard limit), Node ${process.version}, fastify ${versions.dependencies.fastify}, undici ${versions.dependencies.undici}, @fastify/http-proxy ${versions.devDependencies['@fastify/http-proxy']}, ${execFileSync('redis-server', ['--version']).toString().split(' ')[2]}; ${REPS} interleaved repetitions of ${SECONDS} s, wrk -t1 -c${CONNECTIONS}; medians (spread over repetitions). Load average (1/5/15 min): ${loads.map((l) => `${l.phase}: ${l.load}`).join('; ')}.`
+  )
   say()
   say(`| figure | direct | bare proxy | ${DEPLOYED} | deployed ÷ bare |`)
   say('|---|---|---|---|---|')
-  say(`| proxy CPU per request (µs) | – | ${m(bare.name, 'cpuUsPerRequest').toFixed(0)} (${spread(all(bare.name, 'cpuUsPerRequest'))}) | ${m(DEPLOYED, 'cpuUsPerRequest').toFixed(0)} (${spread(all(DEPLOYED, 'cpuUsPerRequest'))}) | **${ratio(m(DEPLOYED, 'cpuUsPerRequest'), m(bare.name, 'cpuUsPerRequest'))}** |`)
+  say(
+    `| proxy CPU per request (µs) | – | ${m(bare.name, 'cpuUsPerRequest').toFixed(0)} (${spread(all(bare.name, 'cpuUsPerRequest'))}) | ${m(DEPLOYED, 'cpuUsPerRequest').toFixed(0)} (${spread(all(DEPLOYED, 'cpuUsPerRequest'))}) | **${ratio(m(DEPLOYED, 'cpuUsPerRequest'), m(bare.name, 'cpuUsPerRequest'))}** |`
+  )
   say(`| redis-server CPU per request (µs) | – | – | ${m(DEPLOYED, 'redisUsPerRequest').toFixed(1)} | |`)
-  say(`| non-streaming req/s | ${m(direct.name, 'rps').toFixed(0)} | ${m(bare.name, 'rps').toFixed(0)} (${spread(all(bare.name, 'rps'))}) | ${m(DEPLOYED, 'rps').toFixed(0)} (${spread(all(DEPLOYED, 'rps'))}) | ${ratio(m(DEPLOYED, 'rps'), m(bare.name, 'rps'))} |`)
-  say(`| non-streaming p99 (ms) | ${m(direct.name, 'p99Ms').toFixed(2)} | ${m(bare.name, 'p99Ms').toFixed(2)} | ${m(DEPLOYED, 'p99Ms').toFixed(2)} | ${ratio(m(DEPLOYED, 'p99Ms'), m(bare.name, 'p99Ms'))} |`)
-  for (const [label, key, p] of [['first event p50 (ms)', 'first', 50], ['first event p99 (ms)', 'first', 99], ['end of stream p50 (ms)', 'end', 50]] as const) {
+  say(
+    `| non-streaming req/s | ${m(direct.name, 'rps').toFixed(0)} | ${m(bare.name, 'rps').toFixed(0)} (${spread(all(bare.name, 'rps'))}) | ${m(DEPLOYED, 'rps').toFixed(0)} (${spread(all(DEPLOYED, 'rps'))}) | ${ratio(m(DEPLOYED, 'rps'), m(bare.name, 'rps'))} |`
+  )
+  say(
+    `| non-streaming p99 (ms) | ${m(direct.name, 'p99Ms').toFixed(2)} | ${m(bare.name, 'p99Ms').toFixed(2)} | ${m(DEPLOYED, 'p99Ms').toFixed(2)} | ${ratio(m(DEPLOYED, 'p99Ms'), m(bare.name, 'p99Ms'))} |`
+  )
+  for (const [label, key, p] of [
+    ['first event p50 (ms)', 'first', 50],
+    ['first event p99 (ms)', 'first', 99],
+    ['end of stream p50 (ms)', 'end', 50]
+  ] as const) {
     const v = (name: string) => percentile(ttfe[name]![key], p)
-    say(`| ${label} | ${v('direct').toFixed(2)} | ${v(bare.name).toFixed(2)} (+${(v(bare.name) - v('direct')).toFixed(2)}) | ${v(DEPLOYED).toFixed(2)} (+${(v(DEPLOYED) - v('direct')).toFixed(2)}) | added: ${ratio(v(DEPLOYED) - v('direct'), v(bare.name) - v('direct'))} |`)
+    say(
+      `| ${label} | ${v('direct').toFixed(2)} | ${v(bare.name).toFixed(2)} (+${(v(bare.name) - v('direct')).toFixed(2)}) | ${v(DEPLOYED).toFixed(2)} (+${(v(DEPLOYED) - v('direct')).toFixed(2)}) | added: ${ratio(v(DEPLOYED) - v('direct'), v(bare.name) - v('direct'))} |`
+    )
   }
   const perStream = (name: string) => (memory[name]!.open1 - memory[name]!.before) / STREAMS
-  say(`| memory per open stream, ${STREAMS} open (KiB) | – | ${perStream(bare.name).toFixed(1)} | ${perStream(DEPLOYED).toFixed(1)} | **${ratio(perStream(DEPLOYED), perStream(bare.name))}** |`)
+  say(
+    `| memory per open stream, ${STREAMS} open (KiB) | – | ${perStream(bare.name).toFixed(1)} | ${perStream(DEPLOYED).toFixed(1)} | **${ratio(perStream(DEPLOYED), perStream(bare.name))}** |`
+  )
   for (const name of [bare.name, DEPLOYED]) {
     const r = memory[name]!
-    say(`| RSS MiB ${name}: before / ${STREAMS} open / closed / open again / closed again | | | ${[r.before, r.open1, r.closed1, r.open2, r.closed2].map((k) => (k / 1024).toFixed(0)).join(' / ')} | |`)
+    say(
+      `| RSS MiB ${name}: before / ${STREAMS} open / closed / open again / closed again | | | ${[r.before, r.open1, r.closed1, r.open2, r.closed2].map((k) => (k / 1024).toFixed(0)).join(' / ')} | |`
+    )
   }
-  say(`| client abort → upstream close p50 / p99 (ms) | – | ${percentile(abort['bare proxy']!, 50).toFixed(2)} / ${percentile(abort['bare proxy']!, 99).toFixed(2)} | ${percentile(abort[DEPLOYED]!, 50).toFixed(2)} / ${percentile(abort[DEPLOYED]!, 99).toFixed(2)} | |`)
+  say(
+    `| client abort → upstream close p50 / p99 (ms) | – | ${percentile(abort['bare proxy']!, 50).toFixed(2)} / ${percentile(abort['bare proxy']!, 99).toFixed(2)} | ${percentile(abort[DEPLOYED]!, 50).toFixed(2)} / ${percentile(abort[DEPLOYED]!, 99).toFixed(2)} | |`
+  )
   say()
-  say(`Deployed gateway's own count after the throughput runs (saturated): fail-opens ${afterLoad.failOpen}, Redis failures ${afterLoad.redisFailures}, release retries ${afterLoad.releaseRetries}, Redis answers ${afterLoad.redisAnswers} (mean ${afterLoad.redisAnswerMeanMs!.toFixed(2)} ms as seen by the gateway), event-loop lag p99 ${afterLoad.loopLagP99Ms!.toFixed(1)} ms. After ${STREAMS} streams opened and closed twice: fail-opens ${slowMetrics.failOpen}, Redis failures ${slowMetrics.redisFailures}, release retries ${slowMetrics.releaseRetries}.`)
+  say(
+    `Deployed gateway's own count after the throughput runs (saturated): fail-opens ${afterLoad.failOpen}, Redis failures ${afterLoad.redisFailures}, release retries ${afterLoad.releaseRetries}, Redis answers ${afterLoad.redisAnswers} (mean ${afterLoad.redisAnswerMeanMs!.toFixed(2)} ms as seen by the gateway), event-loop lag p99 ${afterLoad.loopLagP99Ms!.toFixed(1)} ms. After ${STREAMS} streams opened and closed twice: fail-opens ${slowMetrics.failOpen}, Redis failures ${slowMetrics.redisFailures}, release retries ${slowMetrics.releaseRetries}.`
+  )
   say()
-  say(`Limits off (footnote): ${m(LIMITS_OFF, 'cpuUsPerRequest').toFixed(0)} µs CPU per request (${ratio(m(LIMITS_OFF, 'cpuUsPerRequest'), m(bare.name, 'cpuUsPerRequest'))} the bare proxy; ${spread(all(LIMITS_OFF, 'cpuUsPerRequest'))}), ${m(LIMITS_OFF, 'rps').toFixed(0)} req/s, first event p50 +${(percentile(ttfe[LIMITS_OFF]!.first, 50) - percentile(ttfe.direct!.first, 50)).toFixed(2)} ms over direct.`)
+  say(
+    `Limits off (footnote): ${m(LIMITS_OFF, 'cpuUsPerRequest').toFixed(0)} µs CPU per request (${ratio(m(LIMITS_OFF, 'cpuUsPerRequest'), m(bare.name, 'cpuUsPerRequest'))} the bare proxy; ${spread(all(LIMITS_OFF, 'cpuUsPerRequest'))}), ${m(LIMITS_OFF, 'rps').toFixed(0)} req/s, first event p50 +${(percentile(ttfe[LIMITS_OFF]!.first, 50) - percentile(ttfe.direct!.first, 50)).toFixed(2)} ms over direct.`
+  )
   say()
   const busy = profileRows.filter((r) => r.category !== '(idle)').reduce((s, r) => s + r.ms, 0)
   say(`Where the deployed gateway's time goes (--cpu-prof, one ${SECONDS} s wrk run, ${profiledRun.requests} requests, self time; bench/results/profiles/):`)
   say()
   say('| where | µs per request | share |')
   say('|---|---|---|')
-  for (const row of profileRows.filter((r) => r.category !== '(idle)').slice(0, 18)) say(`| ${row.category} | ${(row.ms * 1000 / profiledRun.requests).toFixed(1)} | ${(100 * row.ms / busy).toFixed(1)} % |`)
+  for (const row of profileRows.filter((r) => r.category !== '(idle)').slice(0, 18))
+    say(`| ${row.category} | ${((row.ms * 1000) / profiledRun.requests).toFixed(1)} | ${((100 * row.ms) / busy).toFixed(1)} % |`)
   say()
   say('Conversation ids (issue 9), sequential non-streaming completions through the gateway, limits off:')
   say()
   say('| request | p50 (ms) | p99 (ms) | p50 ÷ no id |')
   say('|---|---|---|---|')
   for (const [name, samples] of Object.entries(conversationIds)) {
-    say(`| ${name} | ${percentile(samples, 50).toFixed(2)} | ${percentile(samples, 99).toFixed(2)} | ${(percentile(samples, 50) / percentile(conversationIds['no conversation id']!, 50)).toFixed(2)}× |`)
+    say(
+      `| ${name} | ${percentile(samples, 50).toFixed(2)} | ${percentile(samples, 99).toFixed(2)} | ${(percentile(samples, 50) / percentile(conversationIds['no conversation id']!, 50)).toFixed(2)}× |`
+    )
   }
   mkdirSync('bench/results', { recursive: true })
   writeFileSync('bench/results/latest.md', `${lines.join('\n')}\n`)
@@ -406,7 +550,13 @@ async function main() {
 
 async function openAndAbort(target: Target, closes: AsyncIterator<string>): Promise<number> {
   const controller = new AbortController()
-  const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json', ...headersOf(target) }, body: BODY, signal: controller.signal })
+  const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, {
+    method: 'POST',
+    dispatcher: client,
+    headers: { 'content-type': 'application/json', ...headersOf(target) },
+    body: BODY,
+    signal: controller.signal
+  })
   response.body.on('error', () => undefined)
   await response.body[Symbol.asyncIterator]().next()
   const abortedAt = performance.timeOrigin + performance.now()

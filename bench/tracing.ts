@@ -24,7 +24,13 @@ const REPS = Number(process.env.BENCH_REPS ?? 3)
 const BASELINE = process.env.BENCH_BASELINE
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const AGENT = 'bench-agent'
-const KEYS = { appId: 'BENCHAPP', apiKey: 'bench-api-key', keyId: 'bench-kid', secretKey: 'sk-alg-bench-secret', session: 'bench-session-secret-of-32-bytes-or-more' }
+const KEYS = {
+  appId: 'BENCHAPP',
+  apiKey: 'bench-api-key',
+  keyId: 'bench-kid',
+  secretKey: 'sk-alg-bench-secret',
+  session: 'bench-session-secret-of-32-bytes-or-more'
+}
 const BODY = JSON.stringify({ messages: [{ role: 'user', content: 'What is the return policy?' }] })
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 const dir = mkdtempSync(join(tmpdir(), 'asg-bench-tracing-'))
@@ -36,13 +42,16 @@ process.on('exit', () => {
 
 // Prints one stderr line per @opentelemetry module the process resolves.
 const probe = join(dir, 'otel-probe.mjs')
-writeFileSync(probe, `import { register } from 'node:module'
+writeFileSync(
+  probe,
+  `import { register } from 'node:module'
 register('data:text/javascript,' + encodeURIComponent(\`export async function resolve(specifier, context, next) {
   const result = await next(specifier, context)
   if (result.url.includes('/@opentelemetry/') || result.url.includes('/@fastify/otel/')) process.stderr.write('otel-module ' + result.url + '\\\\n')
   return result
 }\`))
-`)
+`
+)
 
 function start(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -63,7 +72,9 @@ async function firstJson(lines: AsyncIterator<string>, predicate: (line: Record<
     try {
       const line = JSON.parse(next.value) as Record<string, unknown>
       if (predicate(line)) return line
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
   }
 }
 
@@ -72,17 +83,33 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12])
 }
 
-interface Target { name: string; url: string; pid: number; otelModules: Set<string> }
+interface Target {
+  name: string
+  url: string
+  pid: number
+  otelModules: Set<string>
+}
 
 function wrk(target: Target, session: string, seconds: number) {
   const script = join(dir, 'post.lua')
-  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${session}"\n`)
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(BODY)}\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${session}"\n`
+  )
   const before = cpuTicks(target.pid)
-  const out = execFileSync('wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', '-s', script, `${target.url}/agent-studio/1/agents/${AGENT}/completions?compatibilityMode=ai-sdk-5&stream=false`]).toString()
+  const out = execFileSync('wrk', [
+    '-t1',
+    '-c32',
+    `-d${seconds}s`,
+    '--latency',
+    '-s',
+    script,
+    `${target.url}/agent-studio/1/agents/${AGENT}/completions?compatibilityMode=ai-sdk-5&stream=false`
+  ]).toString()
   const cpu = cpuTicks(target.pid) - before
   const requests = Number(/(\d+) requests in/.exec(out)![1])
   if (/Non-2xx/.test(out)) throw new Error(`${target.name}: failed responses under load`)
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]), cpuUs: (cpu / CLOCK_TICKS) * 1e6 / requests }
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]), cpuUs: ((cpu / CLOCK_TICKS) * 1e6) / requests }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -99,7 +126,10 @@ async function main() {
   }
   // A stand-in for an OTLP collector, in its own process (wrk blocks this one): accepts every
   // export, and says how many it got when told to stop.
-  const sink = start(['-e', `
+  const sink = start(
+    [
+      '-e',
+      `
     let exports = 0
     const server = require('node:http').createServer((request, response) => {
       request.resume()
@@ -107,32 +137,59 @@ async function main() {
     })
     server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })))
     process.on('SIGTERM', () => { console.log(JSON.stringify({ exports })); process.exit(0) })
-  `], {})
+  `
+    ],
+    {}
+  )
   const sinkUrl = String((await firstJson(sink.lines, (l) => typeof l.url === 'string')).url)
 
-  const standIn = start(['--import', 'tsx', 'bench/standin-server.ts'], { BENCH_APP_ID: KEYS.appId, BENCH_API_KEY: KEYS.apiKey, BENCH_KEY_ID: KEYS.keyId, BENCH_SECRET_KEY: KEYS.secretKey, BENCH_PACE_MS: '0' })
+  const standIn = start(['--import', 'tsx', 'bench/standin-server.ts'], {
+    BENCH_APP_ID: KEYS.appId,
+    BENCH_API_KEY: KEYS.apiKey,
+    BENCH_KEY_ID: KEYS.keyId,
+    BENCH_SECRET_KEY: KEYS.secretKey,
+    BENCH_PACE_MS: '0'
+  })
   const standInUrl = String((await firstJson(standIn.lines, (l) => typeof l.url === 'string')).url)
   const limitsOff = join(dir, 'limits-off.yaml')
-  writeFileSync(limitsOff, 'limits:\n  ip: { max: 0, windowSeconds: 60 }\n  user: { max: 0, windowSeconds: 60 }\n  routes:\n    completions: { max: 0, windowSeconds: 60 }\n  streams: { perUser: 0, global: 0 }\n')
+  writeFileSync(
+    limitsOff,
+    'limits:\n  ip: { max: 0, windowSeconds: 60 }\n  user: { max: 0, windowSeconds: 60 }\n  routes:\n    completions: { max: 0, windowSeconds: 60 }\n  streams: { perUser: 0, global: 0 }\n'
+  )
   const variants: Record<string, Record<string, string>> = {
     ...(baselineServer === undefined ? {} : { [`before (${BASELINE!.slice(0, 7)})`]: {} }),
-    'off': {},
+    off: {},
     'on, sampled 0': { TRACING_ENABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, TRACE_SAMPLE_RATIO: '0' },
     'on, sampled 1': { TRACING_ENABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, TRACE_SAMPLE_RATIO: '1' }
   }
   const targets: Target[] = []
   for (const [name, env] of Object.entries(variants)) {
     const gateway = start(['--import', probe, name.startsWith('before') ? baselineServer! : 'dist/server.js'], {
-      NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info', GATEWAY_CONFIG_FILE: limitsOff,
-      ALGOLIA_APP_ID: KEYS.appId, ALGOLIA_API_KEY: KEYS.apiKey, ALGOLIA_KEY_ID: KEYS.keyId, ALGOLIA_SECRET_KEY: KEYS.secretKey,
-      AGENT_STUDIO_URL: standInUrl, ALGOLIA_SEARCH_API_URL: new URL(standInUrl).origin, ENABLE_SEARCH_KEY: 'false',
-      SESSION_JWT_SECRET: KEYS.session, ALLOWED_AGENT_IDS: AGENT, ...env
+      NODE_ENV: 'production',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      GATEWAY_CONFIG_FILE: limitsOff,
+      ALGOLIA_APP_ID: KEYS.appId,
+      ALGOLIA_API_KEY: KEYS.apiKey,
+      ALGOLIA_KEY_ID: KEYS.keyId,
+      ALGOLIA_SECRET_KEY: KEYS.secretKey,
+      AGENT_STUDIO_URL: standInUrl,
+      ALGOLIA_SEARCH_API_URL: new URL(standInUrl).origin,
+      ENABLE_SEARCH_KEY: 'false',
+      SESSION_JWT_SECRET: KEYS.session,
+      ALLOWED_AGENT_IDS: AGENT,
+      ...env
     })
     const url = String((await firstJson(gateway.lines, (l) => l.msg === 'agent-studio-gateway listening')).address)
-    void (async () => { for (let n = await gateway.lines.next(); !n.done; n = await gateway.lines.next()); })()
+    void (async () => {
+      for (let n = await gateway.lines.next(); !n.done; n = await gateway.lines.next());
+    })()
     targets.push({ name, url, pid: gateway.child.pid!, otelModules: gateway.otelModules })
   }
-  const session = await new SignJWT({ sub: 'bench-user' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('2h').sign(new TextEncoder().encode(KEYS.session))
+  const session = await new SignJWT({ sub: 'bench-user' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(KEYS.session))
 
   for (const target of targets) wrk(target, session, 1)
   const results: Record<string, Array<ReturnType<typeof wrk>>> = Object.fromEntries(targets.map((t) => [t.name, []]))
@@ -147,11 +204,15 @@ async function main() {
   const rps = (name: string) => median(results[name]!.map((r) => r.rps))
   const cpu = (name: string) => median(results[name]!.map((r) => r.cpuUs))
   const spread = (name: string) => `${Math.min(...results[name]!.map((r) => r.rps)).toFixed(0)}–${Math.max(...results[name]!.map((r) => r.rps)).toFixed(0)}`
-  console.log(`${REPS} interleaved repetitions of ${SECONDS} s, wrk -t1 -c32, non-streaming completions; Node ${process.version}; load average during the run ${Math.min(...load).toFixed(2)}–${Math.max(...load).toFixed(2)} on ${execFileSync('nproc').toString().trim()} cores.\n`)
+  console.log(
+    `${REPS} interleaved repetitions of ${SECONDS} s, wrk -t1 -c32, non-streaming completions; Node ${process.version}; load average during the run ${Math.min(...load).toFixed(2)}–${Math.max(...load).toFixed(2)} on ${execFileSync('nproc').toString().trim()} cores.\n`
+  )
   console.log('| tracing | req/s (median, range) | ÷ off | CPU µs/request | ÷ off | OpenTelemetry modules loaded |')
   console.log('|---|---|---|---|---|---|')
   for (const target of targets) {
-    console.log(`| ${target.name} | ${rps(target.name).toFixed(0)} (${spread(target.name)}) | ${(rps(target.name) / rps(off)).toFixed(2)}× | ${cpu(target.name).toFixed(0)} | ${(cpu(target.name) / cpu(off)).toFixed(2)}× | ${target.otelModules.size} |`)
+    console.log(
+      `| ${target.name} | ${rps(target.name).toFixed(0)} (${spread(target.name)}) | ${(rps(target.name) / rps(off)).toFixed(2)}× | ${cpu(target.name).toFixed(0)} | ${(cpu(target.name) / cpu(off)).toFixed(2)}× | ${target.otelModules.size} |`
+    )
   }
   sink.child.kill('SIGTERM')
   console.log(`\nOTLP exports received by the sink: ${String((await firstJson(sink.lines, (l) => l.exports !== undefined)).exports)}.`)

@@ -43,9 +43,10 @@ export const DEMO_STYLE = `
  */
 export function demoNavigation(user: string | undefined, here: string): string {
   const next = encodeURIComponent(here)
-  const who = user === undefined
-    ? `<span id="who" data-user="">Not signed in</span> <a id="sign-in" href="/demo/login?next=${next}">Sign in</a>`
-    : `<span>Signed in as <b id="who" data-user="${escapeHtml(user)}">${escapeHtml(user)}</b></span>
+  const who =
+    user === undefined
+      ? `<span id="who" data-user="">Not signed in</span> <a id="sign-in" href="/demo/login?next=${next}">Sign in</a>`
+      : `<span>Signed in as <b id="who" data-user="${escapeHtml(user)}">${escapeHtml(user)}</b></span>
   <form method="post" action="/demo/logout?next=${next}"><button type="submit" id="sign-out">Sign out</button></form>`
   return `<nav class="demo-nav"><a href="/">Plain page</a> <a href="/demo/instantsearch">InstantSearch chat widget</a> <a href="/demo/use-chat">AI SDK useChat</a>
 <span class="who">${who}</span></nav>`
@@ -85,35 +86,58 @@ ${body}
 </html>
 `
 
-export const MISSING_BUNDLES = '<!doctype html><p>The demo\'s browser bundles are missing: run <code>npm run build</code> (npm start does).</p>'
+export const MISSING_BUNDLES = "<!doctype html><p>The demo's browser bundles are missing: run <code>npm run build</code> (npm start does).</p>"
 
 export function instantSearchPage(agentId: string, user: string | undefined): string {
-  return page('InstantSearch chat widget', agentId, user, '/demo/instantsearch', '<link rel="stylesheet" href="/demo/assets/instantsearch-chat.css">', `<h1>InstantSearch.js <code>chat</code> widget through the gateway</h1>
+  return page(
+    'InstantSearch chat widget',
+    agentId,
+    user,
+    '/demo/instantsearch',
+    '<link rel="stylesheet" href="/demo/assets/instantsearch-chat.css">',
+    `<h1>InstantSearch.js <code>chat</code> widget through the gateway</h1>
 <p><small>Try "[search] trail shoes" for product cards, "[cut]" or "[fail]" to see failures.</small></p>
 <p id="status" class="problem" role="status" hidden></p>
 <div class="layout">
   <aside><h2>Your conversations</h2><button type="button" id="history-refresh">Refresh</button><ul id="history-list"></ul></aside>
   <main id="chat"></main>
 </div>
-<script src="/demo/assets/instantsearch-chat.js"></script>`)
+<script src="/demo/assets/instantsearch-chat.js"></script>`
+  )
 }
 
 export function useChatPage(agentId: string, user: string | undefined): string {
-  return page('AI SDK useChat', agentId, user, '/demo/use-chat', '', `<h1>AI SDK <code>useChat</code> through the gateway</h1>
+  return page(
+    'AI SDK useChat',
+    agentId,
+    user,
+    '/demo/use-chat',
+    '',
+    `<h1>AI SDK <code>useChat</code> through the gateway</h1>
 <div id="root"></div>
-<script src="/demo/assets/use-chat.js"></script>`)
+<script src="/demo/assets/use-chat.js"></script>`
+  )
 }
 
 /** The demo's sign-in: pick a user (the demo trusts whoever clicks). */
 export function loginPage(user: string | undefined, next: string, signedOut: boolean): string {
   const back = encodeURIComponent(next)
-  const choices = DEMO_USERS.map((name) => `<li><a class="demo-user" data-user="${name}" href="/demo/login?user=${name}&amp;next=${back}">Sign in as ${name}</a></li>`).join('\n')
-  return page('Sign in', '', user, next, '', `<h1>Sign in to the demo</h1>
+  const choices = DEMO_USERS.map(
+    (name) => `<li><a class="demo-user" data-user="${name}" href="/demo/login?user=${name}&amp;next=${back}">Sign in as ${name}</a></li>`
+  ).join('\n')
+  return page(
+    'Sign in',
+    '',
+    user,
+    next,
+    '',
+    `<h1>Sign in to the demo</h1>
 ${signedOut ? '<p id="signed-out">You are signed out: the session cookie is gone.</p>' : ''}
 <p>The demo trusts whoever clicks: pick a user. Each one has their own conversations.</p>
 <ul id="users">
 ${choices}
 </ul>
 <form method="get" action="/demo/login"><input type="hidden" name="next" value="${escapeHtml(next)}">
-<label>or another name <input name="user" pattern="[a-z0-9_-]{1,32}" required placeholder="dave"></label> <button type="submit">Sign in</button></form>`)
+<label>or another name <input name="user" pattern="[a-z0-9_-]{1,32}" required placeholder="dave"></label> <button type="submit">Sign in</button></form>`
+  )
 }

@@ -14,8 +14,15 @@ export const DEMO_AGENT_ID = 'demo-agent'
  * requires, or its upstream): `npm start` then serves that gateway and no demo.
  */
 export const DEPLOYMENT_VARIABLES = [
-  'ALGOLIA_APP_ID', 'ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SECRET_KEY', 'AGENT_STUDIO_URL',
-  'SESSION_JWT_SECRET', 'SESSION_JWT_PUBLIC_KEY', 'SESSION_JWKS_URL', 'SESSION_INTROSPECT_URL'
+  'ALGOLIA_APP_ID',
+  'ALGOLIA_API_KEY',
+  'ALGOLIA_KEY_ID',
+  'ALGOLIA_SECRET_KEY',
+  'AGENT_STUDIO_URL',
+  'SESSION_JWT_SECRET',
+  'SESSION_JWT_PUBLIC_KEY',
+  'SESSION_JWKS_URL',
+  'SESSION_INTROSPECT_URL'
 ] as const
 
 /** The demo runs only with nothing of a deployment configured, and never under NODE_ENV=production. */
@@ -71,5 +78,8 @@ export function demoEnvironment(env: Readonly<Record<string, string | undefined>
  */
 export function withDemoLimits(config: GatewayConfig): GatewayConfig {
   const budget = config.limits.upstreamBudget
-  return Object.freeze({ ...config, limits: Object.freeze({ ...config.limits, upstreamBudget: Object.freeze({ ...budget, perUser: Math.max(1, budget.max) }) }) })
+  return Object.freeze({
+    ...config,
+    limits: Object.freeze({ ...config.limits, upstreamBudget: Object.freeze({ ...budget, perUser: Math.max(1, budget.max) }) })
+  })
 }

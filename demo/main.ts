@@ -23,18 +23,21 @@ if (!runsDemo(process.env)) {
     process.exit(1)
   }
   const { config, warnings, standIn, pages } = demo
-  await serve({ config, warnings }, {
-    logger: createLogger({ level: config.log.level, pretty: true }),
-    plugins: [pages],
-    reloadSecrets: false,
-    afterClose: () => standIn.close(),
-    onListening: (address) => {
-      process.stdout.write(
-        `\n\n  *** DEMO MODE — NOT FOR PRODUCTION ***\n` +
-          `  Built-in Agent Studio stand-in (standin/) and a demo sign-in that trusts anyone.\n` +
-          `  Open ${address}/demo/login?user=alice and chat.\n` +
-          `  Configure ALGOLIA_* and SESSION_* variables (see docs/configuration.md) to run for real.\n\n`
-      )
+  await serve(
+    { config, warnings },
+    {
+      logger: createLogger({ level: config.log.level, pretty: true }),
+      plugins: [pages],
+      reloadSecrets: false,
+      afterClose: () => standIn.close(),
+      onListening: (address) => {
+        process.stdout.write(
+          `\n\n  *** DEMO MODE — NOT FOR PRODUCTION ***\n` +
+            `  Built-in Agent Studio stand-in (standin/) and a demo sign-in that trusts anyone.\n` +
+            `  Open ${address}/demo/login?user=alice and chat.\n` +
+            `  Configure ALGOLIA_* and SESSION_* variables (see docs/configuration.md) to run for real.\n\n`
+        )
+      }
     }
-  }).catch(exitOnStartFailure)
+  ).catch(exitOnStartFailure)
 }

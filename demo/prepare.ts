@@ -22,12 +22,18 @@ export interface PreparedDemo {
  * generated keys, the way an Algolia application would know them, and configures the gateway
  * to use it. Used by demo/main.ts (`npm start`) and the demo's browser test alike.
  */
-export async function prepareDemo(env: Readonly<Record<string, string | undefined>>, { paceMs = 40, load }: { paceMs?: number; load?: LoadOptions } = {}): Promise<PreparedDemo> {
+export async function prepareDemo(
+  env: Readonly<Record<string, string | undefined>>,
+  { paceMs = 40, load }: { paceMs?: number; load?: LoadOptions } = {}
+): Promise<PreparedDemo> {
   const keys = demoKeys()
   const agents = (env.ALLOWED_AGENT_IDS ?? DEMO_AGENT_ID).split(',').map((id) => id.trim())
   const standIn = createStandIn({
     appId: keys.appId,
-    apiKeys: new Map([[keys.apiKey, ['search', 'logs']], [keys.searchKey, ['search']]]),
+    apiKeys: new Map([
+      [keys.apiKey, ['search', 'logs']],
+      [keys.searchKey, ['search']]
+    ]),
     // The search-only parent is set up the way the key audit recommends.
     keyDetails: new Map([[keys.searchKey, { maxQueriesPerIPPerHour: 1000, referers: ['http://127.0.0.1:*', 'http://localhost:*'] }]]),
     authenticationKeys: new Map([[keys.keyId, keys.secretKey]]),
@@ -46,4 +52,3 @@ export async function prepareDemo(env: Readonly<Record<string, string | undefine
     throw error
   }
 }
-

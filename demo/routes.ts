@@ -38,7 +38,10 @@ async function registerDemoRoutes(app: FastifyInstance, config: GatewayConfig, s
   async function signedInUser(request: FastifyRequest): Promise<string | undefined> {
     const credential = readCredential(request.headers, session.cookieName)
     if (credential?.via !== 'cookie') return undefined
-    return verify(credential.token).then((verified) => verified.id, () => undefined)
+    return verify(credential.token).then(
+      (verified) => verified.id,
+      () => undefined
+    )
   }
   const nextPage = (next: string | undefined) => {
     if (next === undefined) return '/'
@@ -79,7 +82,10 @@ async function registerDemoRoutes(app: FastifyInstance, config: GatewayConfig, s
 
   // The real clients (InstantSearch chat widget, AI SDK useChat), bundled at build time.
   const assets = readAssets()
-  const pages: Record<string, (agentId: string, user: string | undefined) => string> = { '/demo/instantsearch': instantSearchPage, '/demo/use-chat': useChatPage }
+  const pages: Record<string, (agentId: string, user: string | undefined) => string> = {
+    '/demo/instantsearch': instantSearchPage,
+    '/demo/use-chat': useChatPage
+  }
   for (const [path, render] of Object.entries(pages)) {
     app.get(path, async (request, reply) => html(reply, assets === undefined ? MISSING_BUNDLES : render(agentId, await signedInUser(request))))
   }

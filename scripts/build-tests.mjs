@@ -91,7 +91,10 @@ export const PROCESS_CHANGES = [
   [/\bt\.jobs\s*=/, 'sets t.jobs'],
   [/\bt\.(afterEach|beforeEach)\(/, 't.afterEach/t.beforeEach (at the top level it reaches the files after it)'],
   [/registerInstrumentations|NodeTracerProvider|TRACING_ENABLED|\bpropagation\.setGlobal|\btrace\.setGlobal/, 'a tracer provider (process-wide)'],
-  [/memoryUsage|monitorEventLoopDelay|resourceUsage|cpuUsage|MAX_EVENT_LOOP_DELAY_MS['"]?\s*:\s*['"]?[1-9]/, 'measures the process (memory, event loop, CPU; load shedding on)'],
+  [
+    /memoryUsage|monitorEventLoopDelay|resourceUsage|cpuUsage|MAX_EVENT_LOOP_DELAY_MS['"]?\s*:\s*['"]?[1-9]/,
+    'measures the process (memory, event loop, CPU; load shedding on)'
+  ],
   [/process\.(on|once|off|emit|removeAllListeners|setMaxListeners|chdir|exitCode|kill\(\s*process\.pid)\b/, 'process-wide listeners, signals or state'],
   [/setGlobalDispatcher|Error\.stackTraceLimit/, 'process-wide undici or V8 settings'],
   [/launchBrowser|chromium/i, 'starts a browser'],
@@ -132,9 +135,11 @@ for (const path of tests) {
   else byFolder.set(folderOf(path), [...(byFolder.get(folderOf(path)) ?? []), file])
 }
 if (problems.length > 0) {
-  console.error(`build-tests: these test files change the process they run in (or start others) and do not say so.\n` +
-    `Add, in their first lines, "// @test-process: alone (why)" to run in a process of their own, or\n` +
-    `"// @test-process: shared (why)" if they leave the process as they found it (test/README.md):\n  ${problems.join('\n  ')}`)
+  console.error(
+    `build-tests: these test files change the process they run in (or start others) and do not say so.\n` +
+      `Add, in their first lines, "// @test-process: alone (why)" to run in a process of their own, or\n` +
+      `"// @test-process: shared (why)" if they leave the process as they found it (test/README.md):\n  ${problems.join('\n  ')}`
+  )
   process.exit(1)
 }
 
@@ -155,7 +160,11 @@ for (const [folder, files] of [...byFolder].sort(([a], [b]) => a.localeCompare(b
 const run = join(out, 'run')
 mkdirSync(run, { recursive: true })
 const importLines = (files) => files.map((file) => `import '../${file}'\n`).join('')
-const runName = (name) => name.replace(/^test(\/|$)/, '').replace(/\.test\.js$/, '').replaceAll('/', '--') || 'top'
+const runName = (name) =>
+  name
+    .replace(/^test(\/|$)/, '')
+    .replace(/\.test\.js$/, '')
+    .replaceAll('/', '--') || 'top'
 // tap starts files in the order of their names: the longest first (longest processing time first
 // keeps the 4 slots busy to the end instead of leaving one long process to finish alone). How long
 // a process takes is read from tap's own results of the last run (.tap/test-results/, kept by tap
@@ -182,4 +191,6 @@ const processes = [
 let order = 0
 for (const { name, files } of processes) writeFileSync(join(run, `${String(++order).padStart(2, '0')}-${runName(name)}.test.js`), importLines(files))
 
-console.log(`build-tests: ${entryPoints.length} files in ${Math.round(performance.now() - started)} ms; ${tests.length} test files in ${alone.length + groups.length} processes (${alone.length} alone, ${groups.length} by folder)`)
+console.log(
+  `build-tests: ${entryPoints.length} files in ${Math.round(performance.now() - started)} ms; ${tests.length} test files in ${alone.length + groups.length} processes (${alone.length} alone, ${groups.length} by folder)`
+)

@@ -74,14 +74,22 @@ export function allowedValues(schema: z.ZodType): string {
       const integer = checks.some((check) => check.format === 'safeint' || check.format === 'int32')
       const min = checks.find((check) => check.check === 'greater_than')?.value
       const max = checks.find((check) => check.check === 'less_than')?.value
-      const range = min !== undefined && max !== undefined ? ` from ${number(min)} to ${number(max)}` : min !== undefined ? ` from ${number(min)}` : max !== undefined ? ` up to ${number(max)}` : ''
+      const range =
+        min !== undefined && max !== undefined
+          ? ` from ${number(min)} to ${number(max)}`
+          : min !== undefined
+            ? ` from ${number(min)}`
+            : max !== undefined
+              ? ` up to ${number(max)}`
+              : ''
       return `${integer ? 'integer' : 'number'}${range}`
     }
     case 'string': {
       let words = 'text'
       for (const check of checksOf(def)) {
         const message = messageOf(check)
-        if (check.check === 'string_format' && check.format === 'regex') words += ` matching ${code(check.pattern!.source)}${message === undefined ? '' : ` (${message})`}`
+        if (check.check === 'string_format' && check.format === 'regex')
+          words += ` matching ${code(check.pattern!.source)}${message === undefined ? '' : ` (${message})`}`
         else if (check.check === 'custom') words += message === undefined ? ', checked' : `: ${message}`
         else if (check.check === 'min_length' && check.minimum === 1) words += ', not empty'
         else if (check.check === 'min_length') words += `, at least ${number(check.minimum!)} characters`
@@ -128,15 +136,22 @@ const cell = (text: string): string => text.replaceAll('|', '\\|')
 /** The generated Markdown: one table per section of the policy file, in the schema's order. */
 export function settingsReference(settings: readonly Setting[] = SETTINGS): string {
   const sections = [...new Set(settings.map((setting) => setting.path[0]))]
-  return sections.map((section) => [
-    `### \`${section}\``,
-    '',
-    '| variable | file key | default | allowed values | what it does |',
-    '|---|---|---|---|---|',
-    ...settings
-      .filter((setting) => setting.path[0] === section)
-      .map((setting) => `| ${[code(setting.env), code(setting.path.join('.')), defaultValue(setting), allowedValues(setting.schema), setting.doc].map(cell).join(' | ')} |`)
-  ].join('\n')).join('\n\n')
+  return sections
+    .map((section) =>
+      [
+        `### \`${section}\``,
+        '',
+        '| variable | file key | default | allowed values | what it does |',
+        '|---|---|---|---|---|',
+        ...settings
+          .filter((setting) => setting.path[0] === section)
+          .map(
+            (setting) =>
+              `| ${[code(setting.env), code(setting.path.join('.')), defaultValue(setting), allowedValues(setting.schema), setting.doc].map(cell).join(' | ')} |`
+          )
+      ].join('\n')
+    )
+    .join('\n\n')
 }
 
 /** The document with the generated part between the markers replaced by `settingsReference()`. */

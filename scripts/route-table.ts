@@ -43,7 +43,8 @@ export function routeTable(routes: readonly RouteSpec[] = ROUTES): string {
 export function withRouteTable(document: string, routes: readonly RouteSpec[] = ROUTES): string {
   const start = document.indexOf(START_MARKER)
   const end = document.indexOf(END_MARKER)
-  if (start === -1 || end < start || document.indexOf(START_MARKER, start + 1) !== -1) throw new Error(`${ROUTES_FILE} needs one ${START_MARKER} followed by one ${END_MARKER}`)
+  if (start === -1 || end < start || document.indexOf(START_MARKER, start + 1) !== -1)
+    throw new Error(`${ROUTES_FILE} needs one ${START_MARKER} followed by one ${END_MARKER}`)
   const notice = '<!-- Generated from src/config/route-table.ts by `npm run docs:routes`: edit the route table, not this one. -->'
   return `${document.slice(0, start)}${START_MARKER}\n${notice}\n\n${routeTable(routes)}\n\n${document.slice(end)}`
 }

@@ -19,7 +19,11 @@ const walk = (dir) => {
   }
 }
 for (const dir of ['test', 'standin/test', 'demo/test']) {
-  try { walk(dir) } catch { /* no such folder */ }
+  try {
+    walk(dir)
+  } catch {
+    /* no such folder */
+  }
 }
 const wanted = process.argv.slice(2)
 const rows = []
@@ -29,7 +33,11 @@ for (const file of files.sort().filter((file) => wanted.length === 0 || wanted.s
   let times = ''
   try {
     // bash's `time` counts the CPU of the children the test waited for.
-    times = execFileSync('bash', ['-c', `TIMEFORMAT='%R %U %S'; { time node --enable-source-maps "$0" >/dev/null 2>&1 || echo FAILED >&2; } 2>&1`, join(build, file)], { encoding: 'utf8' })
+    times = execFileSync(
+      'bash',
+      ['-c', `TIMEFORMAT='%R %U %S'; { time node --enable-source-maps "$0" >/dev/null 2>&1 || echo FAILED >&2; } 2>&1`, join(build, file)],
+      { encoding: 'utf8' }
+    )
   } catch (error) {
     times = String(error.stdout ?? '')
   }

@@ -52,7 +52,11 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<FastifyIn
     http: { headersTimeout: ADMIN_DEADLINE_MS, requestTimeout: ADMIN_DEADLINE_MS, connectionsCheckingInterval: 1000 }
   })
   admin.server.maxConnections = ADMIN_MAX_CONNECTIONS
-  limitConnectionsPerAddress(admin.server, { max: ADMIN_CONNECTIONS_PER_ADDRESS, exempt: () => false, onRefused: () => options.metrics.connectionsRefused.inc({ reason: 'admin_per_address' }) })
+  limitConnectionsPerAddress(admin.server, {
+    max: ADMIN_CONNECTIONS_PER_ADDRESS,
+    exempt: () => false,
+    onRefused: () => options.metrics.connectionsRefused.inc({ reason: 'admin_per_address' })
+  })
   admin.setErrorHandler(buildErrorHandler(1024))
   admin.setNotFoundHandler(notFoundHandler)
   await admin.register(requestSummary, { metrics: options.metrics })

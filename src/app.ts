@@ -123,7 +123,14 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   const live = deps.live ?? new LiveLimits(config.limits)
   const agents = deps.agents ?? new LiveAgents(config.agents, config.upstream.origin)
   // The policy file's limits and agents, re-read on SIGHUP and by the watch server.ts starts (app.policy).
-  const policy = new PolicyReloader({ configFile: config.configFile, live, agents, agentsContext: { allowedAgentIds: config.policy.allowedAgentIds, agentTenantIsolation: config.searchKey.agentTenantIsolation }, logger, onReload: (outcome) => metrics.reloads.inc({ what: 'limits', outcome }) })
+  const policy = new PolicyReloader({
+    configFile: config.configFile,
+    live,
+    agents,
+    agentsContext: { allowedAgentIds: config.policy.allowedAgentIds, agentTenantIsolation: config.searchKey.agentTenantIsolation },
+    logger,
+    onReload: (outcome) => metrics.reloads.inc({ what: 'limits', outcome })
+  })
   const metrics = createMetrics({ streamCaps: () => live.current.streams, policy: () => policy.version })
   app.decorate('policy', policy)
   app.addHook('onClose', async () => policy.stop())
@@ -152,7 +159,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   })
   // Without REDIS_URL (or REDIS_SENTINELS) the limits hold for this replica only.
   const redisConnection = config.redis.connection
-  const redis = redisConnection === undefined ? undefined : connectRedis({ connection: redisConnection, namespace: config.redis.namespace, live, metrics, logger })
+  const redis =
+    redisConnection === undefined ? undefined : connectRedis({ connection: redisConnection, namespace: config.redis.namespace, live, metrics, logger })
   const health: HealthOptions = {
     agentStudioUrl: config.algolia.agentStudioUrl,
     dispatcher,
@@ -194,7 +202,15 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   // Issue 24: the audit trail (its own destination) and the tool approval bindings.
   const audit = createAuditLog(config.audit, (event) => metrics.auditEvents.inc({ action: event.action, outcome: event.outcome }), deps.auditDestination)
   app.addHook('onClose', () => audit.close())
-  const approvals = approvalService({ store: redis?.approvals ?? memoryApprovalStore(), agents, secret: config.algolia.secretKey, metrics, audit, logger, ...(now === undefined ? {} : { now }) })
+  const approvals = approvalService({
+    store: redis?.approvals ?? memoryApprovalStore(),
+    agents,
+    secret: config.algolia.secretKey,
+    metrics,
+    audit,
+    logger,
+    ...(now === undefined ? {} : { now })
+  })
   const upstream = createUpstream(config.algolia.agentStudioUrl, config.upstream, dispatcher, {
     onAuthFailed: (status) => metrics.upstreamAuthFailures.inc({ status: String(status) }),
     // Upstream's 429 holds every replica off for its bounded retry-after (issue 10), the same
@@ -206,8 +222,34 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   })
   // Erasures run as paced jobs apart from their request (src/erasure/): in Redis they are shared
   // by every replica and survive a restart.
-  const erasures = new ErasureService({ store: redis?.erasures ?? memoryErasureStore(), admission, live, agents, upstream, credentials, agentIds: config.policy.allowedAgentIds, metrics, logger })
-  await app.register(agentStudioRoutes, { config, authenticate, credentials, upstream, live, agents, admission, metrics, erasures, tokens, meter, tenantOf, audit, approvals, ...(now === undefined ? {} : { now }) })
+  const erasures = new ErasureService({
+    store: redis?.erasures ?? memoryErasureStore(),
+    admission,
+    live,
+    agents,
+    upstream,
+    credentials,
+    agentIds: config.policy.allowedAgentIds,
+    metrics,
+    logger
+  })
+  await app.register(agentStudioRoutes, {
+    config,
+    authenticate,
+    credentials,
+    upstream,
+    live,
+    agents,
+    admission,
+    metrics,
+    erasures,
+    tokens,
+    meter,
+    tenantOf,
+    audit,
+    approvals,
+    ...(now === undefined ? {} : { now })
+  })
 
   for (const plugin of deps.plugins ?? []) await app.register(plugin)
 

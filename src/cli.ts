@@ -18,6 +18,8 @@ if (command === 'doctor') {
 } else if (command === 'start') {
   await import('./server.js')
 } else {
-  process.stderr.write(`usage: agent-studio-gateway [start|doctor|usage]\n  start   serve (default)\n  doctor  check the configuration, keys, upstream, session material and Redis, then exit\n  usage   usage top: the heaviest users or agents by tokens over a window (Redis)\n`)
+  process.stderr.write(
+    `usage: agent-studio-gateway [start|doctor|usage]\n  start   serve (default)\n  doctor  check the configuration, keys, upstream, session material and Redis, then exit\n  usage   usage top: the heaviest users or agents by tokens over a window (Redis)\n`
+  )
   process.exitCode = 2
 }

@@ -16,7 +16,11 @@ import { doctorRedisChecks } from './redis/diagnose.js'
 
 /** `skip`: a check that could not run (an ACL the keys rightly lack, a rate limit): never reported as ready. */
 type Outcome = 'ok' | 'warn' | 'fail' | 'skip'
-interface Check { readonly outcome: Outcome; readonly title: string; readonly detail?: string }
+interface Check {
+  readonly outcome: Outcome
+  readonly title: string
+  readonly detail?: string
+}
 
 const MARK: Record<Outcome, string> = { ok: '✓', warn: '!', fail: '✗', skip: '?' }
 
@@ -24,7 +28,10 @@ const MARK: Record<Outcome, string> = { ok: '✓', warn: '!', fail: '✗', skip:
  * `npm run doctor` / `npx agent-studio-gateway doctor`: checks a configuration without
  * serving, and prints a checklist with what to fix. Exit code 1 when anything failed.
  */
-export async function runDoctor(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`), env: Environment = processEnvironment()): Promise<number> {
+export async function runDoctor(
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  env: Environment = processEnvironment()
+): Promise<number> {
   const checks: Check[] = []
   const report = (check: Check) => {
     checks.push(check)
@@ -52,10 +59,18 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
     // the deployment's budget first when there is a shared one: all or none.
     const refusedForMs = await spendFromBudget(config, 2 * config.policy.allowedAgentIds.length)
     if (refusedForMs !== undefined) {
-      report({ outcome: 'skip', title: 'not checked: ALGOLIA_SECRET_KEY, ALLOWED_AGENT_IDS and approved domains', detail: `the deployment's Agent Studio budget (limits.upstreamBudget) has no room for doctor's ${2 * config.policy.allowedAgentIds.length} probes now; run doctor again in ${Math.ceil(refusedForMs / 1000)} s` })
+      report({
+        outcome: 'skip',
+        title: 'not checked: ALGOLIA_SECRET_KEY, ALLOWED_AGENT_IDS and approved domains',
+        detail: `the deployment's Agent Studio budget (limits.upstreamBudget) has no room for doctor's ${2 * config.policy.allowedAgentIds.length} probes now; run doctor again in ${Math.ceil(refusedForMs / 1000)} s`
+      })
     } else {
-      for (const result of [...await probeAgentStudio(config, dispatcher), ...await probeApprovedDomains(config, dispatcher)]) {
-        report({ outcome: result.status === 'not_checked' ? 'skip' : result.status, title: result.title, ...(result.detail === undefined ? {} : { detail: result.detail }) })
+      for (const result of [...(await probeAgentStudio(config, dispatcher)), ...(await probeApprovedDomains(config, dispatcher))]) {
+        report({
+          outcome: result.status === 'not_checked' ? 'skip' : result.status,
+          title: result.title,
+          ...(result.detail === undefined ? {} : { detail: result.detail })
+        })
       }
     }
     await checkSession(config, dispatcher, report)
@@ -75,7 +90,13 @@ export async function runDoctor(write: (line: string) => void = (line) => proces
 async function spendFromBudget(config: GatewayConfig, calls: number): Promise<number | undefined> {
   const connection = config.redis.connection
   if (connection === undefined || config.limits.upstreamBudget.max === 0 || calls === 0) return undefined
-  const redis = connectRedis({ connection, namespace: config.redis.namespace, live: new LiveLimits(config.limits), metrics: createMetrics(), logger: pino({ level: 'silent' }) })
+  const redis = connectRedis({
+    connection,
+    namespace: config.redis.namespace,
+    live: new LiveLimits(config.limits),
+    metrics: createMetrics(),
+    logger: pino({ level: 'silent' })
+  })
   try {
     await redis.waitUntilReady()
     for (let call = 0; call < calls; call++) {
@@ -93,7 +114,7 @@ async function spendFromBudget(config: GatewayConfig, calls: number): Promise<nu
 
 async function checkKeys(config: GatewayConfig, dispatcher: Dispatcher, report: (check: Check) => void) {
   if (config.server.skipKeyAudit) {
-    report({ outcome: 'warn', title: 'key audit skipped (SKIP_KEY_AUDIT=true): the keys\' ACLs are not checked' })
+    report({ outcome: 'warn', title: "key audit skipped (SKIP_KEY_AUDIT=true): the keys' ACLs are not checked" })
     return
   }
   report({ outcome: 'ok', title: `ALGOLIA_API_KEY needs exactly: ${describeAclNeeds(upstreamAclNeeds(config))}` })

@@ -101,7 +101,12 @@ export function buildErrorHandler(bodyLimit: number) {
  */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   startSummary(request, reply)
-  sendError(reply, error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new InvalidId('path has a segment longer than any valid id (128 characters)') : new InvalidRequest('the URL path is not valid'))
+  sendError(
+    reply,
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new InvalidId('path has a segment longer than any valid id (128 characters)')
+      : new InvalidRequest('the URL path is not valid')
+  )
 }
 
 export function notFoundHandler(_request: FastifyRequest, reply: FastifyReply) {
@@ -115,14 +120,17 @@ export function notFoundHandler(_request: FastifyRequest, reply: FastifyReply) {
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return
-  const [status, reason, code, message] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-    ? [408, 'Request Timeout', 'request_timeout', 'The request took too long to arrive; send it again.']
-    : error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', 'invalid_request', 'The request is not valid: its headers are too large.']
-      : [400, 'Bad Request', 'invalid_request', 'The request is not valid: it is not well-formed HTTP/1.1.']
+  const [status, reason, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'request_timeout', 'The request took too long to arrive; send it again.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'invalid_request', 'The request is not valid: its headers are too large.']
+        : [400, 'Bad Request', 'invalid_request', 'The request is not valid: it is not well-formed HTTP/1.1.']
   if (socket.writable) {
     const body = JSON.stringify(errorBody(code, message, randomUUID()))
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`)
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`
+    )
   }
   socket.destroy()
 }

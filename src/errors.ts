@@ -99,8 +99,12 @@ export const ForbiddenField = clientError('forbidden_field', 400, 'The field %s 
 export const SessionRequired = clientError('session_required', 401, 'Sign in first: this request carries no session.')
 export const SessionInvalid = clientError('session_invalid', 401, 'Your session is invalid or has expired; sign in again.')
 export const AgentNotAllowed = clientError('agent_not_allowed', 403, 'This agent is not available through this gateway.')
-export const OriginNotAllowed = clientError('origin_not_allowed', 403, 'Requests from this page\'s origin are not allowed%s.')
-export const SearchKeyUnavailable = clientError('search_key_unavailable', 403, 'No search key can be issued for this session: it lacks the claim "%s" the search restrictions need.')
+export const OriginNotAllowed = clientError('origin_not_allowed', 403, "Requests from this page's origin are not allowed%s.")
+export const SearchKeyUnavailable = clientError(
+  'search_key_unavailable',
+  403,
+  'No search key can be issued for this session: it lacks the claim "%s" the search restrictions need.'
+)
 export const NotFound = clientError('not_found', 404, 'There is no such route on this gateway.')
 export const ConversationNotFound = clientError('conversation_not_found', 404, 'There is no such conversation.')
 export const ErasureNotFound = clientError('erasure_not_found', 404, 'No erasure of your data was started (DELETE /agent-studio/1/user-data/me starts one).')
@@ -108,18 +112,38 @@ export const PayloadTooLarge = clientError('payload_too_large', 413, 'The reques
 export const UnsupportedMediaType = clientError('unsupported_media_type', 415, 'Send the request body as JSON with content-type: application/json.')
 export const RateLimited = clientError('rate_limited', 429, 'Too many requests; retry in %s seconds.')
 export const TooManyStreams = clientError('too_many_streams', 429, 'Too many answers are streaming at once%s; wait for one to finish.')
-export const UpstreamRateLimited = clientError('upstream_rate_limited', 429, 'Agent Studio is answering too many requests for this application right now; retry in %s seconds.')
+export const UpstreamRateLimited = clientError(
+  'upstream_rate_limited',
+  429,
+  'Agent Studio is answering too many requests for this application right now; retry in %s seconds.'
+)
 /** Agent Studio's own 4xx answers, re-worded: its body is never relayed (issue 11). The status is upstream's. */
 export const UpstreamRejected = clientError('upstream_rejected', 400, 'Agent Studio refused the request (status %s).')
 export const UpstreamNotFound = clientError('upstream_not_found', 404, 'Agent Studio has no such agent or resource.')
-export const UpstreamValidationFailed = clientError('upstream_validation_failed', 422, 'Agent Studio found the request invalid; see "detail" for the fields it named.')
-export const UpstreamAuthFailed = serverError('upstream_auth_failed', 502, 'Agent Studio refused the gateway\'s own Algolia credentials (status %s): a problem with the gateway\'s configuration, not with your session. Try again later.')
+export const UpstreamValidationFailed = clientError(
+  'upstream_validation_failed',
+  422,
+  'Agent Studio found the request invalid; see "detail" for the fields it named.'
+)
+export const UpstreamAuthFailed = serverError(
+  'upstream_auth_failed',
+  502,
+  "Agent Studio refused the gateway's own Algolia credentials (status %s): a problem with the gateway's configuration, not with your session. Try again later."
+)
 export const UpstreamBudgetExhausted = clientError('upstream_budget_exhausted', 429, 'The gateway is holding back requests to Agent Studio: %s.')
 /** Issue 24: `%s` says which budget and when it resets (ISO 8601). */
 export const TokenBudgetExhausted = clientError('token_budget_exhausted', 429, 'The token budget is used up: %s.')
 export const ToolNotApprovable = clientError('tool_not_approvable', 403, 'This tool cannot be approved from a browser: %s.')
-export const ApprovalInvalid = clientError('approval_invalid', 403, 'This tool approval does not match a request the gateway issued to you, or was already used: %s.')
-export const UpstreamShareExhausted = clientError('upstream_share_exhausted', 429, 'You have used your share of the requests to Agent Studio for now (%s); others share the same budget.')
+export const ApprovalInvalid = clientError(
+  'approval_invalid',
+  403,
+  'This tool approval does not match a request the gateway issued to you, or was already used: %s.'
+)
+export const UpstreamShareExhausted = clientError(
+  'upstream_share_exhausted',
+  429,
+  'You have used your share of the requests to Agent Studio for now (%s); others share the same budget.'
+)
 /** Not an answer: the browser left; the error handler sends nothing (the log line says 499). */
 export const ClientGone = clientError('client_gone', 499, 'The client closed the connection.')
 export const UpstreamError = serverError('upstream_error', 502, 'Agent Studio failed to answer; try again shortly.')

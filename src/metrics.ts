@@ -28,7 +28,12 @@ export function createMetrics(sources: MetricsSources = {}) {
     registry,
     requests: new Counter({ name: 'gateway_requests_total', help: 'Requests by route and status', labelNames: ['route', 'status'] as const, registers }),
     refusals: new Counter({ name: 'gateway_refusals_total', help: 'Requests refused, by the rule that fired', labelNames: ['rule'] as const, registers }),
-    connectionsRefused: new Counter({ name: 'gateway_connections_refused_total', help: 'Client connections closed on accept, by reason (per_address: the address already held its share of the cap)', labelNames: ['reason'] as const, registers }),
+    connectionsRefused: new Counter({
+      name: 'gateway_connections_refused_total',
+      help: 'Client connections closed on accept, by reason (per_address: the address already held its share of the cap)',
+      labelNames: ['reason'] as const,
+      registers
+    }),
     streamsCut: new Counter({ name: 'gateway_streams_cut_total', help: 'Streams ended early, by who cut them', labelNames: ['by'] as const, registers }),
     openStreams: new Gauge({ name: 'gateway_open_streams', help: 'Completion streams open on this replica (stream slots this replica holds)', registers }),
     streamSlotsCap: new Gauge({
@@ -43,14 +48,39 @@ export function createMetrics(sources: MetricsSources = {}) {
         this.set({ scope: 'per_user' }, caps.perUser)
       }
     }),
-    upstreamAuthFailures: new Counter({ name: 'gateway_upstream_auth_failures_total', help: 'Agent Studio refused the gateway\'s Algolia credentials (401/403), by upstream status', labelNames: ['status'] as const, registers }),
-    upstreamRateLimited: new Counter({ name: 'gateway_upstream_rate_limited_total', help: 'Agent Studio answered 429 (the application\'s budget)', registers }),
-    redisFailures: new Counter({ name: 'gateway_redis_failures_total', help: 'Limit checks that could not reach Redis, by the policy applied', labelNames: ['policy'] as const, registers }),
+    upstreamAuthFailures: new Counter({
+      name: 'gateway_upstream_auth_failures_total',
+      help: "Agent Studio refused the gateway's Algolia credentials (401/403), by upstream status",
+      labelNames: ['status'] as const,
+      registers
+    }),
+    upstreamRateLimited: new Counter({ name: 'gateway_upstream_rate_limited_total', help: "Agent Studio answered 429 (the application's budget)", registers }),
+    redisFailures: new Counter({
+      name: 'gateway_redis_failures_total',
+      help: 'Limit checks that could not reach Redis, by the policy applied',
+      labelNames: ['policy'] as const,
+      registers
+    }),
     redisUp: new Gauge({ name: 'gateway_redis_up', help: '1 while the Redis connection is ready, 0 while it is not (absent without REDIS_URL)', registers }),
-    redisScriptErrors: new Counter({ name: 'gateway_redis_script_errors_total', help: 'Limits scripts Redis answered with an error that is not a connection failure (CROSSSLOT, WRONGTYPE, NOPERM, NOSCRIPT, …), by error code', labelNames: ['code'] as const, registers }),
-    limitFailOpen: new Counter({ name: 'gateway_limit_fail_open_total', help: 'Requests served without a check Redis could not answer (onRedisError: open), by check', labelNames: ['check'] as const, registers }),
+    redisScriptErrors: new Counter({
+      name: 'gateway_redis_script_errors_total',
+      help: 'Limits scripts Redis answered with an error that is not a connection failure (CROSSSLOT, WRONGTYPE, NOPERM, NOSCRIPT, …), by error code',
+      labelNames: ['code'] as const,
+      registers
+    }),
+    limitFailOpen: new Counter({
+      name: 'gateway_limit_fail_open_total',
+      help: 'Requests served without a check Redis could not answer (onRedisError: open), by check',
+      labelNames: ['check'] as const,
+      registers
+    }),
     // Redis's answer time as this replica sees it; the loop's own delay is gateway_nodejs_eventloop_lag_*.
-    redisAnswerSeconds: new Histogram({ name: 'gateway_redis_answer_seconds', help: 'Time from sending a limits script to reading its answer', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers }),
+    redisAnswerSeconds: new Histogram({
+      name: 'gateway_redis_answer_seconds',
+      help: 'Time from sending a limits script to reading its answer',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers
+    }),
     releaseRetries: new Counter({ name: 'gateway_stream_release_retries_total', help: 'Stream lease releases Redis did not confirm, queued again', registers }),
     upstreamResponses: new Counter({
       name: 'gateway_upstream_responses_total',
@@ -73,7 +103,7 @@ export function createMetrics(sources: MetricsSources = {}) {
     }),
     beforeUpstream: new Histogram({
       name: 'gateway_before_upstream_seconds',
-      help: 'The gateway\'s own time before the upstream call (session, policy, limits, token), by route',
+      help: "The gateway's own time before the upstream call (session, policy, limits, token), by route",
       labelNames: ['route'] as const,
       buckets: GATEWAY_BUCKETS,
       registers
@@ -84,8 +114,19 @@ export function createMetrics(sources: MetricsSources = {}) {
       registers
     }),
     upstreamBudgetMax: new Gauge({ name: 'gateway_upstream_budget_max', help: 'Upstream calls allowed per budget window (0: no budget)', registers }),
-    upstreamBudgetSpent: new Counter({ name: 'gateway_upstream_budget_spent_total', help: 'Upstream calls admitted against the budget, by route group (limits.routes) and budget class (chat, history, background)', labelNames: ['group', 'class'] as const, registers }),
-    upstreamBudgetWait: new Histogram({ name: 'gateway_upstream_budget_wait_seconds', help: 'How long requests that found the budget window full waited for the next one (admitted or not)', labelNames: ['class'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers }),
+    upstreamBudgetSpent: new Counter({
+      name: 'gateway_upstream_budget_spent_total',
+      help: 'Upstream calls admitted against the budget, by route group (limits.routes) and budget class (chat, history, background)',
+      labelNames: ['group', 'class'] as const,
+      registers
+    }),
+    upstreamBudgetWait: new Histogram({
+      name: 'gateway_upstream_budget_wait_seconds',
+      help: 'How long requests that found the budget window full waited for the next one (admitted or not)',
+      labelNames: ['class'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers
+    }),
     policyInfo: new Gauge({
       name: 'gateway_policy_info',
       help: 'Always 1, labelled with the hash of the policy file in force: replicas with different hashes run different policies',
@@ -125,7 +166,7 @@ export function createMetrics(sources: MetricsSources = {}) {
     }),
     contextTrims: new Counter({
       name: 'gateway_context_trims_total',
-      help: 'Over-long completions sent to Agent Studio\'s context/trim first (CONTEXT_TRIM), by outcome (trimmed, failed: the usual refusal followed)',
+      help: "Over-long completions sent to Agent Studio's context/trim first (CONTEXT_TRIM), by outcome (trimmed, failed: the usual refusal followed)",
       labelNames: ['outcome'] as const,
       registers
     }),
@@ -137,17 +178,41 @@ export function createMetrics(sources: MetricsSources = {}) {
       labelNames: ['agent', 'entry_point', 'kind'] as const,
       registers
     }),
-    tokensCharged: new Counter({ name: 'gateway_tokens_charged_total', help: 'Tokens counted against the token budgets (answers from Agent Studio\'s cache count none), by agent', labelNames: ['agent'] as const, registers }),
-    usageUnreported: new Counter({ name: 'gateway_usage_unreported_total', help: 'Completions that ended (or were cut) without any usage the gateway could read, by agent', labelNames: ['agent'] as const, registers }),
-    tokensEstimated: new Counter({ name: 'gateway_tokens_estimated_total', help: 'Tokens charged by estimate for answers cut before Agent Studio reported their usage, by agent', labelNames: ['agent'] as const, registers }),
-    usageRecordFailures: new Counter({ name: 'gateway_usage_record_failures_total', help: 'Answers whose tokens could not be written to the usage store (the budgets under-count them)', registers }),
+    tokensCharged: new Counter({
+      name: 'gateway_tokens_charged_total',
+      help: "Tokens counted against the token budgets (answers from Agent Studio's cache count none), by agent",
+      labelNames: ['agent'] as const,
+      registers
+    }),
+    usageUnreported: new Counter({
+      name: 'gateway_usage_unreported_total',
+      help: 'Completions that ended (or were cut) without any usage the gateway could read, by agent',
+      labelNames: ['agent'] as const,
+      registers
+    }),
+    tokensEstimated: new Counter({
+      name: 'gateway_tokens_estimated_total',
+      help: 'Tokens charged by estimate for answers cut before Agent Studio reported their usage, by agent',
+      labelNames: ['agent'] as const,
+      registers
+    }),
+    usageRecordFailures: new Counter({
+      name: 'gateway_usage_record_failures_total',
+      help: 'Answers whose tokens could not be written to the usage store (the budgets under-count them)',
+      registers
+    }),
     toolApprovals: new Counter({
       name: 'gateway_tool_approvals_total',
       help: 'Tool approvals a browser sent, by agent and outcome (accepted, not_approvable, unbound, replayed, expired, mismatch)',
       labelNames: ['agent', 'outcome'] as const,
       registers
     }),
-    auditEvents: new Counter({ name: 'gateway_audit_events_total', help: 'Audit events written, by action and outcome', labelNames: ['action', 'outcome'] as const, registers }),
+    auditEvents: new Counter({
+      name: 'gateway_audit_events_total',
+      help: 'Audit events written, by action and outcome',
+      labelNames: ['action', 'outcome'] as const,
+      registers
+    }),
     keyAuditProblems: new Gauge({
       name: 'gateway_key_audit_problems',
       help: 'Findings of the start-up key audit this process started with (warnings and unverifiable keys; 0: clean)',

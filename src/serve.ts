@@ -102,7 +102,9 @@ async function auditOrExit(config: GatewayConfig, logger: Logger): Promise<numbe
   const warnings = config.production ? audit.warnings : [...audit.unverifiable.map((text) => `${text} (refused under NODE_ENV=production)`), ...audit.warnings]
   for (const warning of warnings) logger.warn(`key audit: ${warning}`)
   if (problems.length > 0) {
-    process.stderr.write(`agent-studio-gateway: refusing to start, the key audit found ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`)
+    process.stderr.write(
+      `agent-studio-gateway: refusing to start, the key audit found ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`
+    )
     process.exit(1)
   }
   if (audit.unverifiable.length === 0) logger.info('key audit passed: every key has only the ACLs the enabled routes need')
@@ -123,7 +125,10 @@ function startupFacts(config: GatewayConfig, address: string, maxConnections: nu
     session: config.session.kind === 'jwt' ? `jwt (${config.session.key.type})` : 'forward-auth',
     policy: { ...config.policy },
     limits: config.limits,
-    limitsStore: config.redis.connection === undefined ? 'memory (this replica only)' : `redis ${describeRedis(config.redis.connection)} (mode ${config.redis.connection.mode}, namespace ${config.redis.namespace})`,
+    limitsStore:
+      config.redis.connection === undefined
+        ? 'memory (this replica only)'
+        : `redis ${describeRedis(config.redis.connection)} (mode ${config.redis.connection.mode}, namespace ${config.redis.namespace})`,
     trustedProxies: config.server.trustedProxies,
     maxConnections,
     clientTimeouts: {

@@ -22,7 +22,12 @@ export async function runUsage(argv: readonly string[], config: GatewayConfig, w
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { by: { type: 'string', default: 'users' }, hours: { type: 'string', default: '24' }, limit: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } }
+      options: {
+        by: { type: 'string', default: 'users' },
+        hours: { type: 'string', default: '24' },
+        limit: { type: 'string', default: '10' },
+        json: { type: 'boolean', default: false }
+      }
     })
   } catch (error) {
     write(`${(error as Error).message}\n${USAGE_HELP}`)
@@ -31,7 +36,16 @@ export async function runUsage(argv: readonly string[], config: GatewayConfig, w
   const { positionals, values } = parsed
   const hours = Number(values.hours)
   const limit = Number(values.limit)
-  if (positionals[0] !== 'top' || (values.by !== 'users' && values.by !== 'agents') || !Number.isInteger(hours) || hours < 1 || hours > TOP_MAX_HOURS || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+  if (
+    positionals[0] !== 'top' ||
+    (values.by !== 'users' && values.by !== 'agents') ||
+    !Number.isInteger(hours) ||
+    hours < 1 ||
+    hours > TOP_MAX_HOURS ||
+    !Number.isInteger(limit) ||
+    limit < 1 ||
+    limit > 1000
+  ) {
     write(USAGE_HELP)
     return 2
   }
@@ -40,7 +54,13 @@ export async function runUsage(argv: readonly string[], config: GatewayConfig, w
     write('usage top reads the rankings in Redis: set REDIS_URL (or REDIS_SENTINELS) as the gateway has it')
     return 2
   }
-  const redis = connectRedis({ connection, namespace: config.redis.namespace, live: new LiveLimits(config.limits), metrics: createMetrics(), logger: pino({ level: 'silent' }) })
+  const redis = connectRedis({
+    connection,
+    namespace: config.redis.namespace,
+    live: new LiveLimits(config.limits),
+    metrics: createMetrics(),
+    logger: pino({ level: 'silent' })
+  })
   let top: TopEntry[]
   try {
     await redis.waitUntilReady()

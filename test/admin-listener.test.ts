@@ -101,5 +101,5 @@ t.test('one peer holding idle sockets to the admin listener cannot fail the prob
   t.equal((await get(`${adminUrl}/healthz`)).status, 200, 'the kubelet (another address) is still answered')
   t.equal((await get(`${adminUrl}/readyz`)).status, 200)
   const metrics = await get(`${adminUrl}/metrics`)
-  t.match(metrics.body, /^gateway_connections_refused_total\{reason="admin_per_address"\} [1-9]\d*$/m, 'the peer\'s extra sockets were closed on accept')
+  t.match(metrics.body, /^gateway_connections_refused_total\{reason="admin_per_address"\} [1-9]\d*$/m, "the peer's extra sockets were closed on accept")
 })

@@ -19,7 +19,9 @@ function sources(dir: string): string[] {
 /** Each file's relative imports (static, type-only and dynamic), as repository paths of .ts files. */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(repository, file), 'utf8')
-  const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"\n]*?(?:from\s*)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]!)
+  const specifiers = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"\n]*?(?:from\s*)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)
+  ].map((m) => m[1] ?? m[2]!)
   return specifiers.map((specifier) => normalize(join(dirname(file), specifier)).replace(/\.js$/, '.ts'))
 }
 
@@ -60,7 +62,11 @@ const imports = new Map(gateway.map((file) => [file, importsOf(file)]))
 t.test('src/ holds the gateway only: nothing in it imports from outside src/', async (t) => {
   const outside = [...imports].flatMap(([file, targets]) => targets.filter((target) => !target.startsWith('src/')).map((target) => `${file} -> ${target}`))
   t.same(outside, [], 'the stand-in (standin/), the demo (demo/), tests and scripts are out of reach')
-  t.same(gateway.filter((file) => /standin|demo/.test(file)), [], 'no stand-in or demo file under src/')
+  t.same(
+    gateway.filter((file) => /standin|demo/.test(file)),
+    [],
+    'no stand-in or demo file under src/'
+  )
 })
 
 t.test('no circle of files in src/, type-only imports included', async (t) => {
@@ -80,21 +86,39 @@ t.test('no circle of folders in src/: every import runs downward', async (t) => 
     }
   }
   const found = circles(graph)
-  const ties = found.map((circle) => [...imports].flatMap(([file, targets]) => targets.filter((target) => circle.includes(room(file)) && circle.includes(room(target)) && room(file) !== room(target)).map((target) => `${file} -> ${target}`)))
+  const ties = found.map((circle) =>
+    [...imports].flatMap(([file, targets]) =>
+      targets
+        .filter((target) => circle.includes(room(file)) && circle.includes(room(target)) && room(file) !== room(target))
+        .map((target) => `${file} -> ${target}`)
+    )
+  )
   t.same(ties, [], 'each circle listed with the imports that make it')
 })
 
 t.test('the stand-in imports nothing of the gateway, and has no circle either', async (t) => {
   const standIn = sources('standin/src')
   const standInImports = new Map(standIn.map((file) => [file, importsOf(file)]))
-  const outside = [...standInImports].flatMap(([file, targets]) => targets.filter((target) => !target.startsWith('standin/src/')).map((target) => `${file} -> ${target}`))
+  const outside = [...standInImports].flatMap(([file, targets]) =>
+    targets.filter((target) => !target.startsWith('standin/src/')).map((target) => `${file} -> ${target}`)
+  )
   t.same(outside, [])
   t.same(circles(new Map([...standInImports].map(([file, targets]) => [file, new Set(targets)]))), [])
 })
 
 t.test('the checks above would see a circle and an outside import', async (t) => {
   // The reader and the circle finder themselves, on a made-up graph: a test that cannot fail proves nothing.
-  t.same(circles(new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])], ['d', new Set(['a'])]])), [['a', 'b', 'c']])
-  t.ok(importsOf('demo/main.ts').includes('src/serve.ts'), 'the demo\'s imports are read (demo/main.ts -> src/serve.ts)')
+  t.same(
+    circles(
+      new Map([
+        ['a', new Set(['b'])],
+        ['b', new Set(['c'])],
+        ['c', new Set(['a'])],
+        ['d', new Set(['a'])]
+      ])
+    ),
+    [['a', 'b', 'c']]
+  )
+  t.ok(importsOf('demo/main.ts').includes('src/serve.ts'), "the demo's imports are read (demo/main.ts -> src/serve.ts)")
   t.ok(importsOf('src/tracing/tracing.ts').includes('src/tracing/otel.ts'), 'dynamic and type-only imports are read')
 })

@@ -54,8 +54,18 @@ t.test('doctor on a good configuration: every check passes, exit 0', async (t) =
 })
 
 t.test('doctor on a bad configuration: each failure says what to fix, exit 1', async (t) => {
-  const { url } = await startStandIn(t, { apiKeys: new Map([[TEST_KEYS.apiKey, ['search', 'logs', 'editSettings']], [TEST_KEYS.searchKey, ['search']]]) })
-  const { code, output } = await doctor({ ...gatewayEnv(url), REDIS_URL: 'redis://127.0.0.1:1', SESSION_JWT_SECRET: undefined, SESSION_JWKS_URL: `${url.origin}/no-such-jwks.json` })
+  const { url } = await startStandIn(t, {
+    apiKeys: new Map([
+      [TEST_KEYS.apiKey, ['search', 'logs', 'editSettings']],
+      [TEST_KEYS.searchKey, ['search']]
+    ])
+  })
+  const { code, output } = await doctor({
+    ...gatewayEnv(url),
+    REDIS_URL: 'redis://127.0.0.1:1',
+    SESSION_JWT_SECRET: undefined,
+    SESSION_JWKS_URL: `${url.origin}/no-such-jwks.json`
+  })
   t.equal(code, 1)
   t.match(output, /✗ key audit\n {4}ALGOLIA_API_KEY has ACL editSettings/)
   t.match(output, /✗ JWKS cannot be loaded from .*\n {4}.*check SESSION_JWKS_URL/)
@@ -71,24 +81,34 @@ t.test('doctor on an invalid or empty configuration', async (t) => {
   const empty = await doctor({})
   t.equal(empty.code, 1)
   t.match(empty.output, /✗ configuration is invalid/)
-  for (const name of ['ALGOLIA_APP_ID', 'ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SECRET_KEY', 'SESSION_JWT_SECRET']) t.match(empty.output, name, `names ${name}`)
+  for (const name of ['ALGOLIA_APP_ID', 'ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SECRET_KEY', 'SESSION_JWT_SECRET'])
+    t.match(empty.output, name, `names ${name}`)
 })
 
 t.test('doctor proves the user-token secret and every agent: a wrong ALGOLIA_SECRET_KEY fails, exit 1', async (t) => {
   const { url, standIn } = await startStandIn(t)
   const good = await doctor({ ...gatewayEnv(url), ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` })
   t.equal(good.code, 0, good.output)
-  t.match(good.output, /✓ Agent Studio accepts user tokens signed with ALGOLIA_KEY_ID=test-kid-1\n {4}probe: GET \/1\/agents\/\{agentId\}\/conversations\?page=1&limit=1 as user "agent-studio-gateway-doctor" \(ACL logs; 1 request per agent against Agent Studio's ~100 requests\/min per application, no LLM call\)/)
+  t.match(
+    good.output,
+    /✓ Agent Studio accepts user tokens signed with ALGOLIA_KEY_ID=test-kid-1\n {4}probe: GET \/1\/agents\/\{agentId\}\/conversations\?page=1&limit=1 as user "agent-studio-gateway-doctor" \(ACL logs; 1 request per agent against Agent Studio's ~100 requests\/min per application, no LLM call\)/
+  )
   t.match(good.output, new RegExp(`✓ agent ${AGENT_ID} exists in application ${TEST_KEYS.appId}`))
   t.match(good.output, new RegExp(`✓ agent agent-2 exists in application ${TEST_KEYS.appId}`))
   t.match(good.output, /\nready: \d+ checks passed/)
   const probes = standIn.received.filter((request) => request.path.endsWith('/conversations') && request.query.limit === '1')
   t.equal(probes.length, 2, 'one probe per agent')
-  t.ok(probes.every((probe) => typeof probe.headers['x-algolia-secure-user-token'] === 'string'), 'each carries a minted user token')
+  t.ok(
+    probes.every((probe) => typeof probe.headers['x-algolia-secure-user-token'] === 'string'),
+    'each carries a minted user token'
+  )
 
   const wrong = await doctor({ ...gatewayEnv(url), ALGOLIA_SECRET_KEY: 'sk-alg-not-the-secret-of-test-kid-1' })
   t.equal(wrong.code, 1, wrong.output)
-  t.match(wrong.output, /✗ Agent Studio refuses user tokens signed with ALGOLIA_KEY_ID=test-kid-1 \(HTTP 401: Invalid signature\)\n {4}ALGOLIA_SECRET_KEY must be the sk-alg-… authentication key whose ID is ALGOLIA_KEY_ID/)
+  t.match(
+    wrong.output,
+    /✗ Agent Studio refuses user tokens signed with ALGOLIA_KEY_ID=test-kid-1 \(HTTP 401: Invalid signature\)\n {4}ALGOLIA_SECRET_KEY must be the sk-alg-… authentication key whose ID is ALGOLIA_KEY_ID/
+  )
   t.notMatch(wrong.output, /\nready/)
   t.notMatch(wrong.output, /sk-alg-not-the-secret/, 'the secret is never printed')
 })
@@ -98,12 +118,22 @@ t.test('doctor fails on an agent id the application does not have, exit 1', asyn
   const { code, output } = await doctor({ ...gatewayEnv(url), ALLOWED_AGENT_IDS: `${AGENT_ID},agent-1-typo` })
   t.equal(code, 1, output)
   t.match(output, new RegExp(`✓ agent ${AGENT_ID} exists`))
-  t.match(output, new RegExp(`✗ agent agent-1-typo is not an agent of application ${TEST_KEYS.appId} \\(HTTP 404: Agent agent-1-typo not found\\)\\n {4}check ALLOWED_AGENT_IDS`))
+  t.match(
+    output,
+    new RegExp(
+      `✗ agent agent-1-typo is not an agent of application ${TEST_KEYS.appId} \\(HTTP 404: Agent agent-1-typo not found\\)\\n {4}check ALLOWED_AGENT_IDS`
+    )
+  )
   t.match(output, /not ready: 1 check failed/)
 })
 
 t.test('doctor with conversations and user data off says "not checked" for the secret and the agents, never "ready"', async (t) => {
-  const { url, standIn } = await startStandIn(t, { apiKeys: new Map([[TEST_KEYS.apiKey, ['search']], [TEST_KEYS.searchKey, ['search']]]) })
+  const { url, standIn } = await startStandIn(t, {
+    apiKeys: new Map([
+      [TEST_KEYS.apiKey, ['search']],
+      [TEST_KEYS.searchKey, ['search']]
+    ])
+  })
   const { code, output } = await doctor({ ...gatewayEnv(url), ENABLE_CONVERSATIONS: 'false', ENABLE_USER_DATA: 'false' })
   t.equal(code, 0, output)
   t.match(output, /\? not checked: ALGOLIA_SECRET_KEY signs user tokens Agent Studio accepts/)
@@ -118,7 +148,12 @@ t.test('doctor finds an agent whose approved domains refuse the gateway, and nam
   const { url, standIn } = await startStandIn(t, { approvedDomains: new Map([[AGENT_ID, ['shop.example.com']]]) })
   const missing = await doctor(gatewayEnv(url))
   t.equal(missing.code, 1, missing.output)
-  t.match(missing.output, new RegExp(`✗ agent ${AGENT_ID} has approved domains and refuses the gateway's no Origin \\(UPSTREAM_ORIGIN is not set\\) \\(HTTP 403: Origin not allowed[^\\n]*\\)\\n {4}set UPSTREAM_ORIGIN \\(every agent\\) or agents\\.${AGENT_ID}\\.upstreamOrigin`))
+  t.match(
+    missing.output,
+    new RegExp(
+      `✗ agent ${AGENT_ID} has approved domains and refuses the gateway's no Origin \\(UPSTREAM_ORIGIN is not set\\) \\(HTTP 403: Origin not allowed[^\\n]*\\)\\n {4}set UPSTREAM_ORIGIN \\(every agent\\) or agents\\.${AGENT_ID}\\.upstreamOrigin`
+    )
+  )
   const wrong = await doctor({ ...gatewayEnv(url), UPSTREAM_ORIGIN: 'https://elsewhere.example.com' })
   t.equal(wrong.code, 1)
   t.match(wrong.output, /https:\/\/elsewhere\.example\.com is not one of the agent's approved domains: set UPSTREAM_ORIGIN to one that is/)
@@ -146,7 +181,10 @@ t.test('doctor spends its probes from the deployment\'s budget, and says "not ch
   const before = standIn.received.length
   const full = await doctor(env)
   t.equal(full.code, 0, full.output)
-  t.match(full.output, /\? not checked: ALGOLIA_SECRET_KEY, ALLOWED_AGENT_IDS and approved domains\n {4}the deployment's Agent Studio budget \(limits\.upstreamBudget\) has no room for doctor's 2 probes now; run doctor again in \d+ s/)
+  t.match(
+    full.output,
+    /\? not checked: ALGOLIA_SECRET_KEY, ALLOWED_AGENT_IDS and approved domains\n {4}the deployment's Agent Studio budget \(limits\.upstreamBudget\) has no room for doctor's 2 probes now; run doctor again in \d+ s/
+  )
   t.match(full.output, /\nnot fully checked: /)
   t.equal(standIn.received.length, before, 'no probe was sent')
 })

@@ -17,7 +17,7 @@ async function chatToken(): Promise<string> {
     // Same-origin call to the app's backend: its first-party session cookie goes along.
     const response = await fetch('/api/chat-token', { method: 'POST' })
     if (!response.ok) throw new Error(JSON.stringify({ error: 'session_required', message: 'Sign in first.' }))
-    cached = await response.json() as { token: string; expiresAt: number }
+    cached = (await response.json()) as { token: string; expiresAt: number }
   }
   return cached.token
 }
@@ -50,9 +50,17 @@ function Chat() {
         </p>
       ))}
       {error !== undefined && <p role="alert">{errorText(error)}</p>}
-      <form onSubmit={(event) => { event.preventDefault(); void sendMessage({ text: input }); setInput('') }}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault()
+          void sendMessage({ text: input })
+          setInput('')
+        }}
+      >
         <input id="question" value={input} onChange={(event) => setInput(event.target.value)} />
-        <button id="send" disabled={status === 'submitted' || status === 'streaming'}>Send</button>
+        <button id="send" disabled={status === 'submitted' || status === 'streaming'}>
+          Send
+        </button>
       </form>
     </>
   )

@@ -41,7 +41,13 @@ export function createApp(settings: AppSettings) {
   // The app's session (first-party cookie) in, a short-lived token for the gateway out.
   app.post('/api/chat-token', async (request, reply) => {
     const cookie = /(?:^|;\s*)app_session=([^;]+)/.exec(request.headers.cookie ?? '')?.[1]
-    const user = cookie === undefined ? undefined : await jwtVerify(cookie, appKey).then((result) => result.payload.sub, () => undefined)
+    const user =
+      cookie === undefined
+        ? undefined
+        : await jwtVerify(cookie, appKey).then(
+            (result) => result.payload.sub,
+            () => undefined
+          )
     if (user === undefined) return reply.code(401).send({ error: 'signed_out' })
     const expiresAt = Math.floor(Date.now() / 1000) + CHAT_TOKEN_SECONDS
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setIssuedAt().setExpirationTime(expiresAt).sign(chatKey)
@@ -66,7 +72,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     chatTokenSecret: process.env.SESSION_JWT_SECRET ?? '',
     appSessionSecret: process.env.APP_SESSION_SECRET ?? crypto.randomUUID()
   }
-  if (settings.chatTokenSecret.length < 32) throw new Error('set SESSION_JWT_SECRET (the same value as the gateway\'s, at least 32 bytes)')
+  if (settings.chatTokenSecret.length < 32) throw new Error("set SESSION_JWT_SECRET (the same value as the gateway's, at least 32 bytes)")
   const address = await createApp(settings).listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 8081) })
   console.log(`app listening on ${address}; open it through its public name, e.g. http://shop.test:${new URL(address).port}`)
 }

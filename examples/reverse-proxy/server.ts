@@ -47,7 +47,11 @@ export async function createApp(settings: AppSettings) {
 
   app.get<{ Querystring: { user?: string } }>('/login', async (request, reply) => {
     const user = /^[a-z0-9-]{1,32}$/.test(request.query.user ?? '') ? request.query.user! : 'alice'
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setIssuedAt().setExpirationTime('8h')
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user)
+      .setIssuedAt()
+      .setExpirationTime('8h')
       .sign(new TextEncoder().encode(settings.sessionSecret))
     // Host-only is fine here: the browser only ever talks to this origin.
     reply.header('set-cookie', `session=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=28800`)
@@ -71,7 +75,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     agentId: process.env.AGENT_ID ?? 'demo-agent',
     sessionSecret: process.env.SESSION_JWT_SECRET ?? ''
   }
-  if (settings.sessionSecret.length < 32) throw new Error('set SESSION_JWT_SECRET (the same value as the gateway\'s, at least 32 bytes)')
+  if (settings.sessionSecret.length < 32) throw new Error("set SESSION_JWT_SECRET (the same value as the gateway's, at least 32 bytes)")
   const app = await createApp(settings)
   const address = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 8082) })
   console.log(`app listening on ${address}`)

@@ -36,9 +36,17 @@ function Chat() {
         </p>
       ))}
       {error !== undefined && <p role="alert">{errorText(error)}</p>}
-      <form onSubmit={(event) => { event.preventDefault(); void sendMessage({ text: input }); setInput('') }}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault()
+          void sendMessage({ text: input })
+          setInput('')
+        }}
+      >
         <input id="question" value={input} onChange={(event) => setInput(event.target.value)} />
-        <button id="send" disabled={status === 'submitted' || status === 'streaming'}>Send</button>
+        <button id="send" disabled={status === 'submitted' || status === 'streaming'}>
+          Send
+        </button>
       </form>
     </>
   )

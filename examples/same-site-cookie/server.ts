@@ -30,7 +30,11 @@ export function createApp(settings: AppSettings) {
 
   app.get<{ Querystring: { user?: string } }>('/login', async (request, reply) => {
     const user = /^[a-z0-9-]{1,32}$/.test(request.query.user ?? '') ? request.query.user! : 'alice'
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setIssuedAt().setExpirationTime('8h')
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user)
+      .setIssuedAt()
+      .setExpirationTime('8h')
       .sign(new TextEncoder().encode(settings.sessionSecret))
     // Domain= makes the cookie go to every host of the site, the gateway's included.
     // HttpOnly: page scripts never see it. SameSite=Lax: sent on same-site requests only.
@@ -58,7 +62,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     cookieDomain: process.env.COOKIE_DOMAIN ?? 'example.test',
     secureCookie: process.env.SECURE_COOKIE === 'true'
   }
-  if (settings.sessionSecret.length < 32) throw new Error('set SESSION_JWT_SECRET (the same value as the gateway\'s, at least 32 bytes)')
+  if (settings.sessionSecret.length < 32) throw new Error("set SESSION_JWT_SECRET (the same value as the gateway's, at least 32 bytes)")
   const address = await createApp(settings).listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 8080) })
   console.log(`app listening on ${address}; open it through its public name, e.g. http://app.${settings.cookieDomain}:${new URL(address).port}`)
 }

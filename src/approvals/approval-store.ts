@@ -29,7 +29,9 @@ export const usedKey = (userId: string, toolCallId: string) => `approvals:used:$
 export function parsePending(raw: string): PendingApproval | undefined {
   try {
     const value = JSON.parse(raw) as PendingApproval
-    return typeof value.toolName === 'string' && typeof value.argsHash === 'string' && typeof value.binding === 'string' && typeof value.expiresAt === 'number' ? value : undefined
+    return typeof value.toolName === 'string' && typeof value.argsHash === 'string' && typeof value.binding === 'string' && typeof value.expiresAt === 'number'
+      ? value
+      : undefined
   } catch {
     return undefined
   }

@@ -59,7 +59,10 @@ export function argsHash(args: unknown): string {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
   if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`).join(',')}}`
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`
   }
   return JSON.stringify(value ?? null)
 }
@@ -77,10 +80,23 @@ export function approvalDecisions(messages: unknown, toolApprovals: unknown): Ap
   if (isObject(last) && last.role === 'assistant' && Array.isArray(last.parts)) {
     for (const part of last.parts) {
       if (!isObject(part) || typeof part.toolCallId !== 'string' || typeof part.type !== 'string') continue
-      const toolName = part.type === 'dynamic-tool' ? (typeof part.toolName === 'string' ? part.toolName : undefined) : part.type.startsWith('tool-') ? part.type.slice(5) : undefined
+      const toolName =
+        part.type === 'dynamic-tool'
+          ? typeof part.toolName === 'string'
+            ? part.toolName
+            : undefined
+          : part.type.startsWith('tool-')
+            ? part.type.slice(5)
+            : undefined
       if (toolName === undefined) continue
       if (part.state === 'approval-responded') {
-        decisions.set(part.toolCallId, { toolCallId: part.toolCallId, toolName, args: part.input, hasArgs: true, approved: isObject(part.approval) && part.approval.approved === true })
+        decisions.set(part.toolCallId, {
+          toolCallId: part.toolCallId,
+          toolName,
+          args: part.input,
+          hasArgs: true,
+          approved: isObject(part.approval) && part.approval.approved === true
+        })
       } else if (part.state === 'output-denied') {
         decisions.set(part.toolCallId, { toolCallId: part.toolCallId, toolName, args: part.input, hasArgs: true, approved: false })
       }
@@ -88,8 +104,12 @@ export function approvalDecisions(messages: unknown, toolApprovals: unknown): Ap
   }
   // AG-UI sends a list of `{ id, needsApproval, approved? }` (agent-studio-api.md "Newer facts").
   const entries = Array.isArray(toolApprovals)
-    ? toolApprovals.filter((item): item is Record<string, unknown> => isObject(item) && typeof item.id === 'string').map((item) => [item.id as string, item] as const)
-    : isObject(toolApprovals) ? Object.entries(toolApprovals) : []
+    ? toolApprovals
+        .filter((item): item is Record<string, unknown> => isObject(item) && typeof item.id === 'string')
+        .map((item) => [item.id as string, item] as const)
+    : isObject(toolApprovals)
+      ? Object.entries(toolApprovals)
+      : []
   for (const [toolCallId, value] of entries) {
     if (decisions.has(toolCallId)) continue
     const approved = value === true || (isObject(value) && (value.approved === true || value.status === 'approved'))
@@ -104,7 +124,9 @@ export function approvalService({ store, agents, secret, metrics, audit, logger,
   // Derived once: the binding key is the gateway's own, never the authentication key itself.
   const key = Buffer.from(hkdfSync('sha256', secret, '', 'agent-studio-gateway tool-approval binding v1', 32))
   const bind = (userId: string, conversationId: string, toolCallId: string, toolName: string, hash: string) =>
-    createHmac('sha256', key).update(JSON.stringify([userId, conversationId, toolCallId, toolName, hash])).digest()
+    createHmac('sha256', key)
+      .update(JSON.stringify([userId, conversationId, toolCallId, toolName, hash]))
+      .digest()
 
   /** Reads the stream's approval requests as they pass (whole events), and binds each one. */
   function watch(request: FastifyRequest, agentId: string, conversationId: string): (events: Buffer) => void {
@@ -124,9 +146,14 @@ export function approvalService({ store, agents, secret, metrics, audit, logger,
         // Only what may be approved is bound: anything else is refused whatever the browser sends.
         if (!agents.settingsFor(agentId).approvableTools.includes(toolName)) continue
         const hash = argsHash(args)
-        const record: PendingApproval = { toolName, argsHash: hash, binding: bind(request.user.id, conversationId, toolCallId, toolName, hash).toString('hex'), expiresAt: now() + APPROVAL_TTL_MS }
+        const record: PendingApproval = {
+          toolName,
+          argsHash: hash,
+          binding: bind(request.user.id, conversationId, toolCallId, toolName, hash).toString('hex'),
+          expiresAt: now() + APPROVAL_TTL_MS
+        }
         store.issue(request.user.id, toolCallId, record, APPROVAL_TTL_MS).catch((error: unknown) => {
-          logger.warn({ err: error, reqId: request.id }, 'could not store a tool approval binding; the browser\'s approval of it will be refused')
+          logger.warn({ err: error, reqId: request.id }, "could not store a tool approval binding; the browser's approval of it will be refused")
         })
       }
     }

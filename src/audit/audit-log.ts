@@ -41,7 +41,17 @@ export interface AuditEvent {
 
 /** The fields an event may have, for the documentation test (the compiler keeps it whole). */
 const FIELDS: Record<keyof AuditEvent, true> = {
-  action: true, outcome: true, requestId: true, userId: true, status: true, reason: true, agentId: true, conversationId: true, toolCallId: true, toolName: true, approved: true
+  action: true,
+  outcome: true,
+  requestId: true,
+  userId: true,
+  status: true,
+  reason: true,
+  agentId: true,
+  conversationId: true,
+  toolCallId: true,
+  toolName: true,
+  approved: true
 }
 export const AUDIT_EVENT_FIELDS: readonly string[] = Object.keys(FIELDS)
 
@@ -81,11 +91,15 @@ export function createAuditLog(config: AuditConfig, onWrite: (event: AuditEvent)
 
 function auditDestination(config: AuditConfig): DestinationStream {
   switch (config.destination) {
-    case 'stdout': return pino.destination({ dest: 1, sync: false })
-    case 'stderr': return pino.destination({ dest: 2, sync: false })
+    case 'stdout':
+      return pino.destination({ dest: 1, sync: false })
+    case 'stderr':
+      return pino.destination({ dest: 2, sync: false })
     // Appended, created with its directory if missing; a failure to open stops the start (reported by pino).
-    case 'file': return pino.destination({ dest: config.path!, mkdir: true, append: true, sync: false })
-    case 'syslog': return syslogDestination(config.syslog!)
+    case 'file':
+      return pino.destination({ dest: config.path!, mkdir: true, append: true, sync: false })
+    case 'syslog':
+      return syslogDestination(config.syslog!)
   }
 }
 
@@ -97,7 +111,10 @@ function auditDestination(config: AuditConfig): DestinationStream {
 export function syslogDestination(target: { readonly host: string; readonly port: number; readonly appName: string }): DestinationStream & Writable {
   const socket = createSocket(target.host.includes(':') ? 'udp6' : 'udp4')
   socket.unref()
-  const host = hostname().replace(/[^!-~]/g, '').slice(0, 255) || '-'
+  const host =
+    hostname()
+      .replace(/[^!-~]/g, '')
+      .slice(0, 255) || '-'
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
       const json = chunk.toString('utf8').trimEnd()

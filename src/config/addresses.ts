@@ -22,7 +22,13 @@ export function addressEntryProblem(entry: string): string | undefined {
     return `"${entry}" matches every address; list the addresses or ranges you mean`
   }
   // An IPv4-mapped range of /96 or wider (`::ffff:0.0.0.0/96`) matches every IPv4 client.
-  if (bits !== undefined && isIP(address) === 6 && Number(bits) <= 96 && ipaddr.parse(address).kind() === 'ipv6' && (ipaddr.parse(address) as IpAddr.IPv6).isIPv4MappedAddress()) {
+  if (
+    bits !== undefined &&
+    isIP(address) === 6 &&
+    Number(bits) <= 96 &&
+    ipaddr.parse(address).kind() === 'ipv6' &&
+    (ipaddr.parse(address) as IpAddr.IPv6).isIPv4MappedAddress()
+  ) {
     return `"${entry}" matches every IPv4 address; list the addresses or ranges you mean`
   }
   try {

@@ -38,17 +38,22 @@ export type AgentCacheMode = (typeof AGENT_CACHE_MODES)[number]
 /** A tool name as Agent Studio's tool parts carry it (`tool-<name>`). */
 const toolName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'tool names are 1-128 letters, digits, "_", "." or "-"')
 
-const agentSettings = z.object({
-  upstreamOrigin: originSchema.optional(),
-  cache: z.enum(AGENT_CACHE_MODES).default('personal'),
-  /**
-   * Issue 24: the tools whose approval the browser may answer. Deny by default: an approval for
-   * any other tool is refused (403 tool_not_approvable) before Agent Studio.
-   */
-  approvableTools: z.array(toolName).max(100).default([])
-}).strict()
+const agentSettings = z
+  .object({
+    upstreamOrigin: originSchema.optional(),
+    cache: z.enum(AGENT_CACHE_MODES).default('personal'),
+    /**
+     * Issue 24: the tools whose approval the browser may answer. Deny by default: an approval for
+     * any other tool is refused (403 tool_not_approvable) before Agent Studio.
+     */
+    approvableTools: z.array(toolName).max(100).default([])
+  })
+  .strict()
 
-export const agentsSchema = z.record(z.string().regex(AGENT_ID_PATTERN, 'agent ids are 1-128 letters, digits, "-" or "_"'), agentSettings.default({ cache: 'personal', approvableTools: [] }))
+export const agentsSchema = z.record(
+  z.string().regex(AGENT_ID_PATTERN, 'agent ids are 1-128 letters, digits, "-" or "_"'),
+  agentSettings.default({ cache: 'personal', approvableTools: [] })
+)
 
 export type AgentSettings = Frozen<z.output<typeof agentSettings>>
 export type AgentsConfig = Frozen<Record<string, AgentSettings>>
@@ -71,10 +76,15 @@ export function parseAgents(raw: unknown, source: string, context: AgentsContext
   const result = agentsSchema.safeParse(raw ?? {})
   if (!result.success) return { problems: result.error.issues.map((issue) => `${source} agents.${issue.path.join('.')}: ${issue.message}`) }
   const allowed = new Set(context.allowedAgentIds)
-  const problems = Object.keys(result.data).filter((id) => !allowed.has(id)).map((id) => `${source} agents.${id}: not in ALLOWED_AGENT_IDS (a typo, or an agent the browser cannot reach)`)
+  const problems = Object.keys(result.data)
+    .filter((id) => !allowed.has(id))
+    .map((id) => `${source} agents.${id}: not in ALLOWED_AGENT_IDS (a typo, or an agent the browser cannot reach)`)
   if (context.agentTenantIsolation) {
     for (const [id, settings] of Object.entries(result.data)) {
-      if (settings.cache === 'shared') problems.push(`${source} agents.${id}.cache: shared cannot be used with AGENT_TENANT_ISOLATION (each user's searches are restricted, so no answer is the same for everyone)`)
+      if (settings.cache === 'shared')
+        problems.push(
+          `${source} agents.${id}.cache: shared cannot be used with AGENT_TENANT_ISOLATION (each user's searches are restricted, so no answer is the same for everyone)`
+        )
     }
   }
   if (problems.length > 0) return { problems }

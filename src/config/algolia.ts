@@ -29,13 +29,19 @@ export function resolveAlgolia(read: ReadVariable, problems: string[], warnings:
   // The key audit asks the Search API. Agent Studio's own host (https://APPID.algolia.net) is
   // also a Search API host, so by default the audit asks wherever Agent Studio is.
   const explicitSearchApiUrl = read('ALGOLIA_SEARCH_API_URL')
-  const searchApiUrl = explicitSearchApiUrl === undefined
-    ? agentStudioUrl
-    : parseHttpUrl(explicitSearchApiUrl, 'ALGOLIA_SEARCH_API_URL', problems, production)
+  const searchApiUrl = explicitSearchApiUrl === undefined ? agentStudioUrl : parseHttpUrl(explicitSearchApiUrl, 'ALGOLIA_SEARCH_API_URL', problems, production)
   const apiKey = read('ALGOLIA_API_KEY')
   const keyId = read('ALGOLIA_KEY_ID')
   const secretKey = read('ALGOLIA_SECRET_KEY')
-  if (appId === undefined || apiKey === undefined || keyId === undefined || secretKey === undefined || agentStudioUrl === undefined || searchApiUrl === undefined) return undefined
+  if (
+    appId === undefined ||
+    apiKey === undefined ||
+    keyId === undefined ||
+    secretKey === undefined ||
+    agentStudioUrl === undefined ||
+    searchApiUrl === undefined
+  )
+    return undefined
   return {
     appId,
     apiKey,
@@ -56,14 +62,22 @@ const AUTHENTICATION_KEY_PREFIX = 'sk-alg-'
  */
 function pastingProblems(name: string, value: string | undefined, problems: string[], warnings: string[]): void {
   if (value === undefined) return
-  if (/^["'`]|["'`]$/.test(value)) problems.push(`${name}: starts or ends with a quote; set the value without quotes (an env file or Secret keeps them as part of the value)`)
-  else if (/\s/.test(value)) problems.push(`${name}: contains white space or a line break; paste the value alone (a file read through ${name}_FILE may end with one newline, nothing else)`)
+  if (/^["'`]|["'`]$/.test(value))
+    problems.push(`${name}: starts or ends with a quote; set the value without quotes (an env file or Secret keeps them as part of the value)`)
+  else if (/\s/.test(value))
+    problems.push(
+      `${name}: contains white space or a line break; paste the value alone (a file read through ${name}_FILE may end with one newline, nothing else)`
+    )
   const secretLike = value.replace(/^["'`]/, '').startsWith(AUTHENTICATION_KEY_PREFIX)
   if (secretLike && name !== 'ALGOLIA_SECRET_KEY') {
-    problems.push(`${name}: this is an Agent Studio authentication key (${AUTHENTICATION_KEY_PREFIX}…), which belongs in ALGOLIA_SECRET_KEY; ${name} takes an API key from Settings > API Keys`)
+    problems.push(
+      `${name}: this is an Agent Studio authentication key (${AUTHENTICATION_KEY_PREFIX}…), which belongs in ALGOLIA_SECRET_KEY; ${name} takes an API key from Settings > API Keys`
+    )
   }
   if (name === 'ALGOLIA_SECRET_KEY' && !secretLike) {
-    warnings.push(`ALGOLIA_SECRET_KEY: does not begin with ${AUTHENTICATION_KEY_PREFIX}, as Agent Studio's authentication keys do; check it is the secret whose ID is ALGOLIA_KEY_ID (\`npm run doctor\` proves it)`)
+    warnings.push(
+      `ALGOLIA_SECRET_KEY: does not begin with ${AUTHENTICATION_KEY_PREFIX}, as Agent Studio's authentication keys do; check it is the secret whose ID is ALGOLIA_KEY_ID (\`npm run doctor\` proves it)`
+    )
   }
 }
 
@@ -76,7 +90,13 @@ export function searchKeyServed(read: ReadVariable, settings: Settings, problems
   // Judged on the variable itself, not on a resolved Algolia config: with other variables
   // missing, this problem used to appear only once they were all fixed (issue 19).
   if (read('ALGOLIA_SEARCH_KEY') !== undefined || !settings.searchKey.enabled) return settings.searchKey.enabled
-  if (production) problems.push('ALGOLIA_SEARCH_KEY: required (NODE_ENV=production) while POST /search-key is on (ENABLE_SEARCH_KEY, default true): set a search-only key (never derived from ALGOLIA_API_KEY), or ENABLE_SEARCH_KEY=false')
-  else warnings.push('ALGOLIA_SEARCH_KEY: not set, so POST /search-key is off (browser keys are never derived from ALGOLIA_API_KEY); set a search-only key, or ENABLE_SEARCH_KEY=false')
+  if (production)
+    problems.push(
+      'ALGOLIA_SEARCH_KEY: required (NODE_ENV=production) while POST /search-key is on (ENABLE_SEARCH_KEY, default true): set a search-only key (never derived from ALGOLIA_API_KEY), or ENABLE_SEARCH_KEY=false'
+    )
+  else
+    warnings.push(
+      'ALGOLIA_SEARCH_KEY: not set, so POST /search-key is off (browser keys are never derived from ALGOLIA_API_KEY); set a search-only key, or ENABLE_SEARCH_KEY=false'
+    )
   return false
 }

@@ -13,19 +13,29 @@ import type { Frozen } from './frozen.js'
  *   # syslog: { host: 127.0.0.1, port: 514 }   # RFC 5424 over UDP, facility auth (4)
  * ```
  */
-const auditSchema = z.object({
-  destination: z.enum(['stdout', 'stderr', 'file', 'syslog']).default('stdout'),
-  path: z.string().min(1).optional(),
-  syslog: z.object({
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535).default(514),
-    /** What the lines say they come from (RFC 5424 APP-NAME). */
-    appName: z.string().regex(/^[!-~]{1,48}$/).default('agent-studio-gateway')
-  }).strict().optional()
-}).strict().superRefine((audit, context) => {
-  if (audit.destination === 'file' && audit.path === undefined) context.addIssue({ code: 'custom', message: 'destination file needs a path', path: ['path'] })
-  if (audit.destination === 'syslog' && audit.syslog === undefined) context.addIssue({ code: 'custom', message: 'destination syslog needs syslog.host (and port)', path: ['syslog'] })
-})
+const auditSchema = z
+  .object({
+    destination: z.enum(['stdout', 'stderr', 'file', 'syslog']).default('stdout'),
+    path: z.string().min(1).optional(),
+    syslog: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535).default(514),
+        /** What the lines say they come from (RFC 5424 APP-NAME). */
+        appName: z
+          .string()
+          .regex(/^[!-~]{1,48}$/)
+          .default('agent-studio-gateway')
+      })
+      .strict()
+      .optional()
+  })
+  .strict()
+  .superRefine((audit, context) => {
+    if (audit.destination === 'file' && audit.path === undefined) context.addIssue({ code: 'custom', message: 'destination file needs a path', path: ['path'] })
+    if (audit.destination === 'syslog' && audit.syslog === undefined)
+      context.addIssue({ code: 'custom', message: 'destination syslog needs syslog.host (and port)', path: ['syslog'] })
+  })
 
 export type AuditConfig = Frozen<z.output<typeof auditSchema>>
 

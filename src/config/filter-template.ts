@@ -22,7 +22,14 @@ export function renderFilters(template: string, claims: Readonly<Record<string, 
   let missingClaim: string | undefined
   const filters = template.replace(PLACEHOLDER, (_whole, name: string) => {
     const value = claims[name]
-    const text = typeof value === 'string' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : typeof value === 'boolean' ? String(value) : undefined
+    const text =
+      typeof value === 'string'
+        ? value
+        : typeof value === 'number' && Number.isFinite(value)
+          ? String(value)
+          : typeof value === 'boolean'
+            ? String(value)
+            : undefined
     if (text === undefined || text.length === 0 || /[\u0000-\u001f\u007f]/.test(text)) {
       missingClaim ??= name
       return ''

@@ -85,7 +85,8 @@ export function loadConfig(env: Environment, options: LoadOptions = { defaultCon
   const redis = resolveRedis(read, redisNamespace ?? `asg:${algolia?.appId ?? ''}:`, problems)
 
   // Each undefined part has its problem already; testing them too lets the types know.
-  if (problems.length > 0 || algolia === undefined || session === undefined || 'problems' in limits || 'problems' in agents || 'problems' in audit) throw new ConfigError(problems)
+  if (problems.length > 0 || algolia === undefined || session === undefined || 'problems' in limits || 'problems' in agents || 'problems' in audit)
+    throw new ConfigError(problems)
 
   const config: GatewayConfig = {
     production,

@@ -69,10 +69,16 @@ export class PolicyReloader {
     const hash = policyHash(configFile)
     this.#seen = hash
     // One step for both sections: a file whose agents are wrong does not half-apply its limits.
-    const policy = reloadPolicy(configFile, agents === undefined ? undefined : this.#options.agentsContext ?? { allowedAgentIds: [], agentTenantIsolation: false })
+    const policy = reloadPolicy(
+      configFile,
+      agents === undefined ? undefined : (this.#options.agentsContext ?? { allowedAgentIds: [], agentTenantIsolation: false })
+    )
     if ('problems' in policy) {
       onReload('rejected')
-      logger.error({ problems: policy.problems, limits: live.current, agents: agents?.current, policyHash: this.#version.hash, trigger }, 'reload rejected: the limits in force are unchanged')
+      logger.error(
+        { problems: policy.problems, limits: live.current, agents: agents?.current, policyHash: this.#version.hash, trigger },
+        'reload rejected: the limits in force are unchanged'
+      )
       return
     }
     live.update(policy.limits)

@@ -22,7 +22,7 @@ export const PRODUCTION_CHECKS: readonly ProductionCheck[] = [
   {
     setting: 'ALLOW_CONFIGURATION=true',
     verdict: 'refuse',
-    why: 'a browser could replace the agent\'s prompt, model and tools with its own and run them on the application\'s bill',
+    why: "a browser could replace the agent's prompt, model and tools with its own and run them on the application's bill",
     applies: (s) => s.policy.allowConfiguration
   },
   {
@@ -40,13 +40,13 @@ export const PRODUCTION_CHECKS: readonly ProductionCheck[] = [
   {
     setting: 'ALLOW_SEARCH_PARAMETERS=true',
     verdict: 'warn',
-    why: 'a browser may override the agent\'s search parameters (filters included): never combine it with tenant isolation or filters that restrict what a user may see',
+    why: "a browser may override the agent's search parameters (filters included): never combine it with tenant isolation or filters that restrict what a user may see",
     applies: (s) => s.policy.allowSearchParameters
   },
   {
     setting: 'ALLOW_INDICES=true',
     verdict: 'warn',
-    why: 'a browser may choose which indices the agent\'s search tools read (among those the tools allow)',
+    why: "a browser may choose which indices the agent's search tools read (among those the tools allow)",
     applies: (s) => s.policy.allowIndices
   },
   {
@@ -58,7 +58,7 @@ export const PRODUCTION_CHECKS: readonly ProductionCheck[] = [
   {
     setting: 'ALLOWED_ORIGINS with an http:// origin',
     verdict: 'refuse',
-    why: 'a page served over plain http can be altered by anyone on its network, and would be trusted with the user\'s session; use https (http://localhost and loopback only warn)',
+    why: "a page served over plain http can be altered by anyone on its network, and would be trusted with the user's session; use https (http://localhost and loopback only warn)",
     applies: (s) => s.policy.allowedOrigins.filter((origin) => isPlainHttp(origin) && !isLoopbackOrigin(origin))
   },
   {
@@ -70,7 +70,7 @@ export const PRODUCTION_CHECKS: readonly ProductionCheck[] = [
   {
     setting: 'limits.upstreamBudget.max: 0',
     verdict: 'warn',
-    why: 'no deployment-wide budget: a burst from one user can use up Agent Studio\'s ~100 requests/min per application for everyone; the default is max: 100, windowSeconds: 60',
+    why: "no deployment-wide budget: a burst from one user can use up Agent Studio's ~100 requests/min per application for everyone; the default is max: 100, windowSeconds: 60",
     applies: (_s, limits) => limits.upstreamBudget.max === 0
   },
   {
@@ -82,7 +82,7 @@ export const PRODUCTION_CHECKS: readonly ProductionCheck[] = [
   {
     setting: 'SKIP_KEY_AUDIT=true',
     verdict: 'warn',
-    why: 'the keys\' ACLs are not checked at start: an Admin or over-privileged key would be used without complaint',
+    why: "the keys' ACLs are not checked at start: an Admin or over-privileged key would be used without complaint",
     applies: (s) => s.server.skipKeyAudit
   }
 ]

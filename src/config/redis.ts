@@ -34,12 +34,14 @@ export interface RedisConnection {
   readonly password: string | undefined
   /** Undefined: plain TCP. */
   readonly tls: RedisTls | undefined
-  readonly sentinel: {
-    readonly sentinels: readonly RedisAddress[]
-    readonly masterName: string
-    readonly username: string | undefined
-    readonly password: string | undefined
-  } | undefined
+  readonly sentinel:
+    | {
+        readonly sentinels: readonly RedisAddress[]
+        readonly masterName: string
+        readonly username: string | undefined
+        readonly password: string | undefined
+      }
+    | undefined
 }
 
 export interface RedisConfig {
@@ -69,16 +71,29 @@ export function resolveRedis(read: ReadVariable, namespace: string, problems: st
   if (tlsSetting?.success === false) problems.push('REDIS_TLS: true or false')
 
   if (url === undefined && sentinels === undefined) {
-    const stray = ['REDIS_MODE', 'REDIS_SENTINEL_MASTER', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS', 'REDIS_TLS_CA', 'REDIS_TLS_CERT', 'REDIS_TLS_KEY']
-      .filter((name) => read(name) !== undefined)
-    if (stray.length > 0) problems.push(`${stray.join(', ')}: set without REDIS_URL or REDIS_SENTINELS, so no Redis would be used (limits would be per replica)`)
+    const stray = [
+      'REDIS_MODE',
+      'REDIS_SENTINEL_MASTER',
+      'REDIS_USERNAME',
+      'REDIS_PASSWORD',
+      'REDIS_TLS',
+      'REDIS_TLS_CA',
+      'REDIS_TLS_CERT',
+      'REDIS_TLS_KEY'
+    ].filter((name) => read(name) !== undefined)
+    if (stray.length > 0)
+      problems.push(`${stray.join(', ')}: set without REDIS_URL or REDIS_SENTINELS, so no Redis would be used (limits would be per replica)`)
     return { connection: undefined, namespace }
   }
 
   const wanted = mode.success ? mode.data : 'auto'
   const viaSentinel = sentinels !== undefined
-  if (viaSentinel && url !== undefined) problems.push('REDIS_URL and REDIS_SENTINELS are both set: with Sentinel the master\'s address comes from the sentinels (set REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS for it), so keep one')
-  if (viaSentinel && wanted !== 'auto' && wanted !== 'sentinel') problems.push(`REDIS_MODE=${wanted} with REDIS_SENTINELS: use REDIS_MODE=sentinel (or auto), or REDIS_URL`)
+  if (viaSentinel && url !== undefined)
+    problems.push(
+      "REDIS_URL and REDIS_SENTINELS are both set: with Sentinel the master's address comes from the sentinels (set REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS for it), so keep one"
+    )
+  if (viaSentinel && wanted !== 'auto' && wanted !== 'sentinel')
+    problems.push(`REDIS_MODE=${wanted} with REDIS_SENTINELS: use REDIS_MODE=sentinel (or auto), or REDIS_URL`)
   if (!viaSentinel && wanted === 'sentinel') problems.push('REDIS_MODE=sentinel needs REDIS_SENTINELS (host:port,…) and REDIS_SENTINEL_MASTER')
   if (viaSentinel && masterName === undefined) problems.push('REDIS_SENTINELS needs REDIS_SENTINEL_MASTER: the name the sentinels monitor the master under')
   if (!viaSentinel && masterName !== undefined) problems.push('REDIS_SENTINEL_MASTER is set without REDIS_SENTINELS')
@@ -87,11 +102,14 @@ export function resolveRedis(read: ReadVariable, namespace: string, problems: st
   if ((parsed?.username !== undefined || parsed?.password !== undefined) && (variableUser !== undefined || variablePassword !== undefined)) {
     problems.push('REDIS_URL carries credentials and REDIS_USERNAME/REDIS_PASSWORD are set too: keep one')
   }
-  if (wanted === 'cluster' && parsed !== undefined && parsed.db !== 0) problems.push('REDIS_URL: a Redis Cluster has only database 0; remove the /db from the URL')
+  if (wanted === 'cluster' && parsed !== undefined && parsed.db !== 0)
+    problems.push('REDIS_URL: a Redis Cluster has only database 0; remove the /db from the URL')
 
-  const tlsOn = tlsSetting?.success === true ? tlsSetting.data : parsed?.tls ?? false
+  const tlsOn = tlsSetting?.success === true ? tlsSetting.data : (parsed?.tls ?? false)
   if (parsed?.tls === true && tlsSetting?.success === true && !tlsSetting.data) problems.push('REDIS_TLS=false with a rediss:// REDIS_URL: keep one')
-  const material = Object.entries(tlsMaterial).filter(([, value]) => value !== undefined).map(([name]) => `REDIS_TLS_${name.toUpperCase()}`)
+  const material = Object.entries(tlsMaterial)
+    .filter(([, value]) => value !== undefined)
+    .map(([name]) => `REDIS_TLS_${name.toUpperCase()}`)
   if (!tlsOn && material.length > 0) problems.push(`${material.join(', ')}: set without TLS; use a rediss:// REDIS_URL or REDIS_TLS=true`)
   if ((tlsMaterial.cert === undefined) !== (tlsMaterial.key === undefined)) problems.push('REDIS_TLS_CERT and REDIS_TLS_KEY: a client certificate needs both')
 
@@ -151,20 +169,25 @@ function parseRedisUrl(value: string, problems: string[]): ParsedUrl | undefined
 
 function parseAddresses(value: string, problems: string[]): RedisAddress[] {
   const addresses: RedisAddress[] = []
-  for (const entry of value.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+  for (const entry of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')) {
     const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry)
     const port = Number(match?.[2])
     if (match === null || port < 1 || port > 65535) problems.push(`REDIS_SENTINELS: "${entry}" is not host:port`)
     else addresses.push({ host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port })
   }
-  if (addresses.length === 0 && !problems.some((p) => p.startsWith('REDIS_SENTINELS:'))) problems.push('REDIS_SENTINELS: list at least one sentinel as host:port')
+  if (addresses.length === 0 && !problems.some((p) => p.startsWith('REDIS_SENTINELS:')))
+    problems.push('REDIS_SENTINELS: list at least one sentinel as host:port')
   return addresses
 }
 
 /** For logs and doctor: where the limits live, never a credential. */
 export function describeRedis(connection: RedisConnection): string {
-  const where = connection.sentinel === undefined
-    ? connection.nodes.map((node) => `${node.host}:${node.port}`).join(',')
-    : `master "${connection.sentinel.masterName}" via sentinels ${connection.sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
+  const where =
+    connection.sentinel === undefined
+      ? connection.nodes.map((node) => `${node.host}:${node.port}`).join(',')
+      : `master "${connection.sentinel.masterName}" via sentinels ${connection.sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
   return `${where}${connection.tls === undefined ? '' : ' (TLS)'}${connection.username === undefined ? '' : ` as user ${connection.username}`}`
 }

@@ -17,15 +17,20 @@ import type { AgentsConfig, AgentsContext } from './agents.js'
  * problem of both is reported). `allowedAgentIds` (which a reload does not change) names the
  * agents an `agents:` entry may be for (`agentsContext`); undefined: not read (limits only).
  */
-export function reloadPolicy(configFile: string | undefined, agentsContext: AgentsContext | undefined): { limits: LimitsConfig; agents: AgentsConfig } | { problems: string[] } {
-  if (configFile === undefined) return { problems: ['no policy file was loaded at start (set GATEWAY_CONFIG_FILE or ship config/gateway.yaml): nothing to reload'] }
+export function reloadPolicy(
+  configFile: string | undefined,
+  agentsContext: AgentsContext | undefined
+): { limits: LimitsConfig; agents: AgentsConfig } | { problems: string[] } {
+  if (configFile === undefined)
+    return { problems: ['no policy file was loaded at start (set GATEWAY_CONFIG_FILE or ship config/gateway.yaml): nothing to reload'] }
   const problems: string[] = []
   const values = readPolicyFile(configFile, problems)
   if (problems.length > 0) return { problems }
   const source = `config file ${configFile}`
   const limits = parseLimits(values.limits, source)
   const agents = agentsContext === undefined ? { agents: {} } : parseAgents(values.agents, source, agentsContext)
-  if ('problems' in limits || 'problems' in agents) return { problems: [...('problems' in limits ? limits.problems : []), ...('problems' in agents ? agents.problems : [])] }
+  if ('problems' in limits || 'problems' in agents)
+    return { problems: [...('problems' in limits ? limits.problems : []), ...('problems' in agents ? agents.problems : [])] }
   return { limits: limits.limits, agents: agents.agents }
 }
 
@@ -44,7 +49,10 @@ export function reloadSecretsFromProcess(options: { requireSearchKey: boolean })
 }
 
 /** `requireSearchKey`: POST /search-key is served, so its parent cannot go away (it never falls back to the API key). */
-export function reloadSecrets(env: Environment, options: { requireSearchKey: boolean } = { requireSearchKey: false }): { secrets: ReloadedSecrets } | { problems: string[] } {
+export function reloadSecrets(
+  env: Environment,
+  options: { requireSearchKey: boolean } = { requireSearchKey: false }
+): { secrets: ReloadedSecrets } | { problems: string[] } {
   const problems: string[] = []
   const read = environmentReader(env, problems)
   const required = options.requireSearchKey ? [...REQUIRED_ALGOLIA, 'ALGOLIA_SEARCH_KEY'] : REQUIRED_ALGOLIA

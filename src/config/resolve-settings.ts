@@ -38,7 +38,7 @@ function rawSettings(env: Environment, file: PolicyFileValues, useDefault: Reado
   for (const setting of SETTINGS) {
     const [section, key] = setting.path
     const values = (sections[section] ??= {})
-    values[key] = useDefault.has(setting) ? undefined : nonEmpty(env[setting.env]) ?? policyFileSection(file, section)?.[key]
+    values[key] = useDefault.has(setting) ? undefined : (nonEmpty(env[setting.env]) ?? policyFileSection(file, section)?.[key])
   }
   return sections
 }

@@ -61,7 +61,13 @@ export function resolveSession(read: ReadVariable, settings: Settings, problems:
 }
 
 /** Imports the key once, at start, so a malformed one stops the gateway instead of every request. */
-function sessionKey(method: Exclude<SessionMethod, 'SESSION_INTROSPECT_URL'>, value: string, s: Settings['session'], problems: string[], production: boolean): SessionKey | undefined {
+function sessionKey(
+  method: Exclude<SessionMethod, 'SESSION_INTROSPECT_URL'>,
+  value: string,
+  s: Settings['session'],
+  problems: string[],
+  production: boolean
+): SessionKey | undefined {
   if (method === 'SESSION_JWT_SECRET') {
     const secret = new TextEncoder().encode(value)
     // RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.

@@ -9,7 +9,8 @@ import type { TracingConfig } from './types.js'
 export function resolveTracing(read: ReadVariable, settings: Settings, problems: string[]): TracingConfig | undefined {
   // Issue 19: any client can send an allowed Origin; trust in trace context is now decided by
   // the connection's peer. Said loudly rather than ignored, so a deployment notices the change.
-  if (read('TRACE_PARENT_ORIGINS') !== undefined) problems.push('TRACE_PARENT_ORIGINS: removed (an Origin header is whatever a non-browser client says); use TRACE_PARENT_FROM=trusted-proxies|none|any')
+  if (read('TRACE_PARENT_ORIGINS') !== undefined)
+    problems.push('TRACE_PARENT_ORIGINS: removed (an Origin header is whatever a non-browser client says); use TRACE_PARENT_FROM=trusted-proxies|none|any')
   const endpoint = read('OTEL_EXPORTER_OTLP_ENDPOINT')
   if (!settings.tracing.enabled && endpoint === undefined) return undefined
   let tracesUrl: URL

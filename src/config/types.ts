@@ -31,7 +31,9 @@ export type SessionKey =
  * `maxAgeSeconds`: a token whose exp lies further ahead is refused. `tenantClaim`: the user id
  * becomes `<tenant>:<user>`.
  */
-export interface JwtSessionConfig extends Frozen<Pick<SessionSettings, 'userIdClaim' | 'maxAgeSeconds' | 'clockToleranceSeconds' | 'cookieName' | 'tenantClaim'>> {
+export interface JwtSessionConfig extends Frozen<
+  Pick<SessionSettings, 'userIdClaim' | 'maxAgeSeconds' | 'clockToleranceSeconds' | 'cookieName' | 'tenantClaim'>
+> {
   readonly kind: 'jwt'
   readonly key: SessionKey
   readonly issuer: string | undefined

@@ -14,7 +14,7 @@ export interface ProbeResult {
 const PROBE_USER = 'agent-studio-gateway-doctor'
 
 const PROBE_CALL = 'GET /1/agents/{agentId}/conversations?page=1&limit=1'
-const PROBE_COST = 'ACL logs; 1 request per agent against Agent Studio\'s ~100 requests/min per application, no LLM call'
+const PROBE_COST = "ACL logs; 1 request per agent against Agent Studio's ~100 requests/min per application, no LLM call"
 
 /**
  * Proves what the key audit cannot: that ALGOLIA_SECRET_KEY is the authentication key named by
@@ -48,23 +48,48 @@ export async function probeAgentStudio(config: GatewayConfig, dispatcher: Dispat
     results.push({
       status: 'fail',
       title: `Agent Studio refuses user tokens signed with ALGOLIA_KEY_ID=${config.algolia.keyId} (HTTP 401: ${tokenRefused.message})`,
-      detail: 'ALGOLIA_SECRET_KEY must be the sk-alg-… authentication key whose ID is ALGOLIA_KEY_ID (Agent Studio dashboard, authentication keys); every chat would fail with 502 upstream_auth_failed'
+      detail:
+        'ALGOLIA_SECRET_KEY must be the sk-alg-… authentication key whose ID is ALGOLIA_KEY_ID (Agent Studio dashboard, authentication keys); every chat would fail with 502 upstream_auth_failed'
     })
   } else if (tokenRefused !== undefined) {
-    results.push({ status: 'fail', title: `Agent Studio refuses ALGOLIA_APP_ID/ALGOLIA_API_KEY (HTTP 401: ${tokenRefused.message})`, detail: 'check ALGOLIA_APP_ID and ALGOLIA_API_KEY (a key pasted with quotes or spaces, or the sk-alg- secret in its place)' })
+    results.push({
+      status: 'fail',
+      title: `Agent Studio refuses ALGOLIA_APP_ID/ALGOLIA_API_KEY (HTTP 401: ${tokenRefused.message})`,
+      detail: 'check ALGOLIA_APP_ID and ALGOLIA_API_KEY (a key pasted with quotes or spaces, or the sk-alg- secret in its place)'
+    })
   } else if (accepted) {
-    results.push({ status: 'ok', title: `Agent Studio accepts user tokens signed with ALGOLIA_KEY_ID=${config.algolia.keyId}`, detail: `probe: ${PROBE_CALL} as user "${PROBE_USER}" (${PROBE_COST})` })
+    results.push({
+      status: 'ok',
+      title: `Agent Studio accepts user tokens signed with ALGOLIA_KEY_ID=${config.algolia.keyId}`,
+      detail: `probe: ${PROBE_CALL} as user "${PROBE_USER}" (${PROBE_COST})`
+    })
   }
   for (const answer of answers) {
     if (answer.status === 200) results.push({ status: 'ok', title: `agent ${answer.agentId} exists in application ${config.algolia.appId}` })
     else if (answer.status === 404 || answer.status === 422) {
-      results.push({ status: 'fail', title: `agent ${answer.agentId} is not an agent of application ${config.algolia.appId} (HTTP ${answer.status}: ${answer.message})`, detail: 'check ALLOWED_AGENT_IDS against the agent ids in the Agent Studio dashboard; every chat with it would fail' })
+      results.push({
+        status: 'fail',
+        title: `agent ${answer.agentId} is not an agent of application ${config.algolia.appId} (HTTP ${answer.status}: ${answer.message})`,
+        detail: 'check ALLOWED_AGENT_IDS against the agent ids in the Agent Studio dashboard; every chat with it would fail'
+      })
     } else if (answer.status === 403) {
-      results.push({ status: 'not_checked', title: `not checked: agent ${answer.agentId} (HTTP 403: ${answer.message})`, detail: 'ALGOLIA_API_KEY lacks the logs ACL that ENABLE_CONVERSATIONS / ENABLE_USER_DATA need (see the key audit)' })
+      results.push({
+        status: 'not_checked',
+        title: `not checked: agent ${answer.agentId} (HTTP 403: ${answer.message})`,
+        detail: 'ALGOLIA_API_KEY lacks the logs ACL that ENABLE_CONVERSATIONS / ENABLE_USER_DATA need (see the key audit)'
+      })
     } else if (answer.status === 429) {
-      results.push({ status: 'not_checked', title: `not checked: agent ${answer.agentId} (HTTP 429: Agent Studio's per-application rate limit)`, detail: 'run doctor again in a minute' })
+      results.push({
+        status: 'not_checked',
+        title: `not checked: agent ${answer.agentId} (HTTP 429: Agent Studio's per-application rate limit)`,
+        detail: 'run doctor again in a minute'
+      })
     } else if (answer.status !== 401) {
-      results.push({ status: 'fail', title: `agent ${answer.agentId}: the probe failed (${answer.status === 0 ? answer.message : `HTTP ${answer.status}: ${answer.message}`})`, detail: `probe: ${PROBE_CALL}` })
+      results.push({
+        status: 'fail',
+        title: `agent ${answer.agentId}: the probe failed (${answer.status === 0 ? answer.message : `HTTP ${answer.status}: ${answer.message}`})`,
+        detail: `probe: ${PROBE_CALL}`
+      })
     }
   }
   return results
@@ -123,43 +148,60 @@ function isUserTokenRefusal(message: string): boolean {
  */
 export async function probeApprovedDomains(config: GatewayConfig, dispatcher: Dispatcher): Promise<ProbeResult[]> {
   const base = config.algolia.agentStudioUrl
-  return Promise.all(config.policy.allowedAgentIds.map(async (agentId): Promise<ProbeResult> => {
-    const origin = config.agents[agentId]?.upstreamOrigin ?? config.upstream.origin
-    const setting = config.agents[agentId]?.upstreamOrigin !== undefined ? `agents.${agentId}.upstreamOrigin` : 'UPSTREAM_ORIGIN'
-    let status: number
-    let message: string
-    try {
-      const response = await dispatcher.request({
-        origin: base.origin,
-        path: `${base.pathname}/1/agents/${encodeURIComponent(agentId)}/completions?compatibilityMode=ai-sdk-5&stream=false&cache=false&memory=false&analytics=false`,
-        method: 'POST',
-        headers: {
-          'x-algolia-application-id': config.algolia.appId,
-          'x-algolia-api-key': config.algolia.apiKey,
-          'content-type': 'application/json',
-          accept: 'application/json',
-          ...(origin === undefined ? {} : { origin })
-        },
-        body: JSON.stringify({ messages: 'probe' }),
-        signal: AbortSignal.timeout(5000)
-      })
-      status = response.statusCode
-      message = messageOf(await readBoundedText(response.body))
-    } catch (error) {
-      return { status: 'not_checked', title: `not checked: approved domains of agent ${agentId} (${(error as Error).message})` }
-    }
-    const sent = origin === undefined ? 'no Origin (UPSTREAM_ORIGIN is not set)' : `Origin ${origin} (${setting})`
-    if (status === 403 && /origin|domain|referer/i.test(message)) {
-      return {
-        status: 'fail',
-        title: `agent ${agentId} has approved domains and refuses the gateway's ${sent} (HTTP 403: ${message})`,
-        detail: origin === undefined
-          ? `set UPSTREAM_ORIGIN (every agent) or agents.${agentId}.upstreamOrigin in the policy file to one of the agent's approved domains, e.g. https://shop.example.com; until then every chat with it fails with 502 upstream_auth_failed`
-          : `${origin} is not one of the agent's approved domains: set ${setting} to one that is, or add it to the agent's approved domains in the Agent Studio dashboard`
+  return Promise.all(
+    config.policy.allowedAgentIds.map(async (agentId): Promise<ProbeResult> => {
+      const origin = config.agents[agentId]?.upstreamOrigin ?? config.upstream.origin
+      const setting = config.agents[agentId]?.upstreamOrigin !== undefined ? `agents.${agentId}.upstreamOrigin` : 'UPSTREAM_ORIGIN'
+      let status: number
+      let message: string
+      try {
+        const response = await dispatcher.request({
+          origin: base.origin,
+          path: `${base.pathname}/1/agents/${encodeURIComponent(agentId)}/completions?compatibilityMode=ai-sdk-5&stream=false&cache=false&memory=false&analytics=false`,
+          method: 'POST',
+          headers: {
+            'x-algolia-application-id': config.algolia.appId,
+            'x-algolia-api-key': config.algolia.apiKey,
+            'content-type': 'application/json',
+            accept: 'application/json',
+            ...(origin === undefined ? {} : { origin })
+          },
+          body: JSON.stringify({ messages: 'probe' }),
+          signal: AbortSignal.timeout(5000)
+        })
+        status = response.statusCode
+        message = messageOf(await readBoundedText(response.body))
+      } catch (error) {
+        return { status: 'not_checked', title: `not checked: approved domains of agent ${agentId} (${(error as Error).message})` }
       }
-    }
-    if (status === 422 || status === 400) return { status: 'ok', title: `agent ${agentId} accepts the gateway's ${sent}`, detail: 'probe: a completion Agent Studio refuses as invalid (422, no LLM call); ACL search, 1 request per agent' }
-    if (status === 429) return { status: 'not_checked', title: `not checked: approved domains of agent ${agentId} (HTTP 429: Agent Studio's per-application rate limit)`, detail: 'run doctor again in a minute' }
-    return { status: 'not_checked', title: `not checked: approved domains of agent ${agentId} (HTTP ${status}: ${message})`, detail: 'the key audit and the probe above say why Agent Studio refused the call' }
-  }))
+      const sent = origin === undefined ? 'no Origin (UPSTREAM_ORIGIN is not set)' : `Origin ${origin} (${setting})`
+      if (status === 403 && /origin|domain|referer/i.test(message)) {
+        return {
+          status: 'fail',
+          title: `agent ${agentId} has approved domains and refuses the gateway's ${sent} (HTTP 403: ${message})`,
+          detail:
+            origin === undefined
+              ? `set UPSTREAM_ORIGIN (every agent) or agents.${agentId}.upstreamOrigin in the policy file to one of the agent's approved domains, e.g. https://shop.example.com; until then every chat with it fails with 502 upstream_auth_failed`
+              : `${origin} is not one of the agent's approved domains: set ${setting} to one that is, or add it to the agent's approved domains in the Agent Studio dashboard`
+        }
+      }
+      if (status === 422 || status === 400)
+        return {
+          status: 'ok',
+          title: `agent ${agentId} accepts the gateway's ${sent}`,
+          detail: 'probe: a completion Agent Studio refuses as invalid (422, no LLM call); ACL search, 1 request per agent'
+        }
+      if (status === 429)
+        return {
+          status: 'not_checked',
+          title: `not checked: approved domains of agent ${agentId} (HTTP 429: Agent Studio's per-application rate limit)`,
+          detail: 'run doctor again in a minute'
+        }
+      return {
+        status: 'not_checked',
+        title: `not checked: approved domains of agent ${agentId} (HTTP ${status}: ${message})`,
+        detail: 'the key audit and the probe above say why Agent Studio refused the call'
+      }
+    })
+  )
 }

@@ -56,7 +56,12 @@ export interface UpstreamOriginHeaders {
   readonly origin?: string | undefined
 }
 
-export function buildUpstreamRequestHeaders(client: IncomingHttpHeaders, credentials: UpstreamCredentials, jsonBody = true, from: UpstreamOriginHeaders = {}): Record<string, string> {
+export function buildUpstreamRequestHeaders(
+  client: IncomingHttpHeaders,
+  credentials: UpstreamCredentials,
+  jsonBody = true,
+  from: UpstreamOriginHeaders = {}
+): Record<string, string> {
   const headers: Record<string, string> = {}
   // RFC 9110 §7.6.1: headers named in Connection are hop-by-hop. Drop them before anything
   // else, so `Connection: x-algolia-api-key` cannot remove what the gateway adds below.
@@ -78,7 +83,12 @@ export function buildUpstreamRequestHeaders(client: IncomingHttpHeaders, credent
 
 function namedInConnection(connection: string | undefined): ReadonlySet<string> {
   if (connection === undefined || connection.length === 0) return EMPTY
-  return new Set(connection.toLowerCase().split(',').map((name) => name.trim()))
+  return new Set(
+    connection
+      .toLowerCase()
+      .split(',')
+      .map((name) => name.trim())
+  )
 }
 const EMPTY: ReadonlySet<string> = new Set()
 

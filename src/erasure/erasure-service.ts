@@ -78,7 +78,11 @@ export class ErasureService {
     // Review finding: restarting a finished erasure at once spent the background budget again and
     // again (one user, many times their share). A finished one is its own answer for a window.
     const last = await store.load(user.id)
-    if (last !== undefined && last.status === 'done' && Date.now() - Date.parse(last.updatedAt) < this.#options.live.current.upstreamBudget.windowSeconds * 1000) {
+    if (
+      last !== undefined &&
+      last.status === 'done' &&
+      Date.now() - Date.parse(last.updatedAt) < this.#options.live.current.upstreamBudget.windowSeconds * 1000
+    ) {
       return { state: last, job: undefined }
     }
     if (!(await store.claim(user.id, this.#owner, LOCK_MS))) return { state: last ?? initial(), job: undefined }
@@ -132,7 +136,8 @@ export class ErasureService {
     const failures: string[] = [...from.failures]
     const caller = { headers: {}, user: { id: userId, via: 'bearer' as const, claims: {} } }
     // A call about an agent carries that agent's upstream Origin (approved domains); the user's own data, the deployment's.
-    const headers = (userToken: boolean, agentId?: string) => credentials.headersFor(caller, { userToken, jsonBody: false, origin: agents.upstreamOriginFor(agentId) })
+    const headers = (userToken: boolean, agentId?: string) =>
+      credentials.headersFor(caller, { userToken, jsonBody: false, origin: agents.upstreamOriginFor(agentId) })
     const progress = async (change: Partial<ErasureState>) => {
       state = { ...state, ...change, failures: failures.slice(0, MAX_FAILURES), updatedAt: new Date().toISOString() }
       await store.save(userId, state)
@@ -145,7 +150,9 @@ export class ErasureService {
         for (let round = 0; round < MAX_ROUNDS; round++) {
           if (stopped()) return await this.#yield(userId, state)
           // Page 1 each round: what was deleted is gone, what is left comes first.
-          const listed = await this.#call(async () => upstream.request({ method: 'GET', path: `/1/agents/${agentId}/conversations?page=1&limit=${PAGE_SIZE}`, headers: await headers(true, agentId) }))
+          const listed = await this.#call(async () =>
+            upstream.request({ method: 'GET', path: `/1/agents/${agentId}/conversations?page=1&limit=${PAGE_SIZE}`, headers: await headers(true, agentId) })
+          )
           if (listed.statusCode !== 200) {
             failures.push(`listing on agent ${agentId}: HTTP ${listed.statusCode}`)
             break
@@ -161,7 +168,9 @@ export class ErasureService {
             if (stopped()) return await this.#yield(userId, state)
             let deleted = false
             try {
-              const answer = await this.#call(async () => upstream.request({ method: 'DELETE', path: `/1/agents/${agentId}/conversations/${id}`, headers: await headers(false, agentId) }))
+              const answer = await this.#call(async () =>
+                upstream.request({ method: 'DELETE', path: `/1/agents/${agentId}/conversations/${id}`, headers: await headers(false, agentId) })
+              )
               deleted = answer.statusCode >= 200 && answer.statusCode < 300
               // 404: already gone (a retry, a concurrent delete): not a failure.
               if (!deleted && answer.statusCode !== 404) failures.push(`conversation ${id} on agent ${agentId}: HTTP ${answer.statusCode}`)
@@ -178,7 +187,9 @@ export class ErasureService {
         }
       }
       if (stopped()) return await this.#yield(userId, state)
-      const answer = await this.#call(async () => upstream.request({ method: 'DELETE', path: `/1/user-data/${encodeURIComponent(userId)}`, headers: await headers(true) }))
+      const answer = await this.#call(async () =>
+        upstream.request({ method: 'DELETE', path: `/1/user-data/${encodeURIComponent(userId)}`, headers: await headers(true) })
+      )
       // 404: no messages left for this user token (issue 19): the goal is reached.
       const messagesDeleted = (answer.statusCode >= 200 && answer.statusCode < 300) || answer.statusCode === 404
       if (!messagesDeleted) failures.push(`messages: HTTP ${answer.statusCode}`)

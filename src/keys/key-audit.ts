@@ -89,21 +89,31 @@ export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): 
     try {
       answer = await get(`/1/keys/${encodeURIComponent(key.value)}`, key.value)
     } catch (error) {
-      unverifiable.push(`key audit: ${origin} could not be reached (${(error as Error).message}); the keys cannot be checked. Fix the network or ALGOLIA_SEARCH_API_URL, or set SKIP_KEY_AUDIT=true for an air-gapped start`)
+      unverifiable.push(
+        `key audit: ${origin} could not be reached (${(error as Error).message}); the keys cannot be checked. Fix the network or ALGOLIA_SEARCH_API_URL, or set SKIP_KEY_AUDIT=true for an air-gapped start`
+      )
       return { problems, unverifiable, warnings }
     }
     if (answer.statusCode === 404) {
       const list = await get('/1/keys', key.value).catch(() => ({ statusCode: 0, body: undefined }))
-      if (list.statusCode === 200) problems.push(`${key.name} is the Admin API key: it can do anything, including deleting indices and keys. Never deploy it; ${fix}`)
-      else unverifiable.push(`${key.name}: ${origin} does not know this key for application ${config.algolia.appId} (GET /1/keys/{key} answered 404); check the key and ALGOLIA_SEARCH_API_URL, or ${fix}`)
+      if (list.statusCode === 200)
+        problems.push(`${key.name} is the Admin API key: it can do anything, including deleting indices and keys. Never deploy it; ${fix}`)
+      else
+        unverifiable.push(
+          `${key.name}: ${origin} does not know this key for application ${config.algolia.appId} (GET /1/keys/{key} answered 404); check the key and ALGOLIA_SEARCH_API_URL, or ${fix}`
+        )
       continue
     }
     if (answer.statusCode !== 200) {
       // Algolia's own words say which: an unknown application, an invalid key, a blocked IP.
-      const said = typeof (answer.body as { message?: unknown } | undefined)?.message === 'string' ? `: "${String((answer.body as { message: string }).message).slice(0, 200)}"` : ''
-      const hint = answer.statusCode === 401 || answer.statusCode === 403
-        ? `Algolia does not accept this key for application ${config.algolia.appId}: check ALGOLIA_APP_ID, and that ${key.name} is the key itself (from Settings > API Keys, without quotes or spaces; not the sk-alg- secret, which is ALGOLIA_SECRET_KEY)`
-        : 'check ALGOLIA_APP_ID and the key'
+      const said =
+        typeof (answer.body as { message?: unknown } | undefined)?.message === 'string'
+          ? `: "${String((answer.body as { message: string }).message).slice(0, 200)}"`
+          : ''
+      const hint =
+        answer.statusCode === 401 || answer.statusCode === 403
+          ? `Algolia does not accept this key for application ${config.algolia.appId}: check ALGOLIA_APP_ID, and that ${key.name} is the key itself (from Settings > API Keys, without quotes or spaces; not the sk-alg- secret, which is ALGOLIA_SECRET_KEY)`
+          : 'check ALGOLIA_APP_ID and the key'
       problems.push(`${key.name}: Algolia refused to describe it (HTTP ${answer.statusCode}${said}); ${hint}`)
       continue
     }
@@ -114,11 +124,15 @@ export async function auditKeys(config: GatewayConfig, dispatcher: Dispatcher): 
     if (beyond.length > 0) problems.push(`${key.name} has ACL ${beyond.join(', ')} beyond what the enabled routes need (${needs}); ${fix}`)
     if (!acl.includes('search')) problems.push(`${key.name} lacks the search ACL that completions need; ${fix}`)
     if (key.allowed.includes('logs') && !acl.includes('logs')) {
-      warnings.push(`${key.name} lacks the logs ACL: conversation and user-data routes will fail; grant logs or set ENABLE_CONVERSATIONS=false and ENABLE_USER_DATA=false`)
+      warnings.push(
+        `${key.name} lacks the logs ACL: conversation and user-data routes will fail; grant logs or set ENABLE_CONVERSATIONS=false and ENABLE_USER_DATA=false`
+      )
     }
     if (key.browserFacing) {
       if (typeof details.maxQueriesPerIPPerHour !== 'number' || details.maxQueriesPerIPPerHour <= 0) {
-        warnings.push(`${key.name} has no maxQueriesPerIPPerHour: set one on the key in the Algolia dashboard so a leaked secured key cannot be used without limit`)
+        warnings.push(
+          `${key.name} has no maxQueriesPerIPPerHour: set one on the key in the Algolia dashboard so a leaked secured key cannot be used without limit`
+        )
       }
       if (!Array.isArray(details.referers) || details.referers.length === 0) {
         warnings.push(`${key.name} has no referer restriction: add your site's referers (https://app.example.com/*) on the key in the Algolia dashboard`)

@@ -126,7 +126,21 @@ export class StoreRefused extends Error {
 }
 
 /** Outcome codes shared by the Redis script and the memory store. */
-export const OUTCOME = { admitted: 0, ip: 1, holdOff: 2, user: 3, route: 4, streamsUser: 5, streamsGlobal: 6, budget: 7, share: 8, tokensUserDay: 9, tokensUserMonth: 10, tokensTenantDay: 11, tokensTenantMonth: 12 } as const
+export const OUTCOME = {
+  admitted: 0,
+  ip: 1,
+  holdOff: 2,
+  user: 3,
+  route: 4,
+  streamsUser: 5,
+  streamsGlobal: 6,
+  budget: 7,
+  share: 8,
+  tokensUserDay: 9,
+  tokensUserMonth: 10,
+  tokensTenantDay: 11,
+  tokensTenantMonth: 12
+} as const
 
 /** Which token budget refused, and when it resets. */
 function tokenRefusal(code: number, tokens: TokenBudgetCheck | undefined): Refusal {
@@ -138,16 +152,26 @@ function tokenRefusal(code: number, tokens: TokenBudgetCheck | undefined): Refus
 export function refusalOf(code: number, retryAfterMs: number, tokens?: TokenBudgetCheck): Refusal | undefined {
   if (code >= OUTCOME.tokensUserDay && code <= OUTCOME.tokensTenantMonth) return tokenRefusal(code, tokens)
   switch (code) {
-    case OUTCOME.admitted: return undefined
-    case OUTCOME.ip: return { kind: 'ip', retryAfterMs }
-    case OUTCOME.holdOff: return { kind: 'holdOff', retryAfterMs }
-    case OUTCOME.user: return { kind: 'user', retryAfterMs }
-    case OUTCOME.route: return { kind: 'route', retryAfterMs }
-    case OUTCOME.streamsUser: return { kind: 'streams', scope: 'user' }
-    case OUTCOME.streamsGlobal: return { kind: 'streams', scope: 'global' }
-    case OUTCOME.budget: return { kind: 'budget', retryAfterMs }
-    case OUTCOME.share: return { kind: 'share', retryAfterMs }
-    default: throw new Error(`unknown admission outcome ${code}`)
+    case OUTCOME.admitted:
+      return undefined
+    case OUTCOME.ip:
+      return { kind: 'ip', retryAfterMs }
+    case OUTCOME.holdOff:
+      return { kind: 'holdOff', retryAfterMs }
+    case OUTCOME.user:
+      return { kind: 'user', retryAfterMs }
+    case OUTCOME.route:
+      return { kind: 'route', retryAfterMs }
+    case OUTCOME.streamsUser:
+      return { kind: 'streams', scope: 'user' }
+    case OUTCOME.streamsGlobal:
+      return { kind: 'streams', scope: 'global' }
+    case OUTCOME.budget:
+      return { kind: 'budget', retryAfterMs }
+    case OUTCOME.share:
+      return { kind: 'share', retryAfterMs }
+    default:
+      throw new Error(`unknown admission outcome ${code}`)
   }
 }
 
@@ -158,7 +182,10 @@ export function refusalOf(code: number, retryAfterMs: number, tokens?: TokenBudg
  */
 export class BlockedAddresses {
   readonly #until = new Map<string, number>()
-  constructor(private readonly max = 100_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly max = 100_000,
+    private readonly now: () => number = Date.now
+  ) {}
 
   block(key: string, ms: number): void {
     if (ms <= 0) return

@@ -36,8 +36,12 @@ export function memoryAdmission(now: () => number = Date.now, tokensAt: (key: st
   function decide(request: AdmissionRequest): Verdict {
     // The user's tokens this day and month, once the token budgets were read (for the headers).
     let spent: { day: number; month: number } | undefined
-    const refused = (code: number, retryAfterMs = 0, counted: Partial<Verdict> = {}): Verdict =>
-      ({ refusal: refusalOf(code, retryAfterMs)!, leaseGranted: false, ...counted, ...(spent === undefined ? {} : { tokens: spent }) })
+    const refused = (code: number, retryAfterMs = 0, counted: Partial<Verdict> = {}): Verdict => ({
+      refusal: refusalOf(code, retryAfterMs)!,
+      leaseGranted: false,
+      ...counted,
+      ...(spent === undefined ? {} : { tokens: spent })
+    })
     if (request.ip !== undefined && request.ip.max > 0) {
       const failures = read(request.ip.key)
       if (failures.current >= request.ip.max) return refused(OUTCOME.ip, failures.ttlMs)
@@ -52,10 +56,15 @@ export function memoryAdmission(now: () => number = Date.now, tokensAt: (key: st
     if (tokens !== undefined) {
       spent = { day: tokensAt(tokens.userDay), month: tokensAt(tokens.userMonth) }
       const over = (max: number, used: number) => max > 0 && used >= max
-      const code = over(tokens.userDaily, spent.day) ? OUTCOME.tokensUserDay
-        : over(tokens.userMonthly, spent.month) ? OUTCOME.tokensUserMonth
-          : tokens.tenantDay !== undefined && over(tokens.tenantDaily, tokensAt(tokens.tenantDay)) ? OUTCOME.tokensTenantDay
-            : tokens.tenantMonth !== undefined && over(tokens.tenantMonthly, tokensAt(tokens.tenantMonth)) ? OUTCOME.tokensTenantMonth : 0
+      const code = over(tokens.userDaily, spent.day)
+        ? OUTCOME.tokensUserDay
+        : over(tokens.userMonthly, spent.month)
+          ? OUTCOME.tokensUserMonth
+          : tokens.tenantDay !== undefined && over(tokens.tenantDaily, tokensAt(tokens.tenantDay))
+            ? OUTCOME.tokensTenantDay
+            : tokens.tenantMonth !== undefined && over(tokens.tenantMonthly, tokensAt(tokens.tenantMonth))
+              ? OUTCOME.tokensTenantMonth
+              : 0
       if (code !== 0) return { refusal: refusalOf(code, 0, tokens)!, leaseGranted: false, ...counted, tokens: spent }
     }
     const lease = request.lease
@@ -80,7 +89,12 @@ export function memoryAdmission(now: () => number = Date.now, tokensAt: (key: st
       leasesPerUser.set(lease.userKey, (leasesPerUser.get(lease.userKey) ?? 0) + 1)
       openLeases++
     }
-    return { leaseGranted: lease !== undefined, ...counted, ...(budgetSpent === undefined ? {} : { budgetSpent }), ...(spent === undefined ? {} : { tokens: spent }) }
+    return {
+      leaseGranted: lease !== undefined,
+      ...counted,
+      ...(budgetSpent === undefined ? {} : { budgetSpent }),
+      ...(spent === undefined ? {} : { tokens: spent })
+    }
   }
 
   return {

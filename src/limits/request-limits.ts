@@ -48,7 +48,6 @@ export interface RequestLimitOptions {
   readonly now?: () => number
 }
 
-
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
 
 /**
@@ -68,10 +67,15 @@ export function buildRequestLimiters({ live, store, metrics, tenantOf = () => un
     if (user.daily === 0 && user.monthly === 0 && !tenantOn) return undefined
     const owner = { kind: 'user' as const, id: userId }
     return {
-      userDay: dayKey(owner, periods), userMonth: monthKey(owner, periods), userDaily: user.daily, userMonthly: user.monthly,
+      userDay: dayKey(owner, periods),
+      userMonth: monthKey(owner, periods),
+      userDaily: user.daily,
+      userMonthly: user.monthly,
       ...(tenantOn ? { tenantDay: dayKey({ kind: 'tenant', id: tenant }, periods), tenantMonth: monthKey({ kind: 'tenant', id: tenant }, periods) } : {}),
-      tenantDaily: tenantBudget.daily, tenantMonthly: tenantBudget.monthly,
-      dayResetMs: periods.dayResetMs, monthResetMs: periods.monthResetMs
+      tenantDaily: tenantBudget.daily,
+      tenantMonthly: tenantBudget.monthly,
+      dayResetMs: periods.dayResetMs,
+      monthResetMs: periods.monthResetMs
     }
   }
 
@@ -131,9 +135,12 @@ export function buildRequestLimiters({ live, store, metrics, tenantOf = () => un
 
   function refuse(refusal: Refusal, limits: LimitsConfig, name: RouteName | undefined): Error {
     switch (refusal.kind) {
-      case 'ip': return rateLimited('ip', limits.ip.max, refusal.retryAfterMs)
-      case 'user': return rateLimited('user', limits.user.max, refusal.retryAfterMs)
-      case 'route': return rateLimited(`route:${name!}`, limits.routes[name!].max, refusal.retryAfterMs)
+      case 'ip':
+        return rateLimited('ip', limits.ip.max, refusal.retryAfterMs)
+      case 'user':
+        return rateLimited('user', limits.user.max, refusal.retryAfterMs)
+      case 'route':
+        return rateLimited(`route:${name!}`, limits.routes[name!].max, refusal.retryAfterMs)
       case 'streams': {
         const cap = refusal.scope === 'user' ? limits.streams.perUser : limits.streams.global
         const detail = refusal.scope === 'user' ? ` for you (at most ${cap})` : ' on this service'
@@ -147,7 +154,7 @@ export function buildRequestLimiters({ live, store, metrics, tenantOf = () => un
         const retry = seconds(refusal.retryAfterMs)
         const periods = periodsAt(now())
         const resetAt = new Date((refusal.period === 'day' ? periods.dayResetAt : periods.monthResetAt) * 1000).toISOString()
-        const whose = refusal.scope === 'user' ? 'your' : 'your organisation\'s'
+        const whose = refusal.scope === 'user' ? 'your' : "your organisation's"
         const budget = refusal.scope === 'user' ? limits.tokenBudget.user : limits.tokenBudget.tenant
         return new TokenBudgetExhausted(`${whose} ${refusal.period === 'day' ? 'daily' : 'monthly'} budget resets at ${resetAt}`, {
           logRule: `token_budget:${refusal.scope}:${refusal.period}`,
@@ -206,13 +213,21 @@ export function buildRequestLimiters({ live, store, metrics, tenantOf = () => un
         const tokens = periods === undefined ? undefined : tokenCheck(limits, userId, periods)
         let lease: LeaseCheck | undefined
         if (typeof wantsLease === 'function' ? wantsLease(request) : wantsLease) {
-          lease = { userKey: `streams:user:${userId}`, id: randomUUID(), userCap: streams.perUser, globalCap: streams.global, leaseMs: streams.leaseSeconds * 1000 }
+          lease = {
+            userKey: `streams:user:${userId}`,
+            id: randomUUID(),
+            userCap: streams.perUser,
+            globalCap: streams.global,
+            leaseMs: streams.leaseSeconds * 1000
+          }
         }
         const question: AdmissionRequest = {
           upstream: callsUpstream,
           ...(exempt || limits.ip.max === 0 ? {} : { ip: { key: `ip:${clientAddressKey(request.ip)}`, max: limits.ip.max } }),
           ...(exempt || limits.user.max === 0 ? {} : { user: { key: `user:${userId}`, max: limits.user.max, windowMs: limits.user.windowSeconds * 1000 } }),
-          ...(exempt || route === undefined || route.max === 0 ? {} : { route: { key: `route:${name!}:${userId}`, max: route.max, windowMs: route.windowSeconds * 1000 } }),
+          ...(exempt || route === undefined || route.max === 0
+            ? {}
+            : { route: { key: `route:${name!}:${userId}`, max: route.max, windowMs: route.windowSeconds * 1000 } }),
           ...(lease === undefined ? {} : { lease }),
           ...(tokens === undefined ? {} : { tokens }),
           ...(callsUpstream && upstreamBudget.max > 0 ? { budget: budgetCheck(upstreamBudget, budgetClass, exempt ? undefined : userId) } : {})
@@ -245,15 +260,24 @@ export function buildRequestLimiters({ live, store, metrics, tenantOf = () => un
             request.summary.budgetWaitMs = Math.round(performance.now() - waited)
             metrics.upstreamBudgetWait.observe({ class: budgetClass }, request.summary.budgetWaitMs / 1000)
             const counted = verdict
-            verdict = await store.admit({ upstream: true, ...(question.lease === undefined ? {} : { lease: question.lease }), ...(question.budget === undefined ? {} : { budget: question.budget }) })
-            verdict = { ...verdict, ...(counted.user === undefined ? {} : { user: counted.user }), ...(counted.route === undefined ? {} : { route: counted.route }) }
+            verdict = await store.admit({
+              upstream: true,
+              ...(question.lease === undefined ? {} : { lease: question.lease }),
+              ...(question.budget === undefined ? {} : { budget: question.budget })
+            })
+            verdict = {
+              ...verdict,
+              ...(counted.user === undefined ? {} : { user: counted.user }),
+              ...(counted.route === undefined ? {} : { route: counted.route })
+            }
           }
         } catch (error) {
           onStoreFailure(request, error, checksOf(question, name))
           throwIfClientGone(request)
           return
         }
-        if (verdict.refusal === undefined && question.budget !== undefined && name !== undefined) metrics.upstreamBudgetSpent.inc({ group: name, class: budgetClass })
+        if (verdict.refusal === undefined && question.budget !== undefined && name !== undefined)
+          metrics.upstreamBudgetSpent.inc({ group: name, class: budgetClass })
         if (verdict.leaseGranted) {
           if (state === 'released') store.release(lease!)
           else {

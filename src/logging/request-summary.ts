@@ -116,10 +116,38 @@ export interface SummaryLine {
 }
 
 const FIELDS: Record<keyof SummaryLine, true> = {
-  method: true, route: true, path: true, status: true, upstreamStatus: true, agentId: true, userId: true, ttfbMs: true,
-  upstreamTtfbMs: true, durationMs: true, bytesSent: true, budgetWaitMs: true, cutBy: true, rule: true, reason: true, conversationsHidden: true,
-  conversationsDeleted: true, degraded: true, failedOpen: true, cors: true, origin: true, header: true, refusedMethod: true, traceId: true,
-  inputTokens: true, outputTokens: true, reasoningTokens: true, cachedTokens: true, chargedTokens: true, tokensEstimated: true, toolApprovals: true, err: true
+  method: true,
+  route: true,
+  path: true,
+  status: true,
+  upstreamStatus: true,
+  agentId: true,
+  userId: true,
+  ttfbMs: true,
+  upstreamTtfbMs: true,
+  durationMs: true,
+  bytesSent: true,
+  budgetWaitMs: true,
+  cutBy: true,
+  rule: true,
+  reason: true,
+  conversationsHidden: true,
+  conversationsDeleted: true,
+  degraded: true,
+  failedOpen: true,
+  cors: true,
+  origin: true,
+  header: true,
+  refusedMethod: true,
+  traceId: true,
+  inputTokens: true,
+  outputTokens: true,
+  reasoningTokens: true,
+  cachedTokens: true,
+  chargedTokens: true,
+  tokensEstimated: true,
+  toolApprovals: true,
+  err: true
 }
 export const SUMMARY_LINE_FIELDS: readonly string[] = Object.keys(FIELDS)
 

@@ -8,7 +8,19 @@ import { isSameOrigin, requestScheme } from '../policy/origin-check.js'
 
 /** Response headers a browser script may read (CORS hides everything else). */
 // ratelimit, ratelimit-policy: what is left of the token budgets (issue 24), for the page to show.
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'ratelimit', 'ratelimit-policy', 'x-vercel-ai-ui-message-stream', 'x-vercel-ai-data-stream', 'x-cache', 'cache-status']
+const EXPOSED_HEADERS = [
+  'x-request-id',
+  'retry-after',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
+  'ratelimit',
+  'ratelimit-policy',
+  'x-vercel-ai-ui-message-stream',
+  'x-vercel-ai-data-stream',
+  'x-cache',
+  'cache-status'
+]
 // PATCH: a changed vote (PATCH /agent-studio/1/feedback, issue 23).
 const METHODS = ['GET', 'POST', 'PATCH', 'DELETE']
 

@@ -71,7 +71,11 @@ export const agUiBodySchema = {
             // AguiResume: interruptId 1–256, status a StatusEnum (specs/agent-studio/common/schemas/StatusEnum.yml),
             // payload an object; nothing else (the gateway rebuilds each entry from these three).
             additionalProperties: false,
-            properties: { interruptId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,256}$' }, status: { type: 'string', enum: ['resolved', 'cancelled'] }, payload: { type: ['object', 'null'] } }
+            properties: {
+              interruptId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,256}$' },
+              status: { type: 'string', enum: ['resolved', 'cancelled'] },
+              payload: { type: ['object', 'null'] }
+            }
           }
         }
       ]
@@ -98,7 +102,8 @@ export interface AgUiBody {
 export function buildAgUiBodyPolicy(policy: PolicyConfig): (body: AgUiBody, namespace: ConversationNamespace) => AgUiBody {
   return function agUiBody(body, namespace) {
     assertMessageCount(body.messages.length, policy)
-    if (!isClientConversationId(body.threadId)) throw new InvalidId(INVALID_CONVERSATION_ID_MESSAGE.replace('conversation id', 'threadId (the conversation id)'))
+    if (!isClientConversationId(body.threadId))
+      throw new InvalidId(INVALID_CONVERSATION_ID_MESSAGE.replace('conversation id', 'threadId (the conversation id)'))
     if (!policy.allowSystemMessages) {
       const index = body.messages.findIndex((message) => message.role === 'system' || message.role === 'developer')
       if (index !== -1) throw new ForbiddenField(`"messages[${index}]" with role "${body.messages[index]!.role}" (it would override the agent's instructions)`)
@@ -112,7 +117,9 @@ export function buildAgUiBodyPolicy(policy: PolicyConfig): (body: AgUiBody, name
     if (body.parentRunId !== undefined) forwarded.parentRunId = body.parentRunId
     // Rebuilt entry by entry from the three fields the schema checked.
     if (Array.isArray(body.resume)) {
-      forwarded.resume = (body.resume as AgUiResume[]).map(({ interruptId, status, payload }) => (payload === undefined || payload === null ? { interruptId, status } : { interruptId, status, payload }))
+      forwarded.resume = (body.resume as AgUiResume[]).map(({ interruptId, status, payload }) =>
+        payload === undefined || payload === null ? { interruptId, status } : { interruptId, status, payload }
+      )
     }
 
     const props = body.forwardedProps
@@ -142,6 +149,7 @@ export function completionRequestSchema(policy: PolicyConfig, aiSdkSchema: objec
 
 /** The body must be the shape of the protocol the query asked for. */
 export function assertBodyMatchesMode(isAgUi: boolean, body: Record<string, unknown>): void {
-  if (isAgUi && typeof body.threadId !== 'string') throw new InvalidRequest('compatibilityMode=ag-ui takes an AG-UI RunAgentInput body: "threadId", "runId" and "messages"')
+  if (isAgUi && typeof body.threadId !== 'string')
+    throw new InvalidRequest('compatibilityMode=ag-ui takes an AG-UI RunAgentInput body: "threadId", "runId" and "messages"')
   if (!isAgUi && body.threadId !== undefined) throw new InvalidRequest('"threadId" belongs to an AG-UI body: send it with compatibilityMode=ag-ui')
 }

@@ -35,7 +35,8 @@ export interface CompletionContext {
 
 export function cacheVerdict(mode: AgentCacheMode, body: CompletionContext): CacheVerdict {
   if (mode === 'personal') return { useCache: false, forceMemoryOff: false, reason: 'personal_agent' }
-  if (body.algolia?.searchParameters !== undefined || body.algolia?.indices !== undefined) return { useCache: false, forceMemoryOff: true, reason: 'search_restrictions' }
+  if (body.algolia?.searchParameters !== undefined || body.algolia?.indices !== undefined)
+    return { useCache: false, forceMemoryOff: true, reason: 'search_restrictions' }
   if (body.messages.some(hasTurnContext)) return { useCache: false, forceMemoryOff: true, reason: 'turn_context' }
   return { useCache: true, forceMemoryOff: true }
 }

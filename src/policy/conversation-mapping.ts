@@ -21,7 +21,8 @@ export function conversationForClient(namespace: ConversationNamespace, conversa
   const mapped: Json = { ...conversation, id: clientId }
   if (Array.isArray(conversation.messages)) {
     mapped.messages = conversation.messages.map((message) =>
-      isObject(message) && typeof message.conversationId === 'string' ? { ...message, conversationId: clientId } : message)
+      isObject(message) && typeof message.conversationId === 'string' ? { ...message, conversationId: clientId } : message
+    )
   }
   return mapped
 }

@@ -23,8 +23,7 @@ export const MAX_CLIENT_CONVERSATION_ID_LENGTH = UPSTREAM_CONVERSATION_ID_MAX - 
 /** What a client id may look like: the upstream id's own alphabet, shorter by the prefix. */
 export const CLIENT_CONVERSATION_ID_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_-]{0,${MAX_CLIENT_CONVERSATION_ID_LENGTH - 1}}$`)
 
-export const INVALID_CONVERSATION_ID_MESSAGE =
-  `conversation id is not valid: ids are 1 to ${MAX_CLIENT_CONVERSATION_ID_LENGTH} letters, digits, "-" or "_", starting with a letter or digit`
+export const INVALID_CONVERSATION_ID_MESSAGE = `conversation id is not valid: ids are 1 to ${MAX_CLIENT_CONVERSATION_ID_LENGTH} letters, digits, "-" or "_", starting with a letter or digit`
 
 export const isClientConversationId = (value: unknown): value is string => typeof value === 'string' && CLIENT_CONVERSATION_ID_PATTERN.test(value)
 

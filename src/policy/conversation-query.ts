@@ -16,7 +16,8 @@ export function conversationListQuery(query: Record<string, unknown>): string {
   }
   const limit = query.limit
   if (limit !== undefined) {
-    if (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 100) throw new InvalidQuery('limit must be a whole number from 1 to 100')
+    if (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 100)
+      throw new InvalidQuery('limit must be a whole number from 1 to 100')
     parts.push(`limit=${limit}`)
   }
   for (const name of ['startDate', 'endDate'] as const) {

@@ -11,6 +11,8 @@ export const MESSAGES_CEILING = 10_000
  */
 export function assertMessageCount(count: number, policy: PolicyConfig): void {
   if (count > policy.maxMessages) {
-    throw new InvalidRequest(`"messages" has ${count} messages, more than the ${policy.maxMessages} this gateway accepts (MAX_MESSAGES); send fewer (e.g. drop the oldest turns)`)
+    throw new InvalidRequest(
+      `"messages" has ${count} messages, more than the ${policy.maxMessages} this gateway accepts (MAX_MESSAGES); send fewer (e.g. drop the oldest turns)`
+    )
   }
 }

@@ -40,7 +40,8 @@ export function buildTaskBodyPolicy(policy: PolicyConfig): (body: TaskBody) => T
     }
     if (!policy.allowSystemMessages) {
       const path = instructionMessagePath(body.input, 'input')
-      if (path !== undefined) throw new ForbiddenField(`"${path}" with a "system" or "developer" role (the task input must not carry instructions that override the agent's)`)
+      if (path !== undefined)
+        throw new ForbiddenField(`"${path}" with a "system" or "developer" role (the task input must not carry instructions that override the agent's)`)
     }
     const forwarded: TaskBody = { input: body.input }
     if (body.task !== undefined) forwarded.task = body.task

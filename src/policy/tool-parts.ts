@@ -22,8 +22,33 @@ const SPEC_STATES = ['input-streaming', 'input-available', 'output-available', '
 const APPROVAL_STATES = ['approval-requested', 'approval-responded', 'output-denied'] as const
 const STATES: ReadonlySet<string> = new Set([...SPEC_STATES, ...APPROVAL_STATES])
 
-const SPEC_FIELDS = ['type', 'toolCallId', 'state', 'input', 'rawInput', 'output', 'outputMetadata', 'errorText', 'providerOptions', 'requiresApproval', 'description', 'argsHash', 'terminal']
-const AI_SDK_FIELDS = ['approval', 'toolName', 'title', 'providerExecuted', 'preliminary', 'callProviderMetadata', 'resultProviderMetadata', 'toolMetadata', 'inputEncoding', 'dynamic']
+const SPEC_FIELDS = [
+  'type',
+  'toolCallId',
+  'state',
+  'input',
+  'rawInput',
+  'output',
+  'outputMetadata',
+  'errorText',
+  'providerOptions',
+  'requiresApproval',
+  'description',
+  'argsHash',
+  'terminal'
+]
+const AI_SDK_FIELDS = [
+  'approval',
+  'toolName',
+  'title',
+  'providerExecuted',
+  'preliminary',
+  'callProviderMetadata',
+  'resultProviderMetadata',
+  'toolMetadata',
+  'inputEncoding',
+  'dynamic'
+]
 const TOOL_PART_FIELDS: ReadonlySet<string> = new Set([...SPEC_FIELDS, ...AI_SDK_FIELDS])
 
 type Message = { role: string; [field: string]: unknown }
@@ -44,7 +69,8 @@ export function allowedToolParts<T extends Message>(messages: T[]): T[] {
     parts.forEach((part: unknown, partIndex) => {
       if (!isToolPart(part)) return
       const path = `messages[${index}].parts[${partIndex}]`
-      if (message.role !== 'assistant') throw new ForbiddenField(`"${path}" (a tool part in a ${message.role} message: Agent Studio takes tool parts only from assistant messages)`)
+      if (message.role !== 'assistant')
+        throw new ForbiddenField(`"${path}" (a tool part in a ${message.role} message: Agent Studio takes tool parts only from assistant messages)`)
       const state = part.state
       if (state !== undefined && (typeof state !== 'string' || !STATES.has(state))) {
         throw new InvalidRequest(`"${path}.state" must be one of ${[...STATES].join(', ')}`)

@@ -64,21 +64,52 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
     const args: Array<string | number> = []
     for (const r of batch) {
       // A check that is off still passes a key (never read): the prefix, so it is in the slot and in the ACL's key pattern.
-      keys.push(prefix + (r.ip?.key ?? ''), prefix + (r.user?.key ?? ''), prefix + (r.route?.key ?? ''), prefix + (r.lease?.userKey ?? ''), prefix + (r.budget?.share?.key ?? ''),
-        prefix + (r.tokens?.userDay ?? ''), prefix + (r.tokens?.userMonth ?? ''), prefix + (r.tokens?.tenantDay ?? ''), prefix + (r.tokens?.tenantMonth ?? ''))
+      keys.push(
+        prefix + (r.ip?.key ?? ''),
+        prefix + (r.user?.key ?? ''),
+        prefix + (r.route?.key ?? ''),
+        prefix + (r.lease?.userKey ?? ''),
+        prefix + (r.budget?.share?.key ?? ''),
+        prefix + (r.tokens?.userDay ?? ''),
+        prefix + (r.tokens?.userMonth ?? ''),
+        prefix + (r.tokens?.tenantDay ?? ''),
+        prefix + (r.tokens?.tenantMonth ?? '')
+      )
       args.push(
-        r.ip?.max ?? 0, r.user?.max ?? 0, r.user?.windowMs ?? 0, r.route?.max ?? 0, r.route?.windowMs ?? 0,
-        r.lease?.id ?? '', r.lease?.userCap ?? 0, r.lease?.globalCap ?? 0, r.lease?.leaseMs ?? 0,
+        r.ip?.max ?? 0,
+        r.user?.max ?? 0,
+        r.user?.windowMs ?? 0,
+        r.route?.max ?? 0,
+        r.route?.windowMs ?? 0,
+        r.lease?.id ?? '',
+        r.lease?.userCap ?? 0,
+        r.lease?.globalCap ?? 0,
+        r.lease?.leaseMs ?? 0,
         // -1: this request calls no upstream (no hold-off, no budget); 0: budget off.
-        r.upstream ? (r.budget?.max ?? 0) : -1, r.budget?.windowMs ?? 0, r.budget?.ceiling ?? 0, r.budget?.share?.max ?? 0,
-        r.tokens?.userDaily ?? 0, r.tokens?.userMonthly ?? 0,
+        r.upstream ? (r.budget?.max ?? 0) : -1,
+        r.budget?.windowMs ?? 0,
+        r.budget?.ceiling ?? 0,
+        r.budget?.share?.max ?? 0,
+        r.tokens?.userDaily ?? 0,
+        r.tokens?.userMonthly ?? 0,
         // A tenant budget without a tenant (no SESSION_TENANT_CLAIM) is off: its key is never read.
-        r.tokens?.tenantDay === undefined ? 0 : r.tokens.tenantDaily, r.tokens?.tenantMonth === undefined ? 0 : r.tokens.tenantMonthly
+        r.tokens?.tenantDay === undefined ? 0 : r.tokens.tenantDaily,
+        r.tokens?.tenantMonth === undefined ? 0 : r.tokens.tenantMonthly
       )
     }
     const flat = await ask((redis) => redis.asgAdmit(keys.length, ...keys, ...args))
     return batch.map((r, i): Verdict | StoreRefused => {
-      const [code, uc, ut, rc, rt, retry, spent, tday, tmonth] = flat.slice(9 * i, 9 * i + 9) as [number, number, number, number, number, number, number, number, number]
+      const [code, uc, ut, rc, rt, retry, spent, tday, tmonth] = flat.slice(9 * i, 9 * i + 9) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number
+      ]
       if (code === -1) {
         // Redis refused a command of this request only (its message in place of the user count).
         const error = new RequestReplyError(String(uc))
@@ -123,7 +154,9 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
       const leaseMs = options.leaseMs()
       const sentAt = Date.now()
       try {
-        await ask((redis) => redis.asgRenew(chunk.length * 2, ...chunk.flatMap((e) => [prefix + e.lease.userKey, globalLeases]), leaseMs, ...chunk.map((e) => e.lease.id)))
+        await ask((redis) =>
+          redis.asgRenew(chunk.length * 2, ...chunk.flatMap((e) => [prefix + e.lease.userKey, globalLeases]), leaseMs, ...chunk.map((e) => e.lease.id))
+        )
         for (const e of chunk) e.expiresAt = sentAt + leaseMs
       } catch (error) {
         // The next round retries; a lease not renewed in time simply expires (fail-safe for the caps).
@@ -150,7 +183,9 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
     releaseBusy = true
     const chunk = releases.splice(0, CHUNK)
     try {
-      await ask((redis) => redis.asgRelease(chunk.length * 2, ...chunk.flatMap((e) => [prefix + e.lease.userKey, globalLeases]), ...chunk.map((e) => e.lease.id)))
+      await ask((redis) =>
+        redis.asgRelease(chunk.length * 2, ...chunk.flatMap((e) => [prefix + e.lease.userKey, globalLeases]), ...chunk.map((e) => e.lease.id))
+      )
       retryMs = RETRY_FIRST_MS
       releaseBusy = false
       scheduleRelease(0)
@@ -159,7 +194,8 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
       const kept = chunk.filter((e) => e.expiresAt > now)
       releases.unshift(...kept)
       metrics.releaseRetries.inc(kept.length)
-      if (retryMs === RETRY_FIRST_MS) logger.warn({ err: error, leases: kept.length }, 'stream lease release failed; retrying until Redis confirms or the leases expire')
+      if (retryMs === RETRY_FIRST_MS)
+        logger.warn({ err: error, leases: kept.length }, 'stream lease release failed; retrying until Redis confirms or the leases expire')
       releaseBusy = false
       scheduleRelease(retryMs)
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
@@ -205,7 +241,9 @@ export function redisAdmission(options: RedisAdmissionOptions): AdmissionStore &
     },
     holdOff(ms) {
       heldUntil = Math.max(heldUntil, Date.now() + ms)
-      ask((redis) => redis.asgHoldOff(holdKey, ms)).catch((error: unknown) => logger.warn({ err: error }, 'could not share the upstream hold-off through Redis; this replica holds off alone'))
+      ask((redis) => redis.asgHoldOff(holdKey, ms)).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not share the upstream hold-off through Redis; this replica holds off alone')
+      )
     },
     /**
      * Redis answers again after an outage (or a failover): renew every lease at once instead of at

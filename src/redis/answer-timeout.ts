@@ -1,7 +1,10 @@
 import type { Histogram } from 'prom-client'
 
 export class RedisTimeout extends Error {
-  constructor(readonly waitedMs: number, readonly timerLateMs: number) {
+  constructor(
+    readonly waitedMs: number,
+    readonly timerLateMs: number
+  ) {
     super(`Redis did not answer within ${Math.round(waitedMs)} ms`)
     this.name = 'RedisTimeout'
   }

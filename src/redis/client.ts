@@ -54,7 +54,10 @@ export function detectMode(connection: RedisConnection): { mode: Promise<RedisMo
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000)
   })
   probe.on('error', () => undefined) // the answer (or its absence) is what counts
-  const mode = probe.info('cluster').then((info) => (/^cluster_enabled:1\b/m.test(info) ? 'cluster' as const : 'standalone' as const)).finally(() => probe.disconnect())
+  const mode = probe
+    .info('cluster')
+    .then((info) => (/^cluster_enabled:1\b/m.test(info) ? ('cluster' as const) : ('standalone' as const)))
+    .finally(() => probe.disconnect())
   return { mode, stop: () => probe.disconnect() }
 }
 
@@ -97,24 +100,31 @@ export function createRedisClient(connection: RedisConnection, mode: RedisMode):
       // not by an address ioredis resolved it to (ioredis's advice for ElastiCache).
       ...(connection.tls === undefined ? {} : { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) })
     }
-    return withScripts(new Cluster(connection.nodes.map((node) => ({ host: node.host, port: node.port })), options))
+    return withScripts(
+      new Cluster(
+        connection.nodes.map((node) => ({ host: node.host, port: node.port })),
+        options
+      )
+    )
   }
   if (mode === 'sentinel') {
     const sentinel = connection.sentinel!
     const tls = server.tls
-    return withScripts(new Redis({
-      ...server,
-      ...failFast,
-      db: connection.db,
-      name: sentinel.masterName,
-      sentinels: sentinel.sentinels.map((address) => ({ host: address.host, port: address.port })),
-      ...(sentinel.username === undefined ? {} : { sentinelUsername: sentinel.username }),
-      ...(sentinel.password === undefined ? {} : { sentinelPassword: sentinel.password }),
-      ...(tls === undefined ? {} : { enableTLSForSentinelMode: true, sentinelTLS: tls }),
-      // Subscribes to the sentinels' +switch-master: follows a failover without waiting for the old master's socket to drop.
-      failoverDetector: true,
-      sentinelRetryStrategy: (attempt) => Math.min(attempt * 200, 2000)
-    }))
+    return withScripts(
+      new Redis({
+        ...server,
+        ...failFast,
+        db: connection.db,
+        name: sentinel.masterName,
+        sentinels: sentinel.sentinels.map((address) => ({ host: address.host, port: address.port })),
+        ...(sentinel.username === undefined ? {} : { sentinelUsername: sentinel.username }),
+        ...(sentinel.password === undefined ? {} : { sentinelPassword: sentinel.password }),
+        ...(tls === undefined ? {} : { enableTLSForSentinelMode: true, sentinelTLS: tls }),
+        // Subscribes to the sentinels' +switch-master: follows a failover without waiting for the old master's socket to drop.
+        failoverDetector: true,
+        sentinelRetryStrategy: (attempt) => Math.min(attempt * 200, 2000)
+      })
+    )
   }
   const node = connection.nodes[0]!
   return withScripts(new Redis({ ...server, ...failFast, host: node.host, port: node.port, db: connection.db }))

@@ -27,7 +27,9 @@ export interface SlotLayout {
 export function slotLayout(namespace: string): SlotLayout {
   const prefix = keyPrefix(namespace)
   const slot = keySlot(prefix)
-  const strays = Object.entries(keyKinds(prefix)).filter(([, key]) => keySlot(key) !== slot).map(([kind]) => kind)
+  const strays = Object.entries(keyKinds(prefix))
+    .filter(([, key]) => keySlot(key) !== slot)
+    .map(([kind]) => kind)
   return { slot, strays }
 }
 
@@ -35,9 +37,7 @@ export function slotLayout(namespace: string): SlotLayout {
 /** The admission script ran but did not admit a request every limit allows: the script Redis runs is not ours. */
 class ScratchRefused extends Error {}
 
-export type ProbeOutcome =
-  | { readonly outcome: 'ok'; readonly ms: number }
-  | { readonly outcome: 'connection' | 'script'; readonly error: Error }
+export type ProbeOutcome = { readonly outcome: 'ok'; readonly ms: number } | { readonly outcome: 'connection' | 'script'; readonly error: Error }
 
 /**
  * Runs each limits script twice on keys of their own (`<prefix>probe:<uuid>:…`, so two replicas
@@ -49,12 +49,64 @@ export type ProbeOutcome =
 export async function probeScripts(client: ScriptedClient, namespace: string, timeoutMs: number): Promise<ProbeOutcome> {
   const started = performance.now()
   const scratch = `${keyPrefix(namespace)}probe:${randomUUID()}:`
-  const [globalLeases, budget, hold, ip, user, route, userLeases, share, failures, erasureLock, erasureState, erasures] = ['streams:global', 'budget', 'hold-off', 'ip', 'user', 'route', 'streams:user', 'share', 'failures', 'erasure:lock', 'erasure:state', 'erasure:running'].map((name) => scratch + name) as [string, string, string, string, string, string, string, string, string, string, string, string]
-  const [tokensDay, tokensMonth, tenantDay, tenantMonth, topUsers, topAgents, topScratch] = ['tokens:d', 'tokens:m', 'tenant:d', 'tenant:m', 'top:users', 'top:agents', 'top:scratch'].map((name) => scratch + name) as [string, string, string, string, string, string, string]
+  const [globalLeases, budget, hold, ip, user, route, userLeases, share, failures, erasureLock, erasureState, erasures] = [
+    'streams:global',
+    'budget',
+    'hold-off',
+    'ip',
+    'user',
+    'route',
+    'streams:user',
+    'share',
+    'failures',
+    'erasure:lock',
+    'erasure:state',
+    'erasure:running'
+  ].map((name) => scratch + name) as [string, string, string, string, string, string, string, string, string, string, string, string]
+  const [tokensDay, tokensMonth, tenantDay, tenantMonth, topUsers, topAgents, topScratch] = [
+    'tokens:d',
+    'tokens:m',
+    'tenant:d',
+    'tenant:m',
+    'top:users',
+    'top:agents',
+    'top:scratch'
+  ].map((name) => scratch + name) as [string, string, string, string, string, string, string]
   const once = async () => {
     const lease = randomUUID()
     // Every token budget on (1e9 each), so the script reads every usage hash (issue 24).
-    const answer = await client.asgAdmit(12, globalLeases, budget, hold, ip, user, route, userLeases, share, tokensDay, tokensMonth, tenantDay, tenantMonth, 1, 100, 1000, 100, 1000, lease, 100, 100, 1000, 100, 1000, 100, 100, 1e9, 1e9, 1e9, 1e9)
+    const answer = await client.asgAdmit(
+      12,
+      globalLeases,
+      budget,
+      hold,
+      ip,
+      user,
+      route,
+      userLeases,
+      share,
+      tokensDay,
+      tokensMonth,
+      tenantDay,
+      tenantMonth,
+      1,
+      100,
+      1000,
+      100,
+      1000,
+      lease,
+      100,
+      100,
+      1000,
+      100,
+      1000,
+      100,
+      100,
+      1e9,
+      1e9,
+      1e9,
+      1e9
+    )
     if (answer[0] === -1) throw new RequestReplyError(String(answer[1]))
     if (answer[0] !== 0) throw new ScratchRefused(`the admission script refused a scratch request (outcome ${answer[0]})`)
     await client.asgRenew(2, userLeases, globalLeases, 1000, lease)
@@ -78,7 +130,12 @@ export async function probeScripts(client: ScriptedClient, namespace: string, ti
   }
   let timer: NodeJS.Timeout | undefined
   try {
-    await Promise.race([once().then(once), new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new RedisTimeout(timeoutMs, 0)), timeoutMs) })])
+    await Promise.race([
+      once().then(once),
+      new Promise((_resolve, reject) => {
+        timer = setTimeout(() => reject(new RedisTimeout(timeoutMs, 0)), timeoutMs)
+      })
+    ])
     return { outcome: 'ok', ms: performance.now() - started }
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error))
@@ -106,11 +163,21 @@ export async function doctorRedisChecks(redis: RedisConfig, onRedisError: 'open'
   const detection = detectMode(connection)
   let mode: RedisMode
   try {
-    mode = await Promise.race([detection.mode, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), 3000).unref())])
+    mode = await Promise.race([
+      detection.mode,
+      new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), 3000).unref())
+    ])
   } catch (error) {
     detection.stop()
     const refused = replyCode(error) !== undefined
-    return [{ outcome: 'fail', title: refused ? 'Redis refused the mode check (INFO cluster)' : 'Redis is unreachable', detail: `${describeRedis(connection)}: ${(error as Error).message}: ${refused ? scriptErrorHint(error) : 'check REDIS_URL / REDIS_SENTINELS'} (limits would follow limits.onRedisError)` }, { outcome: 'ok', title: policy }]
+    return [
+      {
+        outcome: 'fail',
+        title: refused ? 'Redis refused the mode check (INFO cluster)' : 'Redis is unreachable',
+        detail: `${describeRedis(connection)}: ${(error as Error).message}: ${refused ? scriptErrorHint(error) : 'check REDIS_URL / REDIS_SENTINELS'} (limits would follow limits.onRedisError)`
+      },
+      { outcome: 'ok', title: policy }
+    ]
   }
   const layout = slotLayout(redis.namespace)
   const client = createRedisClient(connection, mode)
@@ -121,15 +188,33 @@ export async function doctorRedisChecks(redis: RedisConfig, onRedisError: 'open'
     const probe = await probeScripts(client, redis.namespace, 5000)
     const owner = serverOf(client, layout.slot)
     if (probe.outcome === 'connection') {
-      checks.push({ outcome: 'fail', title: `Redis is unreachable (${mode})`, detail: `${describeRedis(connection)}: ${probe.error.message}: check REDIS_URL / REDIS_SENTINELS and the network (limits would follow limits.onRedisError)` })
+      checks.push({
+        outcome: 'fail',
+        title: `Redis is unreachable (${mode})`,
+        detail: `${describeRedis(connection)}: ${probe.error.message}: check REDIS_URL / REDIS_SENTINELS and the network (limits would follow limits.onRedisError)`
+      })
     } else {
       checks.push({ outcome: 'ok', title: `Redis answers in ${mode} mode (${describeRedis(connection)}, namespace ${redis.namespace})` })
-      checks.push(layout.strays.length === 0
-        ? { outcome: 'ok', title: `slot layout: every gateway key is in slot ${layout.slot} (hash tag ${keyPrefix(redis.namespace)})${mode === 'cluster' && owner !== undefined ? `, on master ${owner}` : ''}` }
-        : { outcome: 'fail', title: 'slot layout: some keys are outside the namespace\'s slot', detail: layout.strays.join(', ') })
-      checks.push(probe.outcome === 'ok'
-        ? { outcome: 'ok', title: `limits scripts run (one round trip each, ${Math.round(probe.ms)} ms in all): the Redis user has every command and key it needs` }
-        : { outcome: 'fail', title: `Redis refused the limits scripts: ${probe.error.message}`, detail: `${scriptErrorHint(probe.error)}\nthe gateway's user needs: ACL SETUSER <user> ${gatewayAclRules(keyPrefix(redis.namespace))}` })
+      checks.push(
+        layout.strays.length === 0
+          ? {
+              outcome: 'ok',
+              title: `slot layout: every gateway key is in slot ${layout.slot} (hash tag ${keyPrefix(redis.namespace)})${mode === 'cluster' && owner !== undefined ? `, on master ${owner}` : ''}`
+            }
+          : { outcome: 'fail', title: "slot layout: some keys are outside the namespace's slot", detail: layout.strays.join(', ') }
+      )
+      checks.push(
+        probe.outcome === 'ok'
+          ? {
+              outcome: 'ok',
+              title: `limits scripts run (one round trip each, ${Math.round(probe.ms)} ms in all): the Redis user has every command and key it needs`
+            }
+          : {
+              outcome: 'fail',
+              title: `Redis refused the limits scripts: ${probe.error.message}`,
+              detail: `${scriptErrorHint(probe.error)}\nthe gateway's user needs: ACL SETUSER <user> ${gatewayAclRules(keyPrefix(redis.namespace))}`
+            }
+      )
     }
   } finally {
     client.disconnect()

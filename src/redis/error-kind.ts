@@ -46,7 +46,7 @@ export function redisErrorKind(error: unknown): RedisErrorKind {
 
 export function scriptErrorCode(error: unknown): ScriptErrorCode {
   const code = replyCode(error)
-  return (SCRIPT_ERROR_CODES as readonly string[]).includes(code ?? '') ? code as ScriptErrorCode : 'other'
+  return (SCRIPT_ERROR_CODES as readonly string[]).includes(code ?? '') ? (code as ScriptErrorCode) : 'other'
 }
 
 /** What to do about a script error, for the log line, doctor and the start-up refusal. */
@@ -58,12 +58,18 @@ export function scriptErrorHint(error: unknown): string {
       return `the Redis user lacks a permission the gateway needs${command === undefined ? '' : ` (the script's ${command})`}: grant the ACL in docs/operations.md (Redis Cluster, Sentinel, TLS and ACL users)`
     }
     case 'NOAUTH':
-    case 'WRONGPASS': return 'check REDIS_USERNAME/REDIS_PASSWORD (or the credentials in REDIS_URL)'
+    case 'WRONGPASS':
+      return 'check REDIS_USERNAME/REDIS_PASSWORD (or the credentials in REDIS_URL)'
     case 'MOVED':
-    case 'ASK': return 'this Redis is a cluster node: set REDIS_MODE=cluster (or auto)'
-    case 'CROSSSLOT': return 'keys of one script hash to different slots: a gateway from before issue 21 (keys without their {namespace} hash tag) is talking to a cluster'
-    case 'WRONGTYPE': return 'a gateway key holds a value of another type: something else writes into the gateway\'s namespace (REDIS_NAMESPACE); delete that key'
-    case 'NOSCRIPT': return 'Redis has not got the script and refused to load it: the user needs +eval as well as +evalsha'
-    default: return 'Redis refused the limits script'
+    case 'ASK':
+      return 'this Redis is a cluster node: set REDIS_MODE=cluster (or auto)'
+    case 'CROSSSLOT':
+      return 'keys of one script hash to different slots: a gateway from before issue 21 (keys without their {namespace} hash tag) is talking to a cluster'
+    case 'WRONGTYPE':
+      return "a gateway key holds a value of another type: something else writes into the gateway's namespace (REDIS_NAMESPACE); delete that key"
+    case 'NOSCRIPT':
+      return 'Redis has not got the script and refused to load it: the user needs +eval as well as +evalsha'
+    default:
+      return 'Redis refused the limits script'
   }
 }

@@ -61,7 +61,10 @@ export interface GatewayRedis {
 /** Redis answered the start-up round trip with a refusal: the gateway would fail every request. */
 export class RedisIncompatible extends Error {
   readonly code = 'redis_incompatible'
-  constructor(readonly mode: RedisMode | 'detecting', cause: Error) {
+  constructor(
+    readonly mode: RedisMode | 'detecting',
+    cause: Error
+  ) {
     super(`Redis (${mode}) refused the limits scripts: ${cause.message}\n  ${scriptErrorHint(cause)}`, { cause })
     this.name = 'RedisIncompatible'
   }
@@ -88,7 +91,12 @@ const PROBE_TIMEOUT_MS = 2000
 export function connectRedis(options: RedisOptions): GatewayRedis {
   const { connection, namespace, live, metrics, logger } = options
   const layout = slotLayout(namespace)
-  let mode: RedisMode | 'detecting' = connection.mode === 'auto' && connection.sentinel === undefined ? 'detecting' : connection.sentinel === undefined ? connection.mode as RedisMode : 'sentinel'
+  let mode: RedisMode | 'detecting' =
+    connection.mode === 'auto' && connection.sentinel === undefined
+      ? 'detecting'
+      : connection.sentinel === undefined
+        ? (connection.mode as RedisMode)
+        : 'sentinel'
   let client: ScriptedClient | undefined
   let state: RedisHealth['state'] = 'connecting'
   let closed = false
@@ -101,7 +109,10 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
     if (state === 'unavailable') admission.renewNow()
     state = 'connected'
     metrics.redisUp.set(1)
-    logger.info({ mode, server: client === undefined ? undefined : serverOf(client, layout.slot), slot: layout.slot }, 'Redis connected: limits and stream caps are shared across replicas')
+    logger.info(
+      { mode, server: client === undefined ? undefined : serverOf(client, layout.slot), slot: layout.slot },
+      'Redis connected: limits and stream caps are shared across replicas'
+    )
   }
 
   function failed(error: unknown) {
@@ -122,7 +133,10 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
       return
     }
     lastLogged.set(code, { at: Date.now(), suppressed: 0 })
-    logger.error({ err: error, mode, hint: scriptErrorHint(error), suppressed: logged?.suppressed ?? 0 }, 'Redis refused a limits script: not a connection failure, fix the configuration')
+    logger.error(
+      { err: error, mode, hint: scriptErrorHint(error), suppressed: logged?.suppressed ?? 0 },
+      'Redis refused a limits script: not a connection failure, fix the configuration'
+    )
   }
 
   const scripted = (): LimitsCommands => {

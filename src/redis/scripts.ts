@@ -334,7 +334,9 @@ export function withScripts<Client extends Redis | Cluster>(client: Client): Cli
 }
 
 /** Every command the scripts run (redis.call), for the ACL the gateway's user needs (acl.ts). */
-export const SCRIPT_COMMANDS = [...new Set(Object.values(SCRIPTS).flatMap(({ lua }) => [...lua.matchAll(/\bcall\('([A-Z]+)'/g)].map((m) => m[1]!.toLowerCase())))].sort()
+export const SCRIPT_COMMANDS = [
+  ...new Set(Object.values(SCRIPTS).flatMap(({ lua }) => [...lua.matchAll(/\bcall\('([A-Z]+)'/g)].map((m) => m[1]!.toLowerCase())))
+].sort()
 
 const SCRIPT_BY_SHA = new Map(Object.values(SCRIPTS).map(({ lua }) => [createHash('sha1').update(lua).digest('hex'), lua]))
 

@@ -52,7 +52,8 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
     if (redis?.problem !== undefined) throw new NotReady('Redis refuses the limits scripts (see the error log)')
     // Under onRedisError: closed every limited request is refused while Redis is away: let the
     // load balancer stop sending (issue 22). Under open the replica still serves, degraded.
-    if (redis !== undefined && redis.onRedisError === 'closed' && redis.state === 'unavailable') throw new NotReady('Redis is unavailable and limits.onRedisError is closed')
+    if (redis !== undefined && redis.onRedisError === 'closed' && redis.state === 'unavailable')
+      throw new NotReady('Redis is unavailable and limits.onRedisError is closed')
     reply.header('cache-control', 'no-store')
     const { hash, loadedAt } = options.policy()
     return {

@@ -27,18 +27,19 @@ export interface AuthenticateDependencies extends JwtVerifierOptions {
  * to cookie sessions (before spending anything on verification), then verify it.
  */
 export function buildAuthenticator(session: SessionConfig, originRules: OriginRules, deps: AuthenticateDependencies): Authenticate {
-  const verify = session.kind === 'jwt'
-    ? (() => {
-        const verifyToken = buildJwtVerifier(session, deps)
-        return (_headers: IncomingHttpHeaders, credential: SessionCredential) => verifyToken(credential.token)
-      })()
-    : (() => {
-        const forwardAuth = buildForwardAuth(session, deps.dispatcher)
-        // Only the chosen credential: a bearer session must not be signed in by a cookie that
-        // skipped the origin check (issue 11), and of a cookie session only its cookie (issue 19).
-        return (headers: IncomingHttpHeaders, credential: SessionCredential) =>
-          forwardAuth(credential.via === 'bearer' ? { authorization: headers.authorization } : { cookie: sessionCookieOnly(headers, session.cookieName) })
-      })()
+  const verify =
+    session.kind === 'jwt'
+      ? (() => {
+          const verifyToken = buildJwtVerifier(session, deps)
+          return (_headers: IncomingHttpHeaders, credential: SessionCredential) => verifyToken(credential.token)
+        })()
+      : (() => {
+          const forwardAuth = buildForwardAuth(session, deps.dispatcher)
+          // Only the chosen credential: a bearer session must not be signed in by a cookie that
+          // skipped the origin check (issue 11), and of a cookie session only its cookie (issue 19).
+          return (headers: IncomingHttpHeaders, credential: SessionCredential) =>
+            forwardAuth(credential.via === 'bearer' ? { authorization: headers.authorization } : { cookie: sessionCookieOnly(headers, session.cookieName) })
+        })()
 
   return async function authenticate(headers, protocol, host) {
     const credential = readCredential(headers, session.cookieName)

@@ -83,7 +83,11 @@ export function buildForwardAuth(config: IntrospectSessionConfig, dispatcher: Di
 
   return async (credential) => {
     const { cookie, authorization } = credential
-    const key = createHash('sha256').update(cookie ?? '').update('\0').update(authorization ?? '').digest('base64url')
+    const key = createHash('sha256')
+      .update(cookie ?? '')
+      .update('\0')
+      .update(authorization ?? '')
+      .digest('base64url')
     const session = await cache.fetch(key, { context: { cookie, authorization } })
     return session!
   }

@@ -135,7 +135,11 @@ class JwksUnavailableError extends Error {}
  * endpoint is down, users whose key we already hold must keep working: fall back to the last
  * keys fetched. An unknown `kid` with a reachable endpoint stays a plain verification failure.
  */
-function resilientJwks(url: URL, source: { cooldownMs: number; cacheMaxAgeMs: number; timeoutMs: number }, onFallback?: (error: unknown) => void): JWTVerifyGetKey {
+function resilientJwks(
+  url: URL,
+  source: { cooldownMs: number; cacheMaxAgeMs: number; timeoutMs: number },
+  onFallback?: (error: unknown) => void
+): JWTVerifyGetKey {
   const remote = createRemoteJWKSet(url, {
     cooldownDuration: source.cooldownMs,
     cacheMaxAge: source.cacheMaxAgeMs,

@@ -14,7 +14,9 @@ export function tenantScopedUserId(userId: string, claims: Readonly<Record<strin
   const raw = claims[tenantClaim]
   const tenant = typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : raw
   if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > MAX_TENANT_LENGTH || !/^[^:\u0000-\u001f\u007f-\u009f]+$/.test(tenant)) {
-    throw new SessionInvalid({ cause: new Error(`the session has no usable tenant claim "${tenantClaim}" (1 to ${MAX_TENANT_LENGTH} characters, no ":" or control characters)`) })
+    throw new SessionInvalid({
+      cause: new Error(`the session has no usable tenant claim "${tenantClaim}" (1 to ${MAX_TENANT_LENGTH} characters, no ":" or control characters)`)
+    })
   }
   const scoped = `${tenant}:${userId}`
   if (scoped.length > MAX_USER_ID_LENGTH) {

@@ -44,14 +44,19 @@ export function createOtelTracing(config: TracingConfig, logger: Logger, exporte
   // silent by default: ops would see traces missing and nothing in the log. Message only: its
   // arguments can hold the exporter's request options.
   const report = (message: string) => logger.warn(`OpenTelemetry: ${message}`)
-  diag.setLogger({ error: report, warn: report, info: () => undefined, debug: () => undefined, verbose: () => undefined }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
+  diag.setLogger(
+    { error: report, warn: report, info: () => undefined, debug: () => undefined, verbose: () => undefined },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true }
+  )
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
     sampler: new TraceIdRatioBasedSampler(config.sampleRatio),
     // Tests pass an in-memory exporter and see each span as it ends; both go through the allow-list.
-    spanProcessors: [exporter === undefined
-      ? new BatchSpanProcessor(allowListedExporter(new OTLPTraceExporter({ url: config.tracesUrl.href })))
-      : new SimpleSpanProcessor(allowListedExporter(exporter))]
+    spanProcessors: [
+      exporter === undefined
+        ? new BatchSpanProcessor(allowListedExporter(new OTLPTraceExporter({ url: config.tracesUrl.href })))
+        : new SimpleSpanProcessor(allowListedExporter(exporter))
+    ]
   })
   // The async-local-storage context manager, so spans started deep in a handler find their parent.
   provider.register({ propagator: null })

@@ -11,16 +11,31 @@ import type { Attributes } from '@opentelemetry/api'
  */
 export const SPAN_ATTRIBUTES: ReadonlySet<string> = new Set([
   // @fastify/otel
-  'http.request.method', 'http.route', 'http.response.status_code', 'url.path',
-  'hook.name', 'fastify.type', 'hook.callback.name', 'fastify.root',
+  'http.request.method',
+  'http.route',
+  'http.response.status_code',
+  'url.path',
+  'hook.name',
+  'fastify.type',
+  'hook.callback.name',
+  'fastify.root',
   // @opentelemetry/instrumentation-undici (the upstream call)
-  'url.scheme', 'server.address', 'server.port', 'network.peer.address', 'network.peer.port',
-  'network.protocol.version', 'error.type',
+  'url.scheme',
+  'server.address',
+  'server.port',
+  'network.peer.address',
+  'network.peer.port',
+  'network.protocol.version',
+  'error.type',
   // ours
   'gateway.upstream.ttfb_ms',
   // Issue 24: OpenTelemetry GenAI semantic conventions, on a completion's request span (src/usage/usage-meter.ts)
-  'gen_ai.operation.name', 'gen_ai.agent.id', 'gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens',
-  'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.reasoning.output_tokens'
+  'gen_ai.operation.name',
+  'gen_ai.agent.id',
+  'gen_ai.usage.input_tokens',
+  'gen_ai.usage.output_tokens',
+  'gen_ai.usage.cache_read.input_tokens',
+  'gen_ai.usage.reasoning.output_tokens'
 ])
 
 /** Event attributes kept (an exception event keeps its type, never its message or stack). */

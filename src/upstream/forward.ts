@@ -181,7 +181,9 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
         done()
         if (answeredNobody()) return
         if (error instanceof UpstreamError) throw error
-        throw error instanceof SyntaxError ? new UpstreamError({ cause: error }) : upstreamFailure(error, summary.cutBy === 'timeout' ? totalLimit : firstByteLimit)
+        throw error instanceof SyntaxError
+          ? new UpstreamError({ cause: error })
+          : upstreamFailure(error, summary.cutBy === 'timeout' ? totalLimit : firstByteLimit)
       }
       done()
       const rewritten = call.rewriteJson(parsed)

@@ -28,7 +28,12 @@ export const ERROR_BODY_READ_LIMIT = 64 * 1024
  * Status codes decided before any route-specific rule (5xx, credentials, budget). Each error
  * keeps upstream's status for the log line; `cause` says what was answered (side calls).
  */
-export function credentialOrBudgetError(statusCode: number, headers: Record<string, string | string[] | undefined>, hooks: UpstreamStatusHooks, cause?: Error): GatewayError | undefined {
+export function credentialOrBudgetError(
+  statusCode: number,
+  headers: Record<string, string | string[] | undefined>,
+  hooks: UpstreamStatusHooks,
+  cause?: Error
+): GatewayError | undefined {
   if (statusCode >= 500) return new UpstreamError({ upstreamStatus: statusCode, cause })
   if (statusCode === 401 || statusCode === 403) {
     hooks.onAuthFailed?.(statusCode)
@@ -76,7 +81,10 @@ export function validationDetail(bodyText: string): ValidationItem[] | undefined
     const { loc, msg, type } = (entry ?? {}) as { loc?: unknown; msg?: unknown; type?: unknown }
     if (!Array.isArray(loc) || typeof msg !== 'string' || typeof type !== 'string') continue
     items.push({
-      loc: loc.slice(0, 10).filter((part): part is string | number => typeof part === 'string' || Number.isInteger(part)).map((part) => (typeof part === 'string' ? part.slice(0, 100) : part)),
+      loc: loc
+        .slice(0, 10)
+        .filter((part): part is string | number => typeof part === 'string' || Number.isInteger(part))
+        .map((part) => (typeof part === 'string' ? part.slice(0, 100) : part)),
       msg: msg.slice(0, 300),
       type: type.slice(0, 100)
     })

@@ -11,14 +11,22 @@ import type { TokenUsage } from './usage-reader.js'
  * same user in flight are not in it (the headers and /usage/me say the same from Redis).
  * Undefined (nothing written) when no user budget is on or none was checked.
  */
-export function budgetTrailer(request: FastifyRequest, live: LiveLimits, now: () => number): ((usage: TokenUsage | undefined) => string | undefined) | undefined {
+export function budgetTrailer(
+  request: FastifyRequest,
+  live: LiveLimits,
+  now: () => number
+): ((usage: TokenUsage | undefined) => string | undefined) | undefined {
   const before = request.summary.tokensBefore
   const { daily, monthly } = live.current.tokenBudget.user
   if (before === undefined || (daily === 0 && monthly === 0)) return undefined
   return (usage) => {
     const charged = usage === undefined || usage.cacheHit ? 0 : usage.total
     const periods = periodsAt(now())
-    const view = (limit: number, spent: number, resetAt: number) => ({ limit, remaining: Math.max(0, limit - spent - charged), resetAt: new Date(resetAt * 1000).toISOString() })
+    const view = (limit: number, spent: number, resetAt: number) => ({
+      limit,
+      remaining: Math.max(0, limit - spent - charged),
+      resetAt: new Date(resetAt * 1000).toISOString()
+    })
     const tokenBudget = {
       ...(daily > 0 ? { day: view(daily, before.day, periods.dayResetAt) } : {}),
       ...(monthly > 0 ? { month: view(monthly, before.month, periods.monthResetAt) } : {})

@@ -34,11 +34,19 @@ export interface TokenStore {
 export function recordPlan(entry: TokenRecord): { hashes: Array<{ key: string; ttlMs: number }>; fields: Array<[string, number]>; hour: string } {
   const periods = periodsAt(entry.nowMs)
   const owners: Owner[] = [{ kind: 'user', id: entry.userId }, ...(entry.tenant === undefined ? [] : [{ kind: 'tenant' as const, id: entry.tenant }])]
-  const hashes = owners.flatMap((owner) => [{ key: dayKey(owner, periods), ttlMs: DAY_TTL_MS }, { key: monthKey(owner, periods), ttlMs: MONTH_TTL_MS }])
+  const hashes = owners.flatMap((owner) => [
+    { key: dayKey(owner, periods), ttlMs: DAY_TTL_MS },
+    { key: monthKey(owner, periods), ttlMs: MONTH_TTL_MS }
+  ])
   const { usage } = entry
   const fields: Array<[string, number]> = [
-    ['tokens', entry.charged], ['input', usage.input], ['output', usage.output], ['reasoning', usage.reasoning],
-    ['cached', usage.cached], ['answers', 1], [`agent:${entry.agentId}`, entry.charged]
+    ['tokens', entry.charged],
+    ['input', usage.input],
+    ['output', usage.output],
+    ['reasoning', usage.reasoning],
+    ['cached', usage.cached],
+    ['answers', 1],
+    [`agent:${entry.agentId}`, entry.charged]
   ]
   return { hashes, fields, hour: periods.hour }
 }
@@ -73,7 +81,10 @@ export function memoryTokenStore(): TokenStore & { tokensAt(key: string): number
     async top(what, hours, limit, nowMs) {
       const sums = new Map<string, number>()
       for (const hour of hoursBack(nowMs, hours)) for (const [id, tokens] of live(topKey(what, hour))?.fields ?? []) sums.set(id, (sums.get(id) ?? 0) + tokens)
-      return [...sums].map(([id, tokens]) => ({ id, tokens })).sort((a, b) => b.tokens - a.tokens || a.id.localeCompare(b.id)).slice(0, limit)
+      return [...sums]
+        .map(([id, tokens]) => ({ id, tokens }))
+        .sort((a, b) => b.tokens - a.tokens || a.id.localeCompare(b.id))
+        .slice(0, limit)
     },
     tokensAt: (key) => live(key)?.fields.get('tokens') ?? 0
   }

@@ -43,7 +43,14 @@ export function usageMeter({ store, metrics, logger, tenantOf, now = Date.now }:
         metrics.tokensEstimated.inc({ agent: agentId }, usage.total)
       }
       const charged = usage.cacheHit ? 0 : usage.total
-      request.summary.tokens = { input: usage.input, output: usage.output, reasoning: usage.reasoning, cached: usage.cached, charged, ...(reported === undefined ? { estimated: true } : {}) }
+      request.summary.tokens = {
+        input: usage.input,
+        output: usage.output,
+        reasoning: usage.reasoning,
+        cached: usage.cached,
+        charged,
+        ...(reported === undefined ? { estimated: true } : {})
+      }
       if (reported !== undefined) {
         for (const kind of ['input', 'output', 'reasoning', 'cached'] as const) {
           if (reported[kind] > 0) metrics.tokens.inc({ agent: agentId, entry_point: entryPoint, kind }, reported[kind])
@@ -53,14 +60,17 @@ export function usageMeter({ store, metrics, logger, tenantOf, now = Date.now }:
       if (reported !== undefined) setSpanAttributes(request, agentId, reported)
       const userId = request.user.id
       const tenant = tenantOf(userId)
-      store.record({ userId, ...(tenant === undefined ? {} : { tenant }), agentId, usage, charged, nowMs: now() }).then(() => {
-        failing = false
-      }, (error: unknown) => {
-        metrics.usageRecordFailures.inc()
-        // Once per outage, not once per answer (the counter has them all).
-        if (!failing) logger.warn({ err: error, reqId: request.id }, 'could not record an answer\'s tokens; the token budgets under-count it')
-        failing = true
-      })
+      store.record({ userId, ...(tenant === undefined ? {} : { tenant }), agentId, usage, charged, nowMs: now() }).then(
+        () => {
+          failing = false
+        },
+        (error: unknown) => {
+          metrics.usageRecordFailures.inc()
+          // Once per outage, not once per answer (the counter has them all).
+          if (!failing) logger.warn({ err: error, reqId: request.id }, "could not record an answer's tokens; the token budgets under-count it")
+          failing = true
+        }
+      )
     }
   }
 }
@@ -77,7 +87,9 @@ function estimate(sentBytes: number, relayedBytes: number): TokenUsage {
  * src/tracing/span-allow-list.ts; nothing of the conversation, the user or the content.
  */
 function setSpanAttributes(request: FastifyRequest, agentId: string, usage: TokenUsage): void {
-  const otel = (request as { opentelemetry?: () => { span?: { isRecording(): boolean; setAttributes(attributes: Record<string, number | string>): void } | null } }).opentelemetry
+  const otel = (
+    request as { opentelemetry?: () => { span?: { isRecording(): boolean; setAttributes(attributes: Record<string, number | string>): void } | null } }
+  ).opentelemetry
   if (typeof otel !== 'function') return
   const span = otel.call(request).span
   if (span === undefined || span === null || !span.isRecording()) return

@@ -79,13 +79,18 @@ function planWithoutMemory(messages: unknown, messageId: string): AnswerPlan {
       messageId,
       metadata,
       finishReason: 'tool-calls',
-      steps: [{
-        tool: { toolCallId, toolName: APPROVAL_TOOL, input },
-        data: [
-          { type: 'data-tool-approval', data: { toolCallId, toolName: APPROVAL_TOOL, args: input, argsHash: 'sha256:5f0c6f1e', conversationId: 'alg_cnv_standin' } },
-          { type: 'data-tool-output-delta', data: { toolCallId, delta: 'Waiting for your approval…' }, transient: true }
-        ]
-      }]
+      steps: [
+        {
+          tool: { toolCallId, toolName: APPROVAL_TOOL, input },
+          data: [
+            {
+              type: 'data-tool-approval',
+              data: { toolCallId, toolName: APPROVAL_TOOL, args: input, argsHash: 'sha256:5f0c6f1e', conversationId: 'alg_cnv_standin' }
+            },
+            { type: 'data-tool-output-delta', data: { toolCallId, delta: 'Waiting for your approval…' }, transient: true }
+          ]
+        }
+      ]
     }
   }
   if (question.includes('[client-tool]')) {
@@ -104,7 +109,10 @@ function planWithoutMemory(messages: unknown, messageId: string): AnswerPlan {
       finishReason: 'stop',
       suggestions: [`Cheaper ${query}?`, `Compare the top two ${query}`, 'What about delivery?'],
       steps: [
-        { reasoning: `The user is looking for ${query}; searching the catalogue first.`, tool: { toolCallId: `call_${messageId.slice(-8)}`, toolName: SEARCH_TOOL, input: { query }, output: searchOutput(query) } },
+        {
+          reasoning: `The user is looking for ${query}; searching the catalogue first.`,
+          tool: { toolCallId: `call_${messageId.slice(-8)}`, toolName: SEARCH_TOOL, input: { query }, output: searchOutput(query) }
+        },
         { text: answerPieces(question) }
       ]
     }
@@ -146,7 +154,8 @@ const IMAGE_COLOURS = ['#3a6ea5', '#c0504d', '#4f8a3c']
 /** A small square picture of a parcel, one colour per hit. */
 function productImage(n: number): string {
   const colour = IMAGE_COLOURS[(n - 1) % IMAGE_COLOURS.length]!
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="80" height="80" viewBox="0 0 80 80"><rect width="80" height="80" fill="#f1f3f6"/>` +
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="80" height="80" viewBox="0 0 80 80"><rect width="80" height="80" fill="#f1f3f6"/>` +
     `<path d="M16 28 40 16l24 12v26L40 66 16 54z" fill="${colour}"/><path d="M16 28l24 12 24-12M40 40v26" stroke="#fff" stroke-width="3" fill="none"/></svg>`
   return `data:image/svg+xml,${encodeURIComponent(svg)}`
 }
@@ -173,7 +182,9 @@ function clientToolResult(messages: unknown): unknown {
   if (!Array.isArray(messages)) return undefined
   const last = messages.at(-1) as { role?: unknown; parts?: unknown } | undefined
   if (last?.role !== 'assistant' || !Array.isArray(last.parts)) return undefined
-  const part = (last.parts as Array<{ type?: unknown; state?: unknown; output?: unknown }>).find((p) => p?.type === `tool-${CLIENT_TOOL}` && p.state === 'output-available')
+  const part = (last.parts as Array<{ type?: unknown; state?: unknown; output?: unknown }>).find(
+    (p) => p?.type === `tool-${CLIENT_TOOL}` && p.state === 'output-available'
+  )
   return part?.output
 }
 
@@ -211,9 +222,7 @@ export function lastUserText(messages: unknown): string {
     if (message?.role !== 'user') continue
     if (typeof message.content === 'string') return message.content
     if (Array.isArray(message.parts)) {
-      return message.parts
-        .map((part: { type?: unknown; text?: unknown }) => (part?.type === 'text' && typeof part.text === 'string' ? part.text : ''))
-        .join('')
+      return message.parts.map((part: { type?: unknown; text?: unknown }) => (part?.type === 'text' && typeof part.text === 'string' ? part.text : '')).join('')
     }
   }
   return ''

@@ -58,7 +58,11 @@ function uiMessageStream(plan: AnswerPlan): string[] {
   })
   if (plan.suggestions !== undefined) out.push(sse({ type: 'data-suggestions', data: { suggestions: plan.suggestions } }))
   // isCacheHit: MessageResponse.yml's flag for an answer from the completion cache (issue 24).
-  out.push(sse({ type: 'message-metadata', messageMetadata: { usage: plan.metadata.usage, ...(plan.metadata.isCacheHit === true ? { isCacheHit: true } : {}) } }), sse({ type: 'finish' }), 'data: [DONE]\n\n')
+  out.push(
+    sse({ type: 'message-metadata', messageMetadata: { usage: plan.metadata.usage, ...(plan.metadata.isCacheHit === true ? { isCacheHit: true } : {}) } }),
+    sse({ type: 'finish' }),
+    'data: [DONE]\n\n'
+  )
   return out
 }
 
@@ -70,7 +74,11 @@ function dataStreamV4(plan: AnswerPlan): string[] {
     if (step.reasoning !== undefined) out.push(line('g', step.reasoning))
     if (step.tool !== undefined) {
       const { toolCallId, toolName, input, output } = step.tool
-      out.push(line('b', { toolCallId, toolName }), line('c', { toolCallId, argsTextDelta: JSON.stringify(input) }), line('9', { toolCallId, toolName, args: input }))
+      out.push(
+        line('b', { toolCallId, toolName }),
+        line('c', { toolCallId, argsTextDelta: JSON.stringify(input) }),
+        line('9', { toolCallId, toolName, args: input })
+      )
       if (output !== undefined) out.push(line('a', { toolCallId, result: output }))
     }
     for (const piece of step.text ?? []) out.push(line('0', piece))
@@ -92,7 +100,8 @@ function agUi(plan: AnswerPlan, ids: RunIds): string[] {
         sse({ type: 'TOOL_CALL_ARGS', toolCallId, delta: JSON.stringify(input) }),
         sse({ type: 'TOOL_CALL_END', toolCallId })
       )
-      if (output !== undefined) out.push(sse({ type: 'TOOL_CALL_RESULT', messageId: `${plan.messageId}_tool`, toolCallId, content: JSON.stringify(output), role: 'tool' }))
+      if (output !== undefined)
+        out.push(sse({ type: 'TOOL_CALL_RESULT', messageId: `${plan.messageId}_tool`, toolCallId, content: JSON.stringify(output), role: 'tool' }))
     }
     if (step.text !== undefined) {
       out.push(
@@ -114,7 +123,19 @@ function agUi(plan: AnswerPlan, ids: RunIds): string[] {
 export function renderJson(mode: CompatibilityMode, plan: AnswerPlan): Record<string, unknown> {
   const usage = mode === 'ai-sdk-4' ? usageV4(plan.metadata.usage) : plan.metadata.usage
   if (mode === 'ai-sdk-4') {
-    const toolInvocations = plan.steps.flatMap((step) => (step.tool === undefined ? [] : [{ state: step.tool.output === undefined ? 'call' : 'result', toolCallId: step.tool.toolCallId, toolName: step.tool.toolName, args: step.tool.input, ...(step.tool.output === undefined ? {} : { result: step.tool.output }) }]))
+    const toolInvocations = plan.steps.flatMap((step) =>
+      step.tool === undefined
+        ? []
+        : [
+            {
+              state: step.tool.output === undefined ? 'call' : 'result',
+              toolCallId: step.tool.toolCallId,
+              toolName: step.tool.toolName,
+              args: step.tool.input,
+              ...(step.tool.output === undefined ? {} : { result: step.tool.output })
+            }
+          ]
+    )
     return { id: plan.messageId, role: 'assistant', content: answerText(plan), ...(toolInvocations.length > 0 ? { toolInvocations } : {}), usage }
   }
   const parts: Array<Record<string, unknown>> = []
@@ -123,7 +144,13 @@ export function renderJson(mode: CompatibilityMode, plan: AnswerPlan): Record<st
     if (step.reasoning !== undefined) parts.push({ type: 'reasoning', text: step.reasoning })
     if (step.tool !== undefined) {
       const { toolCallId, toolName, input, output } = step.tool
-      parts.push({ type: `tool-${toolName}`, toolCallId, state: output === undefined ? 'input-available' : 'output-available', input, ...(output === undefined ? {} : { output }) })
+      parts.push({
+        type: `tool-${toolName}`,
+        toolCallId,
+        state: output === undefined ? 'input-available' : 'output-available',
+        input,
+        ...(output === undefined ? {} : { output })
+      })
     }
     if (step.text !== undefined) parts.push({ type: 'text', text: step.text.join('') })
   }

@@ -29,7 +29,8 @@ export function contextRoutes(app: FastifyInstance, authorize: Authorize, record
     record(request, token)
     const body = (request.body ?? {}) as Record<string, unknown>
     const problems = [...commonProblems(body, TRIM_FIELDS), ...integerProblems(body, 'maxTokensEstimate', 0)]
-    if (body.dropToolParts !== undefined && typeof body.dropToolParts !== 'boolean') problems.push({ loc: ['body', 'dropToolParts'], msg: 'Input should be a valid boolean', type: 'bool_type' })
+    if (body.dropToolParts !== undefined && typeof body.dropToolParts !== 'boolean')
+      problems.push({ loc: ['body', 'dropToolParts'], msg: 'Input should be a valid boolean', type: 'bool_type' })
     if (problems.length > 0) return reply.code(422).send({ detail: problems })
     const before = body.messages as unknown[]
     let kept = typeof body.keepLastMessages === 'number' ? before.slice(Math.max(0, before.length - body.keepLastMessages)) : [...before]
@@ -46,23 +47,49 @@ export function contextRoutes(app: FastifyInstance, authorize: Authorize, record
     record(request, token)
     const body = (request.body ?? {}) as Record<string, unknown>
     const problems = [...commonProblems(body, COMPACT_FIELDS), ...integerProblems(body, 'targetTokensEstimate', 64)]
-    for (const field of ['providerID', 'model']) if (typeof body[field] !== 'string') problems.push({ loc: ['body', field], msg: 'Field required', type: 'missing' })
-    if (body.instructions !== undefined && (typeof body.instructions !== 'string' || body.instructions.length > 2000)) problems.push({ loc: ['body', 'instructions'], msg: 'String should have at most 2000 characters', type: 'string_too_long' })
+    for (const field of ['providerID', 'model'])
+      if (typeof body[field] !== 'string') problems.push({ loc: ['body', field], msg: 'Field required', type: 'missing' })
+    if (body.instructions !== undefined && (typeof body.instructions !== 'string' || body.instructions.length > 2000))
+      problems.push({ loc: ['body', 'instructions'], msg: 'String should have at most 2000 characters', type: 'string_too_long' })
     if (problems.length > 0) return reply.code(422).send({ detail: problems })
     const before = body.messages as unknown[]
     const keep = typeof body.keepLastMessages === 'number' ? body.keepLastMessages : 4
-    if (before.length <= keep) return { messages: before, stats: stats(before, before), compaction: { compacted: false, chunksProcessed: 0, passes: 0, summarizerPromptTokens: null, summarizerCompletionTokens: null, targetTokensEstimate: body.targetTokensEstimate ?? null } }
+    if (before.length <= keep)
+      return {
+        messages: before,
+        stats: stats(before, before),
+        compaction: {
+          compacted: false,
+          chunksProcessed: 0,
+          passes: 0,
+          summarizerPromptTokens: null,
+          summarizerCompletionTokens: null,
+          targetTokensEstimate: body.targetTokensEstimate ?? null
+        }
+      }
     compactions.push({ providerID: body.providerID as string, model: body.model as string })
     const older = before.slice(0, before.length - keep)
     const summary = { role: 'user', parts: [{ type: 'text', text: `Summary of ${older.length} earlier messages (by ${String(body.model)}).` }] }
     const after = [summary, ...before.slice(before.length - keep)]
-    return { messages: after, stats: stats(before, after), compaction: { compacted: true, chunksProcessed: 1, passes: 1, summarizerPromptTokens: tokens(older), summarizerCompletionTokens: 12, targetTokensEstimate: body.targetTokensEstimate ?? null } }
+    return {
+      messages: after,
+      stats: stats(before, after),
+      compaction: {
+        compacted: true,
+        chunksProcessed: 1,
+        passes: 1,
+        summarizerPromptTokens: tokens(older),
+        summarizerCompletionTokens: 12,
+        targetTokensEstimate: body.targetTokensEstimate ?? null
+      }
+    }
   })
 }
 
 function commonProblems(body: Record<string, unknown>, fields: ReadonlySet<string>): Problem[] {
   const problems: Problem[] = []
-  for (const field of Object.keys(body)) if (!fields.has(field)) problems.push({ loc: ['body', field], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' })
+  for (const field of Object.keys(body))
+    if (!fields.has(field)) problems.push({ loc: ['body', field], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' })
   if (!Array.isArray(body.messages)) problems.push({ loc: ['body', 'messages'], msg: 'Field required', type: 'missing' })
   problems.push(...integerProblems(body, 'keepLastMessages', 0))
   return problems
@@ -77,11 +104,20 @@ function integerProblems(body: Record<string, unknown>, field: string, minimum: 
 function withoutToolParts(message: unknown): unknown {
   const parts = (message as { parts?: unknown }).parts
   if (!Array.isArray(parts)) return message
-  return { ...(message as object), parts: parts.filter((part: { type?: unknown }) => !(typeof part?.type === 'string' && (part.type.startsWith('tool-') || part.type === 'dynamic-tool'))) }
+  return {
+    ...(message as object),
+    parts: parts.filter((part: { type?: unknown }) => !(typeof part?.type === 'string' && (part.type.startsWith('tool-') || part.type === 'dynamic-tool')))
+  }
 }
 
 const tokens = (messages: readonly unknown[]) => Math.ceil(JSON.stringify(messages).length / 4)
 
 function stats(before: readonly unknown[], after: readonly unknown[]) {
-  return { messagesBefore: before.length, messagesAfter: after.length, tokensBeforeEstimate: tokens(before), tokensAfterEstimate: tokens(after), messagesDropped: before.length - after.length }
+  return {
+    messagesBefore: before.length,
+    messagesAfter: after.length,
+    tokensBeforeEstimate: tokens(before),
+    tokensAfterEstimate: tokens(after),
+    messagesDropped: before.length - after.length
+  }
 }

@@ -58,7 +58,12 @@ export class ConversationStore {
   readonly memories = new Map<string, string[]>()
 
   /** Seeds or extends a conversation (tests use it to give user B a conversation). */
-  append(agentId: string, id: string, owner: string | undefined, message: Omit<StoredMessage, 'id' | 'createdAt'> & { readonly id?: string }): StoredConversation {
+  append(
+    agentId: string,
+    id: string,
+    owner: string | undefined,
+    message: Omit<StoredMessage, 'id' | 'createdAt'> & { readonly id?: string }
+  ): StoredConversation {
     const now = new Date().toISOString()
     let conversation = this.conversations.get(id)
     if (conversation === undefined) {

@@ -53,7 +53,13 @@ const full = (c: StoredConversation) => ({
 })
 const notFound = (reply: FastifyReply) => reply.code(404).send({ detail: 'Conversation not found' })
 
-export function conversationRoutes(app: FastifyInstance, store: ConversationStore, authorize: Authorize, record: Record_, agentExists: (agentId: string) => boolean): void {
+export function conversationRoutes(
+  app: FastifyInstance,
+  store: ConversationStore,
+  authorize: Authorize,
+  record: Record_,
+  agentExists: (agentId: string) => boolean
+): void {
   app.get<{ Params: { agentId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/conversations', async (request, reply) => {
     const token = await authorize(request, reply, 'logs')
     if (token === false) return reply
@@ -68,13 +74,19 @@ export function conversationRoutes(app: FastifyInstance, store: ConversationStor
     const pageParam = queryInteger(request.query, 'page', { min: 1 })
     const limitParam = queryInteger(request.query, 'limit', { min: 1, max: 100 })
     const feedbackVote = queryInteger(request.query, 'feedbackVote', { min: 0, max: 1 })
-    if (isProblem(pageParam) || isProblem(limitParam) || isProblem(feedbackVote)) return reply.code(422).send({ detail: [pageParam, limitParam, feedbackVote].filter(isProblem) })
+    if (isProblem(pageParam) || isProblem(limitParam) || isProblem(feedbackVote))
+      return reply.code(422).send({ detail: [pageParam, limitParam, feedbackVote].filter(isProblem) })
     const page = pageParam ?? 1
     const limit = limitParam ?? 20
     const withFeedback = request.query.includeFeedback === 'true'
     const vote = withFeedback ? feedbackVote : undefined
-    const visible = [...store.conversations.values()].filter((c) => c.agentId === request.params.agentId && (token === undefined || c.owner === token.sub) &&
-      createdWithin(c.createdAt, request.query) && (vote === undefined || feedbackOf(store, c).some((f) => f.vote === vote)))
+    const visible = [...store.conversations.values()].filter(
+      (c) =>
+        c.agentId === request.params.agentId &&
+        (token === undefined || c.owner === token.sub) &&
+        createdWithin(c.createdAt, request.query) &&
+        (vote === undefined || feedbackOf(store, c).some((f) => f.vote === vote))
+    )
     return {
       data: visible.slice((page - 1) * limit, page * limit).map((c) => (withFeedback ? { ...summary(c), feedback: feedbackOf(store, c) } : summary(c))),
       pagination: { page, limit, totalCount: visible.length, totalPages: Math.ceil(visible.length / limit) }
@@ -83,12 +95,15 @@ export function conversationRoutes(app: FastifyInstance, store: ConversationStor
 
   // paths/conversations/conversationsExport.yml: every conversation of the agent (an array of
   // ConversationFullResponse), whoever it belongs to: the path takes no user token.
-  app.get<{ Params: { agentId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/conversations/export', async (request, reply) => {
-    const token = await authorize(request, reply, 'logs')
-    if (token === false) return reply
-    record(request, token)
-    return [...store.conversations.values()].filter((c) => c.agentId === request.params.agentId && createdWithin(c.createdAt, request.query)).map(full)
-  })
+  app.get<{ Params: { agentId: string }; Querystring: Record<string, string> }>(
+    '/agent-studio/1/agents/:agentId/conversations/export',
+    async (request, reply) => {
+      const token = await authorize(request, reply, 'logs')
+      if (token === false) return reply
+      record(request, token)
+      return [...store.conversations.values()].filter((c) => c.agentId === request.params.agentId && createdWithin(c.createdAt, request.query)).map(full)
+    }
+  )
 
   // paths/conversations/conversations.yml `delete`: every conversation of the agent within the
   // dates, all of them without dates; 204.
@@ -104,26 +119,32 @@ export function conversationRoutes(app: FastifyInstance, store: ConversationStor
     return reply.code(204).send()
   })
 
-  app.get<{ Params: { agentId: string; conversationId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/conversations/:conversationId', async (request, reply) => {
-    const token = await authorize(request, reply, 'logs')
-    if (token === false) return reply
-    record(request, token)
-    const conversation = store.conversations.get(request.params.conversationId)
-    if (conversation === undefined || conversation.agentId !== request.params.agentId) return notFound(reply)
-    if (token !== undefined && conversation.owner !== token.sub) return notFound(reply)
-    return request.query.includeFeedback === 'true' ? { ...full(conversation), feedback: feedbackOf(store, conversation) } : full(conversation)
-  })
+  app.get<{ Params: { agentId: string; conversationId: string }; Querystring: Record<string, string> }>(
+    '/agent-studio/1/agents/:agentId/conversations/:conversationId',
+    async (request, reply) => {
+      const token = await authorize(request, reply, 'logs')
+      if (token === false) return reply
+      record(request, token)
+      const conversation = store.conversations.get(request.params.conversationId)
+      if (conversation === undefined || conversation.agentId !== request.params.agentId) return notFound(reply)
+      if (token !== undefined && conversation.owner !== token.sub) return notFound(reply)
+      return request.query.includeFeedback === 'true' ? { ...full(conversation), feedback: feedbackOf(store, conversation) } : full(conversation)
+    }
+  )
 
-  app.delete<{ Params: { agentId: string; conversationId: string } }>('/agent-studio/1/agents/:agentId/conversations/:conversationId', async (request, reply) => {
-    const token = await authorize(request, reply, 'logs')
-    if (token === false) return reply
-    record(request, token)
-    const { agentId, conversationId } = request.params
-    if (store.conversations.get(conversationId)?.agentId !== agentId) return notFound(reply)
-    store.conversations.delete(conversationId)
-    store.deletions.push(conversationId)
-    return reply.code(204).send()
-  })
+  app.delete<{ Params: { agentId: string; conversationId: string } }>(
+    '/agent-studio/1/agents/:agentId/conversations/:conversationId',
+    async (request, reply) => {
+      const token = await authorize(request, reply, 'logs')
+      if (token === false) return reply
+      record(request, token)
+      const { agentId, conversationId } = request.params
+      if (store.conversations.get(conversationId)?.agentId !== agentId) return notFound(reply)
+      store.conversations.delete(conversationId)
+      store.deletions.push(conversationId)
+      return reply.code(204).send()
+    }
+  )
 
   feedbackRoutes(app, store, authorize, record)
 

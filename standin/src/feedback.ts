@@ -59,7 +59,9 @@ function patchRoute(app: FastifyInstance, store: ConversationStore, authorize: A
     const body = (request.body ?? {}) as { messageId?: unknown; agentId?: unknown; vote?: unknown; tags?: unknown; notes?: unknown }
     const problems = feedbackProblems({ ...body, vote: body.vote ?? 0 })
     if (problems.length > 0) return reply.code(422).send({ detail: problems })
-    const index = store.feedback.findLastIndex((entry) => entry.stored?.agentId === body.agentId && entry.stored?.messageId === body.messageId && entry.userToken === token?.sub)
+    const index = store.feedback.findLastIndex(
+      (entry) => entry.stored?.agentId === body.agentId && entry.stored?.messageId === body.messageId && entry.userToken === token?.sub
+    )
     const entry = store.feedback[index]
     if (entry?.stored === undefined) return reply.code(404).send({ message: 'Feedback not found', status: 404 })
     const updated: StoredFeedback = {
@@ -82,7 +84,8 @@ function feedbackProblems(body: Record<string, unknown>) {
   if (body.tags !== undefined && (!Array.isArray(body.tags) || body.tags.length > 10 || body.tags.some((tag) => typeof tag !== 'string' || tag.length > 50))) {
     problems.push({ loc: ['body', 'tags'], msg: 'At most 10 tags of at most 50 characters', type: 'value_error' })
   }
-  if (body.notes !== undefined && (typeof body.notes !== 'string' || body.notes.length > 1000)) problems.push({ loc: ['body', 'notes'], msg: 'String should have at most 1000 characters', type: 'string_too_long' })
+  if (body.notes !== undefined && (typeof body.notes !== 'string' || body.notes.length > 1000))
+    problems.push({ loc: ['body', 'notes'], msg: 'String should have at most 1000 characters', type: 'string_too_long' })
   return problems
 }
 

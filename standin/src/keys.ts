@@ -38,7 +38,8 @@ export function keyRoutes(app: FastifyInstance, options: KeyOptions): void {
   app.get<{ Params: { key: string } }>('/1/keys/:key', async (request, reply) => {
     const caller = String(request.headers['x-algolia-api-key'])
     const known = options.apiKeys.has(caller) || isAdmin(caller)
-    if (!appOk(request.headers['x-algolia-application-id']) || !known) return reply.code(403).send({ message: 'Invalid Application-ID or API key', status: 403 })
+    if (!appOk(request.headers['x-algolia-application-id']) || !known)
+      return reply.code(403).send({ message: 'Invalid Application-ID or API key', status: 403 })
     const { key } = request.params
     if (!options.apiKeys.has(key)) return reply.code(404).send({ message: 'Key does not exist', status: 404 })
     if (caller !== key && !isAdmin(caller)) return reply.code(403).send({ message: 'Method not allowed with this API key', status: 403 })

@@ -23,10 +23,13 @@ export function queryInteger(query: Record<string, string | undefined>, name: st
   const raw = query[name]
   if (raw === undefined) return undefined
   const loc = ['query', name]
-  if (!/^[+-]?\d+$/.test(raw.trim())) return { loc, msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing', input: raw }
+  if (!/^[+-]?\d+$/.test(raw.trim()))
+    return { loc, msg: 'Input should be a valid integer, unable to parse string as an integer', type: 'int_parsing', input: raw }
   const value = Number(raw)
-  if (value < bounds.min) return { loc, msg: `Input should be greater than or equal to ${bounds.min}`, type: 'greater_than_equal', input: raw, ctx: { ge: bounds.min } }
-  if (bounds.max !== undefined && value > bounds.max) return { loc, msg: `Input should be less than or equal to ${bounds.max}`, type: 'less_than_equal', input: raw, ctx: { le: bounds.max } }
+  if (value < bounds.min)
+    return { loc, msg: `Input should be greater than or equal to ${bounds.min}`, type: 'greater_than_equal', input: raw, ctx: { ge: bounds.min } }
+  if (bounds.max !== undefined && value > bounds.max)
+    return { loc, msg: `Input should be less than or equal to ${bounds.max}`, type: 'less_than_equal', input: raw, ctx: { le: bounds.max } }
   return value
 }
 

@@ -5,8 +5,13 @@ import { createStandIn } from './standin.js'
 const config = loadStandInConfig()
 const standIn = createStandIn({
   appId: config.appId,
-  apiKeys: new Map<string, string[]>([[config.apiKey, ['search', 'logs']], ...(config.searchKey === undefined ? [] : [[config.searchKey, ['search']] as [string, string[]]])]),
-  ...(config.searchKey === undefined ? {} : { keyDetails: new Map([[config.searchKey, { maxQueriesPerIPPerHour: 1000, referers: ['http://localhost:8080/*'] }]]) }),
+  apiKeys: new Map<string, string[]>([
+    [config.apiKey, ['search', 'logs']],
+    ...(config.searchKey === undefined ? [] : [[config.searchKey, ['search']] as [string, string[]]])
+  ]),
+  ...(config.searchKey === undefined
+    ? {}
+    : { keyDetails: new Map([[config.searchKey, { maxQueriesPerIPPerHour: 1000, referers: ['http://localhost:8080/*'] }]]) }),
   authenticationKeys: new Map([[config.keyId, config.secretKey]]),
   ...(config.agents === undefined ? {} : { agents: config.agents }),
   paceMs: config.paceMs,

@@ -20,10 +20,12 @@ export function partProblems(messages: readonly unknown[]): Array<{ loc: Array<s
       const type = typeof part?.type === 'string' ? part.type : ''
       const loc = ['body', 'messages', index, 'parts', partIndex]
       const isTool = type.startsWith('tool-') || type === 'dynamic-tool'
-      if (role === 'user' && type !== 'text' && !type.startsWith('data-')) problems.push({ loc, msg: "Input should be a valid text part ('type' 'text')", type: 'union_tag_invalid' })
+      if (role === 'user' && type !== 'text' && !type.startsWith('data-'))
+        problems.push({ loc, msg: "Input should be a valid text part ('type' 'text')", type: 'union_tag_invalid' })
       if (role === 'assistant' && isTool) {
         if (typeof part?.toolCallId !== 'string') problems.push({ loc: [...loc, 'toolCallId'], msg: 'Field required', type: 'missing' })
-        if (part?.state !== undefined && !STATES.has(String(part.state))) problems.push({ loc: [...loc, 'state'], msg: `Input should be ${[...STATES].map((s) => `'${s}'`).join(', ')}`, type: 'enum' })
+        if (part?.state !== undefined && !STATES.has(String(part.state)))
+          problems.push({ loc: [...loc, 'state'], msg: `Input should be ${[...STATES].map((s) => `'${s}'`).join(', ')}`, type: 'enum' })
       }
     })
   })

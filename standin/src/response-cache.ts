@@ -48,8 +48,11 @@ export function cacheKey(agentId: string, messages: readonly unknown[]): string 
 
 function normalised(message: unknown): unknown {
   const { role, content, parts } = (message ?? {}) as { role?: unknown; content?: unknown; parts?: unknown }
-  const text = typeof content === 'string'
-    ? content
-    : Array.isArray(parts) ? parts.map((part: { type?: unknown; text?: unknown }) => (part?.type === 'text' && typeof part.text === 'string' ? part.text : '')).join('') : ''
+  const text =
+    typeof content === 'string'
+      ? content
+      : Array.isArray(parts)
+        ? parts.map((part: { type?: unknown; text?: unknown }) => (part?.type === 'text' && typeof part.text === 'string' ? part.text : '')).join('')
+        : ''
   return [role, text.trim().toLowerCase()]
 }

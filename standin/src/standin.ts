@@ -71,7 +71,10 @@ export interface StandInOptions extends KeyOptions {
    * Answers a request instead of the stand-in when it returns something (tests use it to make
    * one upstream call fail, e.g. one conversation DELETE during an erasure).
    */
-  readonly intercept?: (request: { readonly method: string; readonly url: string }) => { readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> } | undefined
+  readonly intercept?: (request: {
+    readonly method: string
+    readonly url: string
+  }) => { readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> } | undefined
   /** Extra headers on every completion answer (tests use them to check what the gateway lets through). */
   readonly responseHeaders?: Readonly<Record<string, string>>
   /** Approved domains per agent (docs "Approved domains"): a non-empty list refuses completions and tasks from anywhere else with 403. */
@@ -125,7 +128,11 @@ export function createStandIn(options: StandInOptions): StandIn {
   if (intercept !== undefined) {
     app.addHook('onRequest', async (request, reply) => {
       const answer = intercept({ method: request.method, url: request.url })
-      if (answer !== undefined) return reply.code(answer.status).headers(answer.headers ?? {}).send(answer.body)
+      if (answer !== undefined)
+        return reply
+          .code(answer.status)
+          .headers(answer.headers ?? {})
+          .send(answer.body)
     })
   }
 
@@ -190,7 +197,9 @@ export function createStandIn(options: StandInOptions): StandIn {
     if (refusedOrigin !== undefined) return reply.code(403).send({ message: refusedOrigin, status: 403 })
     const mode = request.query.compatibilityMode
     if (!COMPATIBILITY_MODES.includes(mode as CompatibilityMode)) {
-      return reply.code(422).send({ detail: [{ loc: ['query', 'compatibilityMode'], msg: `Input should be ${COMPATIBILITY_MODES.map((m) => `'${m}'`).join(', ')}`, type: 'enum' }] })
+      return reply.code(422).send({
+        detail: [{ loc: ['query', 'compatibilityMode'], msg: `Input should be ${COMPATIBILITY_MODES.map((m) => `'${m}'`).join(', ')}`, type: 'enum' }]
+      })
     }
     const body = request.body as { messages?: unknown; threadId?: unknown; runId?: unknown } | undefined
     if (!Array.isArray(body?.messages) || body.messages.length === 0) {
@@ -200,7 +209,9 @@ export function createStandIn(options: StandInOptions): StandIn {
     if (invalidParts.length > 0) return reply.code(422).send({ detail: invalidParts })
     if (mode === 'ag-ui' && (typeof body.threadId !== 'string' || typeof body.runId !== 'string')) {
       // AguiCompletionRequest: threadId and runId are required.
-      return reply.code(422).send({ detail: [{ loc: ['body', typeof body.threadId !== 'string' ? 'threadId' : 'runId'], msg: 'Field required', type: 'missing' }] })
+      return reply
+        .code(422)
+        .send({ detail: [{ loc: ['body', typeof body.threadId !== 'string' ? 'threadId' : 'runId'], msg: 'Field required', type: 'missing' }] })
     }
     const question = lastUserText(body.messages)
     const conversationId = (body as { id?: unknown }).id
@@ -215,27 +226,45 @@ export function createStandIn(options: StandInOptions): StandIn {
     }
     const stream = request.query.stream !== 'false'
     // Memory loads at a conversation's start, per user only with a secure user token (docs "Memory").
-    const memory = request.query.memory !== 'false' && userToken !== undefined && body.messages.length === 1 ? store.memories.get(userToken.sub)?.join('; ') : undefined
+    const memory =
+      request.query.memory !== 'false' && userToken !== undefined && body.messages.length === 1 ? store.memories.get(userToken.sub)?.join('; ') : undefined
     const { plan: answered, headers: cacheHeaders } = cache.answer(cacheKey(agentId, body.messages), request.query.cache !== 'false', () =>
-      planAnswer(body.messages, `alg_msg_${randomUUID().replaceAll('-', '')}`, memory))
+      planAnswer(body.messages, `alg_msg_${randomUUID().replaceAll('-', '')}`, memory)
+    )
     // An answer from the cache says so (MessageResponse.yml `isCacheHit`, issue 24): no LLM ran.
     const plan = cacheHeaders['x-cache'] === 'HIT' ? { ...answered, metadata: { ...answered.metadata, isCacheHit: true } } : answered
     const headers = { ...cacheHeaders, ...options.responseHeaders }
     // The assistant's answer joins the conversation once it is complete (a cut one is not stored).
     const storeAnswer = persisted
-      ? () => store.append(agentId, conversationId as string, userToken?.sub, { id: plan.messageId, role: 'assistant', text: answerText(plan), sentBy: undefined })
+      ? () =>
+          store.append(agentId, conversationId as string, userToken?.sub, { id: plan.messageId, role: 'assistant', text: answerText(plan), sentBy: undefined })
       : () => undefined
     if (!stream) {
       storeAnswer()
       return reply.headers(headers).send(renderJson(mode as CompatibilityMode, plan))
     }
-    await streamAnswer(reply, agentId, STREAM_HEADERS[mode as CompatibilityMode], headers, renderStream(mode as CompatibilityMode, plan, runIds(body, plan.messageId)), active, storeAnswer)
+    await streamAnswer(
+      reply,
+      agentId,
+      STREAM_HEADERS[mode as CompatibilityMode],
+      headers,
+      renderStream(mode as CompatibilityMode, plan, runIds(body, plan.messageId)),
+      active,
+      storeAnswer
+    )
     return reply
   })
 
   conversationRoutes(app, store, authorize, record, agentExists)
   contextRoutes(app, authorize, record, compactions)
-  taskRoutes(app, authorize, record, agentExists, (agentId, headers) => approvedDomainRefusal(headers, options.approvedDomains?.get(agentId)), options.taskStream ?? 'text')
+  taskRoutes(
+    app,
+    authorize,
+    record,
+    agentExists,
+    (agentId, headers) => approvedDomainRefusal(headers, options.approvedDomains?.get(agentId)),
+    options.taskStream ?? 'text'
+  )
 
   // For test harnesses in other processes: PUT a Fault (or null) to make every later request fail that way.
   app.put('/__standin/fault', async (request, reply) => {
@@ -247,7 +276,15 @@ export function createStandIn(options: StandInOptions): StandIn {
   })
   keyRoutes(app, options)
 
-  async function streamAnswer(reply: FastifyReply, agentId: string, protocolHeaders: Record<string, string>, headers: Record<string, string>, chunks: string[], active: Fault | null, onComplete: () => void) {
+  async function streamAnswer(
+    reply: FastifyReply,
+    agentId: string,
+    protocolHeaders: Record<string, string>,
+    headers: Record<string, string>,
+    chunks: string[],
+    active: Fault | null,
+    onComplete: () => void
+  ) {
     reply.hijack()
     const res = reply.raw
     res.writeHead(200, { ...protocolHeaders, ...headers })
@@ -309,7 +346,18 @@ function runIds(body: { threadId?: unknown; runId?: unknown }, messageId: string
 
 function faultBody(status: number) {
   // FastAPI's validation error shape (the spec's HTTPValidationError): pydantic also echoes `input` and `ctx`.
-  if (status === 422) return { detail: [{ loc: ['body', 'messages', 0], msg: 'Invalid message', type: 'value_error', input: { role: 'user', content: 'echoed request data' }, ctx: { error: 'internal detail' } }] }
+  if (status === 422)
+    return {
+      detail: [
+        {
+          loc: ['body', 'messages', 0],
+          msg: 'Invalid message',
+          type: 'value_error',
+          input: { role: 'user', content: 'echoed request data' },
+          ctx: { error: 'internal detail' }
+        }
+      ]
+    }
   return { message: status >= 500 ? 'Internal server error' : 'Request failed', status }
 }
 

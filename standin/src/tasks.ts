@@ -25,7 +25,14 @@ type Record_ = (request: FastifyRequest, userToken: VerifiedUserToken | undefine
 
 const FIELDS = new Set(['task', 'kind', 'input', 'configuration'])
 
-export function taskRoutes(app: FastifyInstance, authorize: Authorize, record: Record_, agentExists: (agentId: string) => boolean, originRefusal: (agentId: string, headers: IncomingHttpHeaders) => string | undefined = () => undefined, streamFormat: 'text' | 'sse' = 'text'): void {
+export function taskRoutes(
+  app: FastifyInstance,
+  authorize: Authorize,
+  record: Record_,
+  agentExists: (agentId: string) => boolean,
+  originRefusal: (agentId: string, headers: IncomingHttpHeaders) => string | undefined = () => undefined,
+  streamFormat: 'text' | 'sse' = 'text'
+): void {
   app.post<{ Params: { agentId: string }; Querystring: Record<string, string> }>('/agent-studio/1/agents/:agentId/tasks', async (request, reply) => {
     const token = await authorize(request, reply, 'search')
     if (token === false) return reply
@@ -76,16 +83,20 @@ function taskProblems(body: Record<string, unknown> | undefined) {
   for (const field of Object.keys(body)) {
     if (!FIELDS.has(field)) problems.push({ loc: ['body', field], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' })
   }
-  if (typeof body.input !== 'object' || body.input === null || Array.isArray(body.input)) problems.push({ loc: ['body', 'input'], msg: 'Field required', type: 'missing' })
-  if (body.task !== undefined && (typeof body.task !== 'string' || body.task.length < 3 || body.task.length > 64)) problems.push({ loc: ['body', 'task'], msg: 'String should have 3 to 64 characters', type: 'string_too_short' })
-  if (body.kind !== undefined && body.kind !== 'prompt_suggestions') problems.push({ loc: ['body', 'kind'], msg: "Input should be 'prompt_suggestions'", type: 'enum' })
+  if (typeof body.input !== 'object' || body.input === null || Array.isArray(body.input))
+    problems.push({ loc: ['body', 'input'], msg: 'Field required', type: 'missing' })
+  if (body.task !== undefined && (typeof body.task !== 'string' || body.task.length < 3 || body.task.length > 64))
+    problems.push({ loc: ['body', 'task'], msg: 'String should have 3 to 64 characters', type: 'string_too_short' })
+  if (body.kind !== undefined && body.kind !== 'prompt_suggestions')
+    problems.push({ loc: ['body', 'kind'], msg: "Input should be 'prompt_suggestions'", type: 'enum' })
   return problems
 }
 
 function suggestionsFor(input: Record<string, unknown>): string[] {
   let topic = typeof input.query === 'string' ? input.query : ''
   if (topic === '' && Array.isArray(input.messages)) {
-    const last = [...input.messages].reverse().find((m: { role?: unknown }) => m?.role === 'user') as { content?: unknown; parts?: Array<{ text?: unknown }> } | undefined
+    const last = [...input.messages].reverse().find((m: { role?: unknown }) => m?.role === 'user') as
+      { content?: unknown; parts?: Array<{ text?: unknown }> } | undefined
     topic = typeof last?.content === 'string' ? last.content : typeof last?.parts?.[0]?.text === 'string' ? String(last.parts[0].text) : ''
   }
   topic = topic.slice(0, 60) || 'this shop'

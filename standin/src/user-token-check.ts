@@ -7,9 +7,7 @@ export interface VerifiedUserToken {
   readonly iat: number | undefined
 }
 
-export type UserTokenCheck =
-  | { readonly ok: true; readonly token: VerifiedUserToken }
-  | { readonly ok: false; readonly message: string }
+export type UserTokenCheck = { readonly ok: true; readonly token: VerifiedUserToken } | { readonly ok: false; readonly message: string }
 
 /**
  * Verifies an `X-Algolia-Secure-User-Token` the way Agent Studio does: HS256 only, `kid`

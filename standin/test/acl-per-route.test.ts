@@ -8,7 +8,11 @@ import { AGENT_ID, TEST_KEYS, sharedStandIn } from './standin-client.js'
 
 const LOGS_ONLY = 'test-logs-only-key-5e6f7a'
 const shared = sharedStandIn(t, {
-  apiKeys: new Map([[TEST_KEYS.apiKey, ['search', 'logs']], [TEST_KEYS.searchKey, ['search']], [LOGS_ONLY, ['logs']]])
+  apiKeys: new Map([
+    [TEST_KEYS.apiKey, ['search', 'logs']],
+    [TEST_KEYS.searchKey, ['search']],
+    [LOGS_ONLY, ['logs']]
+  ])
 })
 const as = (key: string) => ({ 'x-algolia-application-id': TEST_KEYS.appId, 'x-algolia-api-key': key })
 

@@ -11,28 +11,59 @@ import { AGENT_ID, APP_HEADERS, sharedStandIn, sseData } from './standin-client.
 const shared = sharedStandIn(t)
 const path = `/1/agents/${AGENT_ID}/completions?compatibilityMode=ag-ui`
 
-t.test('a run through the real HttpAgent: the request\'s threadId and runId echoed, a tool round, text, in order', async (t) => {
-  const agent = new HttpAgent({ url: `${shared.url.href}${path}`, headers: { ...APP_HEADERS }, threadId: 'thread-abc', initialMessages: [{ id: 'u1', role: 'user', content: '[search] trail shoes' }] })
+t.test("a run through the real HttpAgent: the request's threadId and runId echoed, a tool round, text, in order", async (t) => {
+  const agent = new HttpAgent({
+    url: `${shared.url.href}${path}`,
+    headers: { ...APP_HEADERS },
+    threadId: 'thread-abc',
+    initialMessages: [{ id: 'u1', role: 'user', content: '[search] trail shoes' }]
+  })
   const events: BaseEvent[] = []
   await agent.runAgent({ runId: 'run-1' }, { onEvent: ({ event }) => void events.push(event) })
   const types = events.map((event) => event.type as string)
   const contents = types.filter((type) => type === 'TEXT_MESSAGE_CONTENT').length
   t.ok(contents > 1)
-  t.same(types, ['RUN_STARTED', 'TOOL_CALL_START', 'TOOL_CALL_ARGS', 'TOOL_CALL_END', 'TOOL_CALL_RESULT', 'TEXT_MESSAGE_START', ...Array<string>(contents).fill('TEXT_MESSAGE_CONTENT'), 'TEXT_MESSAGE_END', 'RUN_FINISHED'])
+  t.same(types, [
+    'RUN_STARTED',
+    'TOOL_CALL_START',
+    'TOOL_CALL_ARGS',
+    'TOOL_CALL_END',
+    'TOOL_CALL_RESULT',
+    'TEXT_MESSAGE_START',
+    ...Array<string>(contents).fill('TEXT_MESSAGE_CONTENT'),
+    'TEXT_MESSAGE_END',
+    'RUN_FINISHED'
+  ])
   t.match(events[0], { threadId: 'thread-abc', runId: 'run-1' })
   t.match(events.at(-1), { threadId: 'thread-abc', runId: 'run-1' })
-  const toolCallIds = new Set(events.filter((event) => event.type.startsWith('TOOL_CALL')).map((event) => (event as unknown as { toolCallId: string }).toolCallId))
+  const toolCallIds = new Set(
+    events.filter((event) => event.type.startsWith('TOOL_CALL')).map((event) => (event as unknown as { toolCallId: string }).toolCallId)
+  )
   t.equal(toolCallIds.size, 1, 'one tool call id across the tool events')
-  const messageIds = new Set(events.filter((event) => event.type.startsWith('TEXT_MESSAGE')).map((event) => (event as unknown as { messageId: string }).messageId))
+  const messageIds = new Set(
+    events.filter((event) => event.type.startsWith('TEXT_MESSAGE')).map((event) => (event as unknown as { messageId: string }).messageId)
+  )
   t.equal(messageIds.size, 1, 'one message id across the text events')
-  t.match(events.find((event) => event.type === 'TOOL_CALL_START'), { toolCallName: 'algolia_search_index', parentMessageId: [...messageIds][0] })
+  t.match(
+    events.find((event) => event.type === 'TOOL_CALL_START'),
+    { toolCallName: 'algolia_search_index', parentMessageId: [...messageIds][0] }
+  )
   t.match(JSON.parse((events.find((event) => event.type === 'TOOL_CALL_RESULT') as unknown as { content: string }).content), { hits: Array, queryID: String })
   const [messageId] = [...messageIds]
   t.equal(agent.messages.length, 3, 'the question, the answer, the tool result')
-  t.match(agent.messages.slice(1), [
-    { id: messageId, role: 'assistant', content: /^You asked: "\[search\] trail shoes"/, toolCalls: [{ id: [...toolCallIds][0], function: { name: 'algolia_search_index', arguments: '{"query":"trail shoes"}' } }] },
-    { id: `${messageId}_tool`, role: 'tool', toolCallId: [...toolCallIds][0] }
-  ], 'the agent assembled one assistant message with its tool call, and the tool\'s result')
+  t.match(
+    agent.messages.slice(1),
+    [
+      {
+        id: messageId,
+        role: 'assistant',
+        content: /^You asked: "\[search\] trail shoes"/,
+        toolCalls: [{ id: [...toolCallIds][0], function: { name: 'algolia_search_index', arguments: '{"query":"trail shoes"}' } }]
+      },
+      { id: `${messageId}_tool`, role: 'tool', toolCallId: [...toolCallIds][0] }
+    ],
+    "the agent assembled one assistant message with its tool call, and the tool's result"
+  )
 })
 
 t.test('the raw stream is SSE without the AI SDK headers', async (t) => {

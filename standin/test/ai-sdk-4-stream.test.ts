@@ -17,11 +17,14 @@ async function lines(t: Test, text: string) {
   t.equal(answer.headers['x-vercel-ai-data-stream'], 'v1')
   t.equal(answer.headers['content-type'], 'text/plain; charset=utf-8')
   t.ok(answer.text.endsWith('\n'), 'every line ends with a newline')
-  return answer.text.trimEnd().split('\n').map((line) => {
-    const match = /^([0-9a-z]):(.*)$/.exec(line)
-    if (match === null) throw new Error(`not a data stream line: ${line}`)
-    return { code: match[1]!, value: JSON.parse(match[2]!) as unknown }
-  })
+  return answer.text
+    .trimEnd()
+    .split('\n')
+    .map((line) => {
+      const match = /^([0-9a-z]):(.*)$/.exec(line)
+      if (match === null) throw new Error(`not a data stream line: ${line}`)
+      return { code: match[1]!, value: JSON.parse(match[2]!) as unknown }
+    })
 }
 
 t.test('a plain answer is one step: f with the message id, text parts, e and d with finishReason stop', async (t) => {
@@ -29,16 +32,26 @@ t.test('a plain answer is one step: f with the message id, text parts, e and d w
   const codes = parts.map((part) => part.code)
   t.same(codes, ['f', ...codes.slice(1, -2).map(() => '0'), 'e', 'd'])
   t.match(parts[0]!.value, { messageId: /^alg_msg_[0-9a-f]{32}$/ })
-  t.equal(parts.slice(1, -2).map((part) => part.value).join(''), 'You asked: "hello". This answer comes from the Agent Studio stand-in, streamed word by word through the gateway.')
-  t.same(parts.at(-2)!.value, { finishReason: 'stop', usage: { promptTokens: 12, completionTokens: 24, reasoningTokens: 0, totalTokens: 36 }, isContinued: false })
+  t.equal(
+    parts
+      .slice(1, -2)
+      .map((part) => part.value)
+      .join(''),
+    'You asked: "hello". This answer comes from the Agent Studio stand-in, streamed word by word through the gateway.'
+  )
+  t.same(parts.at(-2)!.value, {
+    finishReason: 'stop',
+    usage: { promptTokens: 12, completionTokens: 24, reasoningTokens: 0, totalTokens: 36 },
+    isContinued: false
+  })
   t.same(parts.at(-1)!.value, { finishReason: 'stop', usage: { promptTokens: 12, completionTokens: 24, reasoningTokens: 0, totalTokens: 36 } })
 })
 
-t.test('a search answer uses the protocol\'s reasoning, tool and data parts, in two steps with one toolCallId', async (t) => {
+t.test("a search answer uses the protocol's reasoning, tool and data parts, in two steps with one toolCallId", async (t) => {
   const parts = await lines(t, '[search] tents')
   const codes = parts.map((part) => part.code)
   t.same(codes, ['f', 'g', 'b', 'c', '9', 'a', 'e', 'f', ...codes.slice(8, -3), 'e', '2', 'd'])
-  t.ok(codes.slice(8, -3).length > 1 && codes.slice(8, -3).every((code) => code === '0'), 'text parts between the second step\'s start and finish')
+  t.ok(codes.slice(8, -3).length > 1 && codes.slice(8, -3).every((code) => code === '0'), "text parts between the second step's start and finish")
   t.match(parts[2]!.value, { toolCallId: String, toolName: 'algolia_search_index' })
   t.match(parts[4]!.value, { toolName: 'algolia_search_index', args: { query: 'tents' } })
   t.match(parts[5]!.value, { toolCallId: String, result: { hits: Array, queryID: /^[0-9a-f]{32}$/ } })
@@ -51,6 +64,9 @@ t.test('a search answer uses the protocol\'s reasoning, tool and data parts, in 
 
 t.test('a client-side tool call stops with finishReason tool-calls and no result line', async (t) => {
   const parts = await lines(t, 'Buy it [client-tool]')
-  t.same(parts.map((part) => part.code), ['f', 'b', 'c', '9', 'e', 'd'])
+  t.same(
+    parts.map((part) => part.code),
+    ['f', 'b', 'c', '9', 'e', 'd']
+  )
   t.match(parts.at(-1)!.value, { finishReason: 'tool-calls' })
 })

@@ -39,7 +39,7 @@ async function assembled(chunks: UIMessageChunk[]): Promise<{ message: UIMessage
   return { message, errors }
 }
 
-t.test('a plain answer: the headers of a UI message stream and events in the protocol\'s order, ending with [DONE]', async (t) => {
+t.test("a plain answer: the headers of a UI message stream and events in the protocol's order, ending with [DONE]", async (t) => {
   const answer = await shared.call('POST', completions(), { user: 'alice', body: { messages: [user('m1', 'hello there')] } })
   t.equal(answer.status, 200)
   t.equal(answer.headers['content-type'], 'text/event-stream')
@@ -52,51 +52,93 @@ t.test('a plain answer: the headers of a UI message stream and events in the pro
   t.ok(deltas > 1, 'the text is streamed in pieces')
   t.same(types, ['start', 'start-step', 'text-start', ...Array<string>(deltas).fill('text-delta'), 'text-end', 'finish-step', 'message-metadata', 'finish'])
   t.match(events[0], { type: 'start', messageId: /^alg_msg_[0-9a-f]{32}$/, messageMetadata: { model: 'stand-in-1' } })
-  const textIds = new Set(events.filter((event) => typeof event === 'object' && String(event.type).startsWith('text-')).map((event) => (event as { id: string }).id))
+  const textIds = new Set(
+    events.filter((event) => typeof event === 'object' && String(event.type).startsWith('text-')).map((event) => (event as { id: string }).id)
+  )
   t.same([...textIds], ['text-1'], 'text-start, every delta and text-end share one id')
 })
 
 t.test('every answer has its own message id', async (t) => {
   const first = sseData((await shared.call('POST', completions('&cache=false'), { body: { messages: [user('m1', 'same')] } })).text)[0] as { messageId: string }
-  const second = sseData((await shared.call('POST', completions('&cache=false'), { body: { messages: [user('m1', 'same')] } })).text)[0] as { messageId: string }
+  const second = sseData((await shared.call('POST', completions('&cache=false'), { body: { messages: [user('m1', 'same')] } })).text)[0] as {
+    messageId: string
+  }
   t.not(first.messageId, second.messageId)
 })
 
 t.test('a search answer parses without error: reasoning, a tool round with hits and queryID, then text and suggestions, in two steps', async (t) => {
   const chunks = await chunksOf([user('m1', '[search] trail shoes')])
-  t.same(chunks.map((chunk) => chunk.type), [
-    'start',
-    'start-step', 'reasoning-start', 'reasoning-delta', 'reasoning-end', 'tool-input-start', 'tool-input-delta', 'tool-input-available', 'tool-output-available', 'finish-step',
-    'start-step', 'text-start', ...chunks.filter((chunk) => chunk.type === 'text-delta').map(() => 'text-delta'), 'text-end', 'finish-step',
-    'data-suggestions', 'message-metadata', 'finish'
-  ])
+  t.same(
+    chunks.map((chunk) => chunk.type),
+    [
+      'start',
+      'start-step',
+      'reasoning-start',
+      'reasoning-delta',
+      'reasoning-end',
+      'tool-input-start',
+      'tool-input-delta',
+      'tool-input-available',
+      'tool-output-available',
+      'finish-step',
+      'start-step',
+      'text-start',
+      ...chunks.filter((chunk) => chunk.type === 'text-delta').map(() => 'text-delta'),
+      'text-end',
+      'finish-step',
+      'data-suggestions',
+      'message-metadata',
+      'finish'
+    ]
+  )
   const toolIds = new Set(chunks.flatMap((chunk) => ('toolCallId' in chunk ? [chunk.toolCallId] : [])))
   t.equal(toolIds.size, 1, 'the tool events share one toolCallId')
-  t.match(chunks.find((chunk) => chunk.type === 'tool-input-available'), { toolName: 'algolia_search_index', input: { query: 'trail shoes' } })
-  t.match(chunks.find((chunk) => chunk.type === 'reasoning-start'), { id: 'reasoning-1' })
-  t.match(chunks.find((chunk) => chunk.type === 'text-start'), { id: 'text-2' })
+  t.match(
+    chunks.find((chunk) => chunk.type === 'tool-input-available'),
+    { toolName: 'algolia_search_index', input: { query: 'trail shoes' } }
+  )
+  t.match(
+    chunks.find((chunk) => chunk.type === 'reasoning-start'),
+    { id: 'reasoning-1' }
+  )
+  t.match(
+    chunks.find((chunk) => chunk.type === 'text-start'),
+    { id: 'text-2' }
+  )
 
   const { message, errors } = await assembled(chunks)
   t.same(errors, [])
   const parts = message!.parts
-  t.same(parts.map((part) => part.type), ['step-start', 'reasoning', 'tool-algolia_search_index', 'step-start', 'text', 'data-suggestions'])
+  t.same(
+    parts.map((part) => part.type),
+    ['step-start', 'reasoning', 'tool-algolia_search_index', 'step-start', 'text', 'data-suggestions']
+  )
   t.match(parts[2], { state: 'output-available', input: { query: 'trail shoes' }, output: { hits: [{ objectID: 'p-1' }, {}, {}], queryID: /^[0-9a-f]{32}$/ } })
   t.match(parts[4], { type: 'text', text: /^You asked: "\[search\] trail shoes"/, state: 'done' })
   t.match(parts[5], { data: { suggestions: ['Cheaper trail shoes?', String, String] } })
   t.match(message!.metadata, { model: 'stand-in-1', usage: { inputTokens: 12, outputTokens: 24 } }, 'messageMetadata from start and message-metadata')
 })
 
-t.test('a client-side tool stops at tool-input-available; the browser\'s result in the next request gets the answer', async (t) => {
+t.test("a client-side tool stops at tool-input-available; the browser's result in the next request gets the answer", async (t) => {
   const question = user('m1', 'Buy it [client-tool]')
   const first = await chunksOf([question])
-  t.notOk(first.some((chunk) => chunk.type === 'tool-output-available'), 'no output: the browser runs the tool')
+  t.notOk(
+    first.some((chunk) => chunk.type === 'tool-output-available'),
+    'no output: the browser runs the tool'
+  )
   const { message, errors } = await assembled(first)
   t.same(errors, [])
   const call = message!.parts.find((part) => part.type === 'tool-addToCart')
   t.match(call, { state: 'input-available', input: { objectID: 'p-1', quantity: 1 } }, 'the tool waits for the browser')
-  t.notOk(message!.parts.some((part) => part.type === 'text'), 'no text yet')
+  t.notOk(
+    message!.parts.some((part) => part.type === 'text'),
+    'no text yet'
+  )
 
-  const answered = { ...message!, parts: message!.parts.map((part) => (part.type === 'tool-addToCart' ? { ...part, state: 'output-available', output: { added: true } } : part)) } as UIMessage
+  const answered = {
+    ...message!,
+    parts: message!.parts.map((part) => (part.type === 'tool-addToCart' ? { ...part, state: 'output-available', output: { added: true } } : part))
+  } as UIMessage
   const second = await assembled(await chunksOf([question, answered]))
   t.same(second.errors, [])
   t.match(second.message!.parts, [{ type: 'step-start' }, { type: 'text', text: /^Done: \{"added":true\}/ }])
@@ -108,7 +150,7 @@ t.test('a thinking answer streams reasoning before its text', async (t) => {
   t.match(message!.parts, [{ type: 'step-start' }, { type: 'reasoning', text: /Thinking/ }, { type: 'text', text: /why\?/ }])
 })
 
-t.test('the transport\'s request reached the stand-in as the browser sent it, with the user token verified', async (t) => {
+t.test("the transport's request reached the stand-in as the browser sent it, with the user token verified", async (t) => {
   await chunksOf([user('m1', 'hello')])
   t.match(shared.standIn.received.at(-1), {
     query: { compatibilityMode: 'ai-sdk-5' },

@@ -12,10 +12,11 @@ import { TEST_KEYS, sharedStandIn } from './standin-client.js'
 const ADMIN = 'test-admin-key-0e1f2a'
 const shared = sharedStandIn(t, { adminKey: ADMIN })
 const searchApi = (path: string, key: string | undefined, appId: string = TEST_KEYS.appId) =>
-  request(`${shared.url.origin}${path}`, { headers: { 'x-algolia-application-id': appId, ...(key === undefined ? {} : { 'x-algolia-api-key': key }) } })
-    .then(async (answer) => ({ status: answer.statusCode, body: (await answer.body.json()) as Record<string, unknown> }))
+  request(`${shared.url.origin}${path}`, { headers: { 'x-algolia-application-id': appId, ...(key === undefined ? {} : { 'x-algolia-api-key': key }) } }).then(
+    async (answer) => ({ status: answer.statusCode, body: (await answer.body.json()) as Record<string, unknown> })
+  )
 
-t.test('a key reads itself: its ACL and restrictions, the description redacted, the spec\'s fields', async (t) => {
+t.test("a key reads itself: its ACL and restrictions, the description redacted, the spec's fields", async (t) => {
   const { status, body } = await searchApi(`/1/keys/${TEST_KEYS.searchKey}`, TEST_KEYS.searchKey)
   t.equal(status, 200)
   t.same(body, {
@@ -38,7 +39,10 @@ t.test('the Admin API key reads any key, description included', async (t) => {
 })
 
 t.test('a key may not read another key: 403', async (t) => {
-  t.same(await searchApi(`/1/keys/${TEST_KEYS.apiKey}`, TEST_KEYS.searchKey), { status: 403, body: { message: 'Method not allowed with this API key', status: 403 } })
+  t.same(await searchApi(`/1/keys/${TEST_KEYS.apiKey}`, TEST_KEYS.searchKey), {
+    status: 403,
+    body: { message: 'Method not allowed with this API key', status: 403 }
+  })
 })
 
 t.test('the Admin API key is not a key object: asking about it is a 404', async (t) => {
@@ -55,7 +59,10 @@ t.test('a wrong application id, an unknown key or no key at all is refused with 
 t.test('only the Admin API key lists every key', async (t) => {
   const listed = await searchApi('/1/keys', ADMIN)
   t.equal(listed.status, 200)
-  t.same((listed.body.keys as Array<{ value: string }>).map((key) => key.value), [TEST_KEYS.apiKey, TEST_KEYS.searchKey])
+  t.same(
+    (listed.body.keys as Array<{ value: string }>).map((key) => key.value),
+    [TEST_KEYS.apiKey, TEST_KEYS.searchKey]
+  )
   const refused = { status: 403, body: { message: 'Method not allowed with this API key', status: 403 } }
   t.same(await searchApi('/1/keys', TEST_KEYS.apiKey), refused)
   t.same(await searchApi('/1/keys', undefined), refused)

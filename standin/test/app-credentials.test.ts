@@ -15,7 +15,7 @@ const cases: Array<[string, Record<string, string>]> = [
   ['no credentials at all', {}],
   ['an API key without an application id', { 'x-algolia-api-key': TEST_KEYS.apiKey }],
   ['an application id without an API key', { 'x-algolia-application-id': TEST_KEYS.appId }],
-  ['another application\'s id', { 'x-algolia-application-id': 'OTHERAPP1', 'x-algolia-api-key': TEST_KEYS.apiKey }],
+  ["another application's id", { 'x-algolia-application-id': 'OTHERAPP1', 'x-algolia-api-key': TEST_KEYS.apiKey }],
   ['an API key the application does not have', { 'x-algolia-application-id': TEST_KEYS.appId, 'x-algolia-api-key': 'not-a-key-of-this-app' }],
   ['the authentication key (sk-alg-…) in place of an API key', { 'x-algolia-application-id': TEST_KEYS.appId, 'x-algolia-api-key': TEST_KEYS.secretKey }]
 ]
@@ -31,7 +31,10 @@ for (const [what, credentials] of cases) {
 }
 
 t.test('the refusal comes before the user token is looked at: a valid token does not help a wrong key', async (t) => {
-  const answer = await shared.call('GET', `/1/agents/${AGENT_ID}/conversations`, { credentials: { 'x-algolia-application-id': TEST_KEYS.appId, 'x-algolia-api-key': 'wrong' }, user: 'alice' })
+  const answer = await shared.call('GET', `/1/agents/${AGENT_ID}/conversations`, {
+    credentials: { 'x-algolia-application-id': TEST_KEYS.appId, 'x-algolia-api-key': 'wrong' },
+    user: 'alice'
+  })
   t.equal(answer.status, 401)
   t.same(answer.json(), refused)
 })

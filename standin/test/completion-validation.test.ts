@@ -18,7 +18,10 @@ function assertValidationError(t: Test, answer: { status: number; json<T>(): T }
   const parsed = answer.json<{ detail: Array<{ loc: unknown[]; msg: unknown; type: unknown }> }>()
   t.same(parsed, { detail })
   for (const problem of parsed.detail) {
-    t.ok(problem.loc.every((part) => typeof part === 'string' || Number.isInteger(part)), 'loc: strings and integers')
+    t.ok(
+      problem.loc.every((part) => typeof part === 'string' || Number.isInteger(part)),
+      'loc: strings and integers'
+    )
     t.type(problem.msg, 'string')
     t.type(problem.type, 'string')
   }
@@ -40,7 +43,7 @@ t.test('without messages, or with none, the completion is a 422 naming body.mess
   }
 })
 
-t.test('an agent that does not exist answers 404 with Algolia\'s error body', async (t) => {
+t.test("an agent that does not exist answers 404 with Algolia's error body", async (t) => {
   const answer = await post('?compatibilityMode=ai-sdk-5', body, 'no-such-agent')
   t.equal(answer.status, 404)
   t.same(answer.json(), { message: 'Agent no-such-agent not found', status: 404 })

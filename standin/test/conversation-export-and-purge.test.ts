@@ -11,7 +11,10 @@ import { AGENT_ID, sharedStandIn } from './standin-client.js'
 const shared = sharedStandIn(t)
 const OTHER_AGENT = 'agent-2'
 const turn = (agent: string, id: string, user: string) =>
-  shared.call('POST', `/1/agents/${agent}/completions?compatibilityMode=ai-sdk-5&stream=false`, { user, body: { id, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: `${user} asks` }] }] } })
+  shared.call('POST', `/1/agents/${agent}/completions?compatibilityMode=ai-sdk-5&stream=false`, {
+    user,
+    body: { id, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: `${user} asks` }] }] }
+  })
 
 t.before(async () => {
   await turn(AGENT_ID, 'alg_cnv_export_alice', 'alice')
@@ -19,14 +22,20 @@ t.before(async () => {
   await turn(OTHER_AGENT, 'alg_cnv_export_other', 'alice')
 })
 
-t.test('the export returns every user\'s conversations of the agent, with their messages, whatever user token comes along', async (t) => {
+t.test("the export returns every user's conversations of the agent, with their messages, whatever user token comes along", async (t) => {
   for (const options of [{}, { user: 'alice' }]) {
     const answer = await shared.call('GET', `/1/agents/${AGENT_ID}/conversations/export`, options)
     t.equal(answer.status, 200)
     const exported = answer.json<Array<{ id: string; userToken: string; messages: Array<{ role: string }> }>>()
     t.ok(Array.isArray(exported), 'an array, not a page')
-    t.same(exported.map((c) => [c.id, c.userToken]).sort(), [['alg_cnv_export_alice', 'alice'], ['alg_cnv_export_bob', 'bob']])
-    t.same(exported[0]!.messages.map((m) => m.role), ['user', 'assistant'])
+    t.same(exported.map((c) => [c.id, c.userToken]).sort(), [
+      ['alg_cnv_export_alice', 'alice'],
+      ['alg_cnv_export_bob', 'bob']
+    ])
+    t.same(
+      exported[0]!.messages.map((m) => m.role),
+      ['user', 'assistant']
+    )
   }
 })
 
@@ -40,7 +49,7 @@ t.test('the bulk DELETE within dates that match nothing deletes nothing', async 
   t.equal((await shared.call('GET', `/1/agents/${AGENT_ID}/conversations`)).json<{ pagination: { totalCount: number } }>().pagination.totalCount, 2)
 })
 
-t.test('the bulk DELETE without dates removes every conversation of that agent and no other\'s', async (t) => {
+t.test("the bulk DELETE without dates removes every conversation of that agent and no other's", async (t) => {
   const answer = await shared.call('DELETE', `/1/agents/${AGENT_ID}/conversations`)
   t.equal(answer.status, 204)
   t.equal(answer.text, '')

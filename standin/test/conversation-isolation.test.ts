@@ -16,25 +16,28 @@ const notFound = { detail: 'Conversation not found' }
 
 t.before(async () => {
   const turn = (agent: string, id: string, user: string) =>
-    shared.call('POST', `/1/agents/${agent}/completions?compatibilityMode=ai-sdk-5&stream=false`, { user, body: { id, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: `${user}'s question` }] }] } })
+    shared.call('POST', `/1/agents/${agent}/completions?compatibilityMode=ai-sdk-5&stream=false`, {
+      user,
+      body: { id, messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: `${user}'s question` }] }] }
+    })
   await turn(AGENT_ID, 'alg_cnv_alice1', 'alice')
   await turn(AGENT_ID, 'alg_cnv_alice2', 'alice')
   await turn(AGENT_ID, 'alg_cnv_bob1', 'bob')
   await turn(OTHER_AGENT, 'alg_cnv_alice_other_agent', 'alice')
 })
 
-t.test('a user token lists only its sub\'s conversations of that agent', async (t) => {
+t.test("a user token lists only its sub's conversations of that agent", async (t) => {
   t.same(ids((await list('alice')).json()), ['alg_cnv_alice1', 'alg_cnv_alice2'])
   t.same(ids((await list('bob')).json()), ['alg_cnv_bob1'])
   t.same(ids((await list('carol')).json()), [], 'a user with none sees none')
   t.same(ids((await list('alice', OTHER_AGENT)).json()), ['alg_cnv_alice_other_agent'])
 })
 
-t.test('the API key alone lists every user\'s conversations of the agent', async (t) => {
+t.test("the API key alone lists every user's conversations of the agent", async (t) => {
   t.same(ids((await list()).json()), ['alg_cnv_alice1', 'alg_cnv_alice2', 'alg_cnv_bob1'])
 })
 
-t.test('another user\'s conversation answers 404 as if it did not exist; the owner and the API key read it', async (t) => {
+t.test("another user's conversation answers 404 as if it did not exist; the owner and the API key read it", async (t) => {
   const asBob = await get('alg_cnv_alice1', 'bob')
   t.equal(asBob.status, 404)
   t.same(asBob.json(), notFound)
@@ -55,7 +58,7 @@ t.test('a conversation deleted through another agent is not deleted', async (t) 
   t.equal((await get('alg_cnv_bob1')).status, 200)
 })
 
-t.test('DELETE takes no user token: the key\'s holder deletes any conversation, answered 204 with no body', async (t) => {
+t.test("DELETE takes no user token: the key's holder deletes any conversation, answered 204 with no body", async (t) => {
   const answer = await shared.call('DELETE', `/1/agents/${AGENT_ID}/conversations/alg_cnv_bob1`, { user: 'alice' })
   t.equal(answer.status, 204)
   t.equal(answer.text, '')

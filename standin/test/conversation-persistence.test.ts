@@ -20,7 +20,13 @@ t.test('with an id and an id on every message, the exchange is stored: the user 
   t.equal(stored.status, 200)
   const conversation = stored.json<{ messages: Array<Record<string, unknown>> } & Record<string, unknown>>()
   t.match(conversation, { id: 'alg_cnv_persist1', agentId: AGENT_ID, title: 'Where are my trail shoes?', userToken: 'alice', messageCount: 2 })
-  t.same(conversation.messages.map((m) => [m.id, m.role, m.conversationId]), [['m1', 'user', 'alg_cnv_persist1'], [answer.json().id, 'assistant', 'alg_cnv_persist1']])
+  t.same(
+    conversation.messages.map((m) => [m.id, m.role, m.conversationId]),
+    [
+      ['m1', 'user', 'alg_cnv_persist1'],
+      [answer.json().id, 'assistant', 'alg_cnv_persist1']
+    ]
+  )
   t.same(conversation.messages[0]!.parts, [{ type: 'text', text: 'Where are my trail shoes?' }])
   t.match(conversation.messages[1]!.parts, [{ type: 'text', text: /^You asked: "Where are my trail shoes\?"/ }])
 })
@@ -28,10 +34,20 @@ t.test('with an id and an id on every message, the exchange is stored: the user 
 t.test('the next turn resends the history: only new messages are added, none twice', async (t) => {
   const first = await complete({ id: 'alg_cnv_persist2', messages: [msg('m1', 'first question')] })
   const firstAnswer = first.json<{ id: string }>()
-  await complete({ id: 'alg_cnv_persist2', messages: [msg('m1', 'first question'), msg(firstAnswer.id, 'the answer', 'assistant'), msg('m2', 'second question')] })
-  const conversation = (await getConversation('alg_cnv_persist2')).json<{ messageCount: number; title: string; messages: Array<{ id: string; role: string }> }>()
+  await complete({
+    id: 'alg_cnv_persist2',
+    messages: [msg('m1', 'first question'), msg(firstAnswer.id, 'the answer', 'assistant'), msg('m2', 'second question')]
+  })
+  const conversation = (await getConversation('alg_cnv_persist2')).json<{
+    messageCount: number
+    title: string
+    messages: Array<{ id: string; role: string }>
+  }>()
   t.equal(conversation.messageCount, 4)
-  t.same(conversation.messages.map((m) => m.role), ['user', 'assistant', 'user', 'assistant'])
+  t.same(
+    conversation.messages.map((m) => m.role),
+    ['user', 'assistant', 'user', 'assistant']
+  )
   t.equal(new Set(conversation.messages.map((m) => m.id)).size, 4, 'no message twice')
   t.equal(conversation.title, 'first question', 'the title stays the first user message')
 })
@@ -58,7 +74,12 @@ t.test('the title is the first user message cut to 60 characters', async (t) => 
 t.test('a streamed answer is stored once the stream is complete, in every mode', async (t) => {
   for (const mode of ['ai-sdk-5', 'ai-sdk-4']) {
     const id = `alg_cnv_stream_${mode}`
-    const answer = await complete({ id, messages: [mode === 'ai-sdk-4' ? { id: 'm1', role: 'user', content: 'streamed' } : msg('m1', 'streamed')] }, 'alice', mode, true)
+    const answer = await complete(
+      { id, messages: [mode === 'ai-sdk-4' ? { id: 'm1', role: 'user', content: 'streamed' } : msg('m1', 'streamed')] },
+      'alice',
+      mode,
+      true
+    )
     t.equal(answer.status, 200)
     t.match((await getConversation(id)).json(), { messageCount: 2, messages: [{ role: 'user', parts: [{ text: 'streamed' }] }, { role: 'assistant' }] }, mode)
   }
@@ -80,7 +101,9 @@ t.test('a conversation id of 128 characters is accepted and retrievable', async 
 })
 
 t.test('without a user token the conversation is stored with no owner (userToken null)', async (t) => {
-  await shared.call('POST', `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`, { body: { id: 'alg_cnv_anon', messages: [msg('m1', 'anonymous')] } })
+  await shared.call('POST', `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`, {
+    body: { id: 'alg_cnv_anon', messages: [msg('m1', 'anonymous')] }
+  })
   const stored = await shared.call('GET', `/1/agents/${AGENT_ID}/conversations/alg_cnv_anon`)
   t.match(stored.json(), { id: 'alg_cnv_anon', userToken: null })
 })

@@ -11,7 +11,9 @@ const shared = sharedStandIn(t)
 
 t.test('without an Admin API key configured, GET /1/keys is refused to a request with no key and to every key', async (t) => {
   for (const key of [undefined, TEST_KEYS.apiKey, TEST_KEYS.searchKey]) {
-    const answer = await request(`${shared.url.origin}/1/keys`, { headers: { 'x-algolia-application-id': TEST_KEYS.appId, ...(key === undefined ? {} : { 'x-algolia-api-key': key }) } })
+    const answer = await request(`${shared.url.origin}/1/keys`, {
+      headers: { 'x-algolia-application-id': TEST_KEYS.appId, ...(key === undefined ? {} : { 'x-algolia-api-key': key }) }
+    })
     t.equal(answer.statusCode, 403, key ?? 'no key')
     t.same(await answer.body.json(), { message: 'Method not allowed with this API key', status: 403 })
   }

@@ -20,13 +20,18 @@ t.test('every request counts once, whatever its answer, while received records o
 
   await shared.call('GET', '/1/nothing-here')
   await shared.call('GET', `/1/agents/${AGENT_ID}/conversations`, { credentials: {} })
-  await shared.call('POST', `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`, { body: '{not json', headers: { 'content-type': 'application/json' } })
-  await shared.call('POST', `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`, { body: { messages: [{ role: 'user', content: 'hi' }] } })
+  await shared.call('POST', `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`, {
+    body: '{not json',
+    headers: { 'content-type': 'application/json' }
+  })
+  await shared.call('POST', `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`, {
+    body: { messages: [{ role: 'user', content: 'hi' }] }
+  })
   t.equal(requestsReceived(shared.standIn.app), counted + 5, 'a 404, a 401, a 400 and a 200: each counted')
   t.equal(shared.standIn.received.length, recorded + 1, 'only the completion was recorded')
 })
 
-t.test('requests to the Search API\'s key routes count too', async (t) => {
+t.test("requests to the Search API's key routes count too", async (t) => {
   const counted = requestsReceived(shared.standIn.app)
   await request(`${shared.url.origin}/1/keys/anything`).then((answer) => answer.body.dump())
   t.equal(requestsReceived(shared.standIn.app), counted + 1)

@@ -12,7 +12,10 @@ import { AGENT_ID, sharedStandIn, sseData } from './standin-client.js'
 const shared = sharedStandIn(t)
 const userMessage = (text: string, id = 'm1') => ({ id, role: 'user', parts: [{ type: 'text', text }] })
 const ask = (text: string, query = '', agent = AGENT_ID, options: { user?: string; messages?: unknown[] } = {}) =>
-  shared.call('POST', `/1/agents/${agent}/completions?compatibilityMode=ai-sdk-5&stream=false${query}`, { body: { messages: options.messages ?? [userMessage(text)] }, ...(options.user === undefined ? {} : { user: options.user }) })
+  shared.call('POST', `/1/agents/${agent}/completions?compatibilityMode=ai-sdk-5&stream=false${query}`, {
+    body: { messages: options.messages ?? [userMessage(text)] },
+    ...(options.user === undefined ? {} : { user: options.user })
+  })
 
 t.test('the first answer is a miss, the same request again a hit with the same answer', async (t) => {
   const first = await ask('cache me')
@@ -47,7 +50,7 @@ t.test('the key: casing and surrounding spaces do not matter, the user token doe
   t.equal((await ask('keyed question', '', 'agent-2')).headers['x-cache'], 'MISS')
 })
 
-t.test('only a conversation\'s first message is cached: two or more messages bypass', async (t) => {
+t.test("only a conversation's first message is cached: two or more messages bypass", async (t) => {
   const history = [userMessage('first'), { id: 'a1', role: 'assistant', parts: [{ type: 'text', text: 'hi' }] }, userMessage('second', 'm2')]
   const one = await ask('', '', AGENT_ID, { messages: history })
   const two = await ask('', '', AGENT_ID, { messages: history })
@@ -58,7 +61,8 @@ t.test('only a conversation\'s first message is cached: two or more messages byp
 
 t.test('streamed and non-streamed requests share entries; a streamed hit replays the same message id', async (t) => {
   const plain = await ask('stream and json')
-  const stream = () => shared.call('POST', `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`, { body: { messages: [userMessage('stream and json')] } })
+  const stream = () =>
+    shared.call('POST', `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`, { body: { messages: [userMessage('stream and json')] } })
   const streamed = await stream()
   t.equal(streamed.headers['x-cache'], 'HIT')
   t.equal((sseData(streamed.text)[0] as { messageId: string }).messageId, plain.json().id)
@@ -70,10 +74,10 @@ t.test('memory shapes a first answer, per user token, unless memory=false; and t
   const alice = await ask('what should I eat', '&cache=false', AGENT_ID, { user: 'alice' })
   t.match(alice.text, /From what I remember of you: allergic to peanuts/)
   t.notMatch((await ask('what should I eat', '&cache=false&memory=false', AGENT_ID, { user: 'alice' })).text, /remember/, 'memory=false: not loaded')
-  t.notMatch((await ask('what should I eat', '&cache=false', AGENT_ID, { user: 'bob' })).text, /peanuts/, 'another user\'s memory is theirs')
+  t.notMatch((await ask('what should I eat', '&cache=false', AGENT_ID, { user: 'bob' })).text, /peanuts/, "another user's memory is theirs")
   // The documented danger: the key has no user token.
   await ask('what should I drink', '', AGENT_ID, { user: 'alice' })
   const bob = await ask('what should I drink', '', AGENT_ID, { user: 'bob' })
   t.equal(bob.headers['x-cache'], 'HIT')
-  t.match(bob.text, /allergic to peanuts/, 'bob got alice\'s memory from the cache')
+  t.match(bob.text, /allergic to peanuts/, "bob got alice's memory from the cache")
 })

@@ -18,14 +18,19 @@ const complete = (key: string) =>
     body: { messages: [{ role: 'user', content: 'hi' }] }
   })
 
-t.test('a secured key derived from an accepted parent works with the parent\'s ACL, and its restrictions are recorded', async (t) => {
+t.test("a secured key derived from an accepted parent works with the parent's ACL, and its restrictions are recorded", async (t) => {
   const validUntil = nowSeconds() + 600
   const answer = await complete(derive(TEST_KEYS.searchKey, { validUntil, userToken: 'u42', filters: 'tenant_id:acme', restrictIndices: ['products'] }))
   t.equal(answer.status, 200)
-  t.same(shared.standIn.received.at(-1)!.securedKeyRestrictions, { validUntil: String(validUntil), userToken: 'u42', filters: 'tenant_id:acme', restrictIndices: 'products' })
+  t.same(shared.standIn.received.at(-1)!.securedKeyRestrictions, {
+    validUntil: String(validUntil),
+    userToken: 'u42',
+    filters: 'tenant_id:acme',
+    restrictIndices: 'products'
+  })
 })
 
-t.test('a secured key inherits its parent\'s ACL: a search-only parent cannot read conversations', async (t) => {
+t.test("a secured key inherits its parent's ACL: a search-only parent cannot read conversations", async (t) => {
   const answer = await shared.call('GET', `/1/agents/${AGENT_ID}/conversations`, {
     credentials: { 'x-algolia-application-id': TEST_KEYS.appId, 'x-algolia-api-key': derive(TEST_KEYS.searchKey, { validUntil: nowSeconds() + 600 }) }
   })

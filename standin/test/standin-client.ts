@@ -25,7 +25,10 @@ export const AGENT_ID = 'agent-1'
 export async function startStandIn(t: Pick<Test, 'teardown'>, options: Partial<StandInOptions> = {}): Promise<{ standIn: StandIn; url: URL }> {
   const standIn = createStandIn({
     appId: TEST_KEYS.appId,
-    apiKeys: new Map([[TEST_KEYS.apiKey, ['search', 'logs']], [TEST_KEYS.searchKey, ['search']]]),
+    apiKeys: new Map([
+      [TEST_KEYS.apiKey, ['search', 'logs']],
+      [TEST_KEYS.searchKey, ['search']]
+    ]),
     keyDetails: new Map([[TEST_KEYS.searchKey, { maxQueriesPerIPPerHour: 500, referers: ['https://app.example.com/*'] }]]),
     authenticationKeys: new Map([[TEST_KEYS.keyId, TEST_KEYS.secretKey]]),
     agents: [AGENT_ID, 'agent-2'],

@@ -9,7 +9,12 @@ import { AGENT_ID, TEST_KEYS, sharedStandIn, userToken } from './standin-client.
 
 const ROTATED_KID = 'test-kid-2'
 const ROTATED_SECRET = 'sk-alg-second-secret-while-rotating'
-const shared = sharedStandIn(t, { authenticationKeys: new Map([[TEST_KEYS.keyId, TEST_KEYS.secretKey], [ROTATED_KID, ROTATED_SECRET]]) })
+const shared = sharedStandIn(t, {
+  authenticationKeys: new Map([
+    [TEST_KEYS.keyId, TEST_KEYS.secretKey],
+    [ROTATED_KID, ROTATED_SECRET]
+  ])
+})
 const path = `/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`
 const body = { messages: [{ role: 'user', content: 'hello' }] }
 const nowSeconds = () => Math.floor(Date.now() / 1000)
@@ -18,7 +23,11 @@ t.test('a valid token is accepted and its sub, kid and exp are what the request 
   const exp = nowSeconds() + 600
   const answer = await shared.call('POST', path, { body, token: await userToken('alice', { expiresIn: exp }) })
   t.equal(answer.status, 200)
-  t.match(shared.standIn.received.at(-1), { method: 'POST', path: `/agent-studio/1/agents/${AGENT_ID}/completions`, userToken: { sub: 'alice', kid: TEST_KEYS.keyId, exp } })
+  t.match(shared.standIn.received.at(-1), {
+    method: 'POST',
+    path: `/agent-studio/1/agents/${AGENT_ID}/completions`,
+    userToken: { sub: 'alice', kid: TEST_KEYS.keyId, exp }
+  })
 })
 
 t.test('no token at all is accepted: the request is recorded without a user', async (t) => {

@@ -27,7 +27,10 @@ async function setup(t: Parameters<typeof startStandIn>[0], env: Record<string, 
     const response = await request(`${gateway.url}${path}`, {
       method: method as 'GET',
       dispatcher: client,
-      headers: { ...(user === null ? {} : { authorization: `Bearer ${await sessionToken(user)}` }), ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(user === null ? {} : { authorization: `Bearer ${await sessionToken(user)}` }),
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' })
+      },
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) })
     })
     await response.body.text()
@@ -52,13 +55,29 @@ t.test('each privileged action writes one event with who, what, outcome and requ
     await waitFor(() => audit.lines.length > before)
     const events = audit.lines.slice(before)
     t.equal(events.length, 1, `${action}: exactly one event`)
-    t.match(events[0], { msg: 'audit', log: 'audit', service: 'agent-studio-gateway', level: 30, time: Number, action, outcome: 'succeeded', status, userId: 'auditor', requestId: response.requestId })
+    t.match(events[0], {
+      msg: 'audit',
+      log: 'audit',
+      service: 'agent-studio-gateway',
+      level: 30,
+      time: Number,
+      action,
+      outcome: 'succeeded',
+      status,
+      userId: 'auditor',
+      requestId: response.requestId
+    })
   }
   t.match(audit.lines[1], { conversationId: 'conv_1', agentId: AGENT_ID }, 'the conversation as the browser names it')
   t.notMatch(audit.text(), /private question|secret feedback|changed secret|alg_cnv|Bearer/, 'no message, note, upstream id or credential')
   t.notMatch(gateway.logs.text(), /"msg":"audit"/, 'the audit trail is not in the request log')
   const allowed = new Set([...AUDIT_EVENT_FIELDS, 'level', 'time', 'service', 'log', 'msg', 'pid', 'hostname'])
-  for (const line of audit.lines) t.same(Object.keys(line).filter((key) => !allowed.has(key)), [], 'only documented fields')
+  for (const line of audit.lines)
+    t.same(
+      Object.keys(line).filter((key) => !allowed.has(key)),
+      [],
+      'only documented fields'
+    )
 })
 
 t.test('a refused attempt is audited too: no session, another agent', async (t) => {
@@ -99,11 +118,14 @@ t.test('the audit destination is configurable: syslog (RFC 5424 over UDP)', asyn
   await once(collector, 'listening')
   t.teardown(() => collector.close())
   const policy = join(tempDir('asg-audit-policy-'), 'gateway.yaml')
-  writeFileSync(policy, stringify({ limits: { upstreamBudget: { max: 0 } }, audit: { destination: 'syslog', syslog: { host: '127.0.0.1', port: collector.address().port } } }))
+  writeFileSync(
+    policy,
+    stringify({ limits: { upstreamBudget: { max: 0 } }, audit: { destination: 'syslog', syslog: { host: '127.0.0.1', port: collector.address().port } } })
+  )
   const { as } = await setup(t, { GATEWAY_CONFIG_FILE: policy }, false)
   const received = once(collector, 'message', { signal: AbortSignal.timeout(10_000) })
   const response = await as('GET', '/agent-studio/1/user-data/me')
-  const [datagram] = await received as [Buffer]
+  const [datagram] = (await received) as [Buffer]
   const text = datagram.toString('utf8')
   t.match(text, /^<37>1 \d{4}-\d{2}-\d{2}T[\d:.]+Z \S+ agent-studio-gateway \d+ audit - \{/)
   t.match(JSON.parse(text.slice(text.indexOf('{'))), { action: 'export', requestId: response.requestId })
@@ -114,14 +136,21 @@ t.test('a bad audit section stops the start with every problem named', async (t)
   const { gatewayEnv } = await import('../helpers/fixtures.js')
   const policy = join(tempDir('asg-audit-policy-'), 'gateway.yaml')
   writeFileSync(policy, stringify({ audit: { destination: 'file', colour: 'red' } }))
-  t.throws(() => loadConfig(gatewayEnv(new URL('http://127.0.0.1:1/agent-studio'), { GATEWAY_CONFIG_FILE: policy }), { defaultConfigFile: undefined }), { message: /audit: .*colour|audit\.path: destination file needs a path/s })
+  t.throws(() => loadConfig(gatewayEnv(new URL('http://127.0.0.1:1/agent-studio'), { GATEWAY_CONFIG_FILE: policy }), { defaultConfigFile: undefined }), {
+    message: /audit: .*colour|audit\.path: destination file needs a path/s
+  })
 })
 
 t.test('every route that deletes or changes something is audited, and docs list every field', async (t) => {
   // From the route table, where each route says whether it is audited (src/config/route-table.ts).
   const declared = new Set(ROUTES.filter((route) => route.method !== 'GET').map((route) => `${route.method} ${route.path}`))
   // POSTs that only ask Agent Studio (a chat turn, a task, a summary) or mint a key are not privileged actions.
-  const notPrivileged = new Set(['POST /agent-studio/1/agents/:agentId/completions', 'POST /agent-studio/1/agents/:agentId/tasks', 'POST /agent-studio/1/context/compact', 'POST /search-key'])
+  const notPrivileged = new Set([
+    'POST /agent-studio/1/agents/:agentId/completions',
+    'POST /agent-studio/1/agents/:agentId/tasks',
+    'POST /agent-studio/1/context/compact',
+    'POST /search-key'
+  ])
   for (const route of declared) if (!notPrivileged.has(route)) t.ok(route in PRIVILEGED_ROUTES, `${route} writes an audit event`)
   t.equal(PRIVILEGED_ROUTES['GET /agent-studio/1/user-data/me'], 'export', 'the export (a GET) is audited too')
   const doc = readFileSync('docs/usage-and-governance.md', 'utf8')

@@ -45,8 +45,10 @@ function limitCompletions(max: number) {
 
 /** No Algolia credential in any request, response, storage or cookie of the page. */
 async function assertNoAlgoliaCredential(t: Test, exchanges: Exchange[], page: Page) {
-  const secrets = [config.algolia.apiKey, config.algolia.searchKey, config.algolia.secretKey, config.algolia.appId].filter((value): value is string => value !== undefined)
-  const everything = JSON.stringify(exchanges) + await pageStorage(page)
+  const secrets = [config.algolia.apiKey, config.algolia.searchKey, config.algolia.secretKey, config.algolia.appId].filter(
+    (value): value is string => value !== undefined
+  )
+  const everything = JSON.stringify(exchanges) + (await pageStorage(page))
   for (const secret of secrets) t.notOk(everything.includes(secret), `no ${secret.slice(0, 12)}… anywhere in the page's traffic or storage`)
   t.notOk(/x-algolia/i.test(JSON.stringify(exchanges.map((e) => [e.requestHeaders, e.responseHeaders]))), 'no x-algolia-* header either way')
   const hosts = new Set(exchanges.map((e) => new URL(e.url).host))
@@ -60,12 +62,11 @@ async function noOpenStreams() {
 
 const completionsReceived = () => standIn.received.filter((r) => r.path.endsWith('/completions'))
 
-
 /** The widget shows the failure once: no page banner beside it, never the widget's default "contact support". */
 async function oneErrorMessage(t: Test, page: Page) {
   t.equal(await page.locator('.demo-error').count(), 1, 'one error message in the widget')
   t.ok(await page.locator('#status').isHidden(), 'and no page banner beside it')
-  t.notMatch(await page.textContent('body'), /contact support/i, 'never the widget\'s default message')
+  t.notMatch(await page.textContent('body'), /contact support/i, "never the widget's default message")
 }
 
 /** The retry-after header of the last refused completion the page received. */
@@ -90,7 +91,11 @@ t.test('the plain demo page: sign in as alice and watch an answer stream in', as
   t.equal(new URL(page.url()).pathname, '/', 'sign-in redirects to the chat')
   t.equal(await page.getAttribute('#who', 'data-user'), 'alice', 'the page names the signed-in user')
   const cookies = await context.cookies()
-  t.same(cookies.map((c) => [c.name, c.httpOnly]), [['session', true]], 'the browser holds one HttpOnly session cookie and nothing else')
+  t.same(
+    cookies.map((c) => [c.name, c.httpOnly]),
+    [['session', true]],
+    'the browser holds one HttpOnly session cookie and nothing else'
+  )
 
   await page.fill('#question', 'Where is my order?')
   await page.click('#send')
@@ -130,7 +135,7 @@ t.test('the sign-in page offers alice, bob and carol; every demo page names who 
   t.equal(await page.textContent('#who'), 'Not signed in')
   const problem = page.locator('#problem[data-action="sign-in"]')
   await problem.waitFor()
-  t.equal(await problem.locator('.problem-text').textContent(), 'Sign in first: this request carries no session.', 'the gateway\'s own message')
+  t.equal(await problem.locator('.problem-text').textContent(), 'Sign in first: this request carries no session.', "the gateway's own message")
   t.equal(await problem.locator('a').getAttribute('href'), '/demo/login?next=%2Fdemo%2Fuse-chat', 'with nobody to sign in again as, the page to pick a user')
 })
 
@@ -172,10 +177,17 @@ t.test('the InstantSearch chat widget (transport mode): two turns, product cards
   t.same(await cards.locator('.demo-hit-name').allTextContents(), ['trail shoes 1', 'trail shoes 2', 'trail shoes 3'], 'a card per hit, with its name')
   t.same(await cards.locator('.demo-hit-price').allTextContents(), ['$10.00', '$20.00', '$30.00'], 'and its price')
   t.same(await cards.locator('.demo-hit-brand').allTextContents(), ['Stand-in Outfitters', 'Stand-in Outfitters', 'Stand-in Outfitters'], 'and its brand')
-  const pictures = await cards.locator('img').evaluateAll((images) => Promise.all(images.map((element) => {
-    const image = element as unknown as { decode(): Promise<void>; naturalWidth: number }
-    return image.decode().then(() => image.naturalWidth, () => 0)
-  })))
+  const pictures = await cards.locator('img').evaluateAll((images) =>
+    Promise.all(
+      images.map((element) => {
+        const image = element as unknown as { decode(): Promise<void>; naturalWidth: number }
+        return image.decode().then(
+          () => image.naturalWidth,
+          () => 0
+        )
+      })
+    )
+  )
   t.same(pictures, [80, 80, 80], 'and its picture, loaded')
   t.notMatch(await assistant.last().textContent(), /objectID|_highlightResult|"price"/, 'no hit is dumped as JSON')
   await cards.first().scrollIntoViewIfNeeded()
@@ -185,12 +197,21 @@ t.test('the InstantSearch chat widget (transport mode): two turns, product cards
   await assistant.nth(1).locator('.demo-thumb[data-vote="1"]').click()
   await assistant.nth(1).locator('.demo-voted', { hasText: 'Thanks' }).waitFor()
   const vote = standIn.store.feedback.at(-1)!
-  t.match(vote, { userToken: 'carol', body: { vote: 1, agentId: config.policy.allowedAgentIds[0] } }, 'Agent Studio got carol\'s vote')
+  t.match(vote, { userToken: 'carol', body: { vote: 1, agentId: config.policy.allowedAgentIds[0] } }, "Agent Studio got carol's vote")
 
   // Stop: hold the stream after a few events and press the prompt's stop button.
   let release = () => {}
-  standIn.setBeforeEvent((index) => (index === 4 ? new Promise<void>((resolve) => { release = resolve }) : undefined))
-  t.teardown(() => { standIn.setBeforeEvent(null); release() })
+  standIn.setBeforeEvent((index) =>
+    index === 4
+      ? new Promise<void>((resolve) => {
+          release = resolve
+        })
+      : undefined
+  )
+  t.teardown(() => {
+    standIn.setBeforeEvent(null)
+    release()
+  })
   await noOpenStreams()
   const closed = new Promise<{ early: boolean }>((resolve) => standIn.events.once('stream-closed', resolve))
   await prompt.fill('Please stop')
@@ -220,78 +241,86 @@ t.test('the InstantSearch chat widget (transport mode): two turns, product cards
   const userMessages = page.locator('.ais-ChatMessage[data-role="user"]')
   await userMessages.nth(1).filter({ hasText: 'And to Iceland?' }).waitFor()
   t.match(await userMessages.first().textContent(), /Do you ship to Norway\?/, 'opening it shows the stored conversation again')
-  t.equal(await assistant.nth(1).locator('.demo-voted', { hasText: 'Thanks' }).count(), 1, 'with carol\'s vote')
+  t.equal(await assistant.nth(1).locator('.demo-voted', { hasText: 'Thanks' }).count(), 1, "with carol's vote")
   const storedCount = await page.locator('.ais-ChatMessage').count()
   await ask('One more question')
-  const continued = completionsReceived().filter((r) => r.userToken?.sub === 'carol').at(-1)!.body as { id: string; messages: unknown[] }
+  const continued = completionsReceived()
+    .filter((r) => r.userToken?.sub === 'carol')
+    .at(-1)!.body as { id: string; messages: unknown[] }
   t.equal(continued.id, firstBody.id, 'a message after opening continues that conversation')
   t.equal(continued.messages.length, storedCount + 1, 'with the opened history')
   await item.first().locator('.history-delete').click()
   await page.locator('#history-list li', { hasText: 'No conversations yet.' }).waitFor()
-  t.ok(standIn.received.some((r) => r.method === 'DELETE' && r.path.includes('/conversations/')), 'the delete reached Agent Studio')
+  t.ok(
+    standIn.received.some((r) => r.method === 'DELETE' && r.path.includes('/conversations/')),
+    'the delete reached Agent Studio'
+  )
 
   await traffic.settled()
   await assertNoAlgoliaCredential(t, traffic.exchanges, page)
   t.same(errors, [], 'no uncaught error in the page')
 })
 
-t.test('the InstantSearch chat widget shows each failure once, in the gateway\'s words, with what to do: try again (5xx), wait (429), sign in again as the same user (401)', async (t) => {
-  const context = await newContext(browser, t)
-  const traffic = recordTraffic(context)
-  const page = await context.newPage()
-  await page.goto(`${address}/demo/login?user=erin&next=/demo/instantsearch`)
-  await page.locator('#history-list[data-state="ready"]').waitFor({ state: 'attached' })
-  const prompt = page.locator('.ais-ChatPrompt-textarea')
-  const idle = () => page.locator('.ais-ChatPrompt-submit[data-status="error"], .ais-ChatPrompt-submit[data-status="ready"]').waitFor({ state: 'attached' })
-  const send = async (text: string) => {
-    await idle()
-    await prompt.fill(text)
-    await prompt.press('Enter')
+t.test(
+  "the InstantSearch chat widget shows each failure once, in the gateway's words, with what to do: try again (5xx), wait (429), sign in again as the same user (401)",
+  async (t) => {
+    const context = await newContext(browser, t)
+    const traffic = recordTraffic(context)
+    const page = await context.newPage()
+    await page.goto(`${address}/demo/login?user=erin&next=/demo/instantsearch`)
+    await page.locator('#history-list[data-state="ready"]').waitFor({ state: 'attached' })
+    const prompt = page.locator('.ais-ChatPrompt-textarea')
+    const idle = () => page.locator('.ais-ChatPrompt-submit[data-status="error"], .ais-ChatPrompt-submit[data-status="ready"]').waitFor({ state: 'attached' })
+    const send = async (text: string) => {
+      await idle()
+      await prompt.fill(text)
+      await prompt.press('Enter')
+    }
+    const failure = page.locator('.demo-error')
+
+    // 5xx: Agent Studio fails; the gateway says 502 upstream_error.
+    standIn.setFault({ kind: 'status', status: 500 })
+    t.teardown(() => standIn.setFault(null))
+    await send('Is it raining?')
+    await failure.waitFor()
+    t.equal(await failure.getAttribute('data-action'), 'retry')
+    t.equal(await failure.locator('.demo-error-text').textContent(), 'Agent Studio failed to answer; try again shortly.', "the gateway's own message")
+    t.equal(await failure.locator('button.demo-error-action').textContent(), 'Try again')
+    await oneErrorMessage(t, page)
+    await failure.scrollIntoViewIfNeeded()
+    await screenshot(page, 'instantsearch-error-5xx')
+    standIn.setFault(null)
+    await failure.locator('button.demo-error-action').click()
+    await page.locator('.ais-ChatMessage[data-role="assistant"]').filter({ hasText: 'Is it raining?' }).filter({ hasText: 'through the gateway.' }).waitFor()
+    t.equal(await failure.count(), 0, '"Try again" asked again, and the answer replaced the error')
+
+    // 429: the wait, in seconds from the response's retry-after.
+    const restore = limitCompletions(1)
+    t.teardown(restore)
+    await send('too fast')
+    await page.locator('.demo-error[data-code="rate_limited"]').waitFor()
+    const retryAfter = await retryAfterOfLastRefusal(traffic)
+    t.match(retryAfter, /^\d+$/, 'the gateway sent retry-after')
+    t.match(await failure.locator('.demo-error-text').textContent(), /^Too many requests; retry in \d+ seconds\.$/, "the gateway's own message")
+    t.match(await failure.locator('.demo-error-hint').textContent(), new RegExp(`^Wait ${retryAfter} seconds before sending again\\.`), 'and the wait')
+    await oneErrorMessage(t, page)
+    restore()
+
+    // 401: the session is gone; sign in again as erin (not as alice).
+    await context.clearCookies()
+    await send('still there?')
+    await page.locator('.demo-error[data-action="sign-in"]').waitFor()
+    t.equal(await failure.locator('.demo-error-text').textContent(), 'Sign in first: this request carries no session.', "the gateway's own message")
+    const again = failure.locator('a.demo-error-action')
+    t.equal(await again.getAttribute('href'), '/demo/login?user=erin&next=%2Fdemo%2Finstantsearch', '"Sign in again" signs in as the same user')
+    await oneErrorMessage(t, page)
+    await failure.scrollIntoViewIfNeeded()
+    await screenshot(page, 'instantsearch-error-401')
+    await again.click()
+    await page.waitForURL(`${address}/demo/instantsearch`)
+    t.equal(await page.getAttribute('#who', 'data-user'), 'erin', 'signed in again as erin')
   }
-  const failure = page.locator('.demo-error')
-
-  // 5xx: Agent Studio fails; the gateway says 502 upstream_error.
-  standIn.setFault({ kind: 'status', status: 500 })
-  t.teardown(() => standIn.setFault(null))
-  await send('Is it raining?')
-  await failure.waitFor()
-  t.equal(await failure.getAttribute('data-action'), 'retry')
-  t.equal(await failure.locator('.demo-error-text').textContent(), 'Agent Studio failed to answer; try again shortly.', 'the gateway\'s own message')
-  t.equal(await failure.locator('button.demo-error-action').textContent(), 'Try again')
-  await oneErrorMessage(t, page)
-  await failure.scrollIntoViewIfNeeded()
-  await screenshot(page, 'instantsearch-error-5xx')
-  standIn.setFault(null)
-  await failure.locator('button.demo-error-action').click()
-  await page.locator('.ais-ChatMessage[data-role="assistant"]').filter({ hasText: 'Is it raining?' }).filter({ hasText: 'through the gateway.' }).waitFor()
-  t.equal(await failure.count(), 0, '"Try again" asked again, and the answer replaced the error')
-
-  // 429: the wait, in seconds from the response's retry-after.
-  const restore = limitCompletions(1)
-  t.teardown(restore)
-  await send('too fast')
-  await page.locator('.demo-error[data-code="rate_limited"]').waitFor()
-  const retryAfter = await retryAfterOfLastRefusal(traffic)
-  t.match(retryAfter, /^\d+$/, 'the gateway sent retry-after')
-  t.match(await failure.locator('.demo-error-text').textContent(), /^Too many requests; retry in \d+ seconds\.$/, 'the gateway\'s own message')
-  t.match(await failure.locator('.demo-error-hint').textContent(), new RegExp(`^Wait ${retryAfter} seconds before sending again\\.`), 'and the wait')
-  await oneErrorMessage(t, page)
-  restore()
-
-  // 401: the session is gone; sign in again as erin (not as alice).
-  await context.clearCookies()
-  await send('still there?')
-  await page.locator('.demo-error[data-action="sign-in"]').waitFor()
-  t.equal(await failure.locator('.demo-error-text').textContent(), 'Sign in first: this request carries no session.', 'the gateway\'s own message')
-  const again = failure.locator('a.demo-error-action')
-  t.equal(await again.getAttribute('href'), '/demo/login?user=erin&next=%2Fdemo%2Finstantsearch', '"Sign in again" signs in as the same user')
-  await oneErrorMessage(t, page)
-  await failure.scrollIntoViewIfNeeded()
-  await screenshot(page, 'instantsearch-error-401')
-  await again.click()
-  await page.waitForURL(`${address}/demo/instantsearch`)
-  t.equal(await page.getAttribute('#who', 'data-user'), 'erin', 'signed in again as erin')
-})
+)
 
 t.test('AI SDK useChat: resume probe, two turns, thumbs, a reload mid-stream that keeps the conversation, history, stop, regenerate', async (t) => {
   const context = await newContext(browser, t)
@@ -305,7 +334,7 @@ t.test('AI SDK useChat: resume probe, two turns, thumbs, a reload mid-stream tha
   await page.locator('#status[data-status="ready"]').waitFor({ state: 'attached' })
   const probe = traffic.exchanges.find((e) => /\/completions\/[^/]+\/stream/.test(e.url))
   t.ok(probe, 'useChat({ resume: true }) probed for a stream to resume')
-  t.equal(await page.locator('#error').count(), 0, 'the gateway\'s 204 leaves the page without an error')
+  t.equal(await page.locator('#error').count(), 0, "the gateway's 204 leaves the page without an error")
   await page.locator('#history[data-state="ready"] .history-empty').waitFor()
 
   const answers = page.locator('#messages li.assistant')
@@ -318,24 +347,40 @@ t.test('AI SDK useChat: resume probe, two turns, thumbs, a reload mid-stream tha
   await done.nth(0).filter({ hasText: 'through the gateway.' }).waitFor()
   await ask('Second question')
   await done.nth(1).filter({ hasText: 'through the gateway.' }).waitFor()
-  const daves = () => completionsReceived().filter((r) => r.userToken?.sub === 'dave').map((r) => r.body as { id: string; trigger?: string; messages: unknown[] })
+  const daves = () =>
+    completionsReceived()
+      .filter((r) => r.userToken?.sub === 'dave')
+      .map((r) => r.body as { id: string; trigger?: string; messages: unknown[] })
   t.equal(daves()[1]!.id, daves()[0]!.id, 'both turns in one conversation')
-  const chatId = await page.evaluate('sessionStorage.getItem("demo-chat-id")') as string
+  const chatId = (await page.evaluate('sessionStorage.getItem("demo-chat-id")')) as string
 
   // Thumbs: the gateway's feedback route.
   await answers.nth(0).locator('.thumb[data-vote="1"]').click()
   await answers.nth(0).locator('.voted[data-vote="1"]').waitFor()
-  t.match(standIn.store.feedback.at(-1), { userToken: 'dave', body: { messageId: await answers.nth(0).getAttribute('data-message-id'), vote: 1, agentId: config.policy.allowedAgentIds[0] } }, 'Agent Studio got dave\'s vote for that answer')
+  t.match(
+    standIn.store.feedback.at(-1),
+    { userToken: 'dave', body: { messageId: await answers.nth(0).getAttribute('data-message-id'), vote: 1, agentId: config.policy.allowedAgentIds[0] } },
+    "Agent Studio got dave's vote for that answer"
+  )
 
   // The history panel lists the conversation once an answer is done.
   const listed = page.locator('#history li[data-id]')
   await listed.filter({ hasText: 'First question' }).waitFor()
-  t.equal(await listed.first().getAttribute('data-id'), chatId, 'under the page\'s own conversation id')
+  t.equal(await listed.first().getAttribute('data-id'), chatId, "under the page's own conversation id")
 
   // A reload in the middle of an answer: the page comes back with the conversation.
   let release = () => {}
-  standIn.setBeforeEvent((index) => (index === 4 ? new Promise<void>((resolve) => { release = resolve }) : undefined))
-  t.teardown(() => { standIn.setBeforeEvent(null); release() })
+  standIn.setBeforeEvent((index) =>
+    index === 4
+      ? new Promise<void>((resolve) => {
+          release = resolve
+        })
+      : undefined
+  )
+  t.teardown(() => {
+    standIn.setBeforeEvent(null)
+    release()
+  })
   await noOpenStreams()
   const cut = new Promise<{ early: boolean }>((resolve) => standIn.events.once('stream-closed', resolve))
   await ask('Third question, cut by a reload')
@@ -345,11 +390,34 @@ t.test('AI SDK useChat: resume probe, two turns, thumbs, a reload mid-stream tha
   standIn.setBeforeEvent(null)
   release()
   await page.locator('#app[data-state="ready"]').waitFor()
-  const restored = await page.locator('#messages li').evaluateAll((items) => items.map((item) => { const li = item as unknown as { className: string; textContent: string | null }; return [li.className, li.textContent ?? ''] }))
+  const restored = await page.locator('#messages li').evaluateAll((items) =>
+    items.map((item) => {
+      const li = item as unknown as { className: string; textContent: string | null }
+      return [li.className, li.textContent ?? '']
+    })
+  )
   t.equal(restored.length, 5, 'two turns and the question whose answer was cut off')
-  t.match(restored, [['user', /First question/], ['assistant', /You asked: "First question"/], ['user', /Second question/], ['assistant', /You asked: "Second question"/], ['user', /Third question/]], 'in order')
-  t.ok(traffic.exchanges.some((e) => e.method === 'GET' && e.status === 200 && new URL(e.url).pathname === `/agent-studio/1/agents/${config.policy.allowedAgentIds[0]}/conversations/${chatId}`), 'loaded through the gateway\'s conversation route')
-  t.equal(await answers.nth(0).locator('.voted[data-vote="1"]').count(), 1, 'with dave\'s vote')
+  t.match(
+    restored,
+    [
+      ['user', /First question/],
+      ['assistant', /You asked: "First question"/],
+      ['user', /Second question/],
+      ['assistant', /You asked: "Second question"/],
+      ['user', /Third question/]
+    ],
+    'in order'
+  )
+  t.ok(
+    traffic.exchanges.some(
+      (e) =>
+        e.method === 'GET' &&
+        e.status === 200 &&
+        new URL(e.url).pathname === `/agent-studio/1/agents/${config.policy.allowedAgentIds[0]}/conversations/${chatId}`
+    ),
+    "loaded through the gateway's conversation route"
+  )
+  t.equal(await answers.nth(0).locator('.voted[data-vote="1"]').count(), 1, "with dave's vote")
   t.equal(await page.locator('#interrupted').count(), 1, 'the page says the last answer was interrupted')
   await page.locator('#history[data-state="ready"] li[data-id]').first().waitFor()
   await screenshot(page, 'use-chat-restored-after-reload')
@@ -369,11 +437,20 @@ t.test('AI SDK useChat: resume probe, two turns, thumbs, a reload mid-stream tha
   t.equal(await page.locator('#messages li').count(), 6, 'opening it shows all of it again')
   await listed.filter({ hasText: 'First question' }).locator('.history-delete').click()
   await listed.filter({ hasText: 'First question' }).waitFor({ state: 'detached' })
-  t.ok(standIn.received.some((r) => r.method === 'DELETE' && r.path.includes('/conversations/') && r.userToken === undefined), 'the delete reached Agent Studio')
+  t.ok(
+    standIn.received.some((r) => r.method === 'DELETE' && r.path.includes('/conversations/') && r.userToken === undefined),
+    'the delete reached Agent Studio'
+  )
   t.equal(await page.locator('#messages li').count(), 0, 'deleting the open conversation starts a new one')
 
   // Stop: hold the stream after a few events, press Stop, and Agent Studio sees the call end.
-  standIn.setBeforeEvent((index) => (index === 4 ? new Promise<void>((resolve) => { release = resolve }) : undefined))
+  standIn.setBeforeEvent((index) =>
+    index === 4
+      ? new Promise<void>((resolve) => {
+          release = resolve
+        })
+      : undefined
+  )
   await noOpenStreams()
   const closed = new Promise<{ early: boolean }>((resolve) => standIn.events.once('stream-closed', resolve))
   await ask('Please stop me')
@@ -396,65 +473,76 @@ t.test('AI SDK useChat: resume probe, two turns, thumbs, a reload mid-stream tha
   t.same(errors, [], 'no uncaught error in the page')
 })
 
-t.test('AI SDK useChat shows each failure once, in the gateway\'s words, with what to do: try again (5xx, broken stream), sign in again as the same user (401), wait (429)', async (t) => {
-  const context = await newContext(browser, t)
-  const traffic = recordTraffic(context)
-  const page = await context.newPage()
-  await page.goto(`${address}/demo/login?user=frank&next=/demo/use-chat`)
-  await page.locator('#app[data-state="ready"]').waitFor()
-  const done = page.locator('#messages li.assistant[data-done]')
-  const error = page.locator('#error')
-  const ask = async (text: string) => {
-    await page.fill('#question', text)
-    await page.click('#send')
+t.test(
+  "AI SDK useChat shows each failure once, in the gateway's words, with what to do: try again (5xx, broken stream), sign in again as the same user (401), wait (429)",
+  async (t) => {
+    const context = await newContext(browser, t)
+    const traffic = recordTraffic(context)
+    const page = await context.newPage()
+    await page.goto(`${address}/demo/login?user=frank&next=/demo/use-chat`)
+    await page.locator('#app[data-state="ready"]').waitFor()
+    const done = page.locator('#messages li.assistant[data-done]')
+    const error = page.locator('#error')
+    const ask = async (text: string) => {
+      await page.fill('#question', text)
+      await page.click('#send')
+    }
+    await ask('Hello')
+    await done.nth(0).filter({ hasText: 'through the gateway.' }).waitFor()
+
+    // 5xx before the stream: the gateway's message and "Try again".
+    standIn.setFault({ kind: 'status', status: 500 })
+    t.teardown(() => standIn.setFault(null))
+    await ask('Is it raining?')
+    await page.locator('#error[data-action="retry"]').waitFor()
+    t.equal(await error.getAttribute('data-code'), 'upstream_error')
+    t.equal(await error.locator('.problem-text').textContent(), 'Agent Studio failed to answer; try again shortly.', "the gateway's own message")
+    t.equal(await page.locator('[role=alert]').count(), 1, 'one message for one failure')
+    await screenshot(page, 'use-chat-error-5xx')
+    standIn.setFault(null)
+    await error.locator('button.retry').click()
+    await done.nth(1).filter({ hasText: 'Is it raining?' }).filter({ hasText: 'through the gateway.' }).waitFor()
+    t.equal(await error.count(), 0, '"Try again" asked again and the answer came')
+
+    // A stream that breaks after it started: the error event's text, and "Try again".
+    await ask('[cut] now')
+    await page.locator('#error[data-action="retry"]').waitFor()
+    t.equal(
+      await error.locator('.problem-text').textContent(),
+      'The answer was interrupted before it finished. Please try again.',
+      "the gateway's words, from the stream's error event"
+    )
+    await error.locator('button.dismiss').click()
+
+    // 401: sign in again, as frank, and the conversation is back.
+    await context.clearCookies()
+    await ask('still there?')
+    await page.locator('#error[data-action="sign-in"]').waitFor()
+    t.equal(await error.locator('.problem-text').textContent(), 'Sign in first: this request carries no session.', "the gateway's own message")
+    const again = error.locator('a')
+    t.equal(await again.getAttribute('href'), '/demo/login?user=frank&next=%2Fdemo%2Fuse-chat', '"Sign in again" signs in as the same user')
+    await again.click()
+    await page.waitForURL(`${address}/demo/use-chat`)
+    await page.locator('#app[data-state="ready"]').waitFor()
+    t.equal(await page.getAttribute('#who', 'data-user'), 'frank', 'signed in again as frank')
+    t.match(
+      await page.locator('#messages li').allTextContents(),
+      [/Hello/, /You asked: "Hello"/, /Is it raining\?/, /You asked: "Is it raining\?"/],
+      'with the conversation restored'
+    )
+
+    // 429 with the wait from retry-after: Send stays disabled.
+    const restore = limitCompletions(1)
+    t.teardown(restore)
+    await ask('too fast')
+    await page.locator('#error[data-action="wait"][data-code="rate_limited"]').waitFor()
+    const retryAfter = await retryAfterOfLastRefusal(traffic)
+    t.match(retryAfter, /^\d+$/, 'the gateway sent retry-after')
+    t.match(await error.locator('.problem-text').textContent(), /^Too many requests; retry in \d+ seconds\.$/, "the gateway's own message")
+    t.equal(await error.locator('.problem-hint').textContent(), `Wait ${retryAfter} seconds before sending again.`, 'and the wait')
+    await page.fill('#question', 'and now?')
+    t.ok(await page.locator('#send').isDisabled(), 'Send waits for the retry-after')
+    await screenshot(page, 'use-chat-error-429')
+    restore()
   }
-  await ask('Hello')
-  await done.nth(0).filter({ hasText: 'through the gateway.' }).waitFor()
-
-  // 5xx before the stream: the gateway's message and "Try again".
-  standIn.setFault({ kind: 'status', status: 500 })
-  t.teardown(() => standIn.setFault(null))
-  await ask('Is it raining?')
-  await page.locator('#error[data-action="retry"]').waitFor()
-  t.equal(await error.getAttribute('data-code'), 'upstream_error')
-  t.equal(await error.locator('.problem-text').textContent(), 'Agent Studio failed to answer; try again shortly.', 'the gateway\'s own message')
-  t.equal(await page.locator('[role=alert]').count(), 1, 'one message for one failure')
-  await screenshot(page, 'use-chat-error-5xx')
-  standIn.setFault(null)
-  await error.locator('button.retry').click()
-  await done.nth(1).filter({ hasText: 'Is it raining?' }).filter({ hasText: 'through the gateway.' }).waitFor()
-  t.equal(await error.count(), 0, '"Try again" asked again and the answer came')
-
-  // A stream that breaks after it started: the error event's text, and "Try again".
-  await ask('[cut] now')
-  await page.locator('#error[data-action="retry"]').waitFor()
-  t.equal(await error.locator('.problem-text').textContent(), 'The answer was interrupted before it finished. Please try again.', 'the gateway\'s words, from the stream\'s error event')
-  await error.locator('button.dismiss').click()
-
-  // 401: sign in again, as frank, and the conversation is back.
-  await context.clearCookies()
-  await ask('still there?')
-  await page.locator('#error[data-action="sign-in"]').waitFor()
-  t.equal(await error.locator('.problem-text').textContent(), 'Sign in first: this request carries no session.', 'the gateway\'s own message')
-  const again = error.locator('a')
-  t.equal(await again.getAttribute('href'), '/demo/login?user=frank&next=%2Fdemo%2Fuse-chat', '"Sign in again" signs in as the same user')
-  await again.click()
-  await page.waitForURL(`${address}/demo/use-chat`)
-  await page.locator('#app[data-state="ready"]').waitFor()
-  t.equal(await page.getAttribute('#who', 'data-user'), 'frank', 'signed in again as frank')
-  t.match(await page.locator('#messages li').allTextContents(), [/Hello/, /You asked: "Hello"/, /Is it raining\?/, /You asked: "Is it raining\?"/], 'with the conversation restored')
-
-  // 429 with the wait from retry-after: Send stays disabled.
-  const restore = limitCompletions(1)
-  t.teardown(restore)
-  await ask('too fast')
-  await page.locator('#error[data-action="wait"][data-code="rate_limited"]').waitFor()
-  const retryAfter = await retryAfterOfLastRefusal(traffic)
-  t.match(retryAfter, /^\d+$/, 'the gateway sent retry-after')
-  t.match(await error.locator('.problem-text').textContent(), /^Too many requests; retry in \d+ seconds\.$/, 'the gateway\'s own message')
-  t.equal(await error.locator('.problem-hint').textContent(), `Wait ${retryAfter} seconds before sending again.`, 'and the wait')
-  await page.fill('#question', 'and now?')
-  t.ok(await page.locator('#send').isDisabled(), 'Send waits for the retry-after')
-  await screenshot(page, 'use-chat-error-429')
-  restore()
-})
+)

@@ -41,8 +41,14 @@ async function chat(t: Test, appUrl: string, user: string) {
   return { context, page, traffic }
 }
 
-t.test('same-site: the app\'s cookie with Domain= reaches the gateway on another subdomain', async (t) => {
-  const settings: sameSite.AppSettings = { gatewayUrl: '', agentId: AGENT_ID, sessionSecret: TEST_KEYS.sessionSecret, cookieDomain: 'example.test', secureCookie: false }
+t.test("same-site: the app's cookie with Domain= reaches the gateway on another subdomain", async (t) => {
+  const settings: sameSite.AppSettings = {
+    gatewayUrl: '',
+    agentId: AGENT_ID,
+    sessionSecret: TEST_KEYS.sessionSecret,
+    cookieDomain: 'example.test',
+    secureCookie: false
+  }
   const app = sameSite.createApp(settings)
   t.teardown(() => app.close())
   const appUrl = `http://app.example.test:${portOf(await app.listen({ host: '127.0.0.1', port: 0 }))}`
@@ -63,11 +69,16 @@ t.test('same-site: the app\'s cookie with Domain= reaches the gateway on another
   await page.fill('#question', 'And now?')
   await page.click('#send')
   await page.locator('[role=alert]', { hasText: 'Sign in first' }).waitFor()
-  t.pass('a host-only cookie gets 401 session_required, shown as the gateway\'s message')
+  t.pass("a host-only cookie gets 401 session_required, shown as the gateway's message")
 })
 
-t.test('cross-site: a bearer token from the transport\'s headers function, no cookie at all', async (t) => {
-  const settings: crossSite.AppSettings = { gatewayUrl: '', agentId: AGENT_ID, chatTokenSecret: TEST_KEYS.sessionSecret, appSessionSecret: 'app-only-secret-never-shared-with-the-gateway' }
+t.test("cross-site: a bearer token from the transport's headers function, no cookie at all", async (t) => {
+  const settings: crossSite.AppSettings = {
+    gatewayUrl: '',
+    agentId: AGENT_ID,
+    chatTokenSecret: TEST_KEYS.sessionSecret,
+    appSessionSecret: 'app-only-secret-never-shared-with-the-gateway'
+  }
   const app = crossSite.createApp(settings)
   t.teardown(() => app.close())
   const appUrl = `http://shop.test:${portOf(await app.listen({ host: '127.0.0.1', port: 0 }))}`
@@ -81,10 +92,16 @@ t.test('cross-site: a bearer token from the transport\'s headers function, no co
   t.match(post.requestHeaders.authorization, /^Bearer ey/, 'the page sent the token from /api/chat-token')
   t.equal(post.requestHeaders.cookie, undefined, 'and no cookie')
   t.equal(post.responseHeaders?.['access-control-allow-origin'], appUrl)
-  t.ok(gateway.logs.requests.some((line) => line.method === 'OPTIONS' && line.status === 204), 'the authorization header was preflighted at the gateway')
+  t.ok(
+    gateway.logs.requests.some((line) => line.method === 'OPTIONS' && line.status === 204),
+    'the authorization header was preflighted at the gateway'
+  )
   // Chromium may send the preflight out of the page's sight; when the context saw it, it allowed authorization.
   if (preflight !== undefined) t.match(preflight.responseHeaders?.['access-control-allow-headers'], /authorization/)
-  t.notOk(gateway.logs.requests.some((line) => line.cors !== undefined), 'no CORS refusal in the gateway\'s log')
+  t.notOk(
+    gateway.logs.requests.some((line) => line.cors !== undefined),
+    "no CORS refusal in the gateway's log"
+  )
 })
 
 t.test('same origin through a Host-rewriting reverse proxy: X-Forwarded-Host from a trusted proxy', async (t) => {

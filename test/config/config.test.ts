@@ -52,7 +52,7 @@ t.test('production with a partial configuration names every missing piece at onc
   ])
 })
 
-t.test('keys pasted with quotes or spaces, or the sk-alg- secret in an API key\'s place, are named at start', async (t) => {
+t.test("keys pasted with quotes or spaces, or the sk-alg- secret in an API key's place, are named at start", async (t) => {
   const problems = problemsOf({
     ...complete,
     ALGOLIA_API_KEY: '"0123456789abcdef0123456789abcdef"',
@@ -65,9 +65,13 @@ t.test('keys pasted with quotes or spaces, or the sk-alg- secret in an API key\'
     'ALGOLIA_SEARCH_KEY: this is an Agent Studio authentication key (sk-alg-…), which belongs in ALGOLIA_SECRET_KEY; ALGOLIA_SEARCH_KEY takes an API key from Settings > API Keys'
   ])
   const swapped = problemsOf({ ...complete, ALGOLIA_API_KEY: 'sk-alg-0123456789', ALGOLIA_SECRET_KEY: '0123456789abcdef' })
-  t.same(swapped, ['ALGOLIA_API_KEY: this is an Agent Studio authentication key (sk-alg-…), which belongs in ALGOLIA_SECRET_KEY; ALGOLIA_API_KEY takes an API key from Settings > API Keys'])
+  t.same(swapped, [
+    'ALGOLIA_API_KEY: this is an Agent Studio authentication key (sk-alg-…), which belongs in ALGOLIA_SECRET_KEY; ALGOLIA_API_KEY takes an API key from Settings > API Keys'
+  ])
   const { warnings } = load({ ...complete, ALGOLIA_SECRET_KEY: '0123456789abcdef' })
-  t.same(warnings, ['ALGOLIA_SECRET_KEY: does not begin with sk-alg-, as Agent Studio\'s authentication keys do; check it is the secret whose ID is ALGOLIA_KEY_ID (`npm run doctor` proves it)'])
+  t.same(warnings, [
+    "ALGOLIA_SECRET_KEY: does not begin with sk-alg-, as Agent Studio's authentication keys do; check it is the secret whose ID is ALGOLIA_KEY_ID (`npm run doctor` proves it)"
+  ])
 })
 
 t.test('a complete configuration resolves with defaults and the Algolia URL derived from the app id', async (t) => {
@@ -97,7 +101,16 @@ t.test('each invalid value is reported with its variable name, all at once', asy
     AGENT_STUDIO_URL: 'ftp://x'
   })
   const text = problems.join('\n')
-  for (const name of ['PORT', 'USER_TOKEN_TTL', 'ALLOWED_ORIGINS', 'ALLOWED_AGENT_IDS', 'COMPATIBILITY_MODES', 'LOG_LEVEL', 'ALLOW_CONFIGURATION', 'AGENT_STUDIO_URL']) {
+  for (const name of [
+    'PORT',
+    'USER_TOKEN_TTL',
+    'ALLOWED_ORIGINS',
+    'ALLOWED_AGENT_IDS',
+    'COMPATIBILITY_MODES',
+    'LOG_LEVEL',
+    'ALLOW_CONFIGURATION',
+    'AGENT_STUDIO_URL'
+  ]) {
     t.match(text, new RegExp(`^${name}: `, 'm'), `${name} is named`)
   }
   t.match(text, /USER_TOKEN_TTL: .*86400/)
@@ -105,15 +118,26 @@ t.test('each invalid value is reported with its variable name, all at once', asy
 })
 
 t.test('two session methods at once are refused', async (t) => {
-  t.match(problemsOf({ ...complete, SESSION_JWKS_URL: 'https://id.example/jwks' }).join('\n'), /set only one of .* \(found SESSION_JWT_SECRET, SESSION_JWKS_URL\)/)
+  t.match(
+    problemsOf({ ...complete, SESSION_JWKS_URL: 'https://id.example/jwks' }).join('\n'),
+    /set only one of .* \(found SESSION_JWT_SECRET, SESSION_JWKS_URL\)/
+  )
 })
 
 t.test('a public key that is not one is refused', async (t) => {
-  t.match(problemsOf({ ...complete, SESSION_JWT_SECRET: undefined, SESSION_JWT_PUBLIC_KEY: 'not a pem' }).join('\n'), /SESSION_JWT_PUBLIC_KEY: not a PEM-encoded public key/)
+  t.match(
+    problemsOf({ ...complete, SESSION_JWT_SECRET: undefined, SESSION_JWT_PUBLIC_KEY: 'not a pem' }).join('\n'),
+    /SESSION_JWT_PUBLIC_KEY: not a PEM-encoded public key/
+  )
 })
 
 t.test('production requires https upstreams and long session secrets', async (t) => {
-  const text = problemsOf({ ...complete, NODE_ENV: 'production', AGENT_STUDIO_URL: 'http://agent-studio.internal/agent-studio', SESSION_JWT_SECRET: 'short' }).join('\n')
+  const text = problemsOf({
+    ...complete,
+    NODE_ENV: 'production',
+    AGENT_STUDIO_URL: 'http://agent-studio.internal/agent-studio',
+    SESSION_JWT_SECRET: 'short'
+  }).join('\n')
   t.match(text, /AGENT_STUDIO_URL: must use https under NODE_ENV=production/)
   t.match(text, /SESSION_JWT_SECRET: use at least 32 bytes/)
 })
@@ -123,18 +147,17 @@ t.test('secrets can come from files (NAME_FILE), not both ways at once', async (
   const { config } = load({ ...complete, ALGOLIA_SECRET_KEY: undefined, ALGOLIA_SECRET_KEY_FILE: secretFile })
   t.equal(config.algolia.secretKey, 'sk-alg-from-file', 'read with the trailing newline removed')
   t.match(problemsOf({ ...complete, ALGOLIA_SECRET_KEY_FILE: secretFile }).join('\n'), /ALGOLIA_SECRET_KEY and ALGOLIA_SECRET_KEY_FILE are both set/)
-  t.match(problemsOf({ ...complete, ALGOLIA_API_KEY: undefined, ALGOLIA_API_KEY_FILE: '/nonexistent/key' }).join('\n'), /ALGOLIA_API_KEY_FILE: cannot read \/nonexistent\/key \(ENOENT\)/)
+  t.match(
+    problemsOf({ ...complete, ALGOLIA_API_KEY: undefined, ALGOLIA_API_KEY_FILE: '/nonexistent/key' }).join('\n'),
+    /ALGOLIA_API_KEY_FILE: cannot read \/nonexistent\/key \(ENOENT\)/
+  )
 })
 
 t.test('the policy file sets tunables; environment variables override it', async (t) => {
-  const file = tempFile('gateway.yaml', [
-    'policy:',
-    '  allowedAgentIds: [from-file]',
-    '  maxMessages: 12',
-    '  allowSearchParameters: true',
-    'upstream:',
-    '  idleTimeoutMs: 1234'
-  ].join('\n'))
+  const file = tempFile(
+    'gateway.yaml',
+    ['policy:', '  allowedAgentIds: [from-file]', '  maxMessages: 12', '  allowSearchParameters: true', 'upstream:', '  idleTimeoutMs: 1234'].join('\n')
+  )
   const { config } = load({ ...complete, ALLOWED_AGENT_IDS: undefined, GATEWAY_CONFIG_FILE: file, UPSTREAM_IDLE_TIMEOUT_MS: '999' })
   t.same(config.policy.allowedAgentIds, ['from-file'])
   t.equal(config.policy.maxMessages, 12)

@@ -38,11 +38,17 @@ t.test('a ConfigMap update reaches the gateway without a restart, with no reques
   gateway.app.policy.watch(50)
   const client = testClient(t)
   const token = await sessionToken('watch-user')
-  const complete = () => request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`, {
-    method: 'POST', dispatcher: client, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(completionBody('[search] boots'))
-  })
-  const policyOf = async () => ((await (await request(`${gateway.url}/readyz`, { dispatcher: client })).body.json()) as { policy: { hash: string; loadedAt: string } }).policy
-  const metricsHash = async () => /^gateway_policy_info\{hash="([0-9a-f]+)"\} 1$/m.exec(await (await request(`${gateway.url}/metrics`, { dispatcher: client })).body.text())?.[1]
+  const complete = () =>
+    request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`, {
+      method: 'POST',
+      dispatcher: client,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(completionBody('[search] boots'))
+    })
+  const policyOf = async () =>
+    ((await (await request(`${gateway.url}/readyz`, { dispatcher: client })).body.json()) as { policy: { hash: string; loadedAt: string } }).policy
+  const metricsHash = async () =>
+    /^gateway_policy_info\{hash="([0-9a-f]+)"\} 1$/m.exec(await (await request(`${gateway.url}/metrics`, { dispatcher: client })).body.text())?.[1]
 
   t.equal((await policyOf()).hash, volume.first, 'the policy in force at start')
   t.equal(await metricsHash(), volume.first)

@@ -36,7 +36,11 @@ t.test('each opt-in that hands the browser control of the agent is refused under
     const { problems } = outcome({ [name]: 'true' })
     t.equal(problems.length, 1, name)
     t.match(problems[0], new RegExp(`^${name}=true: refused under NODE_ENV=production: `))
-    t.same(loadConfig({ ...production, NODE_ENV: 'development', GATEWAY_CONFIG_FILE: budgeted, [name]: 'true' }, { defaultConfigFile: undefined }).warnings, [], `${name} is a developer's choice outside production`)
+    t.same(
+      loadConfig({ ...production, NODE_ENV: 'development', GATEWAY_CONFIG_FILE: budgeted, [name]: 'true' }, { defaultConfigFile: undefined }).warnings,
+      [],
+      `${name} is a developer's choice outside production`
+    )
   }
 })
 
@@ -51,7 +55,10 @@ t.test('search parameters and indices from the browser start, with a loud warnin
 
 t.test('the agent id "test" is refused under production, in any case', async (t) => {
   const { problems } = outcome({ ALLOWED_AGENT_IDS: 'a1, Test' })
-  t.same(problems.map((p) => p.split(':')[0]), ['ALLOWED_AGENT_IDS containing test (Test)'])
+  t.same(
+    problems.map((p) => p.split(':')[0]),
+    ['ALLOWED_AGENT_IDS containing test (Test)']
+  )
 })
 
 t.test('http origins are refused under production, loopback ones warned about', async (t) => {
@@ -89,12 +96,17 @@ t.test('0.0.0.0/0 and ::/0 are refused by name wherever addresses are listed, in
     'METRICS_ALLOW_FROM: "::/0" matches every address; list the addresses or ranges you mean'
   ])
   // Review finding: an IPv4-mapped /96 matched every IPv4 client and passed.
-  t.same(outcome({ TRUSTED_PROXIES: '::ffff:0.0.0.0/96, ::ffff:10.0.0.0/104' }).problems, ['TRUSTED_PROXIES: "::ffff:0.0.0.0/96" matches every IPv4 address; list the addresses or ranges you mean'])
+  t.same(outcome({ TRUSTED_PROXIES: '::ffff:0.0.0.0/96, ::ffff:10.0.0.0/104' }).problems, [
+    'TRUSTED_PROXIES: "::ffff:0.0.0.0/96" matches every IPv4 address; list the addresses or ranges you mean'
+  ])
 })
 
 t.test('the production table of docs/configuration.md lists exactly these checks, with their verdicts', async (t) => {
   const reference = readFileSync('docs/configuration.md', 'utf8')
   const section = reference.slice(reference.indexOf('## Production safety checks'))
   const rows = [...section.matchAll(/^\| `([^`]+)` \| (refused|warned) \|/gm)].map(([, setting, verdict]) => `${setting} ${verdict}`)
-  t.same(rows, PRODUCTION_CHECKS.map((check) => `${check.setting} ${check.verdict === 'refuse' ? 'refused' : 'warned'}`))
+  t.same(
+    rows,
+    PRODUCTION_CHECKS.map((check) => `${check.setting} ${check.verdict === 'refuse' ? 'refused' : 'warned'}`)
+  )
 })

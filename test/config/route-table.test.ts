@@ -31,18 +31,22 @@ t.test('each route is declared once: unique ids and unique method + path', async
   }
 })
 
-t.test('the policy file\'s limits.routes has exactly the route groups, with their defaults', async (t) => {
+t.test("the policy file's limits.routes has exactly the route groups, with their defaults", async (t) => {
   const parsed = parseLimits({}, 'test')
   if (!('limits' in parsed)) throw new Error(parsed.problems.join('; '))
   t.same(Object.keys(parsed.limits.routes).sort(), Object.keys(ROUTE_GROUPS).sort())
-  for (const [group, spec] of Object.entries(ROUTE_GROUPS)) t.same(parsed.limits.routes[group as keyof typeof ROUTE_GROUPS], spec.defaults, `${group}: its default`)
+  for (const [group, spec] of Object.entries(ROUTE_GROUPS))
+    t.same(parsed.limits.routes[group as keyof typeof ROUTE_GROUPS], spec.defaults, `${group}: its default`)
   const unknown = parseLimits({ routes: { chat: { max: 1, windowSeconds: 60 } } }, 'test')
   t.ok('problems' in unknown, 'a group the table does not have is refused')
 })
 
 t.test('the key audit asks for the ACL of every enabled route that calls upstream, tasks and compact included', async (t) => {
-  const env = (extra: Record<string, string>) => loadConfig(gatewayEnv(new URL('http://127.0.0.1:9/agent-studio'), extra), { defaultConfigFile: undefined }).config
-  const all = upstreamAclNeeds(env({ ENABLE_CONVERSATIONS: 'true', ENABLE_FEEDBACK: 'true', ENABLE_USER_DATA: 'true', COMPACT_PROVIDER_ID: 'openai', COMPACT_MODEL: 'gpt-4.1-mini' }))
+  const env = (extra: Record<string, string>) =>
+    loadConfig(gatewayEnv(new URL('http://127.0.0.1:9/agent-studio'), extra), { defaultConfigFile: undefined }).config
+  const all = upstreamAclNeeds(
+    env({ ENABLE_CONVERSATIONS: 'true', ENABLE_FEEDBACK: 'true', ENABLE_USER_DATA: 'true', COMPACT_PROVIDER_ID: 'openai', COMPACT_MODEL: 'gpt-4.1-mini' })
+  )
   t.same(all, [
     { acl: 'search', routes: ['completions', 'tasks', 'feedback (ENABLE_FEEDBACK)', 'compact (COMPACT_MODEL)'] },
     { acl: 'logs', routes: ['conversations (ENABLE_CONVERSATIONS)', 'userData (ENABLE_USER_DATA)'] }

@@ -10,11 +10,21 @@ import { tempDir } from '../helpers/temp-dir.js'
 // does not match, or that has none. The gateway sends an Origin from configuration, never the
 // browser's. The stand-in enforces approved domains as Algolia documents them.
 
-const approvedDomains = new Map([[AGENT_ID, ['shop.example.com']], ['agent-2', ['https://outlet.example.com']]])
+const approvedDomains = new Map([
+  [AGENT_ID, ['shop.example.com']],
+  ['agent-2', ['https://outlet.example.com']]
+])
 
 async function answer(gatewayUrl: string, t: Parameters<typeof testClient>[0], options: { agentId?: string; headers?: Record<string, string> } = {}) {
-  const response = await postCompletion({ gatewayUrl, dispatcher: testClient(t), user: 'u-domains', query: 'compatibilityMode=ai-sdk-5&stream=false', body: completionBody('hello'), ...options })
-  return { status: response.statusCode, body: await response.body.json() as Record<string, unknown> }
+  const response = await postCompletion({
+    gatewayUrl,
+    dispatcher: testClient(t),
+    user: 'u-domains',
+    query: 'compatibilityMode=ai-sdk-5&stream=false',
+    body: completionBody('hello'),
+    ...options
+  })
+  return { status: response.statusCode, body: (await response.body.json()) as Record<string, unknown> }
 }
 
 t.test('without an upstream Origin, an agent with approved domains refuses every chat (the failure the issue reports)', async (t) => {
@@ -26,10 +36,10 @@ t.test('without an upstream Origin, an agent with approved domains refuses every
   t.match(refused.body, { error: 'upstream_auth_failed' })
   t.equal(standIn.received.length, 1)
   t.equal(standIn.received[0]!.headers.origin, undefined, 'no Origin left the gateway')
-  t.equal(standIn.received[0]!.headers.referer, undefined, 'nor the browser\'s Referer')
+  t.equal(standIn.received[0]!.headers.referer, undefined, "nor the browser's Referer")
 })
 
-t.test('with UPSTREAM_ORIGIN set to an approved domain, chat works and Agent Studio sees that Origin, never the browser\'s', async (t) => {
+t.test("with UPSTREAM_ORIGIN set to an approved domain, chat works and Agent Studio sees that Origin, never the browser's", async (t) => {
   const { standIn, url } = await startStandIn(t, { approvedDomains })
   const gateway = await startGateway(t, url, { env: { UPSTREAM_ORIGIN: 'https://shop.example.com', ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` } })
   const ok = await answer(gateway.url, t, { headers: { origin: APP_ORIGIN } })
@@ -46,11 +56,16 @@ t.test('agents.<agentId>.upstreamOrigin overrides UPSTREAM_ORIGIN per agent, and
   const { standIn, url } = await startStandIn(t, { approvedDomains })
   const file = join(tempDir(), 'gateway.yaml')
   writeFileSync(file, 'agents:\n  agent-2:\n    upstreamOrigin: https://outlet.example.com\n')
-  const gateway = await startGateway(t, url, { env: { UPSTREAM_ORIGIN: 'https://shop.example.com', GATEWAY_CONFIG_FILE: file, ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` } })
+  const gateway = await startGateway(t, url, {
+    env: { UPSTREAM_ORIGIN: 'https://shop.example.com', GATEWAY_CONFIG_FILE: file, ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` }
+  })
 
   t.equal((await answer(gateway.url, t)).status, 200, 'agent-1: the deployment-wide Origin')
   t.equal((await answer(gateway.url, t, { agentId: 'agent-2' })).status, 200, 'agent-2: its own Origin')
-  t.same(standIn.received.map((r) => r.headers.origin), ['https://shop.example.com', 'https://outlet.example.com'])
+  t.same(
+    standIn.received.map((r) => r.headers.origin),
+    ['https://shop.example.com', 'https://outlet.example.com']
+  )
 
   // A typo (an agent the gateway does not serve) and a bad origin: rejected, every problem named, nothing changes.
   writeFileSync(file, 'agents:\n  agent-2:\n    upstreamOrigin: https://outlet.example.com/path\n  agent-3:\n    cache: shared\n')
@@ -63,7 +78,9 @@ t.test('agents.<agentId>.upstreamOrigin overrides UPSTREAM_ORIGIN per agent, and
 
   writeFileSync(file, 'agents:\n  agent-3:\n    cache: shared\n')
   gateway.app.policy.reload()
-  t.match(gateway.logs.lines.filter((line) => line.msg === 'reload rejected: the limits in force are unchanged').at(-1)?.problems, [/agents\.agent-3: not in ALLOWED_AGENT_IDS/])
+  t.match(gateway.logs.lines.filter((line) => line.msg === 'reload rejected: the limits in force are unchanged').at(-1)?.problems, [
+    /agents\.agent-3: not in ALLOWED_AGENT_IDS/
+  ])
 
   // A valid change applies to the next request: agent-2 falls back to the deployment-wide Origin.
   writeFileSync(file, 'agents:\n  agent-2:\n    cache: shared\n')
@@ -88,21 +105,32 @@ t.test('a start with an invalid agents section is refused with every problem', a
   t.match(problems, /agents\.agent-1: Unrecognized key.*colour/)
 })
 
-t.test('conversations, feedback and tasks carry the agent\'s upstream Origin too', async (t) => {
+t.test("conversations, feedback and tasks carry the agent's upstream Origin too", async (t) => {
   const { standIn, url } = await startStandIn(t, { approvedDomains })
   const gateway = await startGateway(t, url, { env: { UPSTREAM_ORIGIN: 'https://shop.example.com' } })
   const client = testClient(t)
   const { sessionToken } = await import('../helpers/fixtures.js')
   const headers = { authorization: `Bearer ${await sessionToken('u-origin')}`, 'content-type': 'application/json' }
   const { request } = await import('undici')
-  const task = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/tasks`, { method: 'POST', dispatcher: client, headers, body: JSON.stringify({ task: 'suggest', input: { query: 'shoes' } }) })
+  const task = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/tasks`, {
+    method: 'POST',
+    dispatcher: client,
+    headers,
+    body: JSON.stringify({ task: 'suggest', input: { query: 'shoes' } })
+  })
   t.equal(task.statusCode, 200, await task.body.text())
-  const list = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/conversations`, { dispatcher: client, headers: { authorization: headers.authorization } })
+  const list = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/conversations`, {
+    dispatcher: client,
+    headers: { authorization: headers.authorization }
+  })
   t.equal(list.statusCode, 200, await list.body.text())
-  t.same(standIn.received.map((r) => r.headers.origin), ['https://shop.example.com', 'https://shop.example.com'])
+  t.same(
+    standIn.received.map((r) => r.headers.origin),
+    ['https://shop.example.com', 'https://shop.example.com']
+  )
 })
 
-t.test('the doctor\'s approved-domains probe, in process: per-agent Origin, the fix named, and what it cannot judge', async (t) => {
+t.test("the doctor's approved-domains probe, in process: per-agent Origin, the fix named, and what it cannot judge", async (t) => {
   const { probeApprovedDomains } = await import('../../src/credentials/agent-studio-probe.js')
   const { loadConfig } = await import('../../src/config/load-config.js')
   const { gatewayEnv } = await import('../helpers/fixtures.js')
@@ -114,9 +142,16 @@ t.test('the doctor\'s approved-domains probe, in process: per-agent Origin, the 
   const dispatcher = new Agent()
   t.teardown(() => dispatcher.close())
   const [first, second] = await probeApprovedDomains(config, dispatcher)
-  t.match(first, { status: 'fail', title: `agent ${AGENT_ID} has approved domains and refuses the gateway's no Origin (UPSTREAM_ORIGIN is not set) (HTTP 403: Origin not allowed: this agent only answers requests from its approved domains, and the request has no Origin or Referer)` })
-  t.match(second, { status: 'ok', title: 'agent agent-2 accepts the gateway\'s Origin https://outlet.example.com (agents.agent-2.upstreamOrigin)' })
+  t.match(first, {
+    status: 'fail',
+    title: `agent ${AGENT_ID} has approved domains and refuses the gateway's no Origin (UPSTREAM_ORIGIN is not set) (HTTP 403: Origin not allowed: this agent only answers requests from its approved domains, and the request has no Origin or Referer)`
+  })
+  t.match(second, { status: 'ok', title: "agent agent-2 accepts the gateway's Origin https://outlet.example.com (agents.agent-2.upstreamOrigin)" })
   // The stand-in's application budget (3 a minute): of the next two probes, sent together, one is over it.
   const again = await probeApprovedDomains(config, dispatcher)
-  t.equal(again.filter((result) => result.status === 'not_checked' && /HTTP 429: Agent Studio's per-application rate limit/.test(result.title)).length, 1, 'a 429 is "not checked", never a pass or a failure')
+  t.equal(
+    again.filter((result) => result.status === 'not_checked' && /HTTP 429: Agent Studio's per-application rate limit/.test(result.title)).length,
+    1,
+    'a 429 is "not checked", never a pass or a failure'
+  )
 })

@@ -3,7 +3,7 @@ import { AGENT_ID, APP_ORIGIN, TEST_KEYS, completionBody, sessionToken } from '.
 import { startGateway, startStandIn } from '../helpers/gateway.js'
 import { rawRequest } from '../helpers/requests.js'
 
-t.test('nothing the browser sends can pass for the gateway\'s credentials', async (t) => {
+t.test("nothing the browser sends can pass for the gateway's credentials", async (t) => {
   const { standIn, url: upstream } = await startStandIn(t)
   const gateway = await startGateway(t, upstream)
   const token = await sessionToken('victim')
@@ -33,7 +33,12 @@ t.test('nothing the browser sends can pass for the gateway\'s credentials', asyn
   for (const name of ['cookie', 'authorization', 'proxy-authorization', 'x-algolia-agent', 'x-forwarded-for', 'forwarded', 'origin']) {
     t.equal(seen[name], undefined, `${name} does not reach Agent Studio`)
   }
-  t.same(Object.keys(seen).filter((name) => name.startsWith('x-algolia-')).sort(), ['x-algolia-api-key', 'x-algolia-application-id', 'x-algolia-secure-user-token'])
+  t.same(
+    Object.keys(seen)
+      .filter((name) => name.startsWith('x-algolia-'))
+      .sort(),
+    ['x-algolia-api-key', 'x-algolia-application-id', 'x-algolia-secure-user-token']
+  )
 })
 
 t.test('Connection: x-algolia-api-key cannot strip the injected key', async (t) => {

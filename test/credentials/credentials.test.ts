@@ -43,7 +43,7 @@ function securedKeyParentIs(key: string, parent: string): boolean {
   return createHmac('sha256', parent).update(decoded.slice(64)).digest('hex') === decoded.slice(0, 64)
 }
 
-t.test('a user with the user token: the browser\'s harmless headers, then the app id, the API key and a token minted for that user', async (t) => {
+t.test("a user with the user token: the browser's harmless headers, then the app id, the API key and a token minted for that user", async (t) => {
   const headers = await credentials().headersFor(caller('user-1'), { userToken: true, jsonBody: true })
   const token = headers['x-algolia-secure-user-token']!
   t.same(headers, {
@@ -62,7 +62,13 @@ t.test('a user with the user token: the browser\'s harmless headers, then the ap
 
 t.test('without the user token (conversation DELETE) and without a body, neither a token nor a content-type leaves', async (t) => {
   const headers = await credentials().headersFor(caller('user-1'), { userToken: false, jsonBody: false })
-  t.same(headers, { accept: 'text/event-stream', 'accept-language': 'fr', 'user-agent': 'test-browser', 'x-algolia-application-id': 'APP', 'x-algolia-api-key': 'old-api' })
+  t.same(headers, {
+    accept: 'text/event-stream',
+    'accept-language': 'fr',
+    'user-agent': 'test-browser',
+    'x-algolia-application-id': 'APP',
+    'x-algolia-api-key': 'old-api'
+  })
 })
 
 t.test('the token is minted once per user and kept', async (t) => {
@@ -78,17 +84,31 @@ t.test('after a rotate, the next headers carry the new API key and a token signe
   const subject = credentials()
   const before = await subject.headersFor(caller('u'), { userToken: true, jsonBody: true })
 
-  t.same(subject.rotate({ apiKey: 'old-api', searchKey: 'old-search', signingKey: { ...signingKey } }), { changed: [], userTokenKeyId: 'kid-a' }, 'nothing changed')
-  t.equal((await subject.headersFor(caller('u'), { userToken: true, jsonBody: true }))['x-algolia-secure-user-token'], before['x-algolia-secure-user-token'], 'the cached token is kept')
+  t.same(
+    subject.rotate({ apiKey: 'old-api', searchKey: 'old-search', signingKey: { ...signingKey } }),
+    { changed: [], userTokenKeyId: 'kid-a' },
+    'nothing changed'
+  )
+  t.equal(
+    (await subject.headersFor(caller('u'), { userToken: true, jsonBody: true }))['x-algolia-secure-user-token'],
+    before['x-algolia-secure-user-token'],
+    'the cached token is kept'
+  )
 
-  t.same(subject.rotate({ apiKey: 'new-api', searchKey: 'new-search', signingKey }), { changed: ['ALGOLIA_API_KEY', 'ALGOLIA_SEARCH_KEY'], userTokenKeyId: 'kid-a' })
+  t.same(subject.rotate({ apiKey: 'new-api', searchKey: 'new-search', signingKey }), {
+    changed: ['ALGOLIA_API_KEY', 'ALGOLIA_SEARCH_KEY'],
+    userTokenKeyId: 'kid-a'
+  })
   const afterApiKey = await subject.headersFor(caller('u'), { userToken: true, jsonBody: true })
   t.equal(afterApiKey['x-algolia-api-key'], 'new-api')
   t.equal(afterApiKey['x-algolia-secure-user-token'], before['x-algolia-secure-user-token'], 'the signing key was not touched')
   t.ok(securedKeyParentIs(subject.searchKeyFor(caller('u').user).apiKey, 'new-search'), 'browser search keys derive from the new search key')
 
   const next = { keyId: 'kid-b', secret: 'sk-alg-b' }
-  t.same(subject.rotate({ apiKey: 'new-api', searchKey: 'new-search', signingKey: next }), { changed: ['ALGOLIA_KEY_ID/ALGOLIA_SECRET_KEY'], userTokenKeyId: 'kid-b' })
+  t.same(subject.rotate({ apiKey: 'new-api', searchKey: 'new-search', signingKey: next }), {
+    changed: ['ALGOLIA_KEY_ID/ALGOLIA_SECRET_KEY'],
+    userTokenKeyId: 'kid-b'
+  })
   t.equal(subject.userTokenKeyId, 'kid-b')
   const after = await subject.headersFor(caller('u'), { userToken: true, jsonBody: true })
   t.not(after['x-algolia-secure-user-token'], before['x-algolia-secure-user-token'], 'the token signed with the old key is forgotten')
@@ -96,7 +116,7 @@ t.test('after a rotate, the next headers carry the new API key and a token signe
   t.equal(decodeProtectedHeader(before['x-algolia-secure-user-token']!).kid, 'kid-a')
 })
 
-t.test('tenant isolation: the agent\'s call gets the user\'s key derived from the API key, cached per user, dropped on rotation', async (t) => {
+t.test("tenant isolation: the agent's call gets the user's key derived from the API key, cached per user, dropped on rotation", async (t) => {
   const subject = credentials({ agentTenantIsolation: true })
   const agentCall = { userToken: true, jsonBody: true, agentKey: true } as const
   const first = (await subject.headersFor(caller('u'), agentCall))['x-algolia-api-key']!
@@ -104,7 +124,11 @@ t.test('tenant isolation: the agent\'s call gets the user\'s key derived from th
   t.ok(securedKeyParentIs(first, 'old-api'), 'derived from ALGOLIA_API_KEY')
   t.equal((await subject.headersFor(caller('u'), agentCall))['x-algolia-api-key'], first, 'cached per user')
   t.not((await subject.headersFor(caller('v'), agentCall))['x-algolia-api-key'], first, 'another user, another key')
-  t.equal((await subject.headersFor(caller('u'), { userToken: true, jsonBody: true }))['x-algolia-api-key'], 'old-api', 'calls that do not run the agent keep the API key')
+  t.equal(
+    (await subject.headersFor(caller('u'), { userToken: true, jsonBody: true }))['x-algolia-api-key'],
+    'old-api',
+    'calls that do not run the agent keep the API key'
+  )
 
   subject.rotate({ ...initial, apiKey: 'new-api' })
   const rotated = (await subject.headersFor(caller('u'), agentCall))['x-algolia-api-key']!
@@ -131,17 +155,27 @@ t.test('tenant isolation with a filters template: a session with other claims ge
   t.ok(securedKeyParentIs(globex, 'old-api'))
 })
 
-t.test('without tenant isolation, the agent\'s call sends the API key itself', async (t) => {
+t.test("without tenant isolation, the agent's call sends the API key itself", async (t) => {
   t.equal((await credentials().headersFor(caller('u'), { userToken: true, jsonBody: true, agentKey: true }))['x-algolia-api-key'], 'old-api')
 })
 
 t.test('every route sends exactly what the one credentials object says, rotation included', async (t) => {
-  const rotated: SecretSet = { apiKey: 'rotated-agent-api-key', searchKey: 'rotated-search-only-key', signingKey: { keyId: 'rotated-kid', secret: 'sk-alg-rotated-secret' } }
+  const rotated: SecretSet = {
+    apiKey: 'rotated-agent-api-key',
+    searchKey: 'rotated-search-only-key',
+    signingKey: { keyId: 'rotated-kid', secret: 'sk-alg-rotated-secret' }
+  }
   // Agent Studio takes both sets, so a route that sent the configured (old) ones would get answers, and only this test's assertions would catch it.
   const { standIn, url } = await startStandIn(t, {
     agents: [AGENT_ID],
-    apiKeys: new Map([[TEST_KEYS.apiKey, ['search', 'logs']], [rotated.apiKey, ['search', 'logs']]]),
-    authenticationKeys: new Map([[TEST_KEYS.keyId, TEST_KEYS.secretKey], [rotated.signingKey.keyId, rotated.signingKey.secret]])
+    apiKeys: new Map([
+      [TEST_KEYS.apiKey, ['search', 'logs']],
+      [rotated.apiKey, ['search', 'logs']]
+    ]),
+    authenticationKeys: new Map([
+      [TEST_KEYS.keyId, TEST_KEYS.secretKey],
+      [rotated.signingKey.keyId, rotated.signingKey.secret]
+    ])
   })
   const shared = new Credentials({
     appId: TEST_KEYS.appId,
@@ -180,20 +214,24 @@ t.test('every route sends exactly what the one credentials object says, rotation
   t.equal(withToken['x-algolia-api-key'], rotated.apiKey)
   t.equal(decodeProtectedHeader(withToken['x-algolia-secure-user-token']!).kid, rotated.signingKey.keyId)
   const calls = standIn.received.map((seen) => `${seen.method} ${seen.path.replace(/conversations\/[^/]+$/, 'conversations/{id}')}`)
-  t.same(calls, [
-    `POST /agent-studio/1/agents/${AGENT_ID}/completions`,
-    `POST /agent-studio/1/agents/${AGENT_ID}/tasks`,
-    `GET /agent-studio/1/agents/${AGENT_ID}/conversations`,
-    `GET /agent-studio/1/agents/${AGENT_ID}/conversations/{id}`,
-    'POST /agent-studio/1/feedback',
-    'GET /agent-studio/1/user-data/rotated-user',
-    `DELETE /agent-studio/1/agents/${AGENT_ID}/conversations/{id}`,
-    `POST /agent-studio/1/agents/${AGENT_ID}/completions`,
-    `GET /agent-studio/1/agents/${AGENT_ID}/conversations`,
-    `DELETE /agent-studio/1/agents/${AGENT_ID}/conversations/{id}`,
-    `GET /agent-studio/1/agents/${AGENT_ID}/conversations`,
-    'DELETE /agent-studio/1/user-data/rotated-user'
-  ], 'every upstream route was called (the erasure lists until nothing is left)')
+  t.same(
+    calls,
+    [
+      `POST /agent-studio/1/agents/${AGENT_ID}/completions`,
+      `POST /agent-studio/1/agents/${AGENT_ID}/tasks`,
+      `GET /agent-studio/1/agents/${AGENT_ID}/conversations`,
+      `GET /agent-studio/1/agents/${AGENT_ID}/conversations/{id}`,
+      'POST /agent-studio/1/feedback',
+      'GET /agent-studio/1/user-data/rotated-user',
+      `DELETE /agent-studio/1/agents/${AGENT_ID}/conversations/{id}`,
+      `POST /agent-studio/1/agents/${AGENT_ID}/completions`,
+      `GET /agent-studio/1/agents/${AGENT_ID}/conversations`,
+      `DELETE /agent-studio/1/agents/${AGENT_ID}/conversations/{id}`,
+      `GET /agent-studio/1/agents/${AGENT_ID}/conversations`,
+      'DELETE /agent-studio/1/user-data/rotated-user'
+    ],
+    'every upstream route was called (the erasure lists until nothing is left)'
+  )
   const erasureStarts = standIn.received.length - 4
   for (const [index, seen] of standIn.received.entries()) {
     // Conversation DELETEs (the route's and the erasure's) go without a user token; every other call carries one.
@@ -201,11 +239,13 @@ t.test('every route sends exactly what the one credentials object says, rotation
     // The erasure runs apart from its request (issue 20): it carries none of the browser's headers.
     const browser = index >= erasureStarts ? {} : client
     const expected = await shared.headersFor({ headers: browser, user }, { userToken, jsonBody: seen.method === 'POST' })
-    const sent = Object.fromEntries(Object.entries(seen.headers).filter(([name]) => name.startsWith('x-algolia-') || name === 'content-type' || name in expected))
+    const sent = Object.fromEntries(
+      Object.entries(seen.headers).filter(([name]) => name.startsWith('x-algolia-') || name === 'content-type' || name in expected)
+    )
     t.same(sent, expected, `${seen.method} ${seen.path}: the object's headers, and no other credential`)
   }
 
   const issued = (await send('POST', '/search-key')).json() as { appId: string; apiKey: string }
   t.equal(issued.appId, TEST_KEYS.appId)
-  t.ok(securedKeyParentIs(issued.apiKey, rotated.searchKey!), 'the browser\'s search key derives from the rotated search key')
+  t.ok(securedKeyParentIs(issued.apiKey, rotated.searchKey!), "the browser's search key derives from the rotated search key")
 })

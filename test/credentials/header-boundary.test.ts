@@ -1,5 +1,10 @@
 import t from 'tap'
-import { KNOWN_ALGOLIA_REFERERS, buildUpstreamRequestHeaders, filterUpstreamResponseHeaders, validAlgoliaReferer } from '../../src/credentials/header-boundary.js'
+import {
+  KNOWN_ALGOLIA_REFERERS,
+  buildUpstreamRequestHeaders,
+  filterUpstreamResponseHeaders,
+  validAlgoliaReferer
+} from '../../src/credentials/header-boundary.js'
 
 const credentials = { appId: 'APP', apiKey: 'gateway-key', userToken: 'minted.jwt.token' }
 const injected = {
@@ -11,7 +16,7 @@ const injected = {
 
 const requestCases: Array<{ name: string; client: Record<string, string>; expected: Record<string, string> }> = [
   {
-    name: 'harmless negotiation headers pass, credentials are the gateway\'s',
+    name: "harmless negotiation headers pass, credentials are the gateway's",
     client: { accept: 'text/event-stream', 'accept-language': 'fr', 'user-agent': 'Mozilla/5.0' },
     expected: { accept: 'text/event-stream', 'accept-language': 'fr', 'user-agent': 'Mozilla/5.0', ...injected }
   },
@@ -33,7 +38,16 @@ const requestCases: Array<{ name: string; client: Record<string, string>; expect
   },
   {
     name: 'hop-by-hop and framing headers never pass',
-    client: { connection: 'keep-alive', 'keep-alive': 'timeout=5', te: 'trailers', upgrade: 'websocket', 'transfer-encoding': 'chunked', host: 'evil.example', 'content-length': '99', 'x-forwarded-for': '1.2.3.4' },
+    client: {
+      connection: 'keep-alive',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+      upgrade: 'websocket',
+      'transfer-encoding': 'chunked',
+      host: 'evil.example',
+      'content-length': '99',
+      'x-forwarded-for': '1.2.3.4'
+    },
     expected: injected
   },
   {
@@ -62,7 +76,7 @@ for (const { name, client, expected } of requestCases) {
 // Issue 23: the upstream Origin is configuration, x-algolia-referer a validated label.
 const originCases: Array<{ name: string; client: Record<string, string>; origin: string | undefined; expected: Record<string, string> }> = [
   {
-    name: 'the browser\'s Origin and Referer never pass, with or without a configured upstream Origin',
+    name: "the browser's Origin and Referer never pass, with or without a configured upstream Origin",
     client: { origin: 'https://shop.example.com', referer: 'https://shop.example.com/cart' },
     origin: undefined,
     expected: injected
@@ -114,7 +128,8 @@ for (const { name, client, origin, expected } of originCases) {
 t.test('x-algolia-referer: the documented values and short tokens pass, anything else does not', async (t) => {
   for (const value of KNOWN_ALGOLIA_REFERERS) t.equal(validAlgoliaReferer(value), value, value)
   t.equal(validAlgoliaReferer('my-widget-2'), 'my-widget-2')
-  for (const value of ['', 'AI-Mode', '-x', 'a b', 'ai-mode\r\nx-algolia-api-key: k', 'a'.repeat(49)]) t.equal(validAlgoliaReferer(value), undefined, JSON.stringify(value))
+  for (const value of ['', 'AI-Mode', '-x', 'a b', 'ai-mode\r\nx-algolia-api-key: k', 'a'.repeat(49)])
+    t.equal(validAlgoliaReferer(value), undefined, JSON.stringify(value))
   t.equal(validAlgoliaReferer(['ai-mode', 'compare']), undefined, 'a repeated header is not one value')
 })
 
@@ -135,19 +150,30 @@ t.test('upstream response headers: only the allow-list reaches the browser', asy
     'X-Cache': 'HIT',
     'Cache-Status': 'AgentStudio; hit'
   }
-  t.same(filterUpstreamResponseHeaders(upstream), {
-    'content-type': 'text/event-stream',
-    'x-vercel-ai-ui-message-stream': 'v1',
-    'x-vercel-ai-data-stream': 'v1',
-    'retry-after': '3',
-    'x-cache': 'HIT',
-    'cache-status': 'AgentStudio; hit'
-  }, 'content-length stays behind: the gateway frames what it relays')
+  t.same(
+    filterUpstreamResponseHeaders(upstream),
+    {
+      'content-type': 'text/event-stream',
+      'x-vercel-ai-ui-message-stream': 'v1',
+      'x-vercel-ai-data-stream': 'v1',
+      'retry-after': '3',
+      'x-cache': 'HIT',
+      'cache-status': 'AgentStudio; hit'
+    },
+    'content-length stays behind: the gateway frames what it relays'
+  )
 })
 
 t.test('a call without a body carries no content-type, and a key-only call no user token', async (t) => {
-  t.same(buildUpstreamRequestHeaders({ 'x-algolia-secure-user-token': 'forged', 'content-type': 'application/json' }, { appId: 'APP', apiKey: 'gateway-key', userToken: undefined }, false), {
-    'x-algolia-application-id': 'APP',
-    'x-algolia-api-key': 'gateway-key'
-  })
+  t.same(
+    buildUpstreamRequestHeaders(
+      { 'x-algolia-secure-user-token': 'forged', 'content-type': 'application/json' },
+      { appId: 'APP', apiKey: 'gateway-key', userToken: undefined },
+      false
+    ),
+    {
+      'x-algolia-application-id': 'APP',
+      'x-algolia-api-key': 'gateway-key'
+    }
+  )
 })

@@ -11,7 +11,12 @@ import { tempDir } from '../helpers/temp-dir.js'
 t.test('the user-token key rotates on SIGHUP, from *_FILE secrets, with no failed request under steady traffic', async (t) => {
   const next = { keyId: 'test-kid-2', secret: 'sk-alg-test-secret-rotated-in' }
   // Agent Studio accepts both keys during the rotation window, as the dashboard allows.
-  const { standIn, url } = await startStandIn(t, { authenticationKeys: new Map([[TEST_KEYS.keyId, TEST_KEYS.secretKey], [next.keyId, next.secret]]) })
+  const { standIn, url } = await startStandIn(t, {
+    authenticationKeys: new Map([
+      [TEST_KEYS.keyId, TEST_KEYS.secretKey],
+      [next.keyId, next.secret]
+    ])
+  })
   const dir = tempDir('asg-secrets-')
   const keyIdFile = join(dir, 'algolia_key_id')
   const secretFile = join(dir, 'algolia_secret_key')
@@ -51,16 +56,25 @@ t.test('the user-token key rotates on SIGHUP, from *_FILE secrets, with no faile
   running = false
   await traffic
 
-  t.ok(statuses.every((status) => status === 200), `all ${statuses.length} requests succeeded across the rotation`)
+  t.ok(
+    statuses.every((status) => status === 200),
+    `all ${statuses.length} requests succeeded across the rotation`
+  )
   const kids = standIn.received.map((r) => r.userToken?.kid)
   t.equal(kids[0], TEST_KEYS.keyId, 'tokens before the reload carry the old kid')
   t.equal(kids.at(-1), next.keyId, 'tokens after it carry the new one')
   const switchAt = kids.indexOf(next.keyId)
-  t.ok(kids.slice(switchAt).every((kid) => kid === next.keyId), 'once switched, never back: cached old-key tokens were dropped')
+  t.ok(
+    kids.slice(switchAt).every((kid) => kid === next.keyId),
+    'once switched, never back: cached old-key tokens were dropped'
+  )
 })
 
 function limitsOff(dir: string): string {
   const path = join(dir, 'gateway.yaml')
-  writeFileSync(path, 'limits:\n  routes:\n    completions: { max: 0, windowSeconds: 60 }\n  user: { max: 0, windowSeconds: 60 }\n  upstreamBudget: { max: 0 }\n')
+  writeFileSync(
+    path,
+    'limits:\n  routes:\n    completions: { max: 0, windowSeconds: 60 }\n  user: { max: 0, windowSeconds: 60 }\n  upstreamBudget: { max: 0 }\n'
+  )
   return path
 }

@@ -14,7 +14,7 @@ t.test('mints exactly the token Agent Studio expects', async (t) => {
   t.equal(payload.sub, 'user-1')
 })
 
-t.test('reuses a user\'s token until shortly before it expires, then signs a fresh one', async (t) => {
+t.test("reuses a user's token until shortly before it expires, then signs a fresh one", async (t) => {
   let now = frozenAt
   const minter = new UserTokenMinter({ key, ttlSeconds: 3600, now: () => now })
   const first = await minter.tokenFor('u')

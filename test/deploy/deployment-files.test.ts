@@ -7,19 +7,42 @@ import { ConfigError } from '../../src/config/load-config.js'
 // No Docker engine runs here: these checks stand in for `docker compose config`, and
 // scripts/verify-image.sh (run by CI) reproduces the Dockerfile's steps.
 
-interface Service { image?: string; build?: string | { context: string; target?: string }; profiles?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown> | string[]; command?: string[]; healthcheck?: { test?: string[] }; ports?: string[]; volumes?: string[]; networks?: Record<string, { ipv4_address?: string }> }
+interface Service {
+  image?: string
+  build?: string | { context: string; target?: string }
+  profiles?: string[]
+  environment?: Record<string, string>
+  depends_on?: Record<string, unknown> | string[]
+  command?: string[]
+  healthcheck?: { test?: string[] }
+  ports?: string[]
+  volumes?: string[]
+  networks?: Record<string, { ipv4_address?: string }>
+}
 
-const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service>; networks?: { default?: { ipam?: { config?: Array<{ subnet?: string }> } } } }
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+  services: Record<string, Service>
+  networks?: { default?: { ipam?: { config?: Array<{ subnet?: string }> } } }
+}
 const dockerfile = readFileSync('Dockerfile', 'utf8')
 const nginx = readFileSync('deploy/nginx.conf', 'utf8')
 
 t.test('compose: Redis, two gateway replicas behind one entry point, the stand-in under the demo profile', async (t) => {
   const { services } = compose
-  t.same(Object.keys(services).filter((name) => !name.startsWith('redis-cluster')).sort(), ['gateway-1', 'gateway-2', 'grafana', 'lb', 'prometheus', 'redis', 'standin'])
+  t.same(
+    Object.keys(services)
+      .filter((name) => !name.startsWith('redis-cluster'))
+      .sort(),
+    ['gateway-1', 'gateway-2', 'grafana', 'lb', 'prometheus', 'redis', 'standin']
+  )
   for (const name of ['gateway-1', 'gateway-2']) {
     const gateway = services[name]!
     t.same(gateway.build, { context: '.', target: 'runtime' }, `${name} is built from the Dockerfile's runtime stage`)
-    t.equal(gateway.environment?.REDIS_URL, '${REDIS_URL:-redis://redis:6379}', `${name} shares its limits through Redis (the compose file's, unless REDIS_URL says otherwise)`)
+    t.equal(
+      gateway.environment?.REDIS_URL,
+      '${REDIS_URL:-redis://redis:6379}',
+      `${name} shares its limits through Redis (the compose file's, unless REDIS_URL says otherwise)`
+    )
     t.match(gateway.depends_on, { redis: { condition: 'service_healthy' } })
     t.notOk(gateway.profiles, `${name} runs in every profile`)
   }
@@ -34,7 +57,9 @@ t.test('compose: Redis, two gateway replicas behind one entry point, the stand-i
 })
 
 t.test('compose: the demo defaults cannot run a production gateway', async (t) => {
-  const env = Object.fromEntries(Object.entries(compose.services['gateway-1']!.environment!).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/, '$1')]))
+  const env = Object.fromEntries(
+    Object.entries(compose.services['gateway-1']!.environment!).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/, '$1')])
+  )
   const { config } = loadConfig({ ...env, NODE_ENV: 'development' }, { defaultConfigFile: undefined })
   t.same(config.policy.allowedAgentIds, ['demo-agent'])
   try {
@@ -55,7 +80,10 @@ t.test('compose: the observability profile scrapes both replicas, and only its P
   t.same(prometheus.profiles, ['observability'])
   t.same(grafana.profiles, ['observability'])
   t.ok(prometheus.volumes?.includes('./deploy/prometheus:/etc/prometheus:ro'), 'the config and the alerts are mounted')
-  const scrape = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')) as { rule_files: string[]; scrape_configs: Array<{ job_name: string; metrics_path: string; static_configs: Array<{ targets: string[] }> }> }
+  const scrape = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8')) as {
+    rule_files: string[]
+    scrape_configs: Array<{ job_name: string; metrics_path: string; static_configs: Array<{ targets: string[] }> }>
+  }
   t.same(scrape.rule_files, ['alerts.yml'])
   const job = scrape.scrape_configs.find((config) => config.job_name === 'agent-studio-gateway')!
   t.equal(job.metrics_path, '/metrics')
@@ -63,16 +91,27 @@ t.test('compose: the observability profile scrapes both replicas, and only its P
 
   const address = prometheus.networks?.default?.ipv4_address
   t.equal(address, '172.28.0.90')
-  t.same(compose.networks?.default?.ipam?.config?.map((c) => c.subnet), ['172.28.0.0/16'], 'the fixed address is in the compose network')
+  t.same(
+    compose.networks?.default?.ipam?.config?.map((c) => c.subnet),
+    ['172.28.0.0/16'],
+    'the fixed address is in the compose network'
+  )
   const env = Object.fromEntries(Object.entries(services['gateway-1']!.environment!).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/, '$1')]))
   const { config } = loadConfig({ ...env, NODE_ENV: 'development' }, { defaultConfigFile: undefined })
   t.same(config.server.metricsAllowFrom, [address], 'the replicas let exactly that address scrape')
 
   t.ok(grafana.volumes?.includes('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro'))
-  t.ok(grafana.volumes?.some((v) => v.startsWith('./deploy/grafana/agent-studio-gateway.json:/var/lib/grafana/dashboards/')), 'the dashboard is provisioned')
-  const datasource = parse(readFileSync('deploy/grafana/provisioning/datasources/prometheus.yml', 'utf8')) as { datasources: Array<{ type: string; url: string }> }
+  t.ok(
+    grafana.volumes?.some((v) => v.startsWith('./deploy/grafana/agent-studio-gateway.json:/var/lib/grafana/dashboards/')),
+    'the dashboard is provisioned'
+  )
+  const datasource = parse(readFileSync('deploy/grafana/provisioning/datasources/prometheus.yml', 'utf8')) as {
+    datasources: Array<{ type: string; url: string }>
+  }
   t.match(datasource.datasources, [{ type: 'prometheus', url: 'http://prometheus:9090' }])
-  const provider = parse(readFileSync('deploy/grafana/provisioning/dashboards/agent-studio-gateway.yml', 'utf8')) as { providers: Array<{ options: { path: string } }> }
+  const provider = parse(readFileSync('deploy/grafana/provisioning/dashboards/agent-studio-gateway.yml', 'utf8')) as {
+    providers: Array<{ options: { path: string } }>
+  }
   t.equal(provider.providers[0]!.options.path, '/var/lib/grafana/dashboards')
 })
 
@@ -92,7 +131,11 @@ t.test('nginx: both replicas, and streams pass unbuffered', async (t) => {
 
 t.test('Dockerfile: multi-stage, production dependencies, non-root, LTS base, healthcheck, tini', async (t) => {
   const stages = dockerfile.match(/^FROM .*/gm) ?? []
-  t.same(stages.map((stage) => stage.split(' AS ')[1]), ['build', 'standin-build', 'standin', 'runtime'], 'the runtime stage is last: a plain docker build builds the gateway')
+  t.same(
+    stages.map((stage) => stage.split(' AS ')[1]),
+    ['build', 'standin-build', 'standin', 'runtime'],
+    'the runtime stage is last: a plain docker build builds the gateway'
+  )
   for (const stage of stages.filter((stage) => !stage.startsWith('FROM build '))) t.match(stage, /^FROM node:24-/, 'current Node LTS')
   t.match(dockerfile, /npm ci --omit=dev/)
   t.match(dockerfile, /COPY --from=build \/app\/dist \.\/dist/)
@@ -109,7 +152,9 @@ t.test('Dockerfile: multi-stage, production dependencies, non-root, LTS base, he
 
 t.test('compose: the redis-cluster profile makes a 3-master cluster with a replica each, that the replicas can be pointed at', async (t) => {
   const { services } = compose
-  const nodes = Object.keys(services).filter((name) => /^redis-cluster-\d$/.test(name)).sort()
+  const nodes = Object.keys(services)
+    .filter((name) => /^redis-cluster-\d$/.test(name))
+    .sort()
   t.same(nodes, ['redis-cluster-1', 'redis-cluster-2', 'redis-cluster-3', 'redis-cluster-4', 'redis-cluster-5', 'redis-cluster-6'])
   const addresses = nodes.map((name) => {
     const node = services[name]!

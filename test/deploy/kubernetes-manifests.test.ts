@@ -51,12 +51,21 @@ const PLACEHOLDER_SECRETS: Readonly<Record<string, string>> = {
 /** Never an environment value in a manifest: the secrets, and the key id that is rotated with its secret. */
 const SECRET_NAMES: readonly string[] = [...SECRET_VARIABLES, 'ALGOLIA_KEY_ID']
 
-interface KubeObject { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } }
-interface Overlay { name: OverlayName; dir: string; objects: KubeObject[] }
+interface KubeObject {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+}
+interface Overlay {
+  name: OverlayName
+  dir: string
+  objects: KubeObject[]
+}
 
 // --- rendering ---------------------------------------------------------------------------------
 
-const KUSTOMIZE_NEEDED = 'kubectl 1.27 or later (kustomize v5) on PATH: from pkgs.k8s.io or your cloud SDK (Debian bookworm\'s kubernetes-client is 1.20, whose kustomize v2 cannot render these overlays)'
+const KUSTOMIZE_NEEDED =
+  "kubectl 1.27 or later (kustomize v5) on PATH: from pkgs.k8s.io or your cloud SDK (Debian bookworm's kubernetes-client is 1.20, whose kustomize v2 cannot render these overlays)"
 
 /** kubectl's embedded kustomize version, or why it cannot be used. */
 function kustomizeProblem(): string | undefined {
@@ -116,8 +125,23 @@ function overlay(t: Test, name: OverlayName): Overlay | undefined {
 
 // --- validation against the OpenAPI schemas ------------------------------------------------------
 
-interface ModelClass { apiVersion: string; kind: string; prototype: { validate(this: unknown): void } }
-const MODELS: readonly ModelClass[] = [Namespace, ServiceAccount, ConfigMap, Secret, Service, Deployment, HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy, ServiceMonitor]
+interface ModelClass {
+  apiVersion: string
+  kind: string
+  prototype: { validate(this: unknown): void }
+}
+const MODELS: readonly ModelClass[] = [
+  Namespace,
+  ServiceAccount,
+  ConfigMap,
+  Secret,
+  Service,
+  Deployment,
+  HorizontalPodAutoscaler,
+  PodDisruptionBudget,
+  NetworkPolicy,
+  ServiceMonitor
+]
 
 /**
  * The object's problems against its kind's OpenAPI schema. The schemas admit fields they do not
@@ -153,7 +177,11 @@ function watchReads(value: unknown, path: string, unread: Array<() => string[]>)
   if (Array.isArray(value)) return value.map((item, index) => watchReads(item, `${path}/${index}`, unread))
   const read = new Set<string>()
   const copy = Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, watchReads(inner, `${path}/${key}`, unread)]))
-  unread.push(() => Object.keys(copy).filter((key) => !read.has(key)).map((key) => `${path}/${key}`))
+  unread.push(() =>
+    Object.keys(copy)
+      .filter((key) => !read.has(key))
+      .map((key) => `${path}/${key}`)
+  )
   return new Proxy(copy, {
     get(target, key, receiver) {
       if (typeof key === 'string') read.add(key)
@@ -256,7 +284,11 @@ t.test('the schema check finds a misspelt field and a wrong type', async (t) => 
   const deployment = structuredClone(found.objects.find((object) => object.kind === 'Deployment')!) as unknown as IDeployment
   const container = deployment.spec!.template.spec!.containers[0]!
   ;(container.securityContext as Record<string, unknown>).readOnlyRootFileSystem = true
-  t.same(schemaProblems(deployment as unknown as KubeObject), ['/spec/template/spec/containers/0/securityContext/readOnlyRootFileSystem: not a field of Deployment'], 'a field the schema does not declare is named')
+  t.same(
+    schemaProblems(deployment as unknown as KubeObject),
+    ['/spec/template/spec/containers/0/securityContext/readOnlyRootFileSystem: not a field of Deployment'],
+    'a field the schema does not declare is named'
+  )
   ;(container.ports![0] as unknown as Record<string, unknown>).containerPort = 'http'
   t.match(schemaProblems(deployment as unknown as KubeObject), [/containerPort must be integer/], 'a wrong type is named')
 })
@@ -271,7 +303,10 @@ t.test('the gateway accepts the rendered configuration under NODE_ENV=production
     t.equal(config.production, true, `${name}: production`)
     t.equal(config.server.host, '0.0.0.0', `${name}: the public listener is reachable from the Service`)
     t.equal(config.server.adminHost, '0.0.0.0', `${name}: so is the admin listener, for probes and scrapers`)
-    t.ok(config.redis.connection !== undefined && config.redis.connection.tls !== undefined, `${name}: external Redis over TLS, from REDIS_URL_FILE (rediss://)`)
+    t.ok(
+      config.redis.connection !== undefined && config.redis.connection.tls !== undefined,
+      `${name}: external Redis over TLS, from REDIS_URL_FILE (rediss://)`
+    )
     t.same(config.policy.allowedAgentIds, ['replace-with-your-agent-id'], `${name}: the policy comes from the overlay's ConfigMap`)
     t.same(loaded.warnings, [], `${name}: and it starts without a warning`)
   }
@@ -308,7 +343,11 @@ t.test('streams can drain: terminationGracePeriodSeconds exceeds the preStop sle
     const grace = (config?.server.shutdownGraceMs ?? NaN) / 1000
     t.equal(grace, Number(envValue(container, 'SHUTDOWN_GRACE_SECONDS')), `${name}: the manifest pins SHUTDOWN_GRACE_SECONDS`)
     t.ok((pod.terminationGracePeriodSeconds ?? 30) > (sleep ?? 0) + grace, `${name}: ${pod.terminationGracePeriodSeconds} s > ${sleep} s + ${grace} s`)
-    t.equal(gatewayDeployment(found.objects).deployment.spec?.strategy?.rollingUpdate?.maxUnavailable, 0, `${name}: a rollout keeps full capacity while old pods drain`)
+    t.equal(
+      gatewayDeployment(found.objects).deployment.spec?.strategy?.rollingUpdate?.maxUnavailable,
+      0,
+      `${name}: a rollout keeps full capacity while old pods drain`
+    )
   }
 })
 
@@ -324,10 +363,17 @@ t.test('the container runs as non-root on a read-only root filesystem, with no c
     t.equal(container.securityContext?.readOnlyRootFilesystem, true, `${name}: readOnlyRootFilesystem`)
     t.same(container.securityContext?.capabilities, { drop: ['ALL'] }, `${name}: every capability dropped, none added`)
     t.equal(context.seccompProfile?.type, 'RuntimeDefault', `${name}: RuntimeDefault seccomp`)
-    t.ok(container.volumeMounts?.every((mount) => mount.readOnly === true), `${name}: no writable volume either`)
+    t.ok(
+      container.volumeMounts?.every((mount) => mount.readOnly === true),
+      `${name}: no writable volume either`
+    )
     t.equal(pod.automountServiceAccountToken, false, `${name}: no Kubernetes API token`)
     const [namespace] = only<INamespace>(found.objects, 'Namespace')
-    t.equal(namespace?.metadata?.labels?.['pod-security.kubernetes.io/enforce'], 'restricted', `${name}: the namespace enforces the restricted Pod Security Standard`)
+    t.equal(
+      namespace?.metadata?.labels?.['pod-security.kubernetes.io/enforce'],
+      'restricted',
+      `${name}: the namespace enforces the restricted Pod Security Standard`
+    )
   }
 })
 
@@ -336,14 +382,21 @@ t.test('the policy file comes from a ConfigMap mounted as a directory, which kee
     const found = overlay(t, name)
     if (found === undefined) continue
     const { pod, container } = gatewayDeployment(found.objects)
-    t.ok(container.volumeMounts?.every((mount) => mount.subPath === undefined && mount.subPathExpr === undefined), `${name}: no subPath mount (it would never see an update)`)
+    t.ok(
+      container.volumeMounts?.every((mount) => mount.subPath === undefined && mount.subPathExpr === undefined),
+      `${name}: no subPath mount (it would never see an update)`
+    )
     const file = envValue(container, 'GATEWAY_CONFIG_FILE') ?? ''
     const mount = container.volumeMounts?.find((candidate) => file.startsWith(`${candidate.mountPath}/`))
     const volume = pod.volumes?.find((candidate) => candidate.name === mount?.name)
     t.ok(volume?.configMap, `${name}: GATEWAY_CONFIG_FILE (${file}) is in a ConfigMap volume`)
     const map = only<IConfigMap>(found.objects, 'ConfigMap').find((candidate) => candidate.metadata?.name === volume?.configMap?.name)
     t.ok(map?.data?.[posix.relative(mount?.mountPath ?? '', file)], `${name}: and that ConfigMap holds the file`)
-    t.equal(map?.metadata?.name, 'agent-studio-gateway-policy', `${name}: no content hash in its name: an edit updates it in place, and the gateway reloads it without a restart`)
+    t.equal(
+      map?.metadata?.name,
+      'agent-studio-gateway-policy',
+      `${name}: no content hash in its name: an edit updates it in place, and the gateway reloads it without a restart`
+    )
   }
 })
 
@@ -353,11 +406,27 @@ t.test('secrets reach the gateway only as files (NAME_FILE), from a Secret whose
     if (found === undefined) continue
     const { pod, container } = gatewayDeployment(found.objects)
     const env = container.env ?? []
-    for (const secret of SECRET_NAMES) t.notOk(env.some((variable) => variable.name === secret), `${name}: ${secret} is not an environment value`)
-    t.notOk(env.some((variable) => variable.valueFrom?.secretKeyRef !== undefined), `${name}: no secretKeyRef`)
-    t.notOk(container.envFrom?.some((source) => source.secretRef !== undefined), `${name}: no envFrom secretRef`)
-    const envMaps = only<IConfigMap>(found.objects, 'ConfigMap').filter((map) => container.envFrom?.some((source) => source.configMapRef?.name === map.metadata?.name))
-    t.same(envMaps.flatMap((map) => Object.keys(map.data ?? {}).filter((key) => SECRET_NAMES.includes(key))), [], `${name}: nor in the env ConfigMap`)
+    for (const secret of SECRET_NAMES)
+      t.notOk(
+        env.some((variable) => variable.name === secret),
+        `${name}: ${secret} is not an environment value`
+      )
+    t.notOk(
+      env.some((variable) => variable.valueFrom?.secretKeyRef !== undefined),
+      `${name}: no secretKeyRef`
+    )
+    t.notOk(
+      container.envFrom?.some((source) => source.secretRef !== undefined),
+      `${name}: no envFrom secretRef`
+    )
+    const envMaps = only<IConfigMap>(found.objects, 'ConfigMap').filter((map) =>
+      container.envFrom?.some((source) => source.configMapRef?.name === map.metadata?.name)
+    )
+    t.same(
+      envMaps.flatMap((map) => Object.keys(map.data ?? {}).filter((key) => SECRET_NAMES.includes(key))),
+      [],
+      `${name}: nor in the env ConfigMap`
+    )
 
     const secretVolume = pod.volumes?.find((volume) => volume.secret !== undefined)
     const mount = container.volumeMounts?.find((candidate) => candidate.name === secretVolume?.name)
@@ -365,8 +434,14 @@ t.test('secrets reach the gateway only as files (NAME_FILE), from a Secret whose
     t.equal(secretVolume?.secret?.secretName, secret?.metadata?.name, `${name}: the Secret is mounted`)
     t.equal(secretVolume?.secret?.defaultMode, 0o440, `${name}: its files readable by the gateway's group only`)
     t.match(secret?.metadata?.name, /^agent-studio-gateway-[a-z0-9]{10}$/, `${name}: a changed Secret gets a new name, so applying it rolls the pods`)
-    const used = env.filter((variable) => variable.name.endsWith('_FILE') && variable.value?.startsWith(`${mount?.mountPath}/`)).map((variable) => [variable.name.slice(0, -'_FILE'.length), variable.value!.slice(`${mount!.mountPath}/`.length)] as const)
-    t.same(used.map(([variable]) => variable).sort(), ['ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SEARCH_KEY', 'ALGOLIA_SECRET_KEY', 'REDIS_URL', 'SESSION_JWT_SECRET'], `${name}: each secret as NAME_FILE`)
+    const used = env
+      .filter((variable) => variable.name.endsWith('_FILE') && variable.value?.startsWith(`${mount?.mountPath}/`))
+      .map((variable) => [variable.name.slice(0, -'_FILE'.length), variable.value!.slice(`${mount!.mountPath}/`.length)] as const)
+    t.same(
+      used.map(([variable]) => variable).sort(),
+      ['ALGOLIA_API_KEY', 'ALGOLIA_KEY_ID', 'ALGOLIA_SEARCH_KEY', 'ALGOLIA_SECRET_KEY', 'REDIS_URL', 'SESSION_JWT_SECRET'],
+      `${name}: each secret as NAME_FILE`
+    )
     t.same(used.map(([, key]) => key).sort(), Object.keys(secret?.data ?? {}).sort(), `${name}: every key of the Secret is read, and every file read is in it`)
     const ignore = readFileSync(join(ROOT, 'overlays', name, 'secrets', '.gitignore'), 'utf8').split('\n')
     t.ok(ignore.includes('*') && ignore.includes('!.gitignore'), `${name}: the operator's secret files are never committed`)
@@ -377,18 +452,25 @@ t.test('resources follow the measured memory per open stream (bench/README.md)',
   // "RSS MiB: before / 9,850 open / closed / open again / closed again" of the deployed gateway:
   // the worse of the two rounds' growth per open stream.
   const bench = readFileSync('bench/README.md', 'utf8').split('\n')
-  const cells = (line: string) => line.split('|').slice(1, -1).map((cell) => cell.trim())
+  const cells = (line: string) =>
+    line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim())
   const header = cells(bench.find((line) => line.startsWith('| figure |'))!)
   const row = cells(bench.find((line) => line.startsWith('| RSS MiB: before /'))!)
   const streams = Number(/before \/ ([\d,]+) open/.exec(row[0]!)![1]!.replaceAll(',', ''))
   const [before, open, , openAgain] = row[header.indexOf('gateway (deployed)')]!.split('/').map(Number) as [number, number, number, number]
-  const perStreamBytes = (Math.max(open, openAgain) - before) * 1024 ** 2 / streams
+  const perStreamBytes = ((Math.max(open, openAgain) - before) * 1024 ** 2) / streams
   const kib = Math.round(perStreamBytes / 1024)
   t.ok(kib > 0 && before > 0, `bench figures read: ${before} MiB idle, ${kib} KiB per open stream`)
 
   const source = readFileSync(join(ROOT, 'base', 'deployment.yaml'), 'utf8')
   const above = source.slice(0, source.indexOf('resources:')).split('\n').slice(0, -1).reverse()
-  const comment = above.slice(0, above.findIndex((line) => !line.trim().startsWith('#'))) // the block right above
+  const comment = above.slice(
+    0,
+    above.findIndex((line) => !line.trim().startsWith('#'))
+  ) // the block right above
   t.match(comment.join('\n'), /bench\/README\.md/, 'the resources cite the benchmark')
   t.match(comment.join('\n'), new RegExp(`\\b${kib} KiB\\b`), `and its per-stream figure (${kib} KiB)`)
 
@@ -406,7 +488,10 @@ t.test('resources follow the measured memory per open stream (bench/README.md)',
     const config = gatewayConfig(t, found)?.config
     const connections = config?.server.maxConnections ?? 0
     t.ok(connections > 0, `${name}: MAX_CONNECTIONS is set, not derived from a container's huge descriptor limit`)
-    t.ok(before * 1024 ** 2 + connections * perStreamBytes < limit, `${name}: ${connections} streams fit: ${before} MiB + ${connections} x ${kib} KiB < ${limit / 1024 ** 2} MiB`)
+    t.ok(
+      before * 1024 ** 2 + connections * perStreamBytes < limit,
+      `${name}: ${connections} streams fit: ${before} MiB + ${connections} x ${kib} KiB < ${limit / 1024 ** 2} MiB`
+    )
     const heap = Number(/--max-old-space-size=(\d+)/.exec(envValue(container, 'NODE_OPTIONS') ?? '')?.[1])
     t.ok(heap * 1024 ** 2 <= limit - 64 * 1024 ** 2, `${name}: V8's heap ceiling (${heap} MiB) leaves room under the limit`)
   }
@@ -422,7 +507,10 @@ t.test('production: three replicas or more under an autoscaler, a disruption bud
   t.equal(hpa?.spec?.minReplicas, 3, 'at least 3 replicas')
   t.ok((hpa?.spec?.maxReplicas ?? 0) > 3, 'and room to grow')
   t.equal(deployment.spec?.replicas, undefined, 'the autoscaler alone owns the count: an apply never scales it back down')
-  t.ok(hpa?.spec?.metrics?.some((metric) => metric.resource?.name === 'cpu'), 'scaled on CPU, which the pod requests')
+  t.ok(
+    hpa?.spec?.metrics?.some((metric) => metric.resource?.name === 'cpu'),
+    'scaled on CPU, which the pod requests'
+  )
 
   const [pdb] = only<IPodDisruptionBudget>(found.objects, 'PodDisruptionBudget')
   t.ok(selects(pdb?.spec?.selector?.matchLabels, podLabels), 'the disruption budget covers the gateway pods')
@@ -430,7 +518,8 @@ t.test('production: three replicas or more under an autoscaler, a disruption bud
 
   const spread = pod.topologySpreadConstraints ?? []
   t.same(spread.map((constraint) => constraint.topologyKey).sort(), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'], 'spread over nodes and zones')
-  for (const constraint of spread) t.ok(selects(constraint.labelSelector?.matchLabels, podLabels), `spread over ${constraint.topologyKey} counts the gateway pods`)
+  for (const constraint of spread)
+    t.ok(selects(constraint.labelSelector?.matchLabels, podLabels), `spread over ${constraint.topologyKey} counts the gateway pods`)
 })
 
 t.test('production: the NetworkPolicy lets only the ingress controller reach the public port and only Prometheus the admin port', async (t) => {
@@ -441,16 +530,27 @@ t.test('production: the NetworkPolicy lets only the ingress controller reach the
   t.ok(selects(policy?.spec?.podSelector?.matchLabels, deployment.spec!.template.metadata?.labels), 'it applies to the gateway pods')
   t.same(policy?.spec?.policyTypes, ['Ingress', 'Egress'], 'both directions are restricted')
   const rules = policy?.spec?.ingress ?? []
-  t.ok(rules.every((rule) => (rule.from ?? []).length > 0 && (rule.ports ?? []).length > 0), 'every ingress rule names its sources and ports (none is open to all)')
+  t.ok(
+    rules.every((rule) => (rule.from ?? []).length > 0 && (rule.ports ?? []).length > 0),
+    'every ingress rule names its sources and ports (none is open to all)'
+  )
   const forPort = (port: string) => rules.filter((rule) => rule.ports?.some((candidate) => candidate.port === port))
-  t.same(forPort('http').flatMap((rule) => rule.from!.map((peer) => peer.namespaceSelector?.matchLabels)), [{ 'kubernetes.io/metadata.name': 'ingress-nginx' }], 'public port: the ingress controller')
-  t.same(forPort('admin').flatMap((rule) => rule.from!.map((peer) => [peer.namespaceSelector?.matchLabels, peer.podSelector?.matchLabels])), [[{ 'kubernetes.io/metadata.name': 'monitoring' }, { 'app.kubernetes.io/name': 'prometheus' }]], 'admin port: Prometheus')
+  t.same(
+    forPort('http').flatMap((rule) => rule.from!.map((peer) => peer.namespaceSelector?.matchLabels)),
+    [{ 'kubernetes.io/metadata.name': 'ingress-nginx' }],
+    'public port: the ingress controller'
+  )
+  t.same(
+    forPort('admin').flatMap((rule) => rule.from!.map((peer) => [peer.namespaceSelector?.matchLabels, peer.podSelector?.matchLabels])),
+    [[{ 'kubernetes.io/metadata.name': 'monitoring' }, { 'app.kubernetes.io/name': 'prometheus' }]],
+    'admin port: Prometheus'
+  )
   t.equal(rules.length, 2, 'nothing else')
   const egressPorts = (policy?.spec?.egress ?? []).flatMap((rule) => rule.ports?.map((port) => `${port.port}/${port.protocol}`) ?? [])
   t.same(egressPorts.sort(), ['443/TCP', '53/TCP', '53/UDP', '6379/TCP', '6380/TCP'], 'out: DNS, Redis and HTTPS only')
 })
 
-t.test('production: a ServiceMonitor scrapes every replica\'s admin port under the job the alerts expect', async (t) => {
+t.test("production: a ServiceMonitor scrapes every replica's admin port under the job the alerts expect", async (t) => {
   const found = overlay(t, 'production')
   if (found === undefined) return
   const services = only<IService>(found.objects, 'Service')
@@ -467,7 +567,11 @@ t.test('production: a ServiceMonitor scrapes every replica\'s admin port under t
   const alerts = readFileSync('deploy/prometheus/alerts.yml', 'utf8')
   t.equal(job, /up\{job="([^"]+)"\}/.exec(alerts)?.[1], `job="${job}", as GatewayDown expects`)
   const publicService = services.find((service) => service.metadata?.name === 'agent-studio-gateway')
-  t.same(publicService?.spec?.ports?.map((candidate) => candidate.targetPort), ['http'], 'the public Service does not expose the admin port')
+  t.same(
+    publicService?.spec?.ports?.map((candidate) => candidate.targetPort),
+    ['http'],
+    'the public Service does not expose the admin port'
+  )
 })
 
 t.test('minimal: one replica, scraped through the usual prometheus.io annotations, and nothing of production', async (t) => {
@@ -476,8 +580,18 @@ t.test('minimal: one replica, scraped through the usual prometheus.io annotation
   const { deployment } = gatewayDeployment(found.objects)
   t.equal(deployment.spec?.replicas, 1, 'one replica')
   const config = gatewayConfig(t, found)?.config
-  t.same(deployment.spec?.template.metadata?.annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(config?.server.adminPort), 'prometheus.io/path': '/metrics' }, 'annotations point the scraper at the admin port')
-  t.same(found.objects.map((object) => object.kind).filter((kind) => ['HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor'].includes(kind)), [], 'no autoscaler, budget, policy or ServiceMonitor')
+  t.same(
+    deployment.spec?.template.metadata?.annotations,
+    { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(config?.server.adminPort), 'prometheus.io/path': '/metrics' },
+    'annotations point the scraper at the admin port'
+  )
+  t.same(
+    found.objects
+      .map((object) => object.kind)
+      .filter((kind) => ['HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor'].includes(kind)),
+    [],
+    'no autoscaler, budget, policy or ServiceMonitor'
+  )
   for (const object of found.objects.filter((candidate) => candidate.kind !== 'Namespace')) {
     t.equal(object.metadata.namespace, 'agent-studio-gateway', `${object.kind} ${object.metadata.name} is in the gateway's namespace`)
   }

@@ -11,9 +11,15 @@ import { createMetrics } from '../../src/metrics.js'
 
 const promtool = (...args: string[]) => execFileSync('promtool', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 
-interface Rule { alert: string; expr: string; annotations: Record<string, string> }
+interface Rule {
+  alert: string
+  expr: string
+  annotations: Record<string, string>
+}
 const alerts = (parse(readFileSync('deploy/prometheus/alerts.yml', 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((group) => group.rules)
-const dashboard = JSON.parse(readFileSync('deploy/grafana/agent-studio-gateway.json', 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> }
+const dashboard = JSON.parse(readFileSync('deploy/grafana/agent-studio-gateway.json', 'utf8')) as {
+  panels: Array<{ title: string; targets?: Array<{ expr: string }> }>
+}
 const runbook = readFileSync('docs/runbook.md', 'utf8')
 
 /** What the gateway's /metrics can hold: its registry's names, and each histogram's series. */
@@ -45,8 +51,15 @@ t.test('promtool: the alert rules and the Prometheus config are valid, and the a
 })
 
 t.test('every alert fires in a unit test and has a runbook section, and every runbook section is an alert', async (t) => {
-  const unitTests = parse(readFileSync('deploy/prometheus/alerts.test.yml', 'utf8')) as { tests: Array<{ alert_rule_test: Array<{ alertname: string; exp_alerts?: unknown[] }> }> }
-  const fired = new Set(unitTests.tests.flatMap((test) => test.alert_rule_test).filter((c) => (c.exp_alerts ?? []).length > 0).map((c) => c.alertname))
+  const unitTests = parse(readFileSync('deploy/prometheus/alerts.test.yml', 'utf8')) as {
+    tests: Array<{ alert_rule_test: Array<{ alertname: string; exp_alerts?: unknown[] }> }>
+  }
+  const fired = new Set(
+    unitTests.tests
+      .flatMap((test) => test.alert_rule_test)
+      .filter((c) => (c.exp_alerts ?? []).length > 0)
+      .map((c) => c.alertname)
+  )
   const sections = [...runbook.matchAll(/^## (\w+)$/gm)].map((match) => match[1]!)
   for (const alert of alerts) {
     t.ok(fired.has(alert.alert), `${alert.alert} is shown firing by a unit test`)
@@ -72,6 +85,12 @@ t.test('the dashboard and the alerts query only metrics the gateway exports', as
       t.ok(exported.has(name), `${where}: ${name} is exported by the gateway`)
     }
   }
-  t.ok(seen.has('gateway_upstream_ttfb_seconds_bucket') && seen.has('gateway_before_upstream_seconds_bucket'), 'the "is it us or Agent Studio" queries are there')
-  t.notOk(metricNames('sum by (agent, le) (rate(gateway_upstream_ttfbs_seconds_bucket[5m]))').every((name) => exported.has(name)), 'a misspelt metric would be caught')
+  t.ok(
+    seen.has('gateway_upstream_ttfb_seconds_bucket') && seen.has('gateway_before_upstream_seconds_bucket'),
+    'the "is it us or Agent Studio" queries are there'
+  )
+  t.notOk(
+    metricNames('sum by (agent, le) (rate(gateway_upstream_ttfbs_seconds_bucket[5m]))').every((name) => exported.has(name)),
+    'a misspelt metric would be caught'
+  )
 })

@@ -22,13 +22,16 @@ t.test('the generated part has a row per setting, with its variable, file key an
     t.match(generated, `| \`${setting.env}\` | \`${setting.path.join('.')}\` |`, setting.env)
   }
   t.match(generated, '| `BODY_LIMIT_BYTES` | `policy.bodyLimitBytes` | `2097152` (2 MiB) | integer from 1,024 to 67,108,864 |')
-  t.match(generated, '| `COMPATIBILITY_MODES` | `policy.compatibilityModes` | `ai-sdk-4, ai-sdk-5` | list (comma-separated in the environment) of at least 1, each: one of `ai-sdk-4`, `ai-sdk-5`, `ag-ui` |')
+  t.match(
+    generated,
+    '| `COMPATIBILITY_MODES` | `policy.compatibilityModes` | `ai-sdk-4, ai-sdk-5` | list (comma-separated in the environment) of at least 1, each: one of `ai-sdk-4`, `ai-sdk-5`, `ag-ui` |'
+  )
   t.match(generated, '| `UPSTREAM_ORIGIN` | `upstream.origin` | unset |')
-  t.match(generated, '`` ^[!#$%&\'*+\\-.^_`\\|~0-9A-Za-z]{1,64}$ ``', 'a pattern with a backtick and a pipe stays one code span in one cell')
+  t.match(generated, "`` ^[!#$%&'*+\\-.^_`\\|~0-9A-Za-z]{1,64}$ ``", 'a pattern with a backtick and a pipe stays one code span in one cell')
 })
 
 t.test('a changed setting makes the committed document stale', async (t) => {
-  const changed = SETTINGS.map((setting) => setting.env === 'PORT' ? { ...setting, doc: 'listen port, changed' } : setting)
+  const changed = SETTINGS.map((setting) => (setting.env === 'PORT' ? { ...setting, doc: 'listen port, changed' } : setting))
   t.not(withSettingsReference(reference, changed), reference)
   t.throws(() => withSettingsReference('no markers here'), /needs one <!-- settings:start -->/)
 })

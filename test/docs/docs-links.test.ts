@@ -7,7 +7,13 @@ import t from 'tap'
 // a dead link behind: every relative link of the README, docs/*.md and standin/README.md names a
 // file that exists and, when it has one, an anchor that is a heading of that file.
 const README_MAX_LINES = 250
-const DOCUMENTS = ['README.md', 'standin/README.md', ...readdirSync('docs').filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)]
+const DOCUMENTS = [
+  'README.md',
+  'standin/README.md',
+  ...readdirSync('docs')
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`)
+]
 
 /** The text outside fenced code blocks and code spans, where Markdown links are links. */
 function prose(markdown: string): string {
@@ -21,7 +27,10 @@ function anchors(markdown: string): Set<string> {
   const withoutCode = markdown.replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '')
   for (const [, heading] of withoutCode.matchAll(/^#{1,6} +(.+?) *#*$/gm)) {
     const text = heading!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
-    const slug = text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-')
+    const slug = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+      .replace(/ /g, '-')
     const seen = counts.get(slug) ?? 0
     counts.set(slug, seen + 1)
     found.add(seen === 0 ? slug : `${slug}-${seen}`)
@@ -61,13 +70,15 @@ t.test('every relative link of the README and the docs names an existing file an
   }
 })
 
-t.test('the README\'s documentation map links every document', async (t) => {
+t.test("the README's documentation map links every document", async (t) => {
   const linked = new Set(relativeLinks(readFileSync('README.md', 'utf8')).map((link) => link.split('#')[0]))
   for (const document of DOCUMENTS.filter((path) => path !== 'README.md')) t.ok(linked.has(document), document)
 })
 
-t.test('the anchors are GitHub\'s', async (t) => {
-  const headings = anchors('# A b\n## `POST /search-key`: how the browser gets a search key\n## Rotation runbook (no downtime)\n## A b\n```\n# not a heading\n```\n## `server`\n')
+t.test("the anchors are GitHub's", async (t) => {
+  const headings = anchors(
+    '# A b\n## `POST /search-key`: how the browser gets a search key\n## Rotation runbook (no downtime)\n## A b\n```\n# not a heading\n```\n## `server`\n'
+  )
   t.same([...headings], ['a-b', 'post-search-key-how-the-browser-gets-a-search-key', 'rotation-runbook-no-downtime', 'a-b-1', 'server'])
   t.same(relativeLinks('[a](x.md#y) `[b](no.md)` [c](https://example.com) ![d](img.png)\n```\n[e](no.md)\n```\n'), ['x.md#y', 'img.png'])
 })

@@ -24,7 +24,14 @@ interface Section {
 }
 
 const normalise = (text: string) => text.replace(/\s+/g, ' ').trim()
-const toPattern = (message: string) => new RegExp(`^${message.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's')
+const toPattern = (message: string) =>
+  new RegExp(
+    `^${message
+      .split('…')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's'
+  )
 
 function readReference() {
   const doc = readFileSync('docs/logging.md', 'utf8')
@@ -74,12 +81,16 @@ function logCalls(): LogCall[] {
     const path = join('src', file)
     const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true)
     const visit = (node: ts.Node) => {
-      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)
-        && /^(trace|debug|info|warn|error|fatal)$/.test(node.expression.name.text)
-        && /(^|\.)(log|logger)$/.test(node.expression.expression.getText(source))) {
+      if (
+        ts.isCallExpression(node) &&
+        ts.isPropertyAccessExpression(node.expression) &&
+        /^(trace|debug|info|warn|error|fatal)$/.test(node.expression.name.text) &&
+        /(^|\.)(log|logger)$/.test(node.expression.expression.getText(source))
+      ) {
         const args = node.arguments
         const message = args.length === 1 ? args[0]! : args[1]!
-        const fields = args.length === 1 ? [] : ts.isObjectLiteralExpression(args[0]!) ? args[0].properties.map((property) => property.name!.getText(source)) : undefined
+        const fields =
+          args.length === 1 ? [] : ts.isObjectLiteralExpression(args[0]!) ? args[0].properties.map((property) => property.name!.getText(source)) : undefined
         const { line } = source.getLineAndCharacterOfPosition(node.getStart(source))
         calls.push({ where: `${path}:${line + 1}`, messages: messagesOf(message), fields })
       }
@@ -112,7 +123,10 @@ t.test('every log call in src/ is documented, with exactly the fields it logs', 
       }
       if (call.fields === undefined) {
         // Fields built elsewhere: the summary line's list and the start-up facts are checked below.
-        t.ok(['request', 'agent-studio-gateway listening'].includes(message), `${call.where}: "${message}" logs a computed object; document it and check it like the summary line`)
+        t.ok(
+          ['request', 'agent-studio-gateway listening'].includes(message),
+          `${call.where}: "${message}" logs a computed object; document it and check it like the summary line`
+        )
       } else {
         t.same([...section.fields].sort(), [...call.fields].sort(), `${call.where}: "${message}" fields`)
       }
@@ -120,13 +134,16 @@ t.test('every log call in src/ is documented, with exactly the fields it logs', 
   }
   const written = calls.flatMap((call) => call.messages)
   for (const section of reference.sections.filter((s) => !s.library)) {
-    t.ok(section.messages.some((documented) => written.some((message) => toPattern(documented).test(normalise(message)))), `"${section.messages.join(' / ')}" is still written by the code`)
+    t.ok(
+      section.messages.some((documented) => written.some((message) => toPattern(documented).test(normalise(message)))),
+      `"${section.messages.join(' / ')}" is still written by the code`
+    )
   }
 })
 
 t.test('the summary line is documented with exactly the fields it has', async (t) => {
   t.same([...sectionFor('request')!.fields].sort(), [...SUMMARY_LINE_FIELDS].sort())
-  t.same([...reference.common].sort(), ['level', 'msg', 'reqId', 'service', 'time'], 'and every line\'s own fields')
+  t.same([...reference.common].sort(), ['level', 'msg', 'reqId', 'service', 'time'], "and every line's own fields")
 })
 
 t.test('a real process writes only documented lines and fields through start, reload and shutdown, and counts the reload', async (t) => {
@@ -150,8 +167,15 @@ t.test('a real process writes only documented lines and fields through start, re
   gateway.child.kill('SIGTERM')
   t.equal((await gateway.exited).code, 0)
 
-  const ownFields = (line: Record<string, unknown>) => Object.keys(line).filter((key) => !reference.common.has(key)).sort()
-  t.same(ownFields(listening), [...sectionFor('agent-studio-gateway listening')!.fields].sort(), 'the start-up line has every documented field (a policy file was given)')
+  const ownFields = (line: Record<string, unknown>) =>
+    Object.keys(line)
+      .filter((key) => !reference.common.has(key))
+      .sort()
+  t.same(
+    ownFields(listening),
+    [...sectionFor('agent-studio-gateway listening')!.fields].sort(),
+    'the start-up line has every documented field (a policy file was given)'
+  )
   const seen = new Set<string>()
   for (const line of gateway.lines) {
     const message = String(line.msg)

@@ -11,7 +11,10 @@ import { postCompletion, waitFor } from '../helpers/requests.js'
 // docs/metrics.md is the catalogue ops read; this keeps it exactly true to the code, and keeps
 // every label's values bounded (no user, conversation, IP or path ever becomes a series).
 
-interface Documented { readonly type: string; readonly labels: string[] }
+interface Documented {
+  readonly type: string
+  readonly labels: string[]
+}
 
 /** The "Gateway metrics" table: `name` | type | `label`, `label` | meaning. */
 function documentedMetrics(): Map<string, Documented> {
@@ -55,7 +58,12 @@ t.test('no user id, conversation id, IP or path ever becomes a label value', asy
   const sent = async (method: string, path: string, user?: string, body?: unknown) => {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.77' }
     if (user !== undefined) headers.authorization = `Bearer ${await sessionToken(user)}`
-    const response = await request(`${gateway.url}${path}`, { method, dispatcher: client, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    const response = await request(`${gateway.url}${path}`, {
+      method,
+      dispatcher: client,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
     await response.body.text()
   }
   for (let i = 0; i < 3; i++) {
@@ -82,7 +90,11 @@ t.test('no user id, conversation id, IP or path ever becomes a label value', asy
   t.ok(values.includes('/agent-studio/1/agents/:agentId/conversations/:conversationId'), 'routes appear as declared')
   t.ok(values.includes('5xx'), 'the upstream failure was counted by class')
   t.match(exposition, `gateway_upstream_ttfb_seconds_count{agent="${AGENT_ID}"}`, 'TTFB is labelled by the allowed agent')
-  for (const secret of [...secrets, '203.0.113.77', '127.0.0.1']) t.notOk(values.some((value) => value.includes(secret)), `no label value carries ${secret}`)
+  for (const secret of [...secrets, '203.0.113.77', '127.0.0.1'])
+    t.notOk(
+      values.some((value) => value.includes(secret)),
+      `no label value carries ${secret}`
+    )
   const routes = new Set(exposition.match(/route="[^"]*"/g))
   for (const route of routes) t.match(route, /^route="(unmatched|\/[A-Za-z0-9/:_-]*)"$/, `${route} is a declared route`)
   const agents = new Set([...exposition.matchAll(/agent="([^"]*)"/g)].map((match) => match[1]))

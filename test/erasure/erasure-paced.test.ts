@@ -43,7 +43,12 @@ t.test('60 conversations: 202 with a status URL, paced within the background hal
   // window, which is what this test is about.
   const { standIn, url } = await startStandIn(t, { requestBudget: { max: 80, windowMs: 1000 } })
   seed(standIn, 'eraser', 60)
-  const env = { ...NO_SHEDDING, REDIS_URL: SHARED_REDIS, REDIS_NAMESPACE: redisNamespace(t), GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 40, windowSeconds: 1, perUser: 0, maxWaitMs: 2000 } }) }
+  const env = {
+    ...NO_SHEDDING,
+    REDIS_URL: SHARED_REDIS,
+    REDIS_NAMESPACE: redisNamespace(t),
+    GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 40, windowSeconds: 1, perUser: 0, maxWaitMs: 2000 } })
+  }
   const gateway = await startGateway(t, url, { env, listen: false })
 
   const startedAt = Date.now()
@@ -54,12 +59,16 @@ t.test('60 conversations: 202 with a status URL, paced within the background hal
 
   const chat = []
   for (let n = 0; n < 10; n++) {
-    chat.push((await gateway.app.inject({
-      method: 'POST',
-      url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken(`chatter-${n}`)}` },
-      payload: completionBody()
-    })).statusCode)
+    chat.push(
+      (
+        await gateway.app.inject({
+          method: 'POST',
+          url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken(`chatter-${n}`)}` },
+          payload: completionBody()
+        })
+      ).statusCode
+    )
   }
   t.same(chat, Array(10).fill(200), 'chat goes on meanwhile: the erasure may take only half of each window')
 
@@ -79,9 +88,21 @@ t.test('60 conversations: 202 with a status URL, paced within the background hal
 t.test('twenty concurrent erasures from one user are one erasure: one set of upstream calls', async (t) => {
   const { standIn, url } = await startStandIn(t)
   seed(standIn, 'twenty', 30)
-  const gateway = await startGateway(t, url, { env: { ...NO_SHEDDING, GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 1000, windowSeconds: 60, perUser: 0, maxWaitMs: 2000 }, routes: { userData: { max: 100, windowSeconds: 60 } } }) }, listen: false })
+  const gateway = await startGateway(t, url, {
+    env: {
+      ...NO_SHEDDING,
+      GATEWAY_CONFIG_FILE: limitsFile({
+        upstreamBudget: { max: 1000, windowSeconds: 60, perUser: 0, maxWaitMs: 2000 },
+        routes: { userData: { max: 100, windowSeconds: 60 } }
+      })
+    },
+    listen: false
+  })
   const answers = await Promise.all(Array.from({ length: 20 }, () => as(gateway, 'twenty', 'DELETE', '/agent-studio/1/user-data/me')))
-  t.ok(answers.every((a) => a.statusCode === 200 || a.statusCode === 202), answers.map((a) => a.statusCode).join(' '))
+  t.ok(
+    answers.every((a) => a.statusCode === 200 || a.statusCode === 202),
+    answers.map((a) => a.statusCode).join(' ')
+  )
   const done = await untilOver(gateway, 'twenty')
   t.match(done, { status: 'done', conversationsDeleted: 30 })
   const deletes = standIn.received.filter((r) => r.method === 'DELETE' && r.path.includes('/conversations/'))
@@ -107,13 +128,19 @@ t.test('a gateway restart mid-erasure: another gateway on the same Redis takes i
   const done = await untilOver(second, 'restarted')
   t.match(done, { status: 'done', conversationsDeleted: 120, messagesDeleted: true })
   t.equal(left(standIn, 'restarted'), 0)
-  t.ok(second.logs.lines.some((line) => line.msg === 'erasure taken over: its owner stopped before it was done'), 'the second gateway says it took it over')
+  t.ok(
+    second.logs.lines.some((line) => line.msg === 'erasure taken over: its owner stopped before it was done'),
+    'the second gateway says it took it over'
+  )
 })
 
-t.test('with the erasures\' store away, DELETE and its status URL answer 503 redis_unavailable, never a 500', async (t) => {
+t.test("with the erasures' store away, DELETE and its status URL answer 503 redis_unavailable, never a 500", async (t) => {
   const { url } = await startStandIn(t)
   const relay = await redisRelay(t)
-  const gateway = await startGateway(t, url, { env: { ...NO_SHEDDING, REDIS_URL: relay.url, REDIS_NAMESPACE: redisNamespace(t), GATEWAY_CONFIG_FILE: limitsFile({ onRedisError: 'open' }) }, listen: false })
+  const gateway = await startGateway(t, url, {
+    env: { ...NO_SHEDDING, REDIS_URL: relay.url, REDIS_NAMESPACE: redisNamespace(t), GATEWAY_CONFIG_FILE: limitsFile({ onRedisError: 'open' }) },
+    listen: false
+  })
   relay.cut()
   for (const method of ['DELETE', 'GET'] as const) {
     const response = await as(gateway, 'away', method, method === 'DELETE' ? '/agent-studio/1/user-data/me' : '/agent-studio/1/user-data/me/erasure')
@@ -125,7 +152,16 @@ t.test('with the erasures\' store away, DELETE and its status URL answer 503 red
 t.test('an erasure finished less than a budget window ago is its own answer: a repeat starts nothing (review finding)', async (t) => {
   const { standIn, url } = await startStandIn(t)
   seed(standIn, 'repeat', 3)
-  const gateway = await startGateway(t, url, { env: { ...NO_SHEDDING, GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 100, windowSeconds: 60, perUser: 0, maxWaitMs: 0 }, routes: { userData: { max: 100, windowSeconds: 60 } } }) }, listen: false })
+  const gateway = await startGateway(t, url, {
+    env: {
+      ...NO_SHEDDING,
+      GATEWAY_CONFIG_FILE: limitsFile({
+        upstreamBudget: { max: 100, windowSeconds: 60, perUser: 0, maxWaitMs: 0 },
+        routes: { userData: { max: 100, windowSeconds: 60 } }
+      })
+    },
+    listen: false
+  })
   const first = await as(gateway, 'repeat', 'DELETE', '/agent-studio/1/user-data/me')
   t.equal(first.statusCode, 200)
   t.same(first.json(), { conversationsDeleted: 3, messagesDeleted: true, memoriesDeleted: false })
@@ -133,12 +169,12 @@ t.test('an erasure finished less than a budget window ago is its own answer: a r
   for (let n = 0; n < 5; n++) {
     const again = await as(gateway, 'repeat', 'DELETE', '/agent-studio/1/user-data/me')
     t.equal(again.statusCode, 200)
-    t.same(again.json(), { conversationsDeleted: 3, messagesDeleted: true, memoriesDeleted: false }, 'the finished erasure\'s result')
+    t.same(again.json(), { conversationsDeleted: 3, messagesDeleted: true, memoriesDeleted: false }, "the finished erasure's result")
   }
   t.equal(standIn.received.length, calls, 'no upstream call, no budget spent again')
 })
 
-t.test('a user id with bidi and line-separator characters is escaped on the erasure\'s own log lines (review finding)', async (t) => {
+t.test("a user id with bidi and line-separator characters is escaped on the erasure's own log lines (review finding)", async (t) => {
   // Nothing listens on port 9: the erasure fails at its first call and says so in the log.
   const gateway = await startGateway(t, new URL('http://127.0.0.1:9/agent-studio'), { env: NO_SHEDDING, listen: false })
   const response = await as(gateway, '\u202Eevil\u2028line\u0085x', 'DELETE', '/agent-studio/1/user-data/me')

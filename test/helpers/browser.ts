@@ -19,8 +19,14 @@ export async function launchBrowser(t: Teardown): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
       '--host-resolver-rules=MAP *.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'
     ]
   })
@@ -74,19 +80,40 @@ export function recordTraffic(context: BrowserContext): { exchanges: Exchange[];
     byRequest.set(request, exchange)
     exchanges.push(exchange)
     // headers() leaves out cookie and the like; allHeaders() has what went on the wire.
-    pending.push(request.allHeaders().then((headers) => { exchange.requestHeaders = headers }, () => undefined))
+    pending.push(
+      request.allHeaders().then(
+        (headers) => {
+          exchange.requestHeaders = headers
+        },
+        () => undefined
+      )
+    )
   })
   context.on('response', (response: Response) => {
     const exchange = byRequest.get(response.request())
     if (exchange === undefined) return
     exchange.status = response.status()
-    pending.push(response.allHeaders().then((headers) => { exchange.responseHeaders = headers }))
+    pending.push(
+      response.allHeaders().then((headers) => {
+        exchange.responseHeaders = headers
+      })
+    )
   })
   // Bodies only of requests that finished: a stopped stream's body never completes.
   context.on('requestfinished', (request) => {
     const exchange = byRequest.get(request)
     if (exchange === undefined) return
-    pending.push(request.response().then((response) => response?.text()).then((text) => { exchange.responseBody = text }, () => undefined))
+    pending.push(
+      request
+        .response()
+        .then((response) => response?.text())
+        .then(
+          (text) => {
+            exchange.responseBody = text
+          },
+          () => undefined
+        )
+    )
   })
   return { exchanges, settled: () => Promise.all(pending).then(() => undefined) }
 }
@@ -94,6 +121,6 @@ export function recordTraffic(context: BrowserContext): { exchanges: Exchange[];
 /** Everything a page could hold: cookies, localStorage, sessionStorage. */
 export async function pageStorage(page: Page): Promise<string> {
   const cookies = await page.context().cookies()
-  const storage = await page.evaluate('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })') as string
+  const storage = (await page.evaluate('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })')) as string
   return JSON.stringify(cookies) + storage
 }

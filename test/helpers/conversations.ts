@@ -20,16 +20,17 @@ export async function conversationSetup(t: Test, env: Record<string, string> = {
   standIn.store.append(AGENT_ID, upstreamId('user-a', 'conv_a2'), 'user-a', { role: 'user', text: 'A second question', sentBy: 'user-a' })
   standIn.store.append(AGENT_ID, 'legacy_a', 'user-a', { role: 'user', text: 'From before the gateway', sentBy: 'user-a' })
   standIn.store.append(AGENT_ID, upstreamId('user-b', 'conv_b1'), 'user-b', { role: 'user', text: 'B medical history', sentBy: 'user-b' })
-  const as = (user: string, claims: Record<string, unknown> = {}) => async (method: 'GET' | 'DELETE' | 'POST', path: string, payload?: unknown) => {
-    const response = await request(`${gateway.url}${path}`, {
-      method,
-      dispatcher: client,
-      headers: { authorization: `Bearer ${await sessionToken(user, { claims })}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(payload === undefined ? {} : { body: JSON.stringify(payload) })
-    })
-    const body = await response.body.text()
-    return { statusCode: response.statusCode, headers: response.headers, body, json: () => JSON.parse(body) as Record<string, unknown> }
-  }
+  const as =
+    (user: string, claims: Record<string, unknown> = {}) =>
+    async (method: 'GET' | 'DELETE' | 'POST', path: string, payload?: unknown) => {
+      const response = await request(`${gateway.url}${path}`, {
+        method,
+        dispatcher: client,
+        headers: { authorization: `Bearer ${await sessionToken(user, { claims })}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) })
+      })
+      const body = await response.body.text()
+      return { statusCode: response.statusCode, headers: response.headers, body, json: () => JSON.parse(body) as Record<string, unknown> }
+    }
   return { standIn, gateway, as, a: as('user-a'), b: as('user-b') }
 }
-

@@ -22,7 +22,11 @@ export class LogCapture extends Writable {
     callback()
   }
   get lines(): Array<Record<string, unknown>> {
-    return this.raw.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>)
+    return this.raw
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
   }
   /** The per-request summary lines. */
   get requests(): Array<Record<string, unknown>> {
@@ -40,7 +44,10 @@ export class LogCapture extends Writable {
 export async function startStandIn(t: Teardown, options: Partial<StandInOptions> = {}): Promise<{ standIn: StandIn; url: URL }> {
   const standIn = createStandIn({
     appId: TEST_KEYS.appId,
-    apiKeys: new Map([[TEST_KEYS.apiKey, ['search', 'logs']], [TEST_KEYS.searchKey, ['search']]]),
+    apiKeys: new Map([
+      [TEST_KEYS.apiKey, ['search', 'logs']],
+      [TEST_KEYS.searchKey, ['search']]
+    ]),
     keyDetails: new Map([[TEST_KEYS.searchKey, { maxQueriesPerIPPerHour: 500, referers: ['https://app.example.com/*'] }]]),
     authenticationKeys: new Map([[TEST_KEYS.keyId, TEST_KEYS.secretKey]]),
     agents: [AGENT_ID, 'agent-2'],

@@ -94,7 +94,12 @@ export async function redisRelay(t: Test) {
       held.push(() => redis.write(chunk))
       server.emit('held')
     })
-    const end = () => { client.destroy(); redis.destroy(); sockets.delete(client); sockets.delete(redis) }
+    const end = () => {
+      client.destroy()
+      redis.destroy()
+      sockets.delete(client)
+      sockets.delete(redis)
+    }
     client.on('close', end).on('error', end)
     redis.on('close', end).on('error', end)
   })

@@ -58,7 +58,9 @@ export function spawnGateway(env: Record<string, string | undefined>, options: S
       }
     }
   })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+  )
   return {
     child,
     lines,
@@ -70,7 +72,13 @@ export function spawnGateway(env: Record<string, string | undefined>, options: S
       if (found !== undefined) return Promise.resolve(found)
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching log line within ${ms} ms; stderr: ${stderr}`)), ms)
-        waiters.push({ predicate, resolve: (line) => { clearTimeout(timer); resolve(line) } })
+        waiters.push({
+          predicate,
+          resolve: (line) => {
+            clearTimeout(timer)
+            resolve(line)
+          }
+        })
         void exited.then(() => reject(new Error(`gateway exited; stderr: ${stderr}`)))
       })
     }

@@ -44,10 +44,18 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 
 /** One command to one server, on a connection of its own (admin: the default user). */
 export async function ask<T>(port: number, command: string, args: Array<string | number>, options: RedisOptions = {}): Promise<T> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: true, ...options })
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: true,
+    ...options
+  })
   redis.on('error', () => undefined)
   try {
-    return await redis.call(command, ...args) as T
+    return (await redis.call(command, ...args)) as T
   } finally {
     redis.disconnect()
   }
@@ -110,11 +118,24 @@ export interface TestCluster {
  */
 export async function startCluster(t: Teardown, masters = 3, replicas = 0): Promise<TestCluster> {
   const count = masters * (1 + replicas)
-  const nodes = await Promise.all(Array.from({ length: count }, async () => {
-    const port = await freePort()
-    const bus = await freePort()
-    return startRedis(t, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-port', String(bus), '--cluster-node-timeout', '1000', '--cluster-replica-validity-factor', '0'])
-  }))
+  const nodes = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const port = await freePort()
+      const bus = await freePort()
+      return startRedis(t, [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-port',
+        String(bus),
+        '--cluster-node-timeout',
+        '1000',
+        '--cluster-replica-validity-factor',
+        '0'
+      ])
+    })
+  )
   await run('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'])
   const clusterOk = async (node: RedisProcess) => /cluster_state:ok/.test(await ask<string>(node.port, 'CLUSTER', ['INFO']))
   await until('every cluster node to say cluster_state:ok', async () => (await Promise.all(nodes.map(clusterOk))).every(Boolean))
@@ -122,7 +143,10 @@ export async function startCluster(t: Teardown, masters = 3, replicas = 0): Prom
     // A replica takes over only once it is in sync with its master.
     await until('every replica to be in sync', async () => {
       const infos = await Promise.all(nodes.map((node) => ask<string>(node.port, 'INFO', ['replication'])))
-      return infos.filter((info) => /role:slave/.test(info)).every((info) => /master_link_status:up/.test(info)) && infos.filter((info) => /role:slave/.test(info)).length === masters * replicas
+      return (
+        infos.filter((info) => /role:slave/.test(info)).every((info) => /master_link_status:up/.test(info)) &&
+        infos.filter((info) => /role:slave/.test(info)).length === masters * replicas
+      )
     })
   }
   const alive = new Set(nodes)
@@ -143,11 +167,15 @@ export async function startCluster(t: Teardown, masters = 3, replicas = 0): Prom
     async failedOver(slot, old) {
       alive.delete(old)
       let promoted: RedisProcess | undefined
-      await until(`a new master for slot ${slot}`, async () => {
-        promoted = await masterOf(slot)
-        if (promoted === old) return false
-        return /cluster_state:ok/.test(await ask<string>(promoted.port, 'CLUSTER', ['INFO']))
-      }, 30_000)
+      await until(
+        `a new master for slot ${slot}`,
+        async () => {
+          promoted = await masterOf(slot)
+          if (promoted === old) return false
+          return /cluster_state:ok/.test(await ask<string>(promoted.port, 'CLUSTER', ['INFO']))
+        },
+        30_000
+      )
       return promoted!
     }
   }
@@ -176,30 +204,41 @@ export async function startSentinel(t: Teardown): Promise<TestSentinel> {
   const replica = await startRedis(t, ['--replicaof', '127.0.0.1', String(master.port)])
   await until('the replica to be in sync', async () => /master_link_status:up/.test(await ask<string>(replica.port, 'INFO', ['replication'])))
   const dir = tempDir('asg-sentinel-')
-  const sentinels = await Promise.all([0, 1, 2].map(async (i) => {
-    const port = await freePort()
-    const file = join(dir, `sentinel-${i}.conf`)
-    writeFileSync(file, [
-      `port ${port}`,
-      'bind 127.0.0.1',
-      `dir ${dir}`,
-      `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
-      `sentinel down-after-milliseconds ${masterName} 1000`,
-      `sentinel failover-timeout ${masterName} 3000`,
-      `sentinel parallel-syncs ${masterName} 1`,
-      ''
-    ].join('\n'))
-    const child = spawnServer(t, 'redis-sentinel', [file])
-    await until(`sentinel on ${port}`, async () => (await ask<string>(port, 'PING', [])) === 'PONG')
-    return asProcess(child, port)
-  }))
-  await until('every sentinel to know the replica and the other sentinels', async () => {
-    const views = await Promise.all(sentinels.map(async (sentinel) => ({
-      replicas: await ask<unknown[]>(sentinel.port, 'SENTINEL', ['REPLICAS', masterName]),
-      others: await ask<unknown[]>(sentinel.port, 'SENTINEL', ['SENTINELS', masterName])
-    })))
-    return views.every((view) => view.replicas.length === 1 && view.others.length === 2)
-  }, 30_000)
+  const sentinels = await Promise.all(
+    [0, 1, 2].map(async (i) => {
+      const port = await freePort()
+      const file = join(dir, `sentinel-${i}.conf`)
+      writeFileSync(
+        file,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
+          `sentinel down-after-milliseconds ${masterName} 1000`,
+          `sentinel failover-timeout ${masterName} 3000`,
+          `sentinel parallel-syncs ${masterName} 1`,
+          ''
+        ].join('\n')
+      )
+      const child = spawnServer(t, 'redis-sentinel', [file])
+      await until(`sentinel on ${port}`, async () => (await ask<string>(port, 'PING', [])) === 'PONG')
+      return asProcess(child, port)
+    })
+  )
+  await until(
+    'every sentinel to know the replica and the other sentinels',
+    async () => {
+      const views = await Promise.all(
+        sentinels.map(async (sentinel) => ({
+          replicas: await ask<unknown[]>(sentinel.port, 'SENTINEL', ['REPLICAS', masterName]),
+          others: await ask<unknown[]>(sentinel.port, 'SENTINEL', ['SENTINELS', masterName])
+        }))
+      )
+      return views.every((view) => view.replicas.length === 1 && view.others.length === 2)
+    },
+    30_000
+  )
   return {
     master,
     replica,
@@ -209,7 +248,9 @@ export async function startSentinel(t: Teardown): Promise<TestSentinel> {
     async masterPort() {
       // All of them: ioredis may ask any, and a sentinel that fell into TILT mode (its timer late by
       // over 2 s on a loaded machine) keeps naming the old master for 30 s.
-      const ports = await Promise.all(sentinels.map(async (sentinel) => Number((await ask<[string, string]>(sentinel.port, 'SENTINEL', ['GET-MASTER-ADDR-BY-NAME', masterName]))[1])))
+      const ports = await Promise.all(
+        sentinels.map(async (sentinel) => Number((await ask<[string, string]>(sentinel.port, 'SENTINEL', ['GET-MASTER-ADDR-BY-NAME', masterName]))[1]))
+      )
       return ports.every((port) => port === ports[0]) ? ports[0] : undefined
     }
   }
@@ -229,24 +270,90 @@ export async function makeCertificates(): Promise<TestCertificates> {
   const dir = tempDir('asg-tls-')
   const at = (name: string) => join(dir, name)
   const openssl = (...args: string[]) => run('openssl', args, { cwd: dir })
-  await openssl('req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '2', '-subj', '/CN=asg-test-ca')
+  await openssl(
+    'req',
+    '-x509',
+    '-new',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-keyout',
+    at('ca.key'),
+    '-out',
+    at('ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=asg-test-ca'
+  )
   writeFileSync(at('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n')
-  for (const [name, extension] of [['server', ['-extfile', at('server.ext')]], ['client', []]] as const) {
-    await openssl('req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', `/CN=asg-test-${name}`)
-    await openssl('x509', '-req', '-in', at(`${name}.csr`), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at(`${name}.crt`), '-days', '2', ...extension)
+  for (const [name, extension] of [
+    ['server', ['-extfile', at('server.ext')]],
+    ['client', []]
+  ] as const) {
+    await openssl(
+      'req',
+      '-new',
+      '-nodes',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-keyout',
+      at(`${name}.key`),
+      '-out',
+      at(`${name}.csr`),
+      '-subj',
+      `/CN=asg-test-${name}`
+    )
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      at(`${name}.csr`),
+      '-CA',
+      at('ca.crt'),
+      '-CAkey',
+      at('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      at(`${name}.crt`),
+      '-days',
+      '2',
+      ...extension
+    )
   }
   return { dir, ca: at('ca.crt'), serverCert: at('server.crt'), serverKey: at('server.key'), clientCert: at('client.crt'), clientKey: at('client.key') }
 }
 
 /** A redis-server on TLS only (no plain port), client certificates required, the default user behind `adminPassword`. */
-export async function startTlsRedis(t: Teardown, certificates: TestCertificates, adminPassword: string): Promise<RedisProcess & { adminOptions: RedisOptions }> {
+export async function startTlsRedis(
+  t: Teardown,
+  certificates: TestCertificates,
+  adminPassword: string
+): Promise<RedisProcess & { adminOptions: RedisOptions }> {
   const port = await freePort()
   const dir = tempDir('asg-redis-tls-')
   const child = spawnServer(t, 'redis-server', [
-    '--port', '0', '--tls-port', String(port), '--dir', dir, ...BASE,
-    '--tls-cert-file', certificates.serverCert, '--tls-key-file', certificates.serverKey,
-    '--tls-ca-cert-file', certificates.ca, '--tls-auth-clients', 'yes',
-    '--requirepass', adminPassword
+    '--port',
+    '0',
+    '--tls-port',
+    String(port),
+    '--dir',
+    dir,
+    ...BASE,
+    '--tls-cert-file',
+    certificates.serverCert,
+    '--tls-key-file',
+    certificates.serverKey,
+    '--tls-ca-cert-file',
+    certificates.ca,
+    '--tls-auth-clients',
+    'yes',
+    '--requirepass',
+    adminPassword
   ])
   const adminOptions: RedisOptions = {
     password: adminPassword,
@@ -269,7 +376,10 @@ export async function twoReplicas(t: Teardown, redisEnv: Record<string, string>,
   })
   const client = testClient(t)
   return {
-    standIn, a: a!, b: b!, namespace,
+    standIn,
+    a: a!,
+    b: b!,
+    namespace,
     /** Opens a stream and waits until its first event arrived (the slot is taken). */
     async open(gateway: RunningGateway, user: string) {
       const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user })

@@ -10,10 +10,22 @@ import { spawnGateway } from '../helpers/process.js'
 
 const ADMIN = 'test-admin-key-do-not-deploy'
 
-async function audit(t: Test, acls: { api: string[]; search?: string[] }, env: Record<string, string> = {}, details = { maxQueriesPerIPPerHour: 500, referers: ['https://app.example.com/*'] }) {
+async function audit(
+  t: Test,
+  acls: { api: string[]; search?: string[] },
+  env: Record<string, string> = {},
+  details = { maxQueriesPerIPPerHour: 500, referers: ['https://app.example.com/*'] }
+) {
   const apiKeys = new Map<string, string[]>([[TEST_KEYS.apiKey, acls.api]])
   if (acls.search) apiKeys.set(TEST_KEYS.searchKey, acls.search)
-  const { url } = await startStandIn(t, { apiKeys, adminKey: ADMIN, keyDetails: new Map([[TEST_KEYS.searchKey, details], [TEST_KEYS.apiKey, details]]) })
+  const { url } = await startStandIn(t, {
+    apiKeys,
+    adminKey: ADMIN,
+    keyDetails: new Map([
+      [TEST_KEYS.searchKey, details],
+      [TEST_KEYS.apiKey, details]
+    ])
+  })
   const { config } = loadConfig(gatewayEnv(url, env), { defaultConfigFile: undefined })
   const dispatcher = new Agent()
   t.teardown(() => dispatcher.close())
@@ -27,7 +39,9 @@ t.test('search-only keys (and logs where conversations need it) pass', async (t)
 
 t.test('logs is refused when conversations and user data are off, accepted when on', async (t) => {
   const off = await audit(t, { api: ['search', 'logs'], search: ['search'] }, { ENABLE_CONVERSATIONS: 'false', ENABLE_USER_DATA: 'false' })
-  t.same(off.problems, ['ALGOLIA_API_KEY has ACL logs beyond what the enabled routes need (search for completions, tasks, feedback (ENABLE_FEEDBACK)); create a key with exactly [search] in the Algolia dashboard (Settings > API Keys) and use it instead'])
+  t.same(off.problems, [
+    'ALGOLIA_API_KEY has ACL logs beyond what the enabled routes need (search for completions, tasks, feedback (ENABLE_FEEDBACK)); create a key with exactly [search] in the Algolia dashboard (Settings > API Keys) and use it instead'
+  ])
   const on = await audit(t, { api: ['search', 'logs'], search: ['search'] }, { ENABLE_CONVERSATIONS: 'true', ENABLE_USER_DATA: 'false' })
   t.same(on.problems, [])
 })
@@ -36,7 +50,12 @@ for (const acl of ['addObject', 'deleteObject', 'editSettings']) {
   t.test(`a key with ${acl} is refused with a message naming the key, the ACL and the fix`, async (t) => {
     const result = await audit(t, { api: ['search', 'logs', acl], search: ['search'] })
     t.equal(result.problems.length, 1)
-    t.match(result.problems[0], new RegExp(`^ALGOLIA_API_KEY has ACL ${acl} beyond what the enabled routes need \\(search for completions, tasks, feedback \\(ENABLE_FEEDBACK\\); logs for conversations \\(ENABLE_CONVERSATIONS\\), userData \\(ENABLE_USER_DATA\\)\\); create a key with exactly \\[search, logs\\]`))
+    t.match(
+      result.problems[0],
+      new RegExp(
+        `^ALGOLIA_API_KEY has ACL ${acl} beyond what the enabled routes need \\(search for completions, tasks, feedback \\(ENABLE_FEEDBACK\\); logs for conversations \\(ENABLE_CONVERSATIONS\\), userData \\(ENABLE_USER_DATA\\)\\); create a key with exactly \\[search, logs\\]`
+      )
+    )
   })
 }
 
@@ -51,9 +70,17 @@ t.test('the Admin API key is refused as such', async (t) => {
 
 t.test('the parent of browser keys must be search-only, and gets hygiene warnings', async (t) => {
   const shared = await audit(t, { api: ['search', 'logs'] }, { ALGOLIA_SEARCH_KEY: TEST_KEYS.apiKey })
-  t.match(shared.problems, [/^ALGOLIA_SEARCH_KEY has ACL logs beyond what the enabled routes need \(search for \/search-key\)/], 'the API key (with logs) as the parent of browser keys is refused')
+  t.match(
+    shared.problems,
+    [/^ALGOLIA_SEARCH_KEY has ACL logs beyond what the enabled routes need \(search for \/search-key\)/],
+    'the API key (with logs) as the parent of browser keys is refused'
+  )
   const separate = await audit(t, { api: ['search', 'logs'], search: ['search', 'logs'] })
-  t.match(separate.problems, [/^ALGOLIA_SEARCH_KEY has ACL logs beyond what the enabled routes need \(search for \/search-key\)/], 'a separate parent needs search only')
+  t.match(
+    separate.problems,
+    [/^ALGOLIA_SEARCH_KEY has ACL logs beyond what the enabled routes need \(search for \/search-key\)/],
+    'a separate parent needs search only'
+  )
   const bare = await audit(t, { api: ['search', 'logs'], search: ['search'] }, {}, { maxQueriesPerIPPerHour: 0, referers: [] })
   t.same(bare.problems, [])
   t.match(bare.warnings, [/ALGOLIA_SEARCH_KEY has no maxQueriesPerIPPerHour/, /ALGOLIA_SEARCH_KEY has no referer restriction/])
@@ -61,7 +88,13 @@ t.test('the parent of browser keys must be search-only, and gets hygiene warning
 
 t.test('a key Algolia rejects is refused', async (t) => {
   const result = await audit(t, { api: ['search', 'logs'], search: ['search'] }, { ALGOLIA_SEARCH_KEY: 'never-created-key' })
-  t.same(result.problems, ['ALGOLIA_SEARCH_KEY: Algolia refused to describe it (HTTP 403: "Invalid Application-ID or API key"); Algolia does not accept this key for application TESTAPP01: check ALGOLIA_APP_ID, and that ALGOLIA_SEARCH_KEY is the key itself (from Settings > API Keys, without quotes or spaces; not the sk-alg- secret, which is ALGOLIA_SECRET_KEY)'], 'Algolia\'s own words, and what they usually mean (issue 19: a bare "HTTP 403" before)')
+  t.same(
+    result.problems,
+    [
+      'ALGOLIA_SEARCH_KEY: Algolia refused to describe it (HTTP 403: "Invalid Application-ID or API key"); Algolia does not accept this key for application TESTAPP01: check ALGOLIA_APP_ID, and that ALGOLIA_SEARCH_KEY is the key itself (from Settings > API Keys, without quotes or spaces; not the sk-alg- secret, which is ALGOLIA_SECRET_KEY)'
+    ],
+    'Algolia\'s own words, and what they usually mean (issue 19: a bare "HTTP 403" before)'
+  )
 })
 
 t.test('a Search API that has no key endpoint cannot verify anything', async (t) => {
@@ -70,12 +103,16 @@ t.test('a Search API that has no key endpoint cannot verify anything', async (t)
   await bare.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => bare.close())
   const { url } = await startStandIn(t)
-  const { config } = loadConfig(gatewayEnv(url, { ALGOLIA_SEARCH_API_URL: `http://127.0.0.1:${(bare.server.address() as { port: number }).port}` }), { defaultConfigFile: undefined })
+  const { config } = loadConfig(gatewayEnv(url, { ALGOLIA_SEARCH_API_URL: `http://127.0.0.1:${(bare.server.address() as { port: number }).port}` }), {
+    defaultConfigFile: undefined
+  })
   const dispatcher = new Agent()
   t.teardown(() => dispatcher.close())
   const result = await auditKeys(config, dispatcher)
   t.same(result.problems, [])
-  t.match(result.unverifiable, [/^ALGOLIA_API_KEY: http:\/\/127\.0\.0\.1:\d+ does not know this key for application TESTAPP01 \(GET \/1\/keys\/\{key\} answered 404\)/])
+  t.match(result.unverifiable, [
+    /^ALGOLIA_API_KEY: http:\/\/127\.0\.0\.1:\d+ does not know this key for application TESTAPP01 \(GET \/1\/keys\/\{key\} answered 404\)/
+  ])
 })
 
 t.test('an unreachable audit endpoint fails closed, saying how to skip it', async (t) => {
@@ -103,7 +140,12 @@ t.test('an audit that cannot tell: production refuses to start, development warn
 })
 
 t.test('the gateway refuses to start on a failed audit, and starts (loudly) when told to skip it', async (t) => {
-  const { url } = await startStandIn(t, { apiKeys: new Map([[TEST_KEYS.apiKey, ['search', 'logs', 'deleteObject']], [TEST_KEYS.searchKey, ['search']]]) })
+  const { url } = await startStandIn(t, {
+    apiKeys: new Map([
+      [TEST_KEYS.apiKey, ['search', 'logs', 'deleteObject']],
+      [TEST_KEYS.searchKey, ['search']]
+    ])
+  })
   const refused = spawnGateway({ ...gatewayEnv(url), PORT: '0' })
   const skipped = spawnGateway({ ...gatewayEnv(url), PORT: '0', SKIP_KEY_AUDIT: 'true' })
   t.teardown(() => skipped.child.kill('SIGKILL'))

@@ -20,13 +20,21 @@ function decodeSecuredKey(key: string, parent: string) {
 const gatewayFor = sharedGateways(t)
 
 async function setup(_t: Test, env: Record<string, string> = {}) {
-  const { standIn, gateway } = await gatewayFor({ SEARCH_KEY_INDICES: 'products,articles', SEARCH_KEY_FILTERS: 'tenant_id:{tenant} AND visibility:public', ...env })
+  const { standIn, gateway } = await gatewayFor({
+    SEARCH_KEY_INDICES: 'products,articles',
+    SEARCH_KEY_FILTERS: 'tenant_id:{tenant} AND visibility:public',
+    ...env
+  })
   const ask = async (claims: Record<string, unknown> | undefined, user = 'user-1') =>
-    gateway.app.inject({ method: 'POST', url: '/search-key', headers: claims === undefined ? {} : { authorization: `Bearer ${await sessionToken(user, { claims })}` } })
+    gateway.app.inject({
+      method: 'POST',
+      url: '/search-key',
+      headers: claims === undefined ? {} : { authorization: `Bearer ${await sessionToken(user, { claims })}` }
+    })
   return { standIn, gateway, ask }
 }
 
-t.test('POST /search-key returns a Secured API Key derived from the search key, with the user\'s restrictions', async (t) => {
+t.test("POST /search-key returns a Secured API Key derived from the search key, with the user's restrictions", async (t) => {
   const { ask } = await setup(t)
   const before = Math.floor(Date.now() / 1000)
   const response = await ask({ tenant: 'acme' })
@@ -63,10 +71,20 @@ t.test('the request body does not matter: none, empty JSON, {} or text', async (
     [{ 'content-type': 'application/json' }, '{}'],
     [{ 'content-type': 'text/plain' }, 'hello']
   ] as const) {
-    const response = await gateway.app.inject({ method: 'POST', url: '/search-key', headers: { authorization, ...headers }, ...(payload === undefined ? {} : { payload }) })
+    const response = await gateway.app.inject({
+      method: 'POST',
+      url: '/search-key',
+      headers: { authorization, ...headers },
+      ...(payload === undefined ? {} : { payload })
+    })
     t.equal(response.statusCode, 200, JSON.stringify(headers))
   }
-  const large = await gateway.app.inject({ method: 'POST', url: '/search-key', headers: { authorization, 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'y'.repeat(2000) }) })
+  const large = await gateway.app.inject({
+    method: 'POST',
+    url: '/search-key',
+    headers: { authorization, 'content-type': 'application/json' },
+    payload: JSON.stringify({ x: 'y'.repeat(2000) })
+  })
   t.equal(large.statusCode, 413, 'but it is not a place to upload anything')
   t.match(large.json().message, /larger than the 1024 bytes/)
 })
@@ -105,7 +123,11 @@ t.test('a session without the claim the filters need gets no key at all', async 
   const { ask } = await setup(t)
   const response = await ask({})
   t.equal(response.statusCode, 403)
-  t.same(response.json(), { error: 'search_key_unavailable', message: 'No search key can be issued for this session: it lacks the claim "tenant" the search restrictions need.', requestId: response.headers['x-request-id'] })
+  t.same(response.json(), {
+    error: 'search_key_unavailable',
+    message: 'No search key can be issued for this session: it lacks the claim "tenant" the search restrictions need.',
+    requestId: response.headers['x-request-id']
+  })
 })
 
 t.test('no session: 401, and no key', async (t) => {
@@ -134,15 +156,19 @@ t.test('ENABLE_SEARCH_KEY=false removes the route', async (t) => {
   t.equal((await ask({ tenant: 'a' })).statusCode, 404)
 })
 
-t.test('tenant isolation: the agent receives a per-user Secured API Key with the user\'s restrictions', async (t) => {
+t.test("tenant isolation: the agent receives a per-user Secured API Key with the user's restrictions", async (t) => {
   const { standIn, url } = await startStandIn(t, { acceptSecuredKeysFrom: [TEST_KEYS.apiKey] })
-  const gateway = await startGateway(t, url, { listen: false, env: { AGENT_TENANT_ISOLATION: 'true', SEARCH_KEY_INDICES: 'products', SEARCH_KEY_FILTERS: 'tenant_id:{tenant}' } })
-  const send = async (tenant: string) => gateway.app.inject({
-    method: 'POST',
-    url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken('user-7', { claims: { tenant } })}` },
-    payload: completionBody()
+  const gateway = await startGateway(t, url, {
+    listen: false,
+    env: { AGENT_TENANT_ISOLATION: 'true', SEARCH_KEY_INDICES: 'products', SEARCH_KEY_FILTERS: 'tenant_id:{tenant}' }
   })
+  const send = async (tenant: string) =>
+    gateway.app.inject({
+      method: 'POST',
+      url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken('user-7', { claims: { tenant } })}` },
+      payload: completionBody()
+    })
   const response = await send('acme OR tenant_id:other')
   t.equal(response.statusCode, 200, 'the stand-in accepted the secured key')
   const seen = standIn.received.at(-1)!

@@ -12,7 +12,9 @@ async function gateways(t: Test, limits: Record<string, unknown>, count: number,
   const namespace = redisNamespace(t)
   const instances = []
   for (let i = 0; i < count; i++) {
-    instances.push(await startGateway(t, url, { listen: false, env: { GATEWAY_CONFIG_FILE: file, REDIS_URL: SHARED_REDIS, REDIS_NAMESPACE: namespace, ...env } }))
+    instances.push(
+      await startGateway(t, url, { listen: false, env: { GATEWAY_CONFIG_FILE: file, REDIS_URL: SHARED_REDIS, REDIS_NAMESPACE: namespace, ...env } })
+    )
   }
   return { standIn, instances }
 }
@@ -27,13 +29,16 @@ async function send(gateway: Awaited<ReturnType<typeof startGateway>>, user: str
 }
 
 t.test('a completions limit shared through Redis holds across two gateway instances', async (t) => {
-  const { standIn, instances: [a, b] } = await gateways(t, { routes: { completions: { max: 4, windowSeconds: 60 } } }, 2)
+  const {
+    standIn,
+    instances: [a, b]
+  } = await gateways(t, { routes: { completions: { max: 4, windowSeconds: 60 } } }, 2)
   const statuses = []
   for (let i = 0; i < 4; i++) {
     const response = await send(i % 2 === 0 ? a! : b!, 'u1')
     statuses.push(response.statusCode)
     t.equal(response.headers['x-ratelimit-limit'], '4')
-    t.equal(response.headers['x-ratelimit-remaining'], String(3 - i), 'the count is shared: each instance sees the other\'s requests')
+    t.equal(response.headers['x-ratelimit-remaining'], String(3 - i), "the count is shared: each instance sees the other's requests")
     t.ok(Number(response.headers['x-ratelimit-reset']) > 0)
   }
   t.same(statuses, [200, 200, 200, 200])
@@ -53,7 +58,9 @@ t.test('a completions limit shared through Redis holds across two gateway instan
 })
 
 t.test('per-user and per-IP limits are independent', async (t) => {
-  const { instances: [gateway] } = await gateways(t, { ip: { max: 2, windowSeconds: 60 }, user: { max: 2, windowSeconds: 60 }, routes: { completions: { max: 0, windowSeconds: 60 } } }, 1)
+  const {
+    instances: [gateway]
+  } = await gateways(t, { ip: { max: 2, windowSeconds: 60 }, user: { max: 2, windowSeconds: 60 }, routes: { completions: { max: 0, windowSeconds: 60 } } }, 1)
   const anonymous = () => gateway!.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: completionBody() })
   t.equal((await send(gateway!, 'alice')).statusCode, 200)
   t.equal((await send(gateway!, 'alice')).statusCode, 200)
@@ -61,7 +68,7 @@ t.test('per-user and per-IP limits are independent', async (t) => {
   t.equal(third.statusCode, 429)
   t.match(third.json(), { error: 'rate_limited' })
   t.match(gateway!.logs.requests.at(-1), { rule: 'rate_limited:user', userId: 'alice' })
-  t.equal((await send(gateway!, 'bob')).statusCode, 200, 'bob is not limited by alice\'s budget')
+  t.equal((await send(gateway!, 'bob')).statusCode, 200, "bob is not limited by alice's budget")
 
   const first = await anonymous()
   t.equal(first.statusCode, 401)
@@ -70,7 +77,12 @@ t.test('per-user and per-IP limits are independent', async (t) => {
   const flooded = await anonymous()
   t.equal(flooded.statusCode, 429, 'the third anonymous request from this IP is refused before its session is even judged')
   t.match(gateway!.logs.requests.at(-1), { rule: 'rate_limited:ip' })
-  const forged = await gateway!.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', authorization: 'Bearer forged' }, payload: completionBody() })
+  const forged = await gateway!.app.inject({
+    method: 'POST',
+    url: path,
+    headers: { 'content-type': 'application/json', authorization: 'Bearer forged' },
+    payload: completionBody()
+  })
   t.equal(forged.statusCode, 429, 'invalid sessions count against the IP too')
 
   // Issue 11 item 5: once an address is over its failure budget, nothing from it is judged.
@@ -78,16 +90,24 @@ t.test('per-user and per-IP limits are independent', async (t) => {
 })
 
 t.test('the allow-list exempts internal callers from request limits', async (t) => {
-  const { instances: [gateway] } = await gateways(t, { user: { max: 1, windowSeconds: 60 }, routes: { completions: { max: 1, windowSeconds: 60 } }, allowList: ['127.0.0.0/8'] }, 1)
+  const {
+    instances: [gateway]
+  } = await gateways(t, { user: { max: 1, windowSeconds: 60 }, routes: { completions: { max: 1, windowSeconds: 60 } }, allowList: ['127.0.0.0/8'] }, 1)
   for (let i = 0; i < 3; i++) t.equal((await send(gateway!, 'internal')).statusCode, 200)
-  const listed = await startGateway(t, (await startStandIn(t)).url, { listen: false, env: { GATEWAY_CONFIG_FILE: limitsFile({ user: { max: 1, windowSeconds: 60 }, allowList: ['10.0.0.0/8'] }) } })
+  const listed = await startGateway(t, (await startStandIn(t)).url, {
+    listen: false,
+    env: { GATEWAY_CONFIG_FILE: limitsFile({ user: { max: 1, windowSeconds: 60 }, allowList: ['10.0.0.0/8'] }) }
+  })
   t.equal((await send(listed, 'external')).statusCode, 200)
   t.equal((await send(listed, 'external')).statusCode, 429, 'an address outside the allow-list is limited')
 })
 
 t.test('without Redis the limits hold in memory', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { listen: false, env: { GATEWAY_CONFIG_FILE: limitsFile({ routes: { completions: { max: 1, windowSeconds: 60 } } }) } })
+  const gateway = await startGateway(t, url, {
+    listen: false,
+    env: { GATEWAY_CONFIG_FILE: limitsFile({ routes: { completions: { max: 1, windowSeconds: 60 } } }) }
+  })
   t.equal((await send(gateway, 'u')).statusCode, 200)
   t.equal((await send(gateway, 'u')).statusCode, 429)
 })
@@ -95,7 +115,12 @@ t.test('without Redis the limits hold in memory', async (t) => {
 t.test('X-Forwarded-For is believed only from trusted proxies', async (t) => {
   const limits = { ip: { max: 1, windowSeconds: 60 } }
   const anonymous = (gateway: Awaited<ReturnType<typeof startGateway>>, forwardedFor: string) =>
-    gateway.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor }, payload: completionBody() })
+    gateway.app.inject({
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      payload: completionBody()
+    })
 
   const trusted = (await gateways(t, limits, 1, { TRUSTED_PROXIES: '127.0.0.1' })).instances[0]!
   t.equal((await anonymous(trusted, '203.0.113.1')).statusCode, 401)
@@ -113,12 +138,21 @@ t.test('X-Forwarded-For is believed only from trusted proxies', async (t) => {
 })
 
 t.test('rate-limit headers are on every Agent Studio response, refusals included', async (t) => {
-  const { instances: [gateway] } = await gateways(t, {}, 1)
+  const {
+    instances: [gateway]
+  } = await gateways(t, {}, 1)
   const ok = await send(gateway!, 'u')
   const unauthenticated = await gateway!.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: completionBody() })
   // An unknown agent asked with a session that is not a JWT: the session is judged first, so this
   // third refusal is a 401 session_invalid, not a 403 for the agent.
-  const invalidSession = await send(gateway!, 'u', {}).then(() => gateway!.app.inject({ method: 'POST', url: `/agent-studio/1/agents/unknown/completions?compatibilityMode=ai-sdk-5`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, payload: completionBody() }))
+  const invalidSession = await send(gateway!, 'u', {}).then(() =>
+    gateway!.app.inject({
+      method: 'POST',
+      url: `/agent-studio/1/agents/unknown/completions?compatibilityMode=ai-sdk-5`,
+      headers: { 'content-type': 'application/json', authorization: 'Bearer x' },
+      payload: completionBody()
+    })
+  )
   for (const response of [ok, unauthenticated, invalidSession]) {
     t.ok(response.headers['x-ratelimit-limit'] !== undefined, `x-ratelimit-limit on ${response.statusCode}`)
     t.ok(response.headers['x-ratelimit-remaining'] !== undefined, `x-ratelimit-remaining on ${response.statusCode}`)
@@ -129,7 +163,9 @@ t.test('rate-limit headers are on every Agent Studio response, refusals included
 })
 
 t.test('refusals are counted for monitoring at /metrics', async (t) => {
-  const { instances: [gateway] } = await gateways(t, { routes: { completions: { max: 1, windowSeconds: 60 } } }, 1)
+  const {
+    instances: [gateway]
+  } = await gateways(t, { routes: { completions: { max: 1, windowSeconds: 60 } } }, 1)
   await send(gateway!, 'u')
   await send(gateway!, 'u')
   const metrics = await gateway!.app.inject({ method: 'GET', url: '/metrics' })

@@ -44,7 +44,13 @@ async function setup(t: Test, streams: Record<string, number>) {
     return response
   }
   return {
-    standIn, a, b, open, url, file, namespace,
+    standIn,
+    a,
+    b,
+    open,
+    url,
+    file,
+    namespace,
     releaseAll() {
       release()
       held = new Promise<void>((resolve) => (release = resolve))
@@ -59,7 +65,11 @@ t.test('the per-user stream cap holds across instances, and a slot is freed when
   await s.open(s.b.url, 'u1')
   const third = await s.open(s.a.url, 'u1')
   t.equal(third.statusCode, 429)
-  t.same(await third.body.json(), { error: 'too_many_streams', message: 'Too many answers are streaming at once for you (at most 2); wait for one to finish.', requestId: third.headers['x-request-id'] })
+  t.same(await third.body.json(), {
+    error: 'too_many_streams',
+    message: 'Too many answers are streaming at once for you (at most 2); wait for one to finish.',
+    requestId: third.headers['x-request-id']
+  })
   t.equal(third.headers['retry-after'], '5')
   const other = await s.open(s.b.url, 'u2')
   t.equal(other.statusCode, 200, 'another user is not affected')
@@ -68,7 +78,7 @@ t.test('the per-user stream cap holds across instances, and a slot is freed when
   first.abort()
   await waitFor(() => s.a.logs.requests.some((line) => line.cutBy === 'client'))
   const again = await s.open(s.b.url, 'u1')
-  t.equal(again.statusCode, 200, 'the aborted stream\'s slot is free again, on the other instance too')
+  t.equal(again.statusCode, 200, "the aborted stream's slot is free again, on the other instance too")
   s.releaseAll()
 })
 
@@ -100,14 +110,19 @@ t.test('the global cap counts every user on every instance', async (t) => {
   s.releaseAll()
 })
 
-t.test('a killed instance\'s slots expire by themselves', async (t) => {
+t.test("a killed instance's slots expire by themselves", async (t) => {
   const { standIn, url } = await startStandIn(t)
   standIn.setBeforeEvent(async (index) => {
     if (index === 1) await new Promise(() => undefined) // the stream never finishes on its own
   })
   const namespace = redisNamespace(t)
   // Request limits off: this test polls.
-  const file = limitsFile({ ip: { max: 0, windowSeconds: 60 }, user: { max: 0, windowSeconds: 60 }, routes: { completions: { max: 0, windowSeconds: 60 } }, streams: { perUser: 1, global: 100, leaseSeconds: 2 } })
+  const file = limitsFile({
+    ip: { max: 0, windowSeconds: 60 },
+    user: { max: 0, windowSeconds: 60 },
+    routes: { completions: { max: 0, windowSeconds: 60 } },
+    streams: { perUser: 1, global: 100, leaseSeconds: 2 }
+  })
   const doomed = spawnGateway({ ...gatewayEnv(url), PORT: '0', GATEWAY_CONFIG_FILE: file, REDIS_URL: SHARED_REDIS, REDIS_NAMESPACE: namespace })
   t.teardown(() => doomed.child.kill('SIGKILL'))
   const address = String((await doomed.waitForLine((line) => line.msg === 'agent-studio-gateway listening')).address)

@@ -22,7 +22,11 @@ async function twoReplicas(t: Parameters<typeof startStandIn>[0], limits: Record
 }
 
 async function tokensToday(gateway: RunningGateway, user: string, claims: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  const response = await gateway.app.inject({ method: 'GET', url: '/agent-studio/usage/me', headers: { authorization: `Bearer ${await sessionToken(user, { claims })}` } })
+  const response = await gateway.app.inject({
+    method: 'GET',
+    url: '/agent-studio/usage/me',
+    headers: { authorization: `Bearer ${await sessionToken(user, { claims })}` }
+  })
   return response.json() as Record<string, unknown>
 }
 
@@ -39,7 +43,8 @@ async function untilRecorded(gateway: RunningGateway, user: string, tokens: numb
 t.test('over the daily budget: refused before upstream on either replica, after the stream that crossed it finished', async (t) => {
   const { standIn, replicas } = await twoReplicas(t, { tokenBudget: { user: { daily: 100 } } })
   const client = testClient(t)
-  const ask = (replica: RunningGateway, text: string, user = 'spender') => postCompletion({ gatewayUrl: replica.url, dispatcher: client, user, body: completionBody(text) })
+  const ask = (replica: RunningGateway, text: string, user = 'spender') =>
+    postCompletion({ gatewayUrl: replica.url, dispatcher: client, user, body: completionBody(text) })
 
   const first = await ask(replicas[0], 'one [tokens=80]')
   t.equal(first.statusCode, 200)
@@ -51,7 +56,7 @@ t.test('over the daily budget: refused before upstream on either replica, after 
   // 92 of 100 spent: admitted, and this answer (92 more) crosses the budget. It is not cut.
   const crossing = await ask(replicas[1], 'two [tokens=80]')
   t.equal(crossing.statusCode, 200)
-  t.match(crossing.headers.ratelimit, /^"tokens-day";r=8;t=\d+$/, 'the other replica\'s spending is seen')
+  t.match(crossing.headers.ratelimit, /^"tokens-day";r=8;t=\d+$/, "the other replica's spending is seen")
   const text = await crossing.body.text()
   t.match(text, /"type":"finish"/, 'the stream that crossed the budget finished')
   t.match(text, /data: \[DONE\]/)
@@ -60,7 +65,7 @@ t.test('over the daily budget: refused before upstream on either replica, after 
   const received = standIn.received.length
   const refused = await ask(replicas[0], 'three')
   t.equal(refused.statusCode, 429)
-  const body = await refused.body.json() as Record<string, unknown>
+  const body = (await refused.body.json()) as Record<string, unknown>
   const { dayResetAt, dayResetMs } = periodsAt(Date.now())
   t.same(body, {
     error: 'token_budget_exhausted',
@@ -82,13 +87,14 @@ t.test('over the daily budget: refused before upstream on either replica, after 
 
   // The same budget holds on every route that runs an LLM (no bypass through tasks).
   const task = await replicas[1].app.inject({
-    method: 'POST', url: `/agent-studio/1/agents/${AGENT_ID}/tasks`,
+    method: 'POST',
+    url: `/agent-studio/1/agents/${AGENT_ID}/tasks`,
     headers: { authorization: `Bearer ${await sessionToken('spender')}`, 'content-type': 'application/json' },
     payload: JSON.stringify({ task: 'algolia_prompt_suggestions', input: {} })
   })
   t.equal(task.statusCode, 429)
   t.equal(task.json().error, 'token_budget_exhausted')
-  t.equal(standIn.received.length, received + 1, 'only the other user\'s completion reached Agent Studio')
+  t.equal(standIn.received.length, received + 1, "only the other user's completion reached Agent Studio")
 
   const me = await tokensToday(replicas[1], 'spender')
   t.match(me.day, { tokens: 184, limit: 100, remaining: 0, answers: 2 })
@@ -122,21 +128,30 @@ t.test('a monthly budget, and 0 turns a budget off', async (t) => {
   await untilRecorded(replicas[1], 'monthly', 36)
   const refused = await postCompletion({ gatewayUrl: replicas[1].url, dispatcher: client, user: 'monthly', body: completionBody('hi') })
   t.equal(refused.statusCode, 429)
-  t.match(await refused.body.json(), { error: 'token_budget_exhausted', scope: 'user', period: 'month', limit: 30, resetAt: new Date(periodsAt(Date.now()).monthResetAt * 1000).toISOString() })
+  t.match(await refused.body.json(), {
+    error: 'token_budget_exhausted',
+    scope: 'user',
+    period: 'month',
+    limit: 30,
+    resetAt: new Date(periodsAt(Date.now()).monthResetAt * 1000).toISOString()
+  })
 })
 
-t.test('a tenant\'s budget above its users\': the tenant is refused as a whole, other tenants are not', async (t) => {
+t.test("a tenant's budget above its users': the tenant is refused as a whole, other tenants are not", async (t) => {
   const { standIn, replicas } = await twoReplicas(t, { tokenBudget: { user: { daily: 1000 }, tenant: { daily: 60 } } }, { SESSION_TENANT_CLAIM: 'org' })
   const client = testClient(t)
-  const as = async (user: string, org: string, replica: RunningGateway) => postCompletion({
-    gatewayUrl: replica.url, dispatcher: client, body: completionBody('hi'),
-    headers: { authorization: `Bearer ${await sessionToken(user, { claims: { org } })}` }
-  })
+  const as = async (user: string, org: string, replica: RunningGateway) =>
+    postCompletion({
+      gatewayUrl: replica.url,
+      dispatcher: client,
+      body: completionBody('hi'),
+      headers: { authorization: `Bearer ${await sessionToken(user, { claims: { org } })}` }
+    })
   const first = await as('ann', 'acme', replicas[0])
   await first.body.text()
   await untilRecorded(replicas[0], 'ann', 36, { org: 'acme' })
   const second = await as('bob', 'acme', replicas[1])
-  t.equal(second.statusCode, 200, 'under the tenant\'s budget: 36 of 60')
+  t.equal(second.statusCode, 200, "under the tenant's budget: 36 of 60")
   await second.body.text()
   for (let i = 0; i < 200; i++) {
     const tenant = (await tokensToday(replicas[0], 'bob', { org: 'acme' })).tenant as { day: { tokens: number } }
@@ -155,7 +170,7 @@ t.test('a tenant\'s budget above its users\': the tenant is refused as a whole, 
   t.match(me, { day: { tokens: 0, limit: 1000 }, tenant: { day: { tokens: 72, limit: 60, remaining: 0 } } })
 })
 
-t.test('the usage keys are inside the namespace\'s hash tag and expire', async (t) => {
+t.test("the usage keys are inside the namespace's hash tag and expire", async (t) => {
   const { replicas, namespace } = await twoReplicas(t, { tokenBudget: { user: { daily: 1000 } } })
   const response = await postCompletion({ gatewayUrl: replicas[0].url, dispatcher: testClient(t), user: 'keyed', body: completionBody('hi') })
   await response.body.text()
@@ -164,7 +179,7 @@ t.test('the usage keys are inside the namespace\'s hash tag and expire', async (
   t.teardown(() => redis.disconnect())
   const keys = await redis.keys(`{${namespace}}*`)
   t.ok(keys.length >= 4, `usage hashes and ranking buckets: ${keys.join(', ')}`)
-  for (const key of keys) t.ok(await redis.pttl(key) > 0, `${key} has a TTL`)
+  for (const key of keys) t.ok((await redis.pttl(key)) > 0, `${key} has a TTL`)
 })
 
 t.test('without Redis the same budget holds for one replica (memory store, same rules)', async (t) => {
@@ -187,15 +202,23 @@ t.test('AI SDK clients are told what is left in the stream itself: message metad
   const first = await chatTurn({ gatewayUrl: replicas[0].url, user: 'meta', messages: [userTurn('m1', 'hi [tokens=100]')] })
   t.same(first.errors, [])
   const { dayResetAt, monthResetAt } = periodsAt(Date.now())
-  t.same((first.message?.metadata as Record<string, unknown>).tokenBudget, {
-    day: { limit: 1000, remaining: 888, resetAt: new Date(dayResetAt * 1000).toISOString() },
-    month: { limit: 5000, remaining: 4888, resetAt: new Date(monthResetAt * 1000).toISOString() }
-  }, '1000 - 112 charged by this answer')
-  t.match(first.message?.metadata, { usage: { inputTokens: 12, outputTokens: 100 } }, 'Agent Studio\'s own metadata is kept')
+  t.same(
+    (first.message?.metadata as Record<string, unknown>).tokenBudget,
+    {
+      day: { limit: 1000, remaining: 888, resetAt: new Date(dayResetAt * 1000).toISOString() },
+      month: { limit: 5000, remaining: 4888, resetAt: new Date(monthResetAt * 1000).toISOString() }
+    },
+    '1000 - 112 charged by this answer'
+  )
+  t.match(first.message?.metadata, { usage: { inputTokens: 12, outputTokens: 100 } }, "Agent Studio's own metadata is kept")
   t.match(first.message?.parts, [{ type: 'step-start' }, { type: 'text' }], 'the answer is unchanged')
   await untilRecorded(replicas[1], 'meta', 112)
   const second = await chatTurn({ gatewayUrl: replicas[1].url, user: 'meta', messages: [userTurn('m1', 'again')] })
-  t.match((second.message?.metadata as Record<string, unknown>).tokenBudget, { day: { remaining: 852 }, month: { remaining: 4852 } }, 'the other replica counts from what both spent')
+  t.match(
+    (second.message?.metadata as Record<string, unknown>).tokenBudget,
+    { day: { remaining: 852 }, month: { remaining: 4852 } },
+    'the other replica counts from what both spent'
+  )
   const raw = await postCompletion({ gatewayUrl: replicas[0].url, dispatcher: testClient(t), user: 'meta', body: completionBody('x') })
   const text = await raw.body.text()
   t.match(text, /"tokenBudget".*\n\ndata: \[DONE\]\n\n$/s, 'the trailer comes just before the end marker')
@@ -210,7 +233,13 @@ t.test('no budget on: the stream is relayed byte for byte, with no trailer', asy
 
 t.test('a cross-origin page may read the budget headers (CORS exposes them)', async (t) => {
   const { replicas } = await twoReplicas(t, { tokenBudget: { user: { daily: 1000 } } })
-  const raw = await postCompletion({ gatewayUrl: replicas[0].url, dispatcher: testClient(t), user: 'cors', body: completionBody('x'), headers: { origin: APP_ORIGIN } })
+  const raw = await postCompletion({
+    gatewayUrl: replicas[0].url,
+    dispatcher: testClient(t),
+    user: 'cors',
+    body: completionBody('x'),
+    headers: { origin: APP_ORIGIN }
+  })
   await raw.body.text()
   t.match(raw.headers['access-control-expose-headers'], /(^|, )ratelimit(, |$)/)
   t.match(raw.headers['access-control-expose-headers'], /(^|, )ratelimit-policy(, |$)/)
@@ -222,7 +251,13 @@ t.test('leaving every stream before its usage arrives does not dodge the budget:
   standIn.setBeforeEvent((index) => (index === 4 ? new Promise<void>((resolve) => (release = resolve)) : undefined))
   t.teardown(() => release())
   const controller = new AbortController()
-  const response = await postCompletion({ gatewayUrl: replicas[0].url, dispatcher: testClient(t), user: 'quitter', body: completionBody('hello'), signal: controller.signal })
+  const response = await postCompletion({
+    gatewayUrl: replicas[0].url,
+    dispatcher: testClient(t),
+    user: 'quitter',
+    body: completionBody('hello'),
+    signal: controller.signal
+  })
   t.equal(response.statusCode, 200)
   for await (const chunk of response.body) if (String(chunk).includes('text-delta')) break
   controller.abort()

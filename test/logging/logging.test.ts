@@ -41,8 +41,21 @@ t.test('no secret, token, cookie or message content ever reaches the log', async
   const client = testClient(t)
   const token = await sessionToken('secret-keeper')
   // A successful stream, a refused CSRF attempt, a forged token, an upstream failure.
-  await (await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { cookie: `session=${token}`, origin: APP_ORIGIN }, body: completionBody('my private medical question') })).body.text()
-  await (await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { cookie: `session=${token}`, origin: 'https://evil.example', 'x-algolia-api-key': 'browser-key-xyz' } })).body.text()
+  await (
+    await postCompletion({
+      gatewayUrl: gateway.url,
+      dispatcher: client,
+      headers: { cookie: `session=${token}`, origin: APP_ORIGIN },
+      body: completionBody('my private medical question')
+    })
+  ).body.text()
+  await (
+    await postCompletion({
+      gatewayUrl: gateway.url,
+      dispatcher: client,
+      headers: { cookie: `session=${token}`, origin: 'https://evil.example', 'x-algolia-api-key': 'browser-key-xyz' }
+    })
+  ).body.text()
   await (await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { authorization: 'Bearer forged.token.value' } })).body.text()
   standIn.setFault({ kind: 'status', status: 500 })
   await (await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { authorization: `Bearer ${token}` } })).body.text()
@@ -63,8 +76,14 @@ t.test('no secret, token, cookie or message content ever reaches the log', async
   for (const [what, secret] of secrets) {
     t.notOk(logText.includes(secret), `${what} is not in the log`)
   }
-  t.same(gateway.logs.requests.map((l) => l.status), [200, 403, 401, 502])
-  t.same(gateway.logs.requests.map((l) => l.rule), [undefined, 'origin_not_allowed', 'session_invalid', 'upstream_error'])
+  t.same(
+    gateway.logs.requests.map((l) => l.status),
+    [200, 403, 401, 502]
+  )
+  t.same(
+    gateway.logs.requests.map((l) => l.rule),
+    [undefined, 'origin_not_allowed', 'session_invalid', 'upstream_error']
+  )
   t.equal(gateway.logs.requests[3]!.level, 50, '5xx lines are errors, with the cause attached')
   t.ok(gateway.logs.requests[3]!.err, 'the 5xx line carries the error')
 })
@@ -72,10 +91,18 @@ t.test('no secret, token, cookie or message content ever reaches the log', async
 t.test('redaction catches credentials even if a header object is ever logged', async (t) => {
   const capture = new LogCapture()
   const logger = createLogger({ level: 'info', pretty: false }, capture)
-  logger.info({ req: { headers: { authorization: 'Bearer abc', cookie: 'session=abc', 'x-algolia-api-key': 'k', 'x-algolia-secure-user-token': 'tok' } } }, 'debug')
+  logger.info(
+    { req: { headers: { authorization: 'Bearer abc', cookie: 'session=abc', 'x-algolia-api-key': 'k', 'x-algolia-secure-user-token': 'tok' } } },
+    'debug'
+  )
   logger.info({ headers: { authorization: 'Bearer abc', cookie: 'session=abc', 'x-algolia-api-key': 'k', 'x-algolia-secure-user-token': 'tok' } }, 'debug')
   const [first, second] = capture.lines
-  t.same((first!.req as { headers: unknown }).headers, { authorization: '[redacted]', cookie: '[redacted]', 'x-algolia-api-key': '[redacted]', 'x-algolia-secure-user-token': '[redacted]' })
+  t.same((first!.req as { headers: unknown }).headers, {
+    authorization: '[redacted]',
+    cookie: '[redacted]',
+    'x-algolia-api-key': '[redacted]',
+    'x-algolia-secure-user-token': '[redacted]'
+  })
   t.same(second!.headers, { authorization: '[redacted]', cookie: '[redacted]', 'x-algolia-api-key': '[redacted]', 'x-algolia-secure-user-token': '[redacted]' })
 })
 

@@ -14,7 +14,12 @@ async function setup(_t: Test, env: Record<string, string> = {}) {
   const { standIn, gateway } = await gatewayFor(env)
   const token = await sessionToken(`csrf-user-${++users}`)
   const send = (headers: Record<string, string>) =>
-    gateway.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', host: 'gateway.example.com', ...headers }, payload: completionBody() })
+    gateway.app.inject({
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/json', host: 'gateway.example.com', ...headers },
+      payload: completionBody()
+    })
   return { standIn, gateway, token, send }
 }
 
@@ -46,7 +51,11 @@ t.test('cookie session + foreign Origin is refused with 403 origin_not_allowed (
   const { standIn, token, send, gateway } = await setup(t)
   const response = await send({ cookie: `session=${token}`, origin: 'https://evil.example' })
   t.equal(response.statusCode, 403)
-  t.same(response.json(), { error: 'origin_not_allowed', message: 'Requests from this page\'s origin are not allowed (https://evil.example).', requestId: response.headers['x-request-id'] })
+  t.same(response.json(), {
+    error: 'origin_not_allowed',
+    message: "Requests from this page's origin are not allowed (https://evil.example).",
+    requestId: response.headers['x-request-id']
+  })
   t.equal(response.headers['access-control-allow-origin'], undefined)
   t.equal(standIn.received.length, 0)
   t.match(gateway.logs.requests[0], { rule: 'origin_not_allowed', status: 403 })
@@ -66,7 +75,7 @@ t.test('cookie session + allowed Origin is served with CORS headers', async (t) 
   t.match(response.headers['access-control-expose-headers'], /x-request-id/)
 })
 
-t.test('cookie session + same-origin page (Origin is this request\'s scheme and Host) is served', async (t) => {
+t.test("cookie session + same-origin page (Origin is this request's scheme and Host) is served", async (t) => {
   const { token, send } = await setup(t)
   // app.inject speaks plain http, so the gateway's own pages are http://<Host>.
   t.equal((await send({ cookie: `session=${token}`, origin: 'http://gateway.example.com' })).statusCode, 200)

@@ -15,11 +15,12 @@ const gatewayFor = sharedGateways(t)
 
 async function setup(_t: Test, env: Record<string, string> = {}) {
   const { standIn, gateway } = await gatewayFor(env)
-  const preflight = (origin: string, method: string, headers?: string) => gateway.app.inject({
-    method: 'OPTIONS',
-    url: path,
-    headers: { origin, 'access-control-request-method': method, ...(headers === undefined ? {} : { 'access-control-request-headers': headers }) }
-  })
+  const preflight = (origin: string, method: string, headers?: string) =>
+    gateway.app.inject({
+      method: 'OPTIONS',
+      url: path,
+      headers: { origin, 'access-control-request-method': method, ...(headers === undefined ? {} : { 'access-control-request-headers': headers }) }
+    })
   return { standIn, gateway, preflight }
 }
 
@@ -30,12 +31,22 @@ t.test('CORS_ALLOWED_HEADERS replaces the request-header allow-list', async (t) 
   t.equal(response.headers['access-control-allow-headers'], 'content-type, authorization, x-client-version')
   t.equal(gateway.logs.requests[0]!.cors, undefined)
   await preflight(APP_ORIGIN, 'POST', 'traceparent')
-  t.match(gateway.logs.requests[1], { method: 'OPTIONS', status: 204, rule: 'cors_header_not_allowed', cors: 'cors_header_not_allowed', origin: APP_ORIGIN, header: 'traceparent' })
+  t.match(gateway.logs.requests[1], {
+    method: 'OPTIONS',
+    status: 204,
+    rule: 'cors_header_not_allowed',
+    cors: 'cors_header_not_allowed',
+    origin: APP_ORIGIN,
+    header: 'traceparent'
+  })
 })
 
 t.test('CORS_ALLOWED_HEADERS must be header names', async (t) => {
   const { url } = await startStandIn(t)
-  t.throws(() => loadConfig(gatewayEnv(url, { CORS_ALLOWED_HEADERS: 'content-type, x bad' }), { defaultConfigFile: undefined }), /CORS_ALLOWED_HEADERS: header names only/)
+  t.throws(
+    () => loadConfig(gatewayEnv(url, { CORS_ALLOWED_HEADERS: 'content-type, x bad' }), { defaultConfigFile: undefined }),
+    /CORS_ALLOWED_HEADERS: header names only/
+  )
 })
 
 t.test('a preflight with an unlisted header is logged with the rule and the header name', async (t) => {
@@ -64,7 +75,7 @@ t.test('a preflight for a method the gateway does not serve is logged with the m
 t.test('an over-long origin is cut in the log line', async (t) => {
   const { preflight, gateway } = await setup(t)
   await preflight(`https://${'a'.repeat(300)}.example`, 'POST')
-  t.equal(String(gateway.logs.requests[0]!.origin).length, LOG_TEXT_MAX + 1, 'cut at the log\'s one bound for client text, marked …')
+  t.equal(String(gateway.logs.requests[0]!.origin).length, LOG_TEXT_MAX + 1, "cut at the log's one bound for client text, marked …")
   t.match(String(gateway.logs.requests[0]!.origin), /a…$/)
 })
 
@@ -121,13 +132,15 @@ t.test('headers CORS allows never go upstream: only the header boundary decides'
   t.equal(sent.tracestate, undefined)
   t.equal(sent['x-client-version'], undefined)
   t.equal(sent.authorization, undefined)
-  t.equal(sent['accept-language'], 'fr', 'the boundary\'s own allow-list still passes')
+  t.equal(sent['accept-language'], 'fr', "the boundary's own allow-list still passes")
 })
 
 t.test('an empty ALLOWED_ORIGINS is a start-up warning that says what to set', async (t) => {
   const { url } = await startStandIn(t)
   const { warnings } = loadConfig(gatewayEnv(url, { ALLOWED_ORIGINS: '' }), { defaultConfigFile: undefined })
-  t.ok(warnings.some((w) => /^ALLOWED_ORIGINS is empty: .*only pages served from the gateway's own origin.*ALLOWED_ORIGINS=https:\/\/app\.example\.com/.test(w)))
+  t.ok(
+    warnings.some((w) => /^ALLOWED_ORIGINS is empty: .*only pages served from the gateway's own origin.*ALLOWED_ORIGINS=https:\/\/app\.example\.com/.test(w))
+  )
   const listed = loadConfig(gatewayEnv(url), { defaultConfigFile: undefined })
   t.notOk(listed.warnings.some((w) => w.startsWith('ALLOWED_ORIGINS')))
 })

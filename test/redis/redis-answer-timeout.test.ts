@@ -27,7 +27,7 @@ t.test('an answer that arrived while the event loop was busy is read, not taken 
   t.equal(observed?.value, 1, 'the answer time was observed')
 })
 
-t.test('a Redis that does not answer times out, with the wait and the loop\'s lateness said', async (t) => {
+t.test("a Redis that does not answer times out, with the wait and the loop's lateness said", async (t) => {
   const started = performance.now()
   const error = await withAnswerTimeout(new Promise(() => undefined), 50, histogram()).catch((e: unknown) => e)
   t.type(error, RedisTimeout)

@@ -12,12 +12,13 @@ async function setup(t: Test, onRedisError: 'open' | 'closed') {
     listen: false,
     env: { REDIS_URL: redis.url, GATEWAY_CONFIG_FILE: limitsFile({ routes: { completions: { max: 1000, windowSeconds: 60 } }, onRedisError }) }
   })
-  const send = async () => gateway.app.inject({
-    method: 'POST',
-    url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken('u1')}` },
-    payload: completionBody()
-  })
+  const send = async () =>
+    gateway.app.inject({
+      method: 'POST',
+      url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken('u1')}` },
+      payload: completionBody()
+    })
   /** Polls until the gateway has noticed Redis is back and limits are enforced again. */
   async function untilLimited() {
     const deadline = Date.now() + 10_000
@@ -41,11 +42,19 @@ t.test('fail open: with Redis down, requests are served, logged and counted, and
   const during = await send()
   t.equal(during.statusCode, 200, 'served without a limit check')
   t.equal(during.headers['x-ratelimit-limit'], undefined)
-  t.match(gateway.logs.requests.at(-1), { status: 200, degraded: 'redis_unavailable', failedOpen: ['ip', 'user', 'route:completions', 'streams'] }, 'the log line names each check skipped')
-  t.ok(gateway.logs.lines.some((line) => line.level === 40 && /Redis unavailable/.test(String(line.msg))), 'the outage is logged once, as a warning')
+  t.match(
+    gateway.logs.requests.at(-1),
+    { status: 200, degraded: 'redis_unavailable', failedOpen: ['ip', 'user', 'route:completions', 'streams'] },
+    'the log line names each check skipped'
+  )
+  t.ok(
+    gateway.logs.lines.some((line) => line.level === 40 && /Redis unavailable/.test(String(line.msg))),
+    'the outage is logged once, as a warning'
+  )
   const metrics = await gateway.app.inject({ method: 'GET', url: '/metrics' })
   t.match(metrics.body, /gateway_redis_failures_total\{policy="open"\} [1-9]/)
-  for (const check of ['ip', 'user', 'route:completions', 'streams']) t.match(metrics.body, new RegExp(`gateway_limit_fail_open_total\\{check="${check}"\\} 1\\b`), `fail-open counted for ${check}`)
+  for (const check of ['ip', 'user', 'route:completions', 'streams'])
+    t.match(metrics.body, new RegExp(`gateway_limit_fail_open_total\\{check="${check}"\\} 1\\b`), `fail-open counted for ${check}`)
 
   await redis.start()
   const after = await untilLimited()
@@ -59,7 +68,11 @@ t.test('fail closed: with Redis down, requests get 503 redis_unavailable, then s
   await redis.stop()
   const refused = await send()
   t.equal(refused.statusCode, 503)
-  t.same(refused.json(), { error: 'redis_unavailable', message: 'Usage limits cannot be checked right now; try again in a few seconds.', requestId: refused.headers['x-request-id'] })
+  t.same(refused.json(), {
+    error: 'redis_unavailable',
+    message: 'Usage limits cannot be checked right now; try again in a few seconds.',
+    requestId: refused.headers['x-request-id']
+  })
   t.equal(refused.headers['retry-after'], '5')
   t.match(gateway.logs.requests.at(-1), { status: 503, rule: 'redis_unavailable' })
 

@@ -24,7 +24,9 @@ writeFileSync(passwordFile, 'gateway-password-for-this-test\n')
 
 /** Creates an ACL user with the documented rules, minus `without` (a command). */
 async function aclUser(name: string, without?: string): Promise<void> {
-  const rules = gatewayAclRules(keyPrefix(NAMESPACE)).split(' ').filter((rule) => rule !== `+${without}`)
+  const rules = gatewayAclRules(keyPrefix(NAMESPACE))
+    .split(' ')
+    .filter((rule) => rule !== `+${without}`)
   await ask(redis.port, 'ACL', ['SETUSER', name, 'reset', '>gateway-password-for-this-test', ...rules], redis.adminOptions)
 }
 await aclUser('asg-gateway')
@@ -47,9 +49,17 @@ t.test('docs/operations.md documents exactly the ACL the code needs', async (t) 
 
 t.test('over TLS with a client certificate, as an ACL user with the documented rules: limits and caps work, and Redis denied nothing', async (t) => {
   await ask(redis.port, 'ACL', ['LOG', 'RESET'], redis.adminOptions)
-  const s = await twoReplicas(t, tlsEnv('asg-gateway'), { routes: { completions: { max: 3, windowSeconds: 60 } }, streams: { perUser: 1, global: 100, leaseSeconds: 3 } })
-  t.match(s.a.logs.lines.find((line) => line.msg === 'Redis connected: limits and stream caps are shared across replicas'), { mode: 'standalone', server: `127.0.0.1:${redis.port}` })
-  const remaining = [await s.complete(s.a, 'kim'), await s.complete(s.b, 'kim'), await s.complete(s.a, 'kim')].map((response) => response.headers['x-ratelimit-remaining'])
+  const s = await twoReplicas(t, tlsEnv('asg-gateway'), {
+    routes: { completions: { max: 3, windowSeconds: 60 } },
+    streams: { perUser: 1, global: 100, leaseSeconds: 3 }
+  })
+  t.match(
+    s.a.logs.lines.find((line) => line.msg === 'Redis connected: limits and stream caps are shared across replicas'),
+    { mode: 'standalone', server: `127.0.0.1:${redis.port}` }
+  )
+  const remaining = [await s.complete(s.a, 'kim'), await s.complete(s.b, 'kim'), await s.complete(s.a, 'kim')].map(
+    (response) => response.headers['x-ratelimit-remaining']
+  )
   t.same(remaining, ['2', '1', '0'])
   t.equal((await s.complete(s.b, 'kim')).statusCode, 429)
   t.equal((await s.open(s.a, 'lee')).statusCode, 200)
@@ -62,7 +72,10 @@ t.test('over TLS with a client certificate, as an ACL user with the documented r
   t.pass('the lease was renewed')
   s.releaseAll()
   await until('the lease to be released', async () => (await ask<number>(redis.port, 'ZCARD', [leases], redis.adminOptions)) === 0)
-  t.notOk([...s.a.logs.lines, ...s.b.logs.lines].some((line) => Number(line.level) >= 40), 'no warning or error from either replica')
+  t.notOk(
+    [...s.a.logs.lines, ...s.b.logs.lines].some((line) => Number(line.level) >= 40),
+    'no warning or error from either replica'
+  )
   t.same(await ask(redis.port, 'ACL', ['LOG'], redis.adminOptions), [], 'Redis denied the gateway nothing (ACL LOG is empty)')
 })
 
@@ -70,7 +83,10 @@ t.test('a user denied EVALSHA: the gateway refuses to start, saying which comman
   const { url } = await startStandIn(t)
   const gateway = spawnGateway({ ...gatewayEnv(url), PORT: '0', ...tlsEnv('asg-no-evalsha') })
   t.teardown(() => gateway.child.kill('SIGKILL'))
-  const { code } = await Promise.race([gateway.exited, new Promise<{ code: string }>((resolve) => setTimeout(resolve, 30_000, { code: 'still running after 30 s' }).unref())])
+  const { code } = await Promise.race([
+    gateway.exited,
+    new Promise<{ code: string }>((resolve) => setTimeout(resolve, 30_000, { code: 'still running after 30 s' }).unref())
+  ])
   t.equal(code, 1)
   t.match(gateway.stderr(), /^agent-studio-gateway: refusing to start: Redis \(standalone\) refused the limits scripts: NOPERM .*'evalsha'/m)
   t.match(gateway.stderr(), /the Redis user lacks a permission the gateway needs: grant the ACL in docs\/operations\.md/)

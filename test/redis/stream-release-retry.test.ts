@@ -13,7 +13,14 @@ t.test('a release Redis could not take is retried until it is confirmed, long be
     if (index === 1) await new Promise(() => undefined) // the stream stays open until the client leaves
   })
   const namespace = redisNamespace(t)
-  const gateway = await startGateway(t, url, { env: { MAX_EVENT_LOOP_DELAY_MS: '0', REDIS_URL: relay.url, REDIS_NAMESPACE: namespace, GATEWAY_CONFIG_FILE: limitsFile({ streams: { perUser: 1, global: 100, leaseSeconds: 60 } }) } })
+  const gateway = await startGateway(t, url, {
+    env: {
+      MAX_EVENT_LOOP_DELAY_MS: '0',
+      REDIS_URL: relay.url,
+      REDIS_NAMESPACE: namespace,
+      GATEWAY_CONFIG_FILE: limitsFile({ streams: { perUser: 1, global: 100, leaseSeconds: 60 } })
+    }
+  })
   const redis = new Redis(SHARED_REDIS)
   t.teardown(() => redis.disconnect())
   const slots = () => redis.zcard(redisKey(namespace, 'streams:user:u1'))

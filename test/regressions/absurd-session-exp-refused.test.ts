@@ -8,14 +8,22 @@ import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 // a session for ever. SESSION_MAX_AGE_SECONDS bounds how far ahead exp may lie.
 
 const tokenExpiringAt = (exp: number) =>
-  new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(exp).sign(new TextEncoder().encode(TEST_KEYS.sessionSecret))
+  new SignJWT({ sub: 'alice' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime(exp)
+    .sign(new TextEncoder().encode(TEST_KEYS.sessionSecret))
 
 t.test('a token whose exp lies beyond SESSION_MAX_AGE_SECONDS is refused; one within it is served', async (t) => {
   const { url } = await startStandIn(t)
   const gateway = await startGateway(t, url, { env: { SESSION_MAX_AGE_SECONDS: '86400' } })
   const client = testClient(t)
   const ask = async (exp: number) => {
-    const response = await request(`${gateway.url}/search-key`, { method: 'POST', dispatcher: client, headers: { authorization: `Bearer ${await tokenExpiringAt(exp)}` } })
+    const response = await request(`${gateway.url}/search-key`, {
+      method: 'POST',
+      dispatcher: client,
+      headers: { authorization: `Bearer ${await tokenExpiringAt(exp)}` }
+    })
     return { status: response.statusCode, body: (await response.body.json()) as { error?: string } }
   }
   const now = Math.floor(Date.now() / 1000)

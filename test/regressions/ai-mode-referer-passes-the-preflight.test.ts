@@ -8,11 +8,12 @@ import { startGateway, startStandIn } from '../helpers/gateway.js'
 t.test('a preflight asking for x-algolia-referer is allowed by default, and one for another x-algolia-* header is not', async (t) => {
   const { url } = await startStandIn(t)
   const gateway = await startGateway(t, url, { listen: false })
-  const preflight = (headers: string) => gateway.app.inject({
-    method: 'OPTIONS',
-    url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`,
-    headers: { origin: APP_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': headers }
-  })
+  const preflight = (headers: string) =>
+    gateway.app.inject({
+      method: 'OPTIONS',
+      url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`,
+      headers: { origin: APP_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': headers }
+    })
   const allowed = await preflight('content-type,x-algolia-referer')
   t.equal(allowed.statusCode, 204)
   t.equal(allowed.headers['access-control-allow-origin'], APP_ORIGIN)

@@ -8,9 +8,21 @@ import { createAuditLog } from '../../src/audit/audit-log.js'
 // and a console showed the id reordered. The trail now escapes them like the request's log line.
 t.test('an audit event escapes and caps the texts a client shapes', async (t) => {
   const lines: string[] = []
-  const capture = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString('utf8')); done() } })
+  const capture = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8'))
+      done()
+    }
+  })
   const audit = createAuditLog({ destination: 'stdout' }, () => undefined, capture)
-  audit.write({ action: 'erasure', outcome: 'failed', requestId: 'r1', userId: '\u202Eevil\u2028line\u0085x', conversationId: 'c'.repeat(300), toolName: 'refund\u2029' })
+  audit.write({
+    action: 'erasure',
+    outcome: 'failed',
+    requestId: 'r1',
+    userId: '\u202Eevil\u2028line\u0085x',
+    conversationId: 'c'.repeat(300),
+    toolName: 'refund\u2029'
+  })
   await audit.close()
   const text = lines.join('')
   t.equal(text.split('\n').filter((line) => line.length > 0).length, 1, 'one event, one line')

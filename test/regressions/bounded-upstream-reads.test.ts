@@ -55,7 +55,11 @@ t.test('an erasure whose conversation list never ends reports itself incomplete 
     else response.writeHead(204).end()
   })
   const gateway = await startGateway(t, url)
-  const response = await request(`${gateway.url}/agent-studio/1/user-data/me`, { method: 'DELETE', dispatcher: testClient(t), headers: { authorization: `Bearer ${await sessionToken('alice')}` } })
+  const response = await request(`${gateway.url}/agent-studio/1/user-data/me`, {
+    method: 'DELETE',
+    dispatcher: testClient(t),
+    headers: { authorization: `Bearer ${await sessionToken('alice')}` }
+  })
   t.equal(response.statusCode, 502)
   t.match(await response.body.json(), { error: 'erasure_incomplete' })
   t.ok(written.bytes < 8 * 1024 * 1024, `the upstream could write only ${written.bytes} bytes`)

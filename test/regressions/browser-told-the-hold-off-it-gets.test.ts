@@ -8,15 +8,19 @@ import { startGateway, startStandIn } from '../helpers/gateway.js'
 t.test('an upstream retry-after beyond the bound: the browser is told the hold-off the gateway applies', async (t) => {
   let limited = true
   const { url } = await startStandIn(t, {
-    intercept: ({ url: path }) => (limited && path.includes('/completions') ? { status: 429, body: { message: 'Too many requests', status: 429 }, headers: { 'retry-after': '99999' } } : undefined)
+    intercept: ({ url: path }) =>
+      limited && path.includes('/completions')
+        ? { status: 429, body: { message: 'Too many requests', status: 429 }, headers: { 'retry-after': '99999' } }
+        : undefined
   })
   const gateway = await startGateway(t, url, { listen: false })
-  const complete = async (user: string) => gateway.app.inject({
-    method: 'POST',
-    url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken(user)}` },
-    payload: completionBody()
-  })
+  const complete = async (user: string) =>
+    gateway.app.inject({
+      method: 'POST',
+      url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken(user)}` },
+      payload: completionBody()
+    })
   const first = await complete('u1')
   t.equal(first.statusCode, 429)
   t.equal(first.headers['retry-after'], String(MAX_HOLD_OFF_MS / 1000), 'the answer to the 429 itself says 120, not 3600')

@@ -15,7 +15,10 @@ t.test('an error answer and a conversation list each log the bytes of the body t
   const refused = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/conversations`, { dispatcher })
   t.equal(refused.statusCode, 401)
   const refusedBody = Buffer.from(await refused.body.arrayBuffer())
-  const list = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/conversations`, { dispatcher, headers: { authorization: `Bearer ${await sessionToken('bytes-user')}` } })
+  const list = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/conversations`, {
+    dispatcher,
+    headers: { authorization: `Bearer ${await sessionToken('bytes-user')}` }
+  })
   t.equal(list.statusCode, 200)
   const listBody = Buffer.from(await list.body.arrayBuffer())
   await waitFor(() => gateway.logs.requests.length === 2)

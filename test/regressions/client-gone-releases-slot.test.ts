@@ -52,9 +52,8 @@ async function setup(t: Test, store: 'memory' | 'Redis', redisUrl = SHARED_REDIS
   const redis = new Redis(SHARED_REDIS)
   t.teardown(() => redis.disconnect())
   /** Slots alice holds: Redis's lease set, or this replica's gauge in memory. */
-  const slots = async () => store === 'Redis'
-    ? redis.zcard(redisKey(namespace, 'streams:user:alice'))
-    : (await gateway.app.metrics.openStreams.get()).values[0]!.value
+  const slots = async () =>
+    store === 'Redis' ? redis.zcard(redisKey(namespace, 'streams:user:alice')) : (await gateway.app.metrics.openStreams.get()).values[0]!.value
   return { endpoint, standIn, gateway, slots }
 }
 
@@ -65,7 +64,7 @@ function rawCompletion(gateway: RunningGateway, token: string, bodyBytes = BODY.
   socket.on('error', () => undefined)
   socket.write(
     `POST /agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5 HTTP/1.1\r\nHost: localhost\r\n` +
-    `Authorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY.slice(0, bodyBytes)}`
+      `Authorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY.slice(0, bodyBytes)}`
   )
   return socket
 }

@@ -25,7 +25,7 @@ t.test('a JWT whose crit names bidi and C1 characters at length leaves an escape
     headers: { authorization: `Bearer ${token}` }
   })
   t.equal(response.statusCode, 401)
-  t.equal((await response.body.json() as { error: string }).error, 'session_invalid')
+  t.equal(((await response.body.json()) as { error: string }).error, 'session_invalid')
   await waitFor(() => gateway.logs.requests.length === 1)
   const reason = String(gateway.logs.requests[0]!.reason)
   t.match(reason, /^Extension Header Parameter "\\u202eevil\\u0085x+…$/, 'the reason is kept, escaped, and cut at its length')
@@ -38,27 +38,39 @@ t.test('a refused preflight with hostile origin, method and header names leaves 
   const long = 'y'.repeat(5000)
   // Over a raw socket: written as UTF-8, read by Node's parser as latin1, so C1 bytes arrive
   // (`\u202E` arrives as `â\u0080®`, `\u0085` as `Â\u0085`; header names are lower-cased).
-  const answer = await rawRequest(gateway.url, [
-    `OPTIONS /agent-studio/1/agents/${AGENT_ID}/completions HTTP/1.1`,
-    `Host: 127.0.0.1`,
-    `Origin: ${APP_ORIGIN}`,
-    `Access-Control-Request-Method: POST`,
-    `Access-Control-Request-Headers: content-type, x-\u202Eevil\u0085${long}`
-  ].join('\r\n'), '')
+  const answer = await rawRequest(
+    gateway.url,
+    [
+      `OPTIONS /agent-studio/1/agents/${AGENT_ID}/completions HTTP/1.1`,
+      `Host: 127.0.0.1`,
+      `Origin: ${APP_ORIGIN}`,
+      `Access-Control-Request-Method: POST`,
+      `Access-Control-Request-Headers: content-type, x-\u202Eevil\u0085${long}`
+    ].join('\r\n'),
+    ''
+  )
   t.match(answer, /^HTTP\/1\.1 204/)
-  const second = await rawRequest(gateway.url, [
-    `OPTIONS /agent-studio/1/agents/${AGENT_ID}/completions HTTP/1.1`,
-    `Host: 127.0.0.1`,
-    `Origin: https://evil.example\u202E${long}`,
-    `Access-Control-Request-Method: P\u0085ST${long}`
-  ].join('\r\n'), '')
+  const second = await rawRequest(
+    gateway.url,
+    [
+      `OPTIONS /agent-studio/1/agents/${AGENT_ID}/completions HTTP/1.1`,
+      `Host: 127.0.0.1`,
+      `Origin: https://evil.example\u202E${long}`,
+      `Access-Control-Request-Method: P\u0085ST${long}`
+    ].join('\r\n'),
+    ''
+  )
   t.match(second, /^HTTP\/1\.1 204/)
-  const third = await rawRequest(gateway.url, [
-    `OPTIONS /agent-studio/1/agents/${AGENT_ID}/completions HTTP/1.1`,
-    `Host: 127.0.0.1`,
-    `Origin: ${APP_ORIGIN}`,
-    `Access-Control-Request-Method: P\u0085ST${long}`
-  ].join('\r\n'), '')
+  const third = await rawRequest(
+    gateway.url,
+    [
+      `OPTIONS /agent-studio/1/agents/${AGENT_ID}/completions HTTP/1.1`,
+      `Host: 127.0.0.1`,
+      `Origin: ${APP_ORIGIN}`,
+      `Access-Control-Request-Method: P\u0085ST${long}`
+    ].join('\r\n'),
+    ''
+  )
   t.match(third, /^HTTP\/1\.1 204/)
   await waitFor(() => gateway.logs.requests.length === 3)
   const [header, origin, method] = gateway.logs.requests

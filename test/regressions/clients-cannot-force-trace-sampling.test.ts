@@ -20,14 +20,26 @@ t.test('at ratio 0 no span is exported, whatever sampled traceparent a client or
   const sampled = (n: number) => `00-${n.toString(16).padStart(32, 'a')}-b7ad6b7169203331-01`
   for (let n = 0; n < 20; n++) {
     // A refused login each, with a sampled parent: none of them may make a span.
-    const refused = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { origin: APP_ORIGIN, traceparent: sampled(n), authorization: 'Bearer not-a-jwt' } })
+    const refused = await postCompletion({
+      gatewayUrl: gateway.url,
+      dispatcher: client,
+      headers: { origin: APP_ORIGIN, traceparent: sampled(n), authorization: 'Bearer not-a-jwt' }
+    })
     t.equal(refused.statusCode, 401)
     await refused.body.dump()
   }
-  const served = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, headers: { origin: APP_ORIGIN, traceparent: sampled(99), authorization: `Bearer ${await sessionToken('u1')}` }, body: completionBody() })
+  const served = await postCompletion({
+    gatewayUrl: gateway.url,
+    dispatcher: client,
+    headers: { origin: APP_ORIGIN, traceparent: sampled(99), authorization: `Bearer ${await sessionToken('u1')}` },
+    body: completionBody()
+  })
   t.equal(served.statusCode, 200)
   await served.body.text()
   await waitFor(() => gateway.logs.requests.length === 21)
   t.equal(exporter.getFinishedSpans().length, 0, 'no span exported')
-  t.ok(gateway.logs.requests.every((line) => line.traceId === undefined), 'no line names a trace no backend holds')
+  t.ok(
+    gateway.logs.requests.every((line) => line.traceId === undefined),
+    'no line names a trace no backend holds'
+  )
 })

@@ -31,7 +31,9 @@ function openIdle(port: number): Promise<Socket> {
 function openSlowBody(port: number, host: string, token: string): Promise<Socket> {
   return openIdle(port).then((socket) => {
     if (!socket.destroyed) {
-      socket.write(`POST /agent-studio/1/agents/agent-1/completions?compatibilityMode=ai-sdk-5 HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`)
+      socket.write(
+        `POST /agent-studio/1/agents/agent-1/completions?compatibilityMode=ai-sdk-5 HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`
+      )
     }
     return socket
   })
@@ -39,19 +41,22 @@ function openSlowBody(port: number, host: string, token: string): Promise<Socket
 
 t.test('more idle and slow-body connections than the cap, under a 256-descriptor limit: /healthz answers and the process lives', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = spawnGateway({
-    ...gatewayEnv(url),
-    PORT: '0',
-    HEADERS_TIMEOUT_MS: '1000',
-    REQUEST_TIMEOUT_MS: '2000',
-    UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '1000',
-    UPSTREAM_IDLE_TIMEOUT_MS: '1000',
-    CONNECTION_TIMEOUT_MS: '3000',
-    // The flood comes from one address: its per-address share (issue 22) would close it first.
-    // This test is about the whole cap and the descriptors; test/connections-per-address.test.ts
-    // is about the share.
-    MAX_CONNECTIONS_PER_ADDRESS: '1000'
-  }, { nofile: NOFILE })
+  const gateway = spawnGateway(
+    {
+      ...gatewayEnv(url),
+      PORT: '0',
+      HEADERS_TIMEOUT_MS: '1000',
+      REQUEST_TIMEOUT_MS: '2000',
+      UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '1000',
+      UPSTREAM_IDLE_TIMEOUT_MS: '1000',
+      CONNECTION_TIMEOUT_MS: '3000',
+      // The flood comes from one address: its per-address share (issue 22) would close it first.
+      // This test is about the whole cap and the descriptors; test/connections-per-address.test.ts
+      // is about the share.
+      MAX_CONNECTIONS_PER_ADDRESS: '1000'
+    },
+    { nofile: NOFILE }
+  )
   t.teardown(() => gateway.child.kill('SIGKILL'))
   const listening = await gateway.waitForLine((line) => line.msg === 'agent-studio-gateway listening')
   const address = new URL(String(listening.address))
@@ -82,8 +87,14 @@ t.test('more idle and slow-body connections than the cap, under a 256-descriptor
   const health = await request(`${listening.address}/healthz`, { dispatcher: testClient(t) })
   t.equal(health.statusCode, 200)
   t.same(await health.body.json(), { status: 'ok' })
-  t.notOk(gateway.lines.some((line) => /fatal|EMFILE/.test(JSON.stringify(line))), 'no fatal error and no EMFILE was logged')
-  t.ok(gateway.lines.some((line) => line.msg === 'connection cap reached: new connections are closed on accept'), 'ops are told the cap was reached')
+  t.notOk(
+    gateway.lines.some((line) => /fatal|EMFILE/.test(JSON.stringify(line))),
+    'no fatal error and no EMFILE was logged'
+  )
+  t.ok(
+    gateway.lines.some((line) => line.msg === 'connection cap reached: new connections are closed on accept'),
+    'ops are told the cap was reached'
+  )
   // Beyond the user's stream cap, a slow body is refused (429) before its body is read, since the
   // slot is taken with the other limits (issue 14); the others held a slot until the timeout.
   const refusedEarly = (line: Record<string, unknown>) => line.rule === 'too_many_streams' || String(line.rule).startsWith('rate_limited')

@@ -11,7 +11,11 @@ t.test('bidi overrides, C1 controls and line separators in a user id are written
   const { url } = await startStandIn(t)
   const gateway = await startGateway(t, url)
   const id = 'mallory\u202Enimda\u0085\u2028\u2066x'
-  const response = await request(`${gateway.url}/search-key`, { method: 'POST', dispatcher: testClient(t), headers: { authorization: `Bearer ${await sessionToken(id)}` } })
+  const response = await request(`${gateway.url}/search-key`, {
+    method: 'POST',
+    dispatcher: testClient(t),
+    headers: { authorization: `Bearer ${await sessionToken(id)}` }
+  })
   t.equal(response.statusCode, 200, 'the id is valid for the app, so the request is served')
   await response.body.dump()
   const line = gateway.logs.requests.at(-1)!

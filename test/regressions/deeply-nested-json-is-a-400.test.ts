@@ -7,8 +7,7 @@ import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 // 500 internal_error (the stack overflowed past the schema), with an error-level log line and a
 // stack trace.
 
-const deep = (depth: number) =>
-  `{"messages":[{"id":"m1","role":"user","parts":[{"type":"text","text":"hi","data":${'['.repeat(depth)}${']'.repeat(depth)}}]}]}`
+const deep = (depth: number) => `{"messages":[{"id":"m1","role":"user","parts":[{"type":"text","text":"hi","data":${'['.repeat(depth)}${']'.repeat(depth)}}]}]}`
 
 t.test('JSON nested 10,000 deep is 400 invalid_request, logged as a client error without a stack', async (t) => {
   const { standIn, url } = await startStandIn(t)

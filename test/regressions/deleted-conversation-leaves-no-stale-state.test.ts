@@ -12,7 +12,12 @@ t.test('after a DELETE through one replica, another replica starts the same id a
   t.equal((await a('DELETE', `/agent-studio/1/agents/${AGENT_ID}/conversations/reborn`)).statusCode, 204)
   const other = await startGateway(t, new URL(gateway.config.algolia.agentStudioUrl.href), { listen: false })
   t.equal(other.config.redis.connection, undefined, 'no shared state between the replicas')
-  const again = await other.app.inject({ method: 'POST', url: path, headers: { authorization: `Bearer ${await sessionToken('user-a')}`, 'content-type': 'application/json' }, payload: completionBody('second life', { id: 'reborn' }) })
+  const again = await other.app.inject({
+    method: 'POST',
+    url: path,
+    headers: { authorization: `Bearer ${await sessionToken('user-a')}`, 'content-type': 'application/json' },
+    payload: completionBody('second life', { id: 'reborn' })
+  })
   t.equal(again.statusCode, 200)
   const read = await a('GET', `/agent-studio/1/agents/${AGENT_ID}/conversations/reborn`)
   t.equal(read.statusCode, 200)

@@ -17,7 +17,11 @@ t.test('the same client id from A and B reaches two upstream conversations; each
 
   const readA = (await a('GET', `${base}/shared7`)).json() as { messages: Array<{ role: string; parts: Array<{ text: string }> }> }
   const readB = (await b('GET', `${base}/shared7`)).json() as { messages: Array<{ role: string; parts: Array<{ text: string }> }> }
-  t.same(readA.messages.map((m) => m.role), ['user', 'assistant'], 'the question and the answer are stored')
+  t.same(
+    readA.messages.map((m) => m.role),
+    ['user', 'assistant'],
+    'the question and the answer are stored'
+  )
   t.equal(readA.messages[0]!.parts[0]!.text, 'A says hello')
   t.equal(readB.messages[0]!.parts[0]!.text, 'B says hello')
   t.notMatch(JSON.stringify(readA), /B says/)

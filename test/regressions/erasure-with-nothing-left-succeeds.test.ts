@@ -15,7 +15,8 @@ t.test('an erasure whose user-data DELETE answers 404 (nothing left) succeeds, a
     }
   })
   const gateway = await startGateway(t, url, { listen: false })
-  const erase = async () => gateway.app.inject({ method: 'DELETE', url: '/agent-studio/1/user-data/me', headers: { authorization: `Bearer ${await sessionToken('nothing-left')}` } })
+  const erase = async () =>
+    gateway.app.inject({ method: 'DELETE', url: '/agent-studio/1/user-data/me', headers: { authorization: `Bearer ${await sessionToken('nothing-left')}` } })
   for (const attempt of ['first', 'retry']) {
     const response = await erase()
     t.equal(response.statusCode, 200, `the ${attempt} erasure succeeds`)
@@ -32,7 +33,11 @@ t.test('another failure of the user-data DELETE is still an incomplete erasure',
     intercept: ({ method, url: path }) => (method === 'DELETE' && path.includes('/user-data/') ? { status: 400, body: { detail: 'bad' } } : undefined)
   })
   const gateway = await startGateway(t, url, { listen: false })
-  const response = await gateway.app.inject({ method: 'DELETE', url: '/agent-studio/1/user-data/me', headers: { authorization: `Bearer ${await sessionToken('u2')}` } })
+  const response = await gateway.app.inject({
+    method: 'DELETE',
+    url: '/agent-studio/1/user-data/me',
+    headers: { authorization: `Bearer ${await sessionToken('u2')}` }
+  })
   t.equal(response.statusCode, 502)
   t.match(response.json(), { error: 'erasure_incomplete', messagesDeleted: false })
 })

@@ -7,7 +7,7 @@ import { postCompletion } from '../helpers/requests.js'
 // Issue 10, item 8: a stream cut mid-event got the error event appended right after the partial
 // line, so the client saw a parse error instead of the message.
 
-t.test('the AI SDK reads the gateway\'s error message after upstream breaks off in the middle of an event', async (t) => {
+t.test("the AI SDK reads the gateway's error message after upstream breaks off in the middle of an event", async (t) => {
   const { standIn, url } = await startStandIn(t, { paceMs: 10 })
   standIn.setFault({ kind: 'cut', afterEvents: 4, midEvent: true })
   const gateway = await startGateway(t, url, { env: NO_SHEDDING })

@@ -4,7 +4,7 @@ import { conversationSetup as setup } from '../helpers/conversations.js'
 
 // Bug: a first message naming an id that existed upstream answered 404, a fresh id 200: anyone
 // could tell whether an id was in use. Now both are the caller's own conversation.
-t.test('a first message naming someone else\'s existing id answers exactly like a fresh id', async (t) => {
+t.test("a first message naming someone else's existing id answers exactly like a fresh id", async (t) => {
   const { a } = await setup(t)
   const path = `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`
   const taken = await a('POST', path, completionBody('hello', { id: 'conv_b1' }))

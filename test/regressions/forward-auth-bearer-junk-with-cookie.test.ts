@@ -24,18 +24,26 @@ t.test('a junk bearer token cannot carry a cookie past the origin check: the ses
     method: 'POST',
     dispatcher: client,
     headers: { authorization: 'Bearer junk', cookie: 'session=victim-session', origin: 'https://evil.example', 'content-type': 'application/json' },
-    body: JSON.stringify(completionBody('spend the victim\'s budget'))
+    body: JSON.stringify(completionBody("spend the victim's budget"))
   })
   t.equal(attack.statusCode, 401)
   t.match(await attack.body.json(), { error: 'session_invalid' })
   t.same(seen, [{ cookie: undefined, authorization: 'Bearer junk' }], 'the cookie never reached the session endpoint')
   t.equal(standIn.received.length, 0, 'nothing went upstream')
 
-  const cookieAlone = await request(`${gateway.url}/search-key`, { method: 'POST', dispatcher: client, headers: { cookie: 'session=victim-session', origin: 'https://evil.example' } })
+  const cookieAlone = await request(`${gateway.url}/search-key`, {
+    method: 'POST',
+    dispatcher: client,
+    headers: { cookie: 'session=victim-session', origin: 'https://evil.example' }
+  })
   t.equal(cookieAlone.statusCode, 403, 'the cookie alone from a foreign origin meets the origin check')
   await cookieAlone.body.dump()
 
-  const bearer = await request(`${gateway.url}/search-key`, { method: 'POST', dispatcher: client, headers: { authorization: 'Bearer good-token', cookie: 'theme=dark' } })
+  const bearer = await request(`${gateway.url}/search-key`, {
+    method: 'POST',
+    dispatcher: client,
+    headers: { authorization: 'Bearer good-token', cookie: 'theme=dark' }
+  })
   t.equal(bearer.statusCode, 200, 'a real bearer session still works')
   await bearer.body.dump()
   t.same(seen.at(-1), { cookie: undefined, authorization: 'Bearer good-token' })

@@ -14,13 +14,14 @@ async function setup(t: Test, env: Record<string, string> = {}) {
   const { url } = await startStandIn(t)
   const gateway = await startGateway(t, url, { env: { ALLOWED_ORIGINS: '', ...env }, listen: false })
   const token = await sessionToken('u1')
-  const send = (headers: Record<string, string>, remoteAddress = '127.0.0.1') => gateway.app.inject({
-    method: 'POST',
-    url: path,
-    remoteAddress,
-    headers: { 'content-type': 'application/json', cookie: `session=${token}`, origin: PUBLIC, host: 'gateway.internal:3000', ...headers },
-    payload: completionBody()
-  })
+  const send = (headers: Record<string, string>, remoteAddress = '127.0.0.1') =>
+    gateway.app.inject({
+      method: 'POST',
+      url: path,
+      remoteAddress,
+      headers: { 'content-type': 'application/json', cookie: `session=${token}`, origin: PUBLIC, host: 'gateway.internal:3000', ...headers },
+      payload: completionBody()
+    })
   return { send, gateway }
 }
 

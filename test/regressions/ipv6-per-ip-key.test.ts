@@ -24,14 +24,18 @@ t.test('an IPv6 address counts by its /64; IPv4 and IPv4-mapped addresses by the
 
 t.test('two addresses in one /64 share a failure budget; the next /64 has its own', async (t) => {
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { listen: false, env: { MAX_EVENT_LOOP_DELAY_MS: '0', GATEWAY_CONFIG_FILE: limitsFile({ ip: { max: 2, windowSeconds: 60 } }) } })
-  const anonymous = (remoteAddress: string) => gateway.app.inject({
-    method: 'POST',
-    url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
-    headers: { 'content-type': 'application/json' },
-    payload: completionBody(),
-    remoteAddress
+  const gateway = await startGateway(t, url, {
+    listen: false,
+    env: { MAX_EVENT_LOOP_DELAY_MS: '0', GATEWAY_CONFIG_FILE: limitsFile({ ip: { max: 2, windowSeconds: 60 } }) }
   })
+  const anonymous = (remoteAddress: string) =>
+    gateway.app.inject({
+      method: 'POST',
+      url: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`,
+      headers: { 'content-type': 'application/json' },
+      payload: completionBody(),
+      remoteAddress
+    })
   t.equal((await anonymous('2001:db8:1:2::1')).statusCode, 401)
   t.equal((await anonymous('2001:db8:1:2:ffff::9')).statusCode, 401)
   t.equal((await anonymous('2001:db8:1:2:1234:5678:9abc:def0')).statusCode, 429, 'a third address of the same /64 is over the shared budget')

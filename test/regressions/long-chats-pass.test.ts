@@ -19,7 +19,11 @@ t.test('a 200-message chat with search results (about 1 MiB) passes the default 
   t.same((standIn.received[0]!.body as { messages: unknown }).messages, messages, 'every message reached Agent Studio as sent')
   // Issue 26: the body goes upstream as a stream that lets go of its bytes once written (a long
   // chat's megabyte is not kept for the minutes the answer streams), still framed by its length.
-  t.equal(Number(standIn.received[0]!.headers['content-length']), Buffer.byteLength(JSON.stringify(standIn.received[0]!.body)), 'sent with its content-length, not chunked')
+  t.equal(
+    Number(standIn.received[0]!.headers['content-length']),
+    Buffer.byteLength(JSON.stringify(standIn.received[0]!.body)),
+    'sent with its content-length, not chunked'
+  )
   t.equal(standIn.received[0]!.headers['transfer-encoding'], undefined)
 })
 
@@ -29,8 +33,14 @@ t.test('over the limits, the refusal names the limit and its value', async (t) =
   const client = testClient(t)
   const tooMany = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u1', body: { messages: longChat(80, 0) } })
   t.equal(tooMany.statusCode, 400)
-  t.match(await tooMany.body.json(), { error: 'invalid_request', message: /"messages" has 160 messages, more than the 150 this gateway accepts \(MAX_MESSAGES\)/ })
+  t.match(await tooMany.body.json(), {
+    error: 'invalid_request',
+    message: /"messages" has 160 messages, more than the 150 this gateway accepts \(MAX_MESSAGES\)/
+  })
   const tooBig = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u1', body: { messages: longChat(100, 8) } })
   t.equal(tooBig.statusCode, 413)
-  t.match(await tooBig.body.json(), { error: 'payload_too_large', message: 'The request body is larger than the 1048576 bytes (BODY_LIMIT_BYTES) this gateway accepts.' })
+  t.match(await tooBig.body.json(), {
+    error: 'payload_too_large',
+    message: 'The request body is larger than the 1048576 bytes (BODY_LIMIT_BYTES) this gateway accepts.'
+  })
 })

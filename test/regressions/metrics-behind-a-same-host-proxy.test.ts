@@ -17,7 +17,11 @@ t.test('behind a trusted proxy on loopback, /metrics is decided on the real clie
   const viaProxy = await scrape({ 'x-forwarded-for': '203.0.113.9' })
   t.equal(viaProxy.status, 404, 'an internet client relayed by the proxy is refused')
   t.match(JSON.parse(viaProxy.text), { error: 'not_found' })
-  t.equal((await scrape({ 'x-forwarded-for': '127.0.0.1, 203.0.113.9' })).status, 404, 'a client claiming loopback is still refused (the proxy appended its real address)')
+  t.equal(
+    (await scrape({ 'x-forwarded-for': '127.0.0.1, 203.0.113.9' })).status,
+    404,
+    'a client claiming loopback is still refused (the proxy appended its real address)'
+  )
   const direct = await scrape({})
   t.equal(direct.status, 200, 'a scraper on the host itself, not relayed, is served')
   t.match(direct.text, /gateway_requests_total/)

@@ -52,7 +52,12 @@ const IP_BUDGET = { ip: { max: 2, windowSeconds: 60 } }
 
 for (const store of ['memory', 'Redis'] as const) {
   t.test(`${store}: an address over its failure budget is refused before its credential is checked, valid or not`, async (t) => {
-    const { endpoint, standIn, gateways: [gateway], send } = await setup(t, IP_BUDGET, 1, store === 'Redis')
+    const {
+      endpoint,
+      standIn,
+      gateways: [gateway],
+      send
+    } = await setup(t, IP_BUDGET, 1, store === 'Redis')
     t.equal((await send(gateway!, 'bad-1')).statusCode, 401)
     t.equal((await send(gateway!, 'bad-2')).statusCode, 401)
     t.equal(endpoint.calls(), 2, 'two failures, two session checks')
@@ -78,14 +83,23 @@ for (const store of ['memory', 'Redis'] as const) {
 }
 
 t.test('allow-listed addresses are exempt from the per-IP budget', async (t) => {
-  const { endpoint, send, gateways: [gateway] } = await setup(t, { ...IP_BUDGET, allowList: ['10.0.0.0/8'] }, 1, false)
+  const {
+    endpoint,
+    send,
+    gateways: [gateway]
+  } = await setup(t, { ...IP_BUDGET, allowList: ['10.0.0.0/8'] }, 1, false)
   for (let i = 0; i < 4; i++) t.equal((await send(gateway!, `bad-${i}`, '10.1.2.3')).statusCode, 401, 'each failure is judged, none refused')
   t.equal((await send(gateway!, 'good-alice', '10.1.2.3')).statusCode, 200)
   t.equal(endpoint.calls(), 5)
 })
 
 t.test('Redis: another replica refuses the address too, after at most one credential check of its own', async (t) => {
-  const { endpoint, standIn, gateways: [a, b], send } = await setup(t, IP_BUDGET, 2, true)
+  const {
+    endpoint,
+    standIn,
+    gateways: [a, b],
+    send
+  } = await setup(t, IP_BUDGET, 2, true)
   t.equal((await send(a!, 'bad-1')).statusCode, 401)
   t.equal((await send(a!, 'bad-2')).statusCode, 401)
   t.equal((await send(b!, 'good-alice')).statusCode, 429, 'the other replica learns it from its one admission question, and refuses')

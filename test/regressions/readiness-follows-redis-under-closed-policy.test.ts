@@ -7,8 +7,14 @@ import { limitsFile, redisNamespace, redisRelay } from '../helpers/limits.js'
 t.test('under onRedisError closed, /readyz is 503 while Redis is away and ready again when it returns; under open it stays ready', async (t) => {
   const { url } = await startStandIn(t)
   const relay = await redisRelay(t)
-  const closed = await startGateway(t, url, { env: { REDIS_URL: relay.url, REDIS_NAMESPACE: redisNamespace(t), GATEWAY_CONFIG_FILE: limitsFile({ onRedisError: 'closed' }) }, listen: false })
-  const open = await startGateway(t, url, { env: { REDIS_URL: relay.url, REDIS_NAMESPACE: redisNamespace(t), GATEWAY_CONFIG_FILE: limitsFile({ onRedisError: 'open' }) }, listen: false })
+  const closed = await startGateway(t, url, {
+    env: { REDIS_URL: relay.url, REDIS_NAMESPACE: redisNamespace(t), GATEWAY_CONFIG_FILE: limitsFile({ onRedisError: 'closed' }) },
+    listen: false
+  })
+  const open = await startGateway(t, url, {
+    env: { REDIS_URL: relay.url, REDIS_NAMESPACE: redisNamespace(t), GATEWAY_CONFIG_FILE: limitsFile({ onRedisError: 'open' }) },
+    listen: false
+  })
   const ready = async (gateway: typeof closed) => gateway.app.inject({ method: 'GET', url: '/readyz' })
   t.equal((await ready(closed)).statusCode, 200, 'ready while Redis answers')
 

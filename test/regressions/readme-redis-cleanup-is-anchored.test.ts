@@ -11,7 +11,7 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { SHARED_REDIS, redisKey, redisNamespace } from '../helpers/limits.js'
 
-t.test('the documented clean-up line deletes the old registry\'s keys and no limit key named after a user', async (t) => {
+t.test("the documented clean-up line deletes the old registry's keys and no limit key named after a user", async (t) => {
   const operations = readFileSync('docs/operations.md', 'utf8')
   const line = /^redis-cli --scan --pattern .*conv:\*.*$/m.exec(operations)?.[0]
   t.ok(line, 'docs/operations.md has the line')

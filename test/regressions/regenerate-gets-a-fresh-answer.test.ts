@@ -14,7 +14,7 @@ t.test('a regenerate through the real AI SDK transport reaches upstream as cache
 
   const first = await chatTurn({ gatewayUrl: gateway.url, user: 'u1', messages: history })
   t.equal(first.headers.get('x-cache'), 'MISS')
-  t.equal(first.headers.get('cache-status'), 'AgentStudio; fwd=miss', 'Agent Studio\'s cache headers pass')
+  t.equal(first.headers.get('cache-status'), 'AgentStudio; fwd=miss', "Agent Studio's cache headers pass")
   const again = await chatTurn({ gatewayUrl: gateway.url, user: 'u1', messages: history })
   t.equal(again.headers.get('x-cache'), 'HIT')
   t.equal(again.headers.get('cache-status'), 'AgentStudio; hit')

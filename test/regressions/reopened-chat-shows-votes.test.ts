@@ -14,11 +14,22 @@ t.test('a vote is answered 201 with the stored feedback, and a reopened chat sho
   const client = testClient(t)
   const headers = { authorization: `Bearer ${await sessionToken('alice')}`, 'content-type': 'application/json' }
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
-    const response = await request(`${gateway.url}/agent-studio/1${path}`, { method, headers, dispatcher: client, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    const response = await request(`${gateway.url}/agent-studio/1${path}`, {
+      method,
+      headers,
+      dispatcher: client,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
     return { status: response.statusCode, json: (await response.body.json()) as Record<string, unknown> }
   }
 
-  const answer = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'alice', query: 'compatibilityMode=ai-sdk-5&stream=false', body: { id: 'chat-1', messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'Which boots?' }] }] } })
+  const answer = await postCompletion({
+    gatewayUrl: gateway.url,
+    dispatcher: client,
+    user: 'alice',
+    query: 'compatibilityMode=ai-sdk-5&stream=false',
+    body: { id: 'chat-1', messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'Which boots?' }] }] }
+  })
   const messageId = ((await answer.body.json()) as { id: string }).id
 
   const vote = await call('POST', '/feedback', { messageId, agentId: AGENT_ID, vote: 1, tags: ['helpful'] })

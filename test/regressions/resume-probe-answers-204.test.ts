@@ -14,7 +14,8 @@ const shared = sharedGateways(t)
 async function setup() {
   const { standIn, gateway } = await shared()
   const token = await sessionToken('u1')
-  const get = (path: string, headers: Record<string, string> = { authorization: `Bearer ${token}` }) => gateway.app.inject({ method: 'GET', url: path, headers })
+  const get = (path: string, headers: Record<string, string> = { authorization: `Bearer ${token}` }) =>
+    gateway.app.inject({ method: 'GET', url: path, headers })
   return { standIn, gateway, token, get }
 }
 

@@ -24,7 +24,11 @@ t.test('a resume probe over a real socket leaves no warning, no rule on its line
   const line = gateway.logs.requests[0]!
   t.equal(line.status, 204)
   t.notOk('rule' in line, 'the line names no refusal rule')
-  t.same(gateway.logs.lines.filter((entry) => Number(entry.level) >= 40), [], 'no warning or error was logged')
+  t.same(
+    gateway.logs.lines.filter((entry) => Number(entry.level) >= 40),
+    [],
+    'no warning or error was logged'
+  )
   t.notMatch(gateway.logs.text(), /ERR_HTTP_HEADERS_SENT|already sent/)
   const metrics = await (await request(`${gateway.url}/metrics`, { dispatcher })).body.text()
   t.notMatch(metrics, /gateway_refusals_total\{rule="internal_error"\}/, 'no internal error is counted')

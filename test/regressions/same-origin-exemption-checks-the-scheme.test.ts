@@ -22,7 +22,7 @@ t.test('a cookie session from an origin with the right host but the wrong scheme
   t.match(await send(`ftp://${host}`, 'https'), { status: 403 }, 'ftp://HOST')
   t.match(await send(`http://${host}`, 'https'), { status: 403 }, 'an http page against an https gateway')
   t.match(await send(`https://${host}`, 'http'), { status: 403 }, 'an https page against the http listener')
-  t.equal((await send(`https://${host}`, 'https')).status, 200, 'the gateway\'s own https page is served')
+  t.equal((await send(`https://${host}`, 'https')).status, 200, "the gateway's own https page is served")
   t.equal((await send(`http://${host}`, 'http')).status, 200, 'and its own http page, when it is served over http')
 })
 
@@ -34,12 +34,24 @@ t.test('an X-Forwarded-Proto that is not http or https is not believed, even fro
   const client = testClient(t)
   const host = new URL(gateway.url).host
   const cookie = `session=${await sessionToken('alice')}`
-  for (const [origin, proto] of [[`javascript://${host}`, 'javascript'], [`ftp://${host}`, 'ftp'], [`javascript://${host}`, 'https, javascript']]) {
-    const response = await request(`${gateway.url}/search-key`, { method: 'POST', dispatcher: client, headers: { cookie, origin: origin!, 'x-forwarded-proto': proto! } })
+  for (const [origin, proto] of [
+    [`javascript://${host}`, 'javascript'],
+    [`ftp://${host}`, 'ftp'],
+    [`javascript://${host}`, 'https, javascript']
+  ]) {
+    const response = await request(`${gateway.url}/search-key`, {
+      method: 'POST',
+      dispatcher: client,
+      headers: { cookie, origin: origin!, 'x-forwarded-proto': proto! }
+    })
     t.equal(response.statusCode, 403, `${origin} with X-Forwarded-Proto: ${proto}`)
     t.match(await response.body.json(), { error: 'origin_not_allowed' })
   }
-  const own = await request(`${gateway.url}/search-key`, { method: 'POST', dispatcher: client, headers: { cookie, origin: `http://${host}`, 'x-forwarded-proto': 'JavaScript' } })
-  t.equal(own.statusCode, 200, 'the socket\'s own scheme (http) stands in for an unbelievable one')
+  const own = await request(`${gateway.url}/search-key`, {
+    method: 'POST',
+    dispatcher: client,
+    headers: { cookie, origin: `http://${host}`, 'x-forwarded-proto': 'JavaScript' }
+  })
+  t.equal(own.statusCode, 200, "the socket's own scheme (http) stands in for an unbelievable one")
   await own.body.dump()
 })

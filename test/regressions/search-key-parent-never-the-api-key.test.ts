@@ -11,16 +11,22 @@ import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
 // ALGOLIA_API_KEY, which has `logs` when conversations are on: a Secured API Key derived from it
 // read every user's conversations directly against Algolia. Production started with a warning.
 
-const MISSING = 'ALGOLIA_SEARCH_KEY: not set, so POST /search-key is off (browser keys are never derived from ALGOLIA_API_KEY); set a search-only key, or ENABLE_SEARCH_KEY=false'
+const MISSING =
+  'ALGOLIA_SEARCH_KEY: not set, so POST /search-key is off (browser keys are never derived from ALGOLIA_API_KEY); set a search-only key, or ENABLE_SEARCH_KEY=false'
 /** Under production the same gap is a requirement, worded as one (issue 19). */
-const REQUIRED = 'ALGOLIA_SEARCH_KEY: required (NODE_ENV=production) while POST /search-key is on (ENABLE_SEARCH_KEY, default true): set a search-only key (never derived from ALGOLIA_API_KEY), or ENABLE_SEARCH_KEY=false'
+const REQUIRED =
+  'ALGOLIA_SEARCH_KEY: required (NODE_ENV=production) while POST /search-key is on (ENABLE_SEARCH_KEY, default true): set a search-only key (never derived from ALGOLIA_API_KEY), or ENABLE_SEARCH_KEY=false'
 
 t.test('without ALGOLIA_SEARCH_KEY, POST /search-key does not exist: no browser key is derived from the API key', async (t) => {
   const { url } = await startStandIn(t)
   const env = { ALGOLIA_SEARCH_KEY: undefined }
   t.same(loadConfig(gatewayEnv(url, env), { defaultConfigFile: undefined }).warnings, [MISSING], 'the start-up log says why')
   const gateway = await startGateway(t, url, { env })
-  const response = await request(`${gateway.url}/search-key`, { method: 'POST', dispatcher: testClient(t), headers: { authorization: `Bearer ${await sessionToken('alice')}` } })
+  const response = await request(`${gateway.url}/search-key`, {
+    method: 'POST',
+    dispatcher: testClient(t),
+    headers: { authorization: `Bearer ${await sessionToken('alice')}` }
+  })
   t.equal(response.statusCode, 404)
   const body = await response.body.text()
   t.match(JSON.parse(body), { error: 'not_found' })
@@ -56,5 +62,7 @@ t.test('the API key (with logs) named as ALGOLIA_SEARCH_KEY fails the key audit,
   const dispatcher = new Agent()
   t.teardown(() => dispatcher.close())
   const audit = await auditKeys(config, dispatcher)
-  t.match(audit.problems, [/^ALGOLIA_SEARCH_KEY has ACL logs beyond what the enabled routes need \(search for \/search-key\); create a key with exactly \[search\]/])
+  t.match(audit.problems, [
+    /^ALGOLIA_SEARCH_KEY has ACL logs beyond what the enabled routes need \(search for \/search-key\); create a key with exactly \[search\]/
+  ])
 })

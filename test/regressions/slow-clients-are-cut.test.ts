@@ -85,7 +85,11 @@ t.test('a signed-in body trickled past REQUEST_TIMEOUT_MS is answered 408 and th
   const { answer, bytesTrickled } = await trickle(t, gateway.url, postHead(new URL(gateway.url).host, `Authorization: Bearer ${token}\r\n`))
   t.match(answer, /^HTTP\/1\.1 408 /)
   t.match(answer, /\r\nConnection: close\r\n/)
-  t.match(answer, /\{"error":"request_timeout","message":"The request took too long to arrive; send it again\.","requestId":"[0-9a-f-]{36}"\}$/, 'in the gateway\'s error shape')
+  t.match(
+    answer,
+    /\{"error":"request_timeout","message":"The request took too long to arrive; send it again\.","requestId":"[0-9a-f-]{36}"\}$/,
+    "in the gateway's error shape"
+  )
   t.ok(bytesTrickled < 40, `cut near the 1.5 s request timeout, not after (${bytesTrickled} bytes at up to 10/s)`)
   t.equal(standIn.received.length, 0, 'nothing went upstream')
 })

@@ -25,16 +25,17 @@ t.test('a stream that declares a length and breaks: no content-length, an error 
   const client = new Client(gateway.url, { pipelining: 1 })
   t.teardown(() => client.close())
   const token = await sessionToken('alice')
-  const post = (query: string) => client.request({
-    method: 'POST',
-    path: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5${query}`,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(completionBody())
-  })
+  const post = (query: string) =>
+    client.request({
+      method: 'POST',
+      path: `/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5${query}`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(completionBody())
+    })
 
   const broken = await post('')
   t.equal(broken.statusCode, 200)
-  t.equal(broken.headers['content-length'], undefined, 'upstream\'s length is not ours to promise')
+  t.equal(broken.headers['content-length'], undefined, "upstream's length is not ours to promise")
   t.equal(broken.headers['transfer-encoding'], 'chunked')
   const text = await broken.body.text()
   t.match(text, /^data: \{"type":"start"\}\n\n/)

@@ -16,7 +16,7 @@ t.test('a wrong API key upstream (401) is 502 upstream_auth_failed, logged at er
   const body = (await response.body.json()) as Record<string, string>
   t.equal(body.error, 'upstream_auth_failed')
   t.match(body.message, /refused the gateway's own Algolia credentials \(status 401\).*not with your session/)
-  t.notMatch(JSON.stringify(body), /Invalid Application-ID/, 'upstream\'s words are not relayed')
+  t.notMatch(JSON.stringify(body), /Invalid Application-ID/, "upstream's words are not relayed")
   await waitFor(() => gateway.logs.requests.length === 1)
   const line = gateway.logs.lines.find((l) => l.msg === 'request')!
   t.equal(line.level, 50, 'error level')
@@ -36,12 +36,12 @@ t.test('a key without the logs ACL (403 upstream) on a conversation read is 502,
     t.match(response.json(), { error: 'upstream_auth_failed', message: /status 403/ }, path)
   }
   const removed = await gateway.app.inject({ method: 'DELETE', url: `/agent-studio/1/agents/${AGENT_ID}/conversations/conv_1`, headers })
-  t.equal(removed.statusCode, 502, 'the DELETE\'s ownership read (a side call) says so too')
+  t.equal(removed.statusCode, 502, "the DELETE's ownership read (a side call) says so too")
   t.match(removed.json(), { error: 'upstream_auth_failed' })
   t.match(gateway.logs.requests.at(-1), { status: 502, upstreamStatus: 403, rule: 'upstream_auth_failed' })
 })
 
-t.test('an upstream 429 is 429 upstream_rate_limited with upstream\'s retry-after, on completions and side calls', async (t) => {
+t.test("an upstream 429 is 429 upstream_rate_limited with upstream's retry-after, on completions and side calls", async (t) => {
   const { standIn, url } = await startStandIn(t, { requestBudget: { max: 1, windowMs: 30_000 } })
   const gateway = await startGateway(t, url, { env: NO_SHEDDING })
   const client = testClient(t)
@@ -79,14 +79,22 @@ t.test('an upstream 429 is 429 upstream_rate_limited with upstream\'s retry-afte
   t.match((await other.app.inject({ method: 'GET', url: '/metrics' })).body, /gateway_upstream_rate_limited_total 1/)
 })
 
-t.test('an erasure that meets Agent Studio\'s 429 is not refused: it waits the hold-off out, 202 with its status, and goes on', async (t) => {
+t.test("an erasure that meets Agent Studio's 429 is not refused: it waits the hold-off out, 202 with its status, and goes on", async (t) => {
   // Issue 20 replaced issue 10's answer (429 with what was done): an erasure is paced by the
   // budget and the hold-off, and the browser polls its status instead of retrying by hand.
   const { url } = await startStandIn(t, { requestBudget: { max: 1, windowMs: 30_000 } })
   const gateway = await startGateway(t, url, { listen: false, env: NO_SHEDDING })
-  const response = await gateway.app.inject({ method: 'DELETE', url: '/agent-studio/1/user-data/me', headers: { authorization: `Bearer ${await sessionToken('u1')}` } })
+  const response = await gateway.app.inject({
+    method: 'DELETE',
+    url: '/agent-studio/1/user-data/me',
+    headers: { authorization: `Bearer ${await sessionToken('u1')}` }
+  })
   t.equal(response.statusCode, 202)
   t.match(response.json(), { status: 'running', conversationsDeleted: 0, messagesDeleted: false, statusUrl: '/agent-studio/1/user-data/me/erasure' })
-  const status = await gateway.app.inject({ method: 'GET', url: '/agent-studio/1/user-data/me/erasure', headers: { authorization: `Bearer ${await sessionToken('u1')}` } })
-  t.match(status.json(), { status: 'running' }, 'still waiting for Agent Studio\'s window, not failed')
+  const status = await gateway.app.inject({
+    method: 'GET',
+    url: '/agent-studio/1/user-data/me/erasure',
+    headers: { authorization: `Bearer ${await sessionToken('u1')}` }
+  })
+  t.match(status.json(), { status: 'running' }, "still waiting for Agent Studio's window, not failed")
 })

@@ -63,8 +63,15 @@ t.test('the cache is keyed by the whole credential: a positive answer for one to
   const forged = await send({ authorization: 'Bearer forged-3' })
   t.equal(forged.statusCode, 401, 'another bearer token is asked about, and refused')
   t.equal(forged.json().error, 'session_invalid')
-  t.same(endpoint.calls.map((call) => call.authorization), ['Bearer good-3', 'Bearer forged-3'])
-  t.same(standIn.received.map((r) => r.userToken?.sub), ['alice'], 'only the good token reached Agent Studio')
+  t.same(
+    endpoint.calls.map((call) => call.authorization),
+    ['Bearer good-3', 'Bearer forged-3']
+  )
+  t.same(
+    standIn.received.map((r) => r.userToken?.sub),
+    ['alice'],
+    'only the good token reached Agent Studio'
+  )
 })
 
 t.test('junk cookies beside the session cookie neither reach the session endpoint nor defeat its cache', async (t) => {
@@ -111,7 +118,11 @@ t.test('a session endpoint that times out is a 503 session_unavailable', async (
   const started = performance.now()
   const response = await send({ cookie: 'session=slow' })
   t.equal(response.statusCode, 503)
-  t.same(response.json(), { error: 'session_unavailable', message: 'Your session could not be checked right now; try again shortly.', requestId: response.headers['x-request-id'] })
+  t.same(response.json(), {
+    error: 'session_unavailable',
+    message: 'Your session could not be checked right now; try again shortly.',
+    requestId: response.headers['x-request-id']
+  })
   t.ok(performance.now() - started < 2000, 'the timeout bounded the wait')
   t.equal(standIn.received.length, 0)
 })
@@ -136,7 +147,7 @@ t.test('with SESSION_INTROSPECT_CACHE_SECONDS=0 every request asks the endpoint'
   t.equal(endpoint.calls.length, 2)
 })
 
-t.test('forward-auth with SESSION_TENANT_CLAIM: the answer\'s tenant field scopes the user id', async (t) => {
+t.test("forward-auth with SESSION_TENANT_CLAIM: the answer's tenant field scopes the user id", async (t) => {
   const { standIn, send } = await setup(t, { SESSION_TENANT_CLAIM: 'org' })
   const response = await send({ cookie: 'session=good-2' })
   t.equal(response.statusCode, 200)

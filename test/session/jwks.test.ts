@@ -7,7 +7,11 @@ import { SignJWT, exportJWK } from 'jose'
 import { AGENT_ID, completionBody } from '../helpers/fixtures.js'
 import { startGateway, startStandIn } from '../helpers/gateway.js'
 
-interface KeyPair { kid: string; privateKey: KeyObject; publicKey: KeyObject }
+interface KeyPair {
+  kid: string
+  privateKey: KeyObject
+  publicKey: KeyObject
+}
 const makeKey = (kid: string): KeyPair => ({ kid, ...generateKeyPairSync('ec', { namedCurve: 'P-256' }) })
 
 /** A JWKS endpoint on a real socket whose keys and health the test controls. */
@@ -54,7 +58,10 @@ t.test('a key rotated into the JWKS is picked up when its kid first appears', as
   const rotated = await send(await tokenFor(newKey, 'after-rotation'))
   t.equal(rotated.statusCode, 200, 'an unknown kid triggers a refresh that finds the new key')
   t.equal(jwks.state.fetches, 2)
-  t.same(standIn.received.map((r) => r.userToken?.sub), ['before-rotation', 'again', 'after-rotation'])
+  t.same(
+    standIn.received.map((r) => r.userToken?.sub),
+    ['before-rotation', 'again', 'after-rotation']
+  )
 
   const unknown = await send(await tokenFor(makeKey('never-published'), 'intruder'))
   t.equal(unknown.statusCode, 401, 'a kid the JWKS does not have stays refused')
@@ -70,7 +77,10 @@ t.test('an unreachable JWKS endpoint does not sign out users whose key is cached
   jwks.state.failing = true
   const during = await send(await tokenFor(key, 'u1'))
   t.equal(during.statusCode, 200, 'verified with the keys fetched last')
-  t.ok(gateway.logs.lines.some((line) => line.level === 40 && /JWKS endpoint unreachable/.test(String(line.msg))), 'the outage is logged')
+  t.ok(
+    gateway.logs.lines.some((line) => line.level === 40 && /JWKS endpoint unreachable/.test(String(line.msg))),
+    'the outage is logged'
+  )
 
   await jwks.close()
   const closed = await send(await tokenFor(key, 'u1'))
@@ -86,6 +96,10 @@ t.test('with no keys ever fetched and the endpoint down, sessions cannot be chec
   const { send, standIn } = await gatewayWithJwks(t, jwks.url)
   const response = await send(await tokenFor(key, 'u1'))
   t.equal(response.statusCode, 503)
-  t.same(response.json(), { error: 'session_unavailable', message: 'Your session could not be checked right now; try again shortly.', requestId: response.headers['x-request-id'] })
+  t.same(response.json(), {
+    error: 'session_unavailable',
+    message: 'Your session could not be checked right now; try again shortly.',
+    requestId: response.headers['x-request-id']
+  })
   t.equal(standIn.received.length, 0)
 })

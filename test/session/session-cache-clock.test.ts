@@ -49,5 +49,9 @@ t.test('a remembered session token is refused when the clock is set back before 
   t.equal((await verify(token)).id, 'early-user', 'before nbf but inside the tolerance: still accepted')
 
   clock.now = T0 + 60_000 - TOLERANCE_MS - 1000
-  await t.rejects(verify(token), { code: 'SESSION_INVALID', statusCode: 401 }, 'before nbf beyond the tolerance (an NTP step back): refused although remembered')
+  await t.rejects(
+    verify(token),
+    { code: 'SESSION_INVALID', statusCode: 401 },
+    'before nbf beyond the tolerance (an NTP step back): refused although remembered'
+  )
 })

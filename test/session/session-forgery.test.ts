@@ -28,7 +28,11 @@ t.test('no session at all is 401 session_required and nothing is forwarded', asy
   const { standIn, send } = await gatewayWith(t)
   const response = await send(undefined)
   t.equal(response.statusCode, 401)
-  t.same(response.json(), { error: 'session_required', message: 'Sign in first: this request carries no session.', requestId: response.headers['x-request-id'] })
+  t.same(response.json(), {
+    error: 'session_required',
+    message: 'Sign in first: this request carries no session.',
+    requestId: response.headers['x-request-id']
+  })
   t.equal(standIn.received.length, 0)
 })
 
@@ -37,7 +41,11 @@ const forgeries: Array<{ name: string; token: () => Promise<string>; env?: Recor
   { name: 'signed with another secret', token: () => sessionToken('mallory', { secret: 'not-the-session-secret-but-long-enough' }) },
   { name: 'expired beyond the clock tolerance', token: () => sessionToken('late', { expiresIn: Math.floor(Date.now() / 1000) - 60 }) },
   { name: 'not valid yet (nbf in the future)', token: () => sessionToken('early', { claims: { nbf: Math.floor(Date.now() / 1000) + 600 } }) },
-  { name: 'from the wrong issuer', token: () => sessionToken('u1', { claims: { iss: 'https://evil.example' } }), env: { SESSION_JWT_ISSUER: 'https://app.example.com' } },
+  {
+    name: 'from the wrong issuer',
+    token: () => sessionToken('u1', { claims: { iss: 'https://evil.example' } }),
+    env: { SESSION_JWT_ISSUER: 'https://app.example.com' }
+  },
   { name: 'for the wrong audience', token: () => sessionToken('u1', { claims: { aud: 'another-app' } }), env: { SESSION_JWT_AUDIENCE: 'agent-gateway' } },
   { name: 'without the user id claim', token: () => sessionToken(undefined) },
   { name: 'with an empty user id', token: () => sessionToken('') },
@@ -46,11 +54,18 @@ const forgeries: Array<{ name: string; token: () => Promise<string>; env?: Recor
   { name: 'with a line break in the user id', token: () => sessionToken('alice\nrole=admin') },
   { name: 'with a NUL in the user id', token: () => sessionToken('alice\u0000') },
   { name: 'with a DEL in the user id', token: () => sessionToken('alice\u007f') },
-  { name: 'without exp', token: async () => new SignJWT({ sub: 'forever' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('test-session-secret-of-at-least-32-bytes!')) },
-  { name: 'with a tampered payload', token: async () => {
-    const [header, , signature] = (await sessionToken('alice')).split('.')
-    return `${header}.${b64({ sub: 'admin', exp: inOneHour() })}.${signature}`
-  } },
+  {
+    name: 'without exp',
+    token: async () =>
+      new SignJWT({ sub: 'forever' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('test-session-secret-of-at-least-32-bytes!'))
+  },
+  {
+    name: 'with a tampered payload',
+    token: async () => {
+      const [header, , signature] = (await sessionToken('alice')).split('.')
+      return `${header}.${b64({ sub: 'admin', exp: inOneHour() })}.${signature}`
+    }
+  },
   { name: 'that is not a JWT', token: async () => 'definitely-not-a-jwt' }
 ]
 
@@ -59,15 +74,25 @@ for (const { name, token, env } of forgeries) {
     const { standIn, send, gateway } = await gatewayWith(t, env)
     const response = await send(`Bearer ${await token()}`)
     t.equal(response.statusCode, 401)
-    t.same(response.json(), { error: 'session_invalid', message: 'Your session is invalid or has expired; sign in again.', requestId: response.headers['x-request-id'] })
+    t.same(response.json(), {
+      error: 'session_invalid',
+      message: 'Your session is invalid or has expired; sign in again.',
+      requestId: response.headers['x-request-id']
+    })
     t.equal(standIn.received.length, 0)
     t.match(gateway.logs.requests[0], { status: 401, rule: 'session_invalid' })
   })
 }
 
 t.test('issuer and audience, when configured and right, are accepted; a custom user id claim is used', async (t) => {
-  const { standIn, send } = await gatewayWith(t, { SESSION_JWT_ISSUER: 'https://app.example.com', SESSION_JWT_AUDIENCE: 'agent-gateway', SESSION_USER_ID_CLAIM: 'uid' })
-  const response = await send(`Bearer ${await sessionToken('ignored-sub', { claims: { iss: 'https://app.example.com', aud: 'agent-gateway', uid: 'user-from-uid' } })}`)
+  const { standIn, send } = await gatewayWith(t, {
+    SESSION_JWT_ISSUER: 'https://app.example.com',
+    SESSION_JWT_AUDIENCE: 'agent-gateway',
+    SESSION_USER_ID_CLAIM: 'uid'
+  })
+  const response = await send(
+    `Bearer ${await sessionToken('ignored-sub', { claims: { iss: 'https://app.example.com', aud: 'agent-gateway', uid: 'user-from-uid' } })}`
+  )
   t.equal(response.statusCode, 200)
   t.equal(standIn.received[0]!.userToken?.sub, 'user-from-uid')
 })
@@ -101,7 +126,7 @@ t.test('with a public key configured', async (t) => {
   })
 })
 
-t.test('an EC public key accepts only its own curve\'s algorithm', async (t) => {
+t.test("an EC public key accepts only its own curve's algorithm", async (t) => {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
   const { send } = await gatewayWith(t, { SESSION_JWT_SECRET: undefined, SESSION_JWT_PUBLIC_KEY: pem })

@@ -32,7 +32,9 @@ async function startNginx(t: Parameters<typeof startStandIn>[0], upstreams: stri
   const prefix = tempDir('asg-nginx-')
   mkdirSync(join(prefix, 'logs'))
   const port = await freePort()
-  writeFileSync(join(prefix, 'nginx.conf'), `
+  writeFileSync(
+    join(prefix, 'nginx.conf'),
+    `
 worker_processes 1;
 user root root;
 pid ${prefix}/nginx.pid;
@@ -62,7 +64,8 @@ ${upstreams.map((address) => `    server ${new URL(address).host};`).join('\n')}
     }
   }
 }
-`)
+`
+  )
   const nginx = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   nginx.stderr.on('data', (chunk) => (stderr += chunk.toString()))
@@ -86,7 +89,10 @@ ${upstreams.map((address) => `    server ${new URL(address).host};`).join('\n')}
 t.test('three replicas behind nginx share limits and caps, follow a policy change, and drain without failing a request', async (t) => {
   const { url } = await startStandIn(t, { paceMs: 40 })
   const policy = join(tempDir('asg-fleet-'), 'gateway.yaml')
-  writeFileSync(policy, stringify({ limits: { routes: { conversations: { max: 6, windowSeconds: 60 } }, streams: { perUser: 1, global: 100, leaseSeconds: 30 } } }))
+  writeFileSync(
+    policy,
+    stringify({ limits: { routes: { conversations: { max: 6, windowSeconds: 60 } }, streams: { perUser: 1, global: 100, leaseSeconds: 30 } } })
+  )
   const env = {
     ...gatewayEnv(url),
     PORT: '0',
@@ -99,7 +105,9 @@ t.test('three replicas behind nginx share limits and caps, follow a policy chang
   }
   const replicas: GatewayProcess[] = [spawnGateway(env), spawnGateway(env), spawnGateway(env)]
   t.teardown(() => replicas.forEach((replica) => replica.child.kill('SIGKILL')))
-  const addresses = await Promise.all(replicas.map(async (replica) => String((await replica.waitForLine((line) => line.msg === 'agent-studio-gateway listening')).address)))
+  const addresses = await Promise.all(
+    replicas.map(async (replica) => String((await replica.waitForLine((line) => line.msg === 'agent-studio-gateway listening')).address))
+  )
   const lb = await startNginx(t, addresses)
   const client = new Agent({ connections: 32 })
   t.teardown(() => client.close())
@@ -115,12 +123,19 @@ t.test('three replicas behind nginx share limits and caps, follow a policy chang
     await response.body.dump()
   }
   t.same(statuses, [200, 200, 200, 200, 200, 200, 429, 429, 429], 'the seventh is refused, wherever it lands')
-  t.ok(servedBy().every((count, index) => count > before[index]!), 'every replica took part')
+  t.ok(
+    servedBy().every((count, index) => count > before[index]!),
+    'every replica took part'
+  )
 
   // 2. One stream per user for the whole fleet.
-  const streamFor = async (user: string) => request(`${lb}/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`, {
-    method: 'POST', dispatcher: client, headers: { ...(await auth(user)), 'content-type': 'application/json' }, body: JSON.stringify(completionBody('[search] boots for the fleet'))
-  })
+  const streamFor = async (user: string) =>
+    request(`${lb}/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5`, {
+      method: 'POST',
+      dispatcher: client,
+      headers: { ...(await auth(user)), 'content-type': 'application/json' },
+      body: JSON.stringify(completionBody('[search] boots for the fleet'))
+    })
   const open = await streamFor('fleet-streams')
   t.equal(open.statusCode, 200)
   const openBody = open.body.text()
@@ -134,14 +149,20 @@ t.test('three replicas behind nginx share limits and caps, follow a policy chang
   t.match(await openBody, /"type":"finish"/)
 
   // 3. A policy change reaches all three, with the same hash.
-  writeFileSync(policy, stringify({ limits: { routes: { conversations: { max: 20, windowSeconds: 60 } }, streams: { perUser: 2, global: 100, leaseSeconds: 30 } } }))
+  writeFileSync(
+    policy,
+    stringify({ limits: { routes: { conversations: { max: 20, windowSeconds: 60 } }, streams: { perUser: 2, global: 100, leaseSeconds: 30 } } })
+  )
   const reloaded = await Promise.all(replicas.map((replica) => replica.waitForLine((line) => line.msg === 'limits reloaded')))
   t.equal(new Set(reloaded.map((line) => line.policyHash)).size, 1, 'one policy everywhere')
   t.ok(reloaded.every((line) => line.trigger === 'watch'))
 
   // 4. Drain one replica mid-stream: its stream finishes, and every new request is served.
   const streams = await Promise.all(['drain-1', 'drain-2', 'drain-3'].map(streamFor))
-  t.same(streams.map((response) => response.statusCode), [200, 200, 200])
+  t.same(
+    streams.map((response) => response.statusCode),
+    [200, 200, 200]
+  )
   const bodies = streams.map((response) => response.body.text())
   const drained = replicas[0]!
   const linesAtDrain = drained.lines.length
@@ -154,8 +175,10 @@ t.test('three replicas behind nginx share limits and caps, follow a policy chang
     await response.body.dump()
   }
   t.same(during, Array(9).fill(200), 'no request failed while a replica drained')
-  for (const body of bodies) t.match(await body, /"type":"finish"/, 'every stream finished, the drained replica\'s included')
+  for (const body of bodies) t.match(await body, /"type":"finish"/, "every stream finished, the drained replica's included")
   t.equal((await drained.exited).code, 0, 'the drained replica exited cleanly once its stream was done')
-  const servedAfter = drained.lines.slice(linesAtDrain).filter((line) => line.msg === 'request' && line.status === 200 && line.route === '/agent-studio/1/agents/:agentId/conversations')
+  const servedAfter = drained.lines
+    .slice(linesAtDrain)
+    .filter((line) => line.msg === 'request' && line.status === 200 && line.route === '/agent-studio/1/agents/:agentId/conversations')
   t.same(servedAfter, [], 'the drained replica served no new request (nginx sent them on)')
 })

@@ -13,7 +13,9 @@ t.test('other upstream 4xx keep their status with our own words', async (t) => {
 t.test('a 422 detail keeps only loc, msg and type, bounded', async (t) => {
   t.equal(validationDetail('{"detail":"Conversation not found"}'), undefined)
   t.equal(validationDetail('{"detail":[{"msg":1}]}'), undefined)
-  const many = JSON.stringify({ detail: Array.from({ length: 30 }, (_, i) => ({ loc: ['body', i, { x: 1 }], msg: 'm'.repeat(400), type: 't', input: 'secret' })) })
+  const many = JSON.stringify({
+    detail: Array.from({ length: 30 }, (_, i) => ({ loc: ['body', i, { x: 1 }], msg: 'm'.repeat(400), type: 't', input: 'secret' }))
+  })
   const items = validationDetail(many)!
   t.equal(items.length, 20)
   t.same(items[0], { loc: ['body', 0], msg: 'm'.repeat(300), type: 't' })

@@ -68,12 +68,16 @@ t.test('an upstream 422 becomes our error with only the fields upstream named (l
   t.notMatch(JSON.stringify(body), /echoed request data|internal detail/, 'input and ctx are not relayed')
 })
 
-t.test('an unknown agent upstream is our 404 upstream_not_found, not upstream\'s body', async (t) => {
+t.test("an unknown agent upstream is our 404 upstream_not_found, not upstream's body", async (t) => {
   const { url: upstream } = await startStandIn(t)
   const gateway = await startGateway(t, upstream, { env: { ALLOWED_AGENT_IDS: 'agent-1,agent-gone' } })
   const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u1', agentId: 'agent-gone' })
   t.equal(response.statusCode, 404)
-  t.same(await response.body.json(), { error: 'upstream_not_found', message: 'Agent Studio has no such agent or resource.', requestId: response.headers['x-request-id'] })
+  t.same(await response.body.json(), {
+    error: 'upstream_not_found',
+    message: 'Agent Studio has no such agent or resource.',
+    requestId: response.headers['x-request-id']
+  })
 })
 
 const cuts = [
@@ -138,7 +142,13 @@ t.test('the stand-in can be told to fail from another process, over HTTP', async
   const gateway = await startGateway(t, upstream)
   const client = testClient(t)
   const { request } = await import('undici')
-  const set = (fault: unknown) => request(`${upstream.origin}/__standin/fault`, { method: 'PUT', dispatcher: client, headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) })
+  const set = (fault: unknown) =>
+    request(`${upstream.origin}/__standin/fault`, {
+      method: 'PUT',
+      dispatcher: client,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(fault)
+    })
   t.equal((await set({ kind: 'status', status: 500 })).statusCode, 200)
   t.equal((await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u1' })).statusCode, 502)
   t.equal((await set({ kind: 'nonsense' })).statusCode, 400)

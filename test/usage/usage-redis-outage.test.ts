@@ -13,11 +13,21 @@ import { agentsFile } from '../helpers/policy-file.js'
 t.test('Redis away: served fail-open, usage writes counted, /usage/me and approvals 503', async (t) => {
   const redis = await privateRedis(t)
   const { url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env: { REDIS_URL: redis.url, REDIS_NAMESPACE: 'outage:', GATEWAY_CONFIG_FILE: agentsFile({ [AGENT_ID]: { approvableTools: ['emptyCart'] } }) } })
-  const first = await chatTurn({ gatewayUrl: gateway.url, user: 'u-out', chatId: 'chat-out-0000001', messages: [userTurn('m1', 'Please empty my cart [approval]')] })
+  const gateway = await startGateway(t, url, {
+    env: { REDIS_URL: redis.url, REDIS_NAMESPACE: 'outage:', GATEWAY_CONFIG_FILE: agentsFile({ [AGENT_ID]: { approvableTools: ['emptyCart'] } }) }
+  })
+  const first = await chatTurn({
+    gatewayUrl: gateway.url,
+    user: 'u-out',
+    chatId: 'chat-out-0000001',
+    messages: [userTurn('m1', 'Please empty my cart [approval]')]
+  })
   t.equal(first.status, 200)
   const assistant = structuredClone(first.message!)
-  Object.assign(assistant.parts.find((p) => p.type === 'tool-emptyCart')!, { state: 'approval-responded', approval: { id: 'a', approved: true } })
+  Object.assign(
+    assistant.parts.find((p) => p.type === 'tool-emptyCart')!,
+    { state: 'approval-responded', approval: { id: 'a', approved: true } }
+  )
 
   await redis.stop()
   const client = testClient(t)
@@ -26,16 +36,30 @@ t.test('Redis away: served fail-open, usage writes counted, /usage/me and approv
     t.equal(response.statusCode, 200, 'served without the checks Redis could not answer')
     await response.body.text()
   }
-  await waitFor(() => gateway.logs.lines.filter((line) => line.msg === 'could not record an answer\'s tokens; the token budgets under-count it').length === 1 && gateway.logs.requests.length >= 3, 5000)
+  await waitFor(
+    () =>
+      gateway.logs.lines.filter((line) => line.msg === "could not record an answer's tokens; the token budgets under-count it").length === 1 &&
+      gateway.logs.requests.length >= 3,
+    5000
+  )
   const metrics = (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body
   t.match(metrics, /^gateway_usage_record_failures_total 2$/m, 'both failures counted, one warning')
-  t.match(gateway.logs.requests.filter((line) => String(line.route).endsWith('/completions')).at(-1), { status: 200, degraded: 'redis_unavailable', inputTokens: 12 })
+  t.match(gateway.logs.requests.filter((line) => String(line.route).endsWith('/completions')).at(-1), {
+    status: 200,
+    degraded: 'redis_unavailable',
+    inputTokens: 12
+  })
 
   const me = await gateway.app.inject({ method: 'GET', url: '/agent-studio/usage/me', headers: { authorization: `Bearer ${await sessionToken('u-out')}` } })
   t.equal(me.statusCode, 503)
   t.match(me.json(), { error: 'redis_unavailable', requestId: String })
 
-  const approval = await postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u-out', body: { id: 'chat-out-0000001', messages: [userTurn('m1', 'Please empty my cart [approval]'), assistant] } })
+  const approval = await postCompletion({
+    gatewayUrl: gateway.url,
+    dispatcher: client,
+    user: 'u-out',
+    body: { id: 'chat-out-0000001', messages: [userTurn('m1', 'Please empty my cart [approval]'), assistant] }
+  })
   t.equal(approval.statusCode, 503, 'an approval that cannot be checked is not accepted')
   t.match(await approval.body.json(), { error: 'redis_unavailable' })
 })

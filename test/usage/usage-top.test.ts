@@ -38,14 +38,27 @@ t.test('the heaviest users and agents, over the window asked, from every replica
     // The usage writes follow the answers: read until every one is in.
     for (let i = 0; i < 100; i++) {
       lines.length = 0
-      code = await runUsage(argv, replicas[0]!.config, (line) => lines.push(line), () => now)
+      code = await runUsage(
+        argv,
+        replicas[0]!.config,
+        (line) => lines.push(line),
+        () => now
+      )
       if (code !== 0 || !argv.includes('--json') || JSON.parse(lines[0]!).top.length >= 3) break
     }
     return { code, lines }
   }
   const users = await run('top', '--json')
   t.equal(users.code, 0)
-  t.same(JSON.parse(users.lines[0]!), { by: 'users', hours: 24, top: [{ id: 'heavy', tokens: 2024 }, { id: 'medium', tokens: 512 }, { id: 'light', tokens: 22 }] })
+  t.same(JSON.parse(users.lines[0]!), {
+    by: 'users',
+    hours: 24,
+    top: [
+      { id: 'heavy', tokens: 2024 },
+      { id: 'medium', tokens: 512 },
+      { id: 'light', tokens: 22 }
+    ]
+  })
 
   const table = await run('top', '--limit', '2')
   t.same(table.lines, ['heaviest users, last 24 h (tokens charged, every replica)', '  rank  tokens  user', '     1    2024  heavy', '     2     512  medium'])

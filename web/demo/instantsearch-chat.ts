@@ -58,16 +58,21 @@ function showProblem(view: GatewayErrorView | undefined) {
   banner.dataset.code = view.code ?? ''
   banner.dataset.action = view.action
   banner.replaceChildren(`${view.text} ${view.hint}`)
-  if (view.action === 'sign-in') banner.append(' ', Object.assign(document.createElement('a'), { href: signInAgainHref('/demo/instantsearch'), textContent: 'Sign in again' }))
+  if (view.action === 'sign-in')
+    banner.append(' ', Object.assign(document.createElement('a'), { href: signInAgainHref('/demo/instantsearch'), textContent: 'Sign in again' }))
 }
 
 // A conversation opened from the history panel: the widget keeps its own chat id (and offers
 // no way to set it), so the transport sends the opened one instead, until "Clear" starts a
 // new conversation.
 let opened: string | undefined
-document.getElementById('chat')!.addEventListener('click', (event) => {
-  if ((event.target as Element).closest('.ais-ChatHeader-clear') !== null) opened = undefined
-}, { capture: true })
+document.getElementById('chat')!.addEventListener(
+  'click',
+  (event) => {
+    if ((event.target as Element).closest('.ais-ChatHeader-clear') !== null) opened = undefined
+  },
+  { capture: true }
+)
 
 const search = instantsearch({
   indexName: 'unused',
@@ -78,7 +83,15 @@ const search = instantsearch({
 const votes = new Map<string, 0 | 1 | 'sending' | 'failed'>()
 
 /** A search hit as the stand-in's (and Algolia's e-commerce sample index's) records carry it. */
-interface ProductHit { objectID: string; name?: string; description?: string; brand?: string; price?: number; rating?: number; image?: string }
+interface ProductHit {
+  objectID: string
+  name?: string
+  description?: string
+  brand?: string
+  price?: number
+  rating?: number
+  image?: string
+}
 const price = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' })
 
 search.addWidgets([
@@ -119,24 +132,28 @@ search.addWidgets([
           const body = refusalBody(error.message)
           const view = describeGatewayError(body === undefined ? error : new Error(body), retryAfterOf)
           return html`<article class="ais-ChatMessage ais-ChatMessage--left demo-error" role="alert" data-action=${view.action} data-code=${view.code ?? ''}>
-            <div class="ais-ChatMessage-container"><div class="ais-ChatMessage-content">
-              <p class="demo-error-text">${view.text}</p>
-              <p class="demo-error-hint">${view.hint}
-                ${view.action === 'sign-in' ? html` <a class="demo-error-action" href=${signInAgainHref('/demo/instantsearch')}>Sign in again</a>` : ''}
-                ${view.action === 'retry' ? html` <button type="button" class="demo-error-action" onClick=${() => void context.regenerate()}>Try again</button>` : ''}
-                ${view.action === 'new-conversation' ? html` <button type="button" class="demo-error-action" onClick=${() => context.onNewConversation?.()}>New conversation</button>` : ''}
-              </p>
-            </div></div>
+            <div class="ais-ChatMessage-container">
+              <div class="ais-ChatMessage-content">
+                <p class="demo-error-text">${view.text}</p>
+                <p class="demo-error-hint">
+                  ${view.hint}
+                  ${view.action === 'sign-in' ? html` <a class="demo-error-action" href=${signInAgainHref('/demo/instantsearch')}>Sign in again</a>` : ''}
+                  ${view.action === 'retry' ? html` <button type="button" class="demo-error-action" onClick=${() => void context.regenerate()}>Try again</button>` : ''}
+                  ${view.action === 'new-conversation' ? html` <button type="button" class="demo-error-action" onClick=${() => context.onNewConversation?.()}>New conversation</button>` : ''}
+                </p>
+              </div>
+            </div>
           </article>`
         }
       },
       actions: ({ actions, message }, { html }) => {
         if (message.role !== 'assistant') return ''
         const vote = votes.get(message.id)
-        const thumbs = vote === undefined || vote === 'failed'
-          ? html`<button type="button" class="demo-thumb" data-vote="1" title="Helpful" onClick=${() => sendVote(message.id, 1)}>Helpful</button>
-                 <button type="button" class="demo-thumb" data-vote="0" title="Not helpful" onClick=${() => sendVote(message.id, 0)}>Not helpful</button>`
-          : html`<span class="demo-voted">${vote === 'sending' ? 'Sending…' : 'Thanks for the feedback'}</span>`
+        const thumbs =
+          vote === undefined || vote === 'failed'
+            ? html`<button type="button" class="demo-thumb" data-vote="1" title="Helpful" onClick=${() => sendVote(message.id, 1)}>Helpful</button>
+                <button type="button" class="demo-thumb" data-vote="0" title="Not helpful" onClick=${() => sendVote(message.id, 0)}>Not helpful</button>`
+            : html`<span class="demo-voted">${vote === 'sending' ? 'Sending…' : 'Thanks for the feedback'}</span>`
         return html`<div class="demo-actions">
           ${actions.map((action) => html`<button type="button" class="ais-ChatMessage-action" title=${action.title} disabled=${action.disabled} onClick=${() => action.onClick?.(message)}>${action.icon?.()}</button>`)}
           ${thumbs}
@@ -176,37 +193,46 @@ function rerender(messageId: string) {
 const list = document.getElementById('history-list')!
 document.getElementById('history-refresh')!.addEventListener('click', () => void loadHistory())
 
-interface ConversationSummary { id: string; title: string | null; updatedAt?: string }
+interface ConversationSummary {
+  id: string
+  title: string | null
+  updatedAt?: string
+}
 
 async function loadHistory() {
   list.dataset.state = 'loading'
   const response = await panelFetch(`${base}/conversations?limit=20`)
   list.dataset.state = 'ready'
   if (response === undefined) return
-  const { data } = await response.json() as { data: ConversationSummary[] }
-  list.replaceChildren(...data.map((conversation) => {
-    const item = document.createElement('li')
-    item.dataset.id = conversation.id
-    const open = document.createElement('button')
-    open.type = 'button'
-    open.className = 'history-open'
-    open.textContent = conversation.title ?? conversation.id
-    open.addEventListener('click', () => void openConversation(conversation.id))
-    const remove = document.createElement('button')
-    remove.type = 'button'
-    remove.className = 'history-delete'
-    remove.textContent = 'Delete'
-    remove.addEventListener('click', () => void deleteConversation(conversation.id))
-    item.append(open, ' ', remove)
-    return item
-  }))
+  const { data } = (await response.json()) as { data: ConversationSummary[] }
+  list.replaceChildren(
+    ...data.map((conversation) => {
+      const item = document.createElement('li')
+      item.dataset.id = conversation.id
+      const open = document.createElement('button')
+      open.type = 'button'
+      open.className = 'history-open'
+      open.textContent = conversation.title ?? conversation.id
+      open.addEventListener('click', () => void openConversation(conversation.id))
+      const remove = document.createElement('button')
+      remove.type = 'button'
+      remove.className = 'history-delete'
+      remove.textContent = 'Delete'
+      remove.addEventListener('click', () => void deleteConversation(conversation.id))
+      item.append(open, ' ', remove)
+      return item
+    })
+  )
   if (data.length === 0) list.replaceChildren(Object.assign(document.createElement('li'), { textContent: 'No conversations yet.' }))
 }
 
 async function openConversation(conversationId: string) {
   const response = await panelFetch(`${base}/conversations/${encodeURIComponent(conversationId)}?includeFeedback=true`)
   if (response === undefined) return
-  const conversation = await response.json() as { messages: Array<{ id: string; role: 'user' | 'assistant'; parts: Array<{ type: 'text'; text: string }> }>; feedback?: Array<{ messageId: string; vote: 0 | 1 }> }
+  const conversation = (await response.json()) as {
+    messages: Array<{ id: string; role: 'user' | 'assistant'; parts: Array<{ type: 'text'; text: string }> }>
+    feedback?: Array<{ messageId: string; vote: 0 | 1 }>
+  }
   for (const { messageId, vote } of conversation.feedback ?? []) votes.set(messageId, vote)
   const state = chatState()
   opened = conversationId

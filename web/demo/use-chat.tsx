@@ -37,20 +37,35 @@ const CHAT_ID_KEY = 'demo-chat-id'
 const newChatId = () => crypto.randomUUID().replaceAll('-', '')
 
 type Vote = 0 | 1 | 'sending'
-interface Opened { readonly id: string; readonly messages: UIMessage[]; readonly votes: ReadonlyMap<string, Vote> }
-interface ConversationSummary { id: string; title: string | null }
+interface Opened {
+  readonly id: string
+  readonly messages: UIMessage[]
+  readonly votes: ReadonlyMap<string, Vote>
+}
+interface ConversationSummary {
+  id: string
+  title: string | null
+}
 interface StoredConversation {
   messages: Array<{ id: string; role: UIMessage['role']; parts: UIMessage['parts'] }>
   feedback?: Array<{ messageId: string; vote: 0 | 1 }>
 }
 
 /** useChat's status in words; an error says itself below, once. */
-const STATUS_TEXT: Record<'submitted' | 'streaming' | 'ready' | 'error', string> = { submitted: 'Sending…', streaming: 'The agent is answering…', ready: '', error: '' }
+const STATUS_TEXT: Record<'submitted' | 'streaming' | 'ready' | 'error', string> = {
+  submitted: 'Sending…',
+  streaming: 'The agent is answering…',
+  ready: '',
+  error: ''
+}
 
 const describe = (error: Error) => describeGatewayError(error, retryAfterOf)
 
 /** The page's own calls (history, conversation, votes), with the gateway's refusal described. */
-async function call(path: string, init: RequestInit = {}): Promise<{ response: Response; problem?: undefined } | { response: Response; problem: GatewayErrorView }> {
+async function call(
+  path: string,
+  init: RequestInit = {}
+): Promise<{ response: Response; problem?: undefined } | { response: Response; problem: GatewayErrorView }> {
   const response = await gatewayFetch(path, { credentials: 'include', ...init })
   if (response.ok) return { response }
   return { response, problem: describe(new Error(await response.text())) }
@@ -65,7 +80,7 @@ async function call(path: string, init: RequestInit = {}): Promise<{ response: R
 async function loadConversation(id: string): Promise<{ opened: Opened; problem?: GatewayErrorView }> {
   const { response, problem } = await call(`${base}/conversations/${encodeURIComponent(id)}?includeFeedback=true`)
   if (problem !== undefined) return { opened: { id, messages: [], votes: new Map() }, ...(response.status === 404 ? {} : { problem }) }
-  const conversation = await response.json() as StoredConversation
+  const conversation = (await response.json()) as StoredConversation
   return {
     opened: {
       id,
@@ -105,12 +120,15 @@ function App() {
     setOpened({ id, messages: [], votes: new Map() })
   }, [])
 
-  const remove = useCallback(async (id: string) => {
-    const { problem: refused } = await call(`${base}/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' })
-    if (refused !== undefined) return setProblem(refused)
-    if (opened?.id === id) startNew()
-    await refreshHistory()
-  }, [opened, startNew, refreshHistory])
+  const remove = useCallback(
+    async (id: string) => {
+      const { problem: refused } = await call(`${base}/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' })
+      if (refused !== undefined) return setProblem(refused)
+      if (opened?.id === id) startNew()
+      await refreshHistory()
+    },
+    [opened, startNew, refreshHistory]
+  )
 
   useEffect(() => {
     void open(sessionStorage.getItem(CHAT_ID_KEY) ?? newChatId())
@@ -122,24 +140,34 @@ function App() {
       <aside>
         <h2>Your conversations</h2>
         <p>
-          <button type="button" id="new-chat" onClick={startNew}>New conversation</button>{' '}
-          <button type="button" id="history-refresh" onClick={() => void refreshHistory()}>Refresh</button>
+          <button type="button" id="new-chat" onClick={startNew}>
+            New conversation
+          </button>{' '}
+          <button type="button" id="history-refresh" onClick={() => void refreshHistory()}>
+            Refresh
+          </button>
         </p>
         <ul id="history" data-state={history === undefined ? 'loading' : 'ready'}>
           {history?.length === 0 && <li className="history-empty">No conversations yet.</li>}
           {history?.map((conversation) => (
             <li key={conversation.id} data-id={conversation.id} className={conversation.id === opened?.id ? 'current' : undefined}>
-              <button type="button" className="history-open" onClick={() => void open(conversation.id)}>{conversation.title ?? conversation.id}</button>{' '}
-              <button type="button" className="history-delete" title="Delete this conversation" onClick={() => void remove(conversation.id)}>Delete</button>
+              <button type="button" className="history-open" onClick={() => void open(conversation.id)}>
+                {conversation.title ?? conversation.id}
+              </button>{' '}
+              <button type="button" className="history-delete" title="Delete this conversation" onClick={() => void remove(conversation.id)}>
+                Delete
+              </button>
             </li>
           ))}
         </ul>
       </aside>
       <main id="app" data-state={opened === undefined ? 'loading' : 'ready'}>
         {problem !== undefined && <Problem id="problem" view={problem} onDismiss={() => setProblem(undefined)} />}
-        {opened === undefined
-          ? <p className="loading">Loading the conversation…</p>
-          : <Chat key={opened.id} opened={opened} onAnswered={() => void refreshHistory()} onProblem={setProblem} />}
+        {opened === undefined ? (
+          <p className="loading">Loading the conversation…</p>
+        ) : (
+          <Chat key={opened.id} opened={opened} onAnswered={() => void refreshHistory()} onProblem={setProblem} />
+        )}
       </main>
     </div>
   )
@@ -205,12 +233,20 @@ function Chat({ opened, onAnswered, onProblem }: { opened: Opened; onAnswered: (
               {message.parts.map((part, partIndex) => (part.type === 'text' ? <span key={partIndex}>{part.text}</span> : null))}
               {message.role === 'assistant' && !streaming && (
                 <span className="thumbs">
-                  {voted === undefined
-                    ? <>
-                        <button type="button" className="thumb" data-vote="1" title="This answer helped" onClick={() => void vote(message.id, 1)}>Helpful</button>{' '}
-                        <button type="button" className="thumb" data-vote="0" title="This answer did not help" onClick={() => void vote(message.id, 0)}>Not helpful</button>
-                      </>
-                    : <small className="voted" data-vote={String(voted)}>{voted === 'sending' ? 'Sending…' : 'Thanks for the feedback'}</small>}
+                  {voted === undefined ? (
+                    <>
+                      <button type="button" className="thumb" data-vote="1" title="This answer helped" onClick={() => void vote(message.id, 1)}>
+                        Helpful
+                      </button>{' '}
+                      <button type="button" className="thumb" data-vote="0" title="This answer did not help" onClick={() => void vote(message.id, 0)}>
+                        Not helpful
+                      </button>
+                    </>
+                  ) : (
+                    <small className="voted" data-vote={String(voted)}>
+                      {voted === 'sending' ? 'Sending…' : 'Thanks for the feedback'}
+                    </small>
+                  )}
                 </span>
               )}
             </li>
@@ -218,9 +254,16 @@ function Chat({ opened, onAnswered, onProblem }: { opened: Opened; onAnswered: (
         })}
       </ol>
       {interrupted && (
-        <p id="interrupted">The last answer was interrupted. <button type="button" onClick={() => void regenerate()}>Ask again</button></p>
+        <p id="interrupted">
+          The last answer was interrupted.{' '}
+          <button type="button" onClick={() => void regenerate()}>
+            Ask again
+          </button>
+        </p>
       )}
-      <p id="status" className="status" data-status={status}>{STATUS_TEXT[status]}</p>
+      <p id="status" className="status" data-status={status}>
+        {STATUS_TEXT[status]}
+      </p>
       {failure !== undefined && <Problem id="error" view={failure} onRetry={() => void regenerate()} onDismiss={clearError} />}
       <form
         id="chat"
@@ -232,9 +275,15 @@ function Chat({ opened, onAnswered, onProblem }: { opened: Opened; onAnswered: (
         }}
       >
         <input id="question" value={input} onChange={(event) => setInput(event.target.value)} placeholder="Ask the agent something" autoComplete="off" />
-        <button id="send" type="submit" disabled={busy || waiting}>Send</button>
-        <button id="stop" type="button" disabled={!busy} onClick={() => void stop()}>Stop</button>
-        <button id="regenerate" type="button" disabled={busy || messages.length === 0} onClick={() => void regenerate()}>Regenerate</button>
+        <button id="send" type="submit" disabled={busy || waiting}>
+          Send
+        </button>
+        <button id="stop" type="button" disabled={!busy} onClick={() => void stop()}>
+          Stop
+        </button>
+        <button id="regenerate" type="button" disabled={busy || messages.length === 0} onClick={() => void regenerate()}>
+          Regenerate
+        </button>
       </form>
     </>
   )
@@ -244,11 +293,18 @@ function Chat({ opened, onAnswered, onProblem }: { opened: Opened; onAnswered: (
 function Problem({ id, view, onRetry, onDismiss }: { id: string; view: GatewayErrorView; onRetry?: () => void; onDismiss: () => void }) {
   return (
     <div id={id} role="alert" data-action={view.action} data-code={view.code ?? ''}>
-      <span className="problem-text">{view.text}</span>{' '}
-      <span className="problem-hint">{view.hint}</span>{' '}
+      <span className="problem-text">{view.text}</span> <span className="problem-hint">{view.hint}</span>{' '}
       {view.action === 'sign-in' && <a href={signInAgainHref(PAGE)}>Sign in again</a>}
-      {view.action === 'retry' && onRetry !== undefined && <button type="button" className="retry" onClick={onRetry}>Try again</button>}
-      {view.action !== 'sign-in' && <button type="button" className="dismiss" onClick={onDismiss}>Dismiss</button>}
+      {view.action === 'retry' && onRetry !== undefined && (
+        <button type="button" className="retry" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+      {view.action !== 'sign-in' && (
+        <button type="button" className="dismiss" onClick={onDismiss}>
+          Dismiss
+        </button>
+      )}
     </div>
   )
 }

@@ -29,7 +29,8 @@ export function describeGatewayError(error: Error, retryAfter: (requestId: strin
   if (body === undefined) {
     // Not the gateway's JSON: a network failure (offline, or CORS refused: see the gateway's
     // log line, `cors`) or an error event in the middle of a stream (its text is the message).
-    if (/failed to fetch|networkerror|load failed/i.test(error.message)) return { action: 'retry', text: 'The chat could not be reached.', hint: 'Check your connection and try again.' }
+    if (/failed to fetch|networkerror|load failed/i.test(error.message))
+      return { action: 'retry', text: 'The chat could not be reached.', hint: 'Check your connection and try again.' }
     return { action: 'retry', text: error.message === '' ? 'The answer was interrupted.' : error.message, hint: '' }
   }
   const { error: code, message, requestId } = body
@@ -43,7 +44,12 @@ export function describeGatewayError(error: Error, retryAfter: (requestId: strin
     case 'upstream_rate_limited':
     case 'upstream_budget_exhausted': {
       const seconds = requestId === undefined ? undefined : retryAfter(requestId)
-      return { ...base, action: 'wait', hint: seconds === undefined ? 'Wait a moment before sending again.' : `Wait ${seconds} seconds before sending again.`, ...(seconds === undefined ? {} : { retryInSeconds: seconds }) }
+      return {
+        ...base,
+        action: 'wait',
+        hint: seconds === undefined ? 'Wait a moment before sending again.' : `Wait ${seconds} seconds before sending again.`,
+        ...(seconds === undefined ? {} : { retryInSeconds: seconds })
+      }
     }
     case 'upstream_error':
     case 'upstream_unavailable':
@@ -68,7 +74,11 @@ function parseBody(text: string): { error: string; message: string; requestId?: 
     const parsed: unknown = JSON.parse(text)
     if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { error?: unknown }).error === 'string') {
       const body = parsed as { error: string; message?: unknown; requestId?: unknown }
-      return { error: body.error, message: typeof body.message === 'string' ? body.message : '', ...(typeof body.requestId === 'string' ? { requestId: body.requestId } : {}) }
+      return {
+        error: body.error,
+        message: typeof body.message === 'string' ? body.message : '',
+        ...(typeof body.requestId === 'string' ? { requestId: body.requestId } : {})
+      }
     }
   } catch {
     // not JSON

@@ -15,7 +15,10 @@ export const gatewayFetch: typeof fetch = async (input, init) => {
   const requestId = response.headers.get('x-request-id')
   const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN)
   if (requestId !== null && Number.isInteger(retryAfter) && retryAfter >= 0) retryAfterByRequest.set(requestId, retryAfter)
-  const body = await response.clone().text().catch(() => '')
+  const body = await response
+    .clone()
+    .text()
+    .catch(() => '')
   lastRefusal = { body, message: messageOf(body) }
   return response
 }

@@ -9,7 +9,9 @@ import instantsearch from 'instantsearch.js'
 import { chat, searchBox } from 'instantsearch.js/es/widgets'
 
 declare global {
-  interface Window { TEST_CONFIG: { gatewayUrl: string; agentId: string; token: string } }
+  interface Window {
+    TEST_CONFIG: { gatewayUrl: string; agentId: string; token: string }
+  }
 }
 
 const { gatewayUrl, agentId, token } = window.TEST_CONFIG
@@ -32,9 +34,17 @@ search.start()
 document.getElementById('change-vote')!.addEventListener('click', async () => {
   const status = document.getElementById('vote-status')!
   try {
-    const created = await fetch(`${gatewayUrl}/agent-studio/1/feedback`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify({ messageId: 'alg_msg_vote', agentId, vote: 1 }) })
-    const changed = await fetch(`${gatewayUrl}/agent-studio/1/feedback`, { method: 'PATCH', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify({ messageId: 'alg_msg_vote', agentId, vote: 0 }) })
-    status.textContent = `${created.status} ${changed.status} vote=${(await changed.json() as { vote?: number }).vote}`
+    const created = await fetch(`${gatewayUrl}/agent-studio/1/feedback`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ messageId: 'alg_msg_vote', agentId, vote: 1 })
+    })
+    const changed = await fetch(`${gatewayUrl}/agent-studio/1/feedback`, {
+      method: 'PATCH',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ messageId: 'alg_msg_vote', agentId, vote: 0 })
+    })
+    status.textContent = `${created.status} ${changed.status} vote=${((await changed.json()) as { vote?: number }).vote}`
   } catch (error) {
     status.textContent = `failed: ${(error as Error).message}`
   }

@@ -62,7 +62,12 @@ export function completion(options: AgentStudioRouteContext): RouteImplementatio
       const decisions = approvalDecisions(request.body.messages, forwarded === undefined ? request.body.toolApprovals : forwarded.toolApprovals)
       if (decisions.length > 0) await options.approvals.check(request, request.params.agentId, conversationId, decisions)
       // agentKey: with AGENT_TENANT_ISOLATION, the agent's own searches get the user's restrictions too.
-      const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, agentKey: true, origin: agents.upstreamOriginFor(request.params.agentId) })
+      const headers = await credentials.headersFor(request, {
+        userToken: true,
+        jsonBody: true,
+        agentKey: true,
+        origin: agents.upstreamOriginFor(request.params.agentId)
+      })
       const upstreamBody = JSON.stringify(body)
       // A long chat's parsed history is megabytes; a stream lives for minutes. Let it go now,
       // so memory per open stream does not grow with the chat's length (issue 10, long chats).

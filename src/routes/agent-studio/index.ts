@@ -65,7 +65,13 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     await app.register(loadShedding, { maxEventLoopDelayMs: config.server.maxEventLoopDelayMs })
   }
 
-  const limiters = buildRequestLimiters({ live: options.live, store: options.admission, metrics: options.metrics, tenantOf: options.tenantOf, ...(options.now === undefined ? {} : { now: options.now }) })
+  const limiters = buildRequestLimiters({
+    live: options.live,
+    store: options.admission,
+    metrics: options.metrics,
+    tenantOf: options.tenantOf,
+    ...(options.now === undefined ? {} : { now: options.now })
+  })
 
   app.decorateRequest('user', null as never)
   // Before the session: a privileged request refused at the session is audited too.

@@ -62,11 +62,18 @@ export function buildContextTrimmer(options: AgentStudioRouteContext): ContextTr
     // Only a history of user and assistant messages comes back in place of the browser's; the
     // body policy then checks it like the browser's own (roles, tool parts, MAX_MESSAGES).
     // An empty history (the budget dropped even the question) is no answer to ask for.
-    const usable = answer.statusCode === 200 && Array.isArray(trimmed) && trimmed.length > 0 && trimmed.length <= MESSAGES_CEILING &&
-      trimmed.every((message: { role?: unknown } | null) => message !== null && typeof message === 'object' && (message.role === 'user' || message.role === 'assistant'))
+    const usable =
+      answer.statusCode === 200 &&
+      Array.isArray(trimmed) &&
+      trimmed.length > 0 &&
+      trimmed.length <= MESSAGES_CEILING &&
+      trimmed.every(
+        (message: { role?: unknown } | null) => message !== null && typeof message === 'object' && (message.role === 'user' || message.role === 'assistant')
+      )
     request.summary.contextTrimmed = usable ? 'trimmed' : 'failed'
-    const result = usable ? trimmed as TrimResult['messages'] : messages
-    if (Buffer.byteLength(JSON.stringify(result)) > bodyLimitBytes) throw new PayloadTooLarge(`${bodyLimitBytes} bytes (BODY_LIMIT_BYTES)${usable ? ', even after trimming' : ''}`)
+    const result = usable ? (trimmed as TrimResult['messages']) : messages
+    if (Buffer.byteLength(JSON.stringify(result)) > bodyLimitBytes)
+      throw new PayloadTooLarge(`${bodyLimitBytes} bytes (BODY_LIMIT_BYTES)${usable ? ', even after trimming' : ''}`)
     return result
   }
 }
@@ -83,7 +90,9 @@ interface CompactBody {
 async function refuseChosenModel(request: FastifyRequest): Promise<void> {
   const body = request.body as CompactBody
   if (body.providerID !== undefined || body.model !== undefined) {
-    throw new ForbiddenField(`"${body.providerID !== undefined ? 'providerID' : 'model'}" (the provider and model that summarise are billed to the application and pinned by ops: COMPACT_PROVIDER_ID, COMPACT_MODEL)`)
+    throw new ForbiddenField(
+      `"${body.providerID !== undefined ? 'providerID' : 'model'}" (the provider and model that summarise are billed to the application and pinned by ops: COMPACT_PROVIDER_ID, COMPACT_MODEL)`
+    )
   }
 }
 
@@ -104,7 +113,12 @@ export function compact(options: AgentStudioRouteContext): RouteImplementation {
         additionalProperties: false,
         required: ['messages'],
         properties: {
-          messages: { type: 'array', minItems: 1, maxItems: MESSAGES_CEILING, items: { type: 'object', required: ['role'], properties: { role: { type: 'string', enum: ['user', 'assistant'] } } } },
+          messages: {
+            type: 'array',
+            minItems: 1,
+            maxItems: MESSAGES_CEILING,
+            items: { type: 'object', required: ['role'], properties: { role: { type: 'string', enum: ['user', 'assistant'] } } }
+          },
           keepLastMessages: { type: 'integer', minimum: 0, maximum: MESSAGES_CEILING },
           instructions: { type: 'string', maxLength: 2000 },
           targetTokensEstimate: { type: 'integer', minimum: 64, maximum: 100_000 },
@@ -115,19 +129,19 @@ export function compact(options: AgentStudioRouteContext): RouteImplementation {
       }
     },
     handler: async (request: FastifyRequest<{ Body: CompactBody }>, reply: FastifyReply) => {
-    const body = request.body
-    assertMessageCount(body.messages.length, config.policy)
-    const forwarded: Record<string, unknown> = { providerID: compactProviderId, model: compactModel, messages: allowedToolParts(body.messages) }
-    if (body.keepLastMessages !== undefined) forwarded.keepLastMessages = body.keepLastMessages
-    // `instructions` go inside Agent Studio's own prompt frame (ContextCompactRequest); bounded by the spec's 2000.
-    if (body.instructions !== undefined) forwarded.instructions = body.instructions
-    if (body.targetTokensEstimate !== undefined) forwarded.targetTokensEstimate = body.targetTokensEstimate
-    await upstream.forward(request, reply, {
-      method: 'POST',
-      path: '/1/unstable/context/compact',
-      headers: await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(undefined) }),
-      body: JSON.stringify(forwarded)
-    })
+      const body = request.body
+      assertMessageCount(body.messages.length, config.policy)
+      const forwarded: Record<string, unknown> = { providerID: compactProviderId, model: compactModel, messages: allowedToolParts(body.messages) }
+      if (body.keepLastMessages !== undefined) forwarded.keepLastMessages = body.keepLastMessages
+      // `instructions` go inside Agent Studio's own prompt frame (ContextCompactRequest); bounded by the spec's 2000.
+      if (body.instructions !== undefined) forwarded.instructions = body.instructions
+      if (body.targetTokensEstimate !== undefined) forwarded.targetTokensEstimate = body.targetTokensEstimate
+      await upstream.forward(request, reply, {
+        method: 'POST',
+        path: '/1/unstable/context/compact',
+        headers: await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(undefined) }),
+        body: JSON.stringify(forwarded)
+      })
     }
   }
 }

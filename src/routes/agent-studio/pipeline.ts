@@ -44,8 +44,18 @@ export interface RouteHooks {
 }
 
 /** The pipeline's steps for one route of the table, in PIPELINE's order (after the scope's `session`). */
-export function routeHooks(route: RouteSpec, policy: PolicyConfig, limiters: RequestLimiters, routeChecks: readonly preHandlerAsyncHookHandler[] = []): RouteHooks {
-  const stream = route.stream === 'always' ? true : route.stream === 'when-asked' ? (request: FastifyRequest) => (request.query as { stream?: unknown }).stream === 'true' : false
+export function routeHooks(
+  route: RouteSpec,
+  policy: PolicyConfig,
+  limiters: RequestLimiters,
+  routeChecks: readonly preHandlerAsyncHookHandler[] = []
+): RouteHooks {
+  const stream =
+    route.stream === 'always'
+      ? true
+      : route.stream === 'when-asked'
+        ? (request: FastifyRequest) => (request.query as { stream?: unknown }).stream === 'true'
+        : false
   const admission = limiters.forRoute(route.group ?? undefined, { stream, upstream: route.callsUpstream }) as Hook
   const onRequest: Hook[] = []
   if (route.params.includes('agentId')) onRequest.push(buildAgentHook(policy) as Hook)
@@ -54,5 +64,8 @@ export function routeHooks(route: RouteSpec, policy: PolicyConfig, limiters: Req
   const admitAfterValidation = 'admitAfterValidation' in route && route.admitAfterValidation === true
   if (!admitAfterValidation) onRequest.push(admission)
   if (route.body === 'json') onRequest.push(requireJson as Hook)
-  return { onRequest, preHandler: [...routeChecks, ...(admitAfterValidation ? [admission as (request: FastifyRequest, reply: FastifyReply) => Promise<void>] : [])] }
+  return {
+    onRequest,
+    preHandler: [...routeChecks, ...(admitAfterValidation ? [admission as (request: FastifyRequest, reply: FastifyReply) => Promise<void>] : [])]
+  }
 }

@@ -32,20 +32,20 @@ export function task(options: AgentStudioRouteContext): RouteImplementation {
     config: { bodyLimitSetting: 'TASK_BODY_LIMIT_BYTES' },
     schema: { body: taskBodySchema },
     handler: async (request: FastifyRequest<{ Params: { agentId: string }; Querystring: Record<string, unknown>; Body: TaskBody }>, reply: FastifyReply) => {
-    const { upstreamQuery } = taskQuery(config.policy, request.query)
-    const body = JSON.stringify(bodyPolicy(request.body))
-    const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(request.params.agentId) })
-    await upstream.forward(request, reply, {
-      method: 'POST',
-      path: `/1/agents/${request.params.agentId}/tasks${upstreamQuery}`,
-      headers,
-      body,
-      // A task streamed as SSE (`data-task-output` chunks, newer Agent Studio) is relayed in whole
-      // events and, if it breaks, ends with an AI SDK 5 `{ type: "error", errorText }` chunk: the
-      // error chunk InstantSearch's task transport reads. Raw JSON text (the published spec) is
-      // relayed as it comes and broken off if upstream breaks (it has no in-band error).
-      modeFor: (contentType) => (contentType.startsWith('text/event-stream') ? 'ai-sdk-5' : undefined)
-    })
+      const { upstreamQuery } = taskQuery(config.policy, request.query)
+      const body = JSON.stringify(bodyPolicy(request.body))
+      const headers = await credentials.headersFor(request, { userToken: true, jsonBody: true, origin: agents.upstreamOriginFor(request.params.agentId) })
+      await upstream.forward(request, reply, {
+        method: 'POST',
+        path: `/1/agents/${request.params.agentId}/tasks${upstreamQuery}`,
+        headers,
+        body,
+        // A task streamed as SSE (`data-task-output` chunks, newer Agent Studio) is relayed in whole
+        // events and, if it breaks, ends with an AI SDK 5 `{ type: "error", errorText }` chunk: the
+        // error chunk InstantSearch's task transport reads. Raw JSON text (the published spec) is
+        // relayed as it comes and broken off if upstream breaks (it has no in-band error).
+        modeFor: (contentType) => (contentType.startsWith('text/event-stream') ? 'ai-sdk-5' : undefined)
+      })
     }
   }
 }

@@ -22,37 +22,47 @@ interface PeriodView extends UsageCounts {
 export function usageMe(options: AgentStudioRouteContext): RouteImplementation {
   const { tokens, live, tenantOf } = options
   const now = options.now ?? Date.now
-  return { handler: async (request: FastifyRequest, reply: FastifyReply) => {
-    const periods = periodsAt(now())
-    const userId = request.user.id
-    const tenant = tenantOf(userId)
-    const owners = [{ kind: 'user' as const, id: userId }, ...(tenant === undefined ? [] : [{ kind: 'tenant' as const, id: tenant }])]
-    let hashes: Array<Record<string, string>>
-    try {
-      hashes = await tokens.read(owners.flatMap((owner) => [dayKey(owner, periods), monthKey(owner, periods)]))
-    } catch (error) {
-      // Nothing to show without the store: say so (503), never a 500.
-      throw new RedisUnavailable({ cause: error, retryAfterSeconds: RETRY_AFTER_SECONDS })
-    }
-    const budget = live.current.tokenBudget
-    const view = (hash: Record<string, string> | undefined, limit: number, period: string, resetAt: number): PeriodView => {
-      const counts = countsFrom(hash)
-      return { period, ...counts, limit: limit > 0 ? limit : null, remaining: limit > 0 ? Math.max(0, limit - counts.tokens) : null, resetAt: new Date(resetAt * 1000).toISOString() }
-    }
-    const user = {
-      day: view(hashes[0], budget.user.daily, periods.day, periods.dayResetAt),
-      month: view(hashes[1], budget.user.monthly, periods.month, periods.monthResetAt)
-    }
-    // Personal data: never stored by a shared cache.
-    reply.header('cache-control', 'private, no-store')
-    return {
-      ...user,
-      ...(tenant === undefined ? {} : {
-        tenant: {
-          day: view(hashes[2], budget.tenant.daily, periods.day, periods.dayResetAt),
-          month: view(hashes[3], budget.tenant.monthly, periods.month, periods.monthResetAt)
+  return {
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const periods = periodsAt(now())
+      const userId = request.user.id
+      const tenant = tenantOf(userId)
+      const owners = [{ kind: 'user' as const, id: userId }, ...(tenant === undefined ? [] : [{ kind: 'tenant' as const, id: tenant }])]
+      let hashes: Array<Record<string, string>>
+      try {
+        hashes = await tokens.read(owners.flatMap((owner) => [dayKey(owner, periods), monthKey(owner, periods)]))
+      } catch (error) {
+        // Nothing to show without the store: say so (503), never a 500.
+        throw new RedisUnavailable({ cause: error, retryAfterSeconds: RETRY_AFTER_SECONDS })
+      }
+      const budget = live.current.tokenBudget
+      const view = (hash: Record<string, string> | undefined, limit: number, period: string, resetAt: number): PeriodView => {
+        const counts = countsFrom(hash)
+        return {
+          period,
+          ...counts,
+          limit: limit > 0 ? limit : null,
+          remaining: limit > 0 ? Math.max(0, limit - counts.tokens) : null,
+          resetAt: new Date(resetAt * 1000).toISOString()
         }
-      })
+      }
+      const user = {
+        day: view(hashes[0], budget.user.daily, periods.day, periods.dayResetAt),
+        month: view(hashes[1], budget.user.monthly, periods.month, periods.monthResetAt)
+      }
+      // Personal data: never stored by a shared cache.
+      reply.header('cache-control', 'private, no-store')
+      return {
+        ...user,
+        ...(tenant === undefined
+          ? {}
+          : {
+              tenant: {
+                day: view(hashes[2], budget.tenant.daily, periods.day, periods.dayResetAt),
+                month: view(hashes[3], budget.tenant.monthly, periods.month, periods.monthResetAt)
+              }
+            })
+      }
     }
-  } }
+  }
 }

@@ -19,47 +19,54 @@ function userIdOf(request: FastifyRequest): string {
 }
 
 export function userDataExport({ credentials, upstream, agents }: AgentStudioRouteContext): RouteImplementation {
-  return { handler: async (request: FastifyRequest, reply: FastifyReply) => {
-    const userId = userIdOf(request)
-    const namespace = conversationNamespace(userId)
-    await upstream.forward(request, reply, {
-      method: 'GET',
-      path: `/1/user-data/${encodeURIComponent(userId)}`,
-      headers: await credentials.headersFor(request, { userToken: true, jsonBody: false, origin: agents.upstreamOriginFor(undefined) }),
-      rewriteJson: (answer) => {
-        const { body, hidden } = userDataForClient(namespace, answer)
-        if (hidden > 0) request.summary.conversationsHidden = hidden
-        return body
-      }
-    })
-  } }
-}
-
-  /**
-   * Erasure (issue 20): starts the caller's erasure, a paced job apart from this request (src/erasure/),
-   * or joins the one already running. Answered with its outcome when it ends within
-   * ERASURE_ANSWER_WAIT_MS (a user with little data), else `202 Accepted` with its progress and the
-   * status URL to poll; leaving does not stop it.
-   */
-export function userDataErase(options: AgentStudioRouteContext): RouteImplementation {
-  return { handler: async (request: FastifyRequest, reply: FastifyReply) => {
-    const userId = userIdOf(request)
-    const { state, job } = await storeAnswer(() => options.erasures.start(request.user))
-    const ended = job === undefined ? undefined : await Promise.race([job, delay(ERASURE_ANSWER_WAIT_MS)])
-    const now = ended ?? (await storeAnswer(() => options.erasures.status(userId))) ?? state
-    request.summary.conversationsDeleted = now.conversationsDeleted
-    if (now.status === 'running') {
-      return reply.code(202).header('location', ERASURE_STATUS_PATH).header('cache-control', 'no-store').send(publicState(now))
-    }
-    if (now.status === 'failed') {
-      // The usual error body, plus what was done, so a frontend can say so and retry.
-      throw new ErasureIncomplete(`${now.conversationsDeleted} conversations deleted, messages ${now.messagesDeleted ? 'deleted' : 'not deleted'}`, {
-        cause: new Error(now.failures.join('; ')),
-        publicFields: { conversationsDeleted: now.conversationsDeleted, messagesDeleted: now.messagesDeleted, memoriesDeleted: false }
+  return {
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const userId = userIdOf(request)
+      const namespace = conversationNamespace(userId)
+      await upstream.forward(request, reply, {
+        method: 'GET',
+        path: `/1/user-data/${encodeURIComponent(userId)}`,
+        headers: await credentials.headersFor(request, { userToken: true, jsonBody: false, origin: agents.upstreamOriginFor(undefined) }),
+        rewriteJson: (answer) => {
+          const { body, hidden } = userDataForClient(namespace, answer)
+          if (hidden > 0) request.summary.conversationsHidden = hidden
+          return body
+        }
       })
     }
-    return reply.code(200).header('cache-control', 'no-store').send({ conversationsDeleted: now.conversationsDeleted, messagesDeleted: now.messagesDeleted, memoriesDeleted: false })
-  } }
+  }
+}
+
+/**
+ * Erasure (issue 20): starts the caller's erasure, a paced job apart from this request (src/erasure/),
+ * or joins the one already running. Answered with its outcome when it ends within
+ * ERASURE_ANSWER_WAIT_MS (a user with little data), else `202 Accepted` with its progress and the
+ * status URL to poll; leaving does not stop it.
+ */
+export function userDataErase(options: AgentStudioRouteContext): RouteImplementation {
+  return {
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const userId = userIdOf(request)
+      const { state, job } = await storeAnswer(() => options.erasures.start(request.user))
+      const ended = job === undefined ? undefined : await Promise.race([job, delay(ERASURE_ANSWER_WAIT_MS)])
+      const now = ended ?? (await storeAnswer(() => options.erasures.status(userId))) ?? state
+      request.summary.conversationsDeleted = now.conversationsDeleted
+      if (now.status === 'running') {
+        return reply.code(202).header('location', ERASURE_STATUS_PATH).header('cache-control', 'no-store').send(publicState(now))
+      }
+      if (now.status === 'failed') {
+        // The usual error body, plus what was done, so a frontend can say so and retry.
+        throw new ErasureIncomplete(`${now.conversationsDeleted} conversations deleted, messages ${now.messagesDeleted ? 'deleted' : 'not deleted'}`, {
+          cause: new Error(now.failures.join('; ')),
+          publicFields: { conversationsDeleted: now.conversationsDeleted, messagesDeleted: now.messagesDeleted, memoriesDeleted: false }
+        })
+      }
+      return reply
+        .code(200)
+        .header('cache-control', 'no-store')
+        .send({ conversationsDeleted: now.conversationsDeleted, messagesDeleted: now.messagesDeleted, memoriesDeleted: false })
+    }
+  }
 }
 
 /**
@@ -68,11 +75,13 @@ export function userDataErase(options: AgentStudioRouteContext): RouteImplementa
  * refuse a poll every 2 s): the route table gives it no route group.
  */
 export function erasureStatus(options: AgentStudioRouteContext): RouteImplementation {
-  return { handler: async (request: FastifyRequest, reply: FastifyReply) => {
-    const state = await storeAnswer(() => options.erasures.status(userIdOf(request)))
-    if (state === undefined) throw new ErasureNotFound()
-    return reply.header('cache-control', 'no-store').send(publicState(state))
-  } }
+  return {
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const state = await storeAnswer(() => options.erasures.status(userIdOf(request)))
+      if (state === undefined) throw new ErasureNotFound()
+      return reply.header('cache-control', 'no-store').send(publicState(state))
+    }
+  }
 }
 
 /** Where the browser polls its erasure (the 202's `location` and `statusUrl`): the route table's. */

@@ -39,7 +39,11 @@ for (const [mode, expected] of Object.entries(expectations)) {
     t.equal(standIn.received.length, 1)
     const seen = standIn.received[0]!
     t.equal(seen.path, `/agent-studio/1/agents/${AGENT_ID}/completions`)
-    t.same(seen.query, { compatibilityMode: mode, cache: 'false', analytics: 'true' }, 'an agent not declared cache: shared never uses the shared cache (issue 23)')
+    t.same(
+      seen.query,
+      { compatibilityMode: mode, cache: 'false', analytics: 'true' },
+      'an agent not declared cache: shared never uses the shared cache (issue 23)'
+    )
     t.equal(seen.headers['x-algolia-application-id'], TEST_KEYS.appId)
     t.equal(seen.headers['x-algolia-api-key'], TEST_KEYS.apiKey)
     t.same(seen.userToken && { sub: seen.userToken.sub, kid: seen.userToken.kid }, { sub: 'user-42', kid: TEST_KEYS.keyId })
@@ -55,20 +59,27 @@ for (const [mode, expected] of Object.entries(expectations)) {
 t.test('a bearer session works like a cookie and stream=false returns the JSON answer', async (t) => {
   const { standIn, url: upstream } = await startStandIn(t)
   const gateway = await startGateway(t, upstream)
-  const response = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false&memory=false&debug=1&cache=false`, {
-    method: 'POST',
-    dispatcher: testClient(t),
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken('bearer-user')}` },
-    body: JSON.stringify(completionBody('hi'))
-  })
+  const response = await request(
+    `${gateway.url}/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false&memory=false&debug=1&cache=false`,
+    {
+      method: 'POST',
+      dispatcher: testClient(t),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken('bearer-user')}` },
+      body: JSON.stringify(completionBody('hi'))
+    }
+  )
   const answer = (await response.body.json()) as { role: string; parts: Array<{ type: string; text?: string }> }
   t.equal(response.statusCode, 200)
   t.match(response.headers['content-type'], /^application\/json/)
   t.equal(response.headers['cache-control'], 'private, no-store', 'a JSON answer is private and never stored, not streamed')
   t.equal(response.headers['x-accel-buffering'], undefined, 'no streaming headers on a JSON answer')
   t.equal(answer.role, 'assistant')
-  t.match(answer.parts, [{ type: 'step-start' }, { type: 'text', text: /hi/ }], 'Agent Studio\'s stream=false shape')
-  t.same(standIn.received[0]!.query, { compatibilityMode: 'ai-sdk-5', stream: 'false', memory: 'false', cache: 'false', analytics: 'true' }, 'debug dropped; the browser may bypass the cache')
+  t.match(answer.parts, [{ type: 'step-start' }, { type: 'text', text: /hi/ }], "Agent Studio's stream=false shape")
+  t.same(
+    standIn.received[0]!.query,
+    { compatibilityMode: 'ai-sdk-5', stream: 'false', memory: 'false', cache: 'false', analytics: 'true' },
+    'debug dropped; the browser may bypass the cache'
+  )
   t.equal(standIn.received[0]!.userToken?.sub, 'bearer-user')
 })
 
@@ -79,7 +90,10 @@ t.test('steady traffic from one user signs one token', async (t) => {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken('steady')}` }
   for (let i = 0; i < 3; i++) {
     const response = await request(`${gateway.url}/agent-studio/1/agents/${AGENT_ID}/completions?compatibilityMode=ai-sdk-5&stream=false`, {
-      method: 'POST', dispatcher: client, headers, body: JSON.stringify(completionBody())
+      method: 'POST',
+      dispatcher: client,
+      headers,
+      body: JSON.stringify(completionBody())
     })
     await response.body.dump()
     t.equal(response.statusCode, 200)

@@ -7,14 +7,14 @@ const completions = (agent = AGENT_ID) => `/agent-studio/1/agents/${agent}/compl
 const notFoundBody = { error: 'conversation_not_found', message: 'There is no such conversation.', requestId: '…' }
 const strip = (body: Record<string, unknown>) => ({ ...body, requestId: '…' })
 
-t.test('A lists only A\'s namespaced conversations, under the ids A chose; the rest is left out and counted', async (t) => {
+t.test("A lists only A's namespaced conversations, under the ids A chose; the rest is left out and counted", async (t) => {
   const { standIn, gateway, a } = await setup(t)
   const response = await a('GET', `${base}?page=1&limit=10&startDate=2026-01-01&endDate=2099-12-31&userToken=user-b&agentId=x`)
   t.equal(response.statusCode, 200)
   const body = response.json() as { data: Array<{ id: string; title: string }>; pagination: { totalCount: number } }
   t.same(body.data.map((c) => c.id).sort(), ['conv_a1', 'conv_a2'], 'client ids; the raw legacy id is not shown')
   t.same(body.data.map((c) => c.title).sort(), ['A private question', 'A second question'])
-  t.equal(body.pagination.totalCount, 3, 'pagination is upstream\'s (docs/security.md says so)')
+  t.equal(body.pagination.totalCount, 3, "pagination is upstream's (docs/security.md says so)")
   t.match(gateway.logs.requests.at(-1), { status: 200, conversationsHidden: 1 })
   const seen = standIn.received.at(-1)!
   t.same(seen.query, { page: '1', limit: '10', startDate: '2026-01-01', endDate: '2099-12-31' }, 'nothing else is passed')
@@ -36,12 +36,12 @@ t.test('A lists only A\'s namespaced conversations, under the ids A chose; the r
   }
 })
 
-t.test('A reads A\'s conversation under A\'s id; B\'s id answers 404 byte for byte like a missing one', async (t) => {
+t.test("A reads A's conversation under A's id; B's id answers 404 byte for byte like a missing one", async (t) => {
   const { a, standIn, gateway } = await setup(t)
   const own = await a('GET', `${base}/conv_a1`)
   t.equal(own.statusCode, 200)
   t.match(own.json(), { id: 'conv_a1', title: 'A private question', messages: [{ conversationId: 'conv_a1', parts: [{ text: 'A private question' }] }] })
-  t.equal(standIn.received.at(-1)!.path, `${base}/${upstreamId('user-a', 'conv_a1')}`, 'upstream, the id is in A\'s namespace')
+  t.equal(standIn.received.at(-1)!.path, `${base}/${upstreamId('user-a', 'conv_a1')}`, "upstream, the id is in A's namespace")
   t.notMatch(own.body, new RegExp(upstreamId('user-a', '')), 'the namespace prefix never reaches the browser')
 
   const others = await a('GET', `${base}/conv_b1`)
@@ -50,14 +50,17 @@ t.test('A reads A\'s conversation under A\'s id; B\'s id answers 404 byte for by
   t.equal(missing.statusCode, 404)
   t.same(strip(others.json()), strip(missing.json()), 'no oracle: same body')
   t.same(strip(others.json()), notFoundBody)
-  t.same(others.body.replace(others.headers['x-request-id'] as string, ''), missing.body.replace(missing.headers['x-request-id'] as string, ''), 'byte for byte, but for the request id')
+  t.same(
+    others.body.replace(others.headers['x-request-id'] as string, ''),
+    missing.body.replace(missing.headers['x-request-id'] as string, ''),
+    'byte for byte, but for the request id'
+  )
   t.same(Object.keys(others.headers).sort(), Object.keys(missing.headers).sort(), 'and the same headers')
   t.notMatch(others.body, /medical/)
   t.match(gateway.logs.requests.at(-2), { status: 404, rule: 'conversation_not_found', userId: 'user-a' })
 })
 
-
-t.test('A reaches B\'s conversation by no route, agent, encoding or case trick', async (t) => {
+t.test("A reaches B's conversation by no route, agent, encoding or case trick", async (t) => {
   const { standIn, a } = await setup(t, { ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` })
   const bUpstream = upstreamId('user-b', 'conv_b1')
   const tricks = ['conv_b1', 'CONV_B1', 'Conv_b1', bUpstream, bUpstream.toUpperCase(), `${bUpstream.slice(0, 33)}conv_b1`]
@@ -70,7 +73,13 @@ t.test('A reaches B\'s conversation by no route, agent, encoding or case trick',
       t.equal(deletion.statusCode, 404, `DELETE ${agent}/${id}`)
     }
   }
-  const encodings: Array<[string, number]> = [['conv%5Fb1', 404], ['%63onv_b1', 404], ['conv_b1%00', 400], ['conv_b1%2F..%2F', 400], [`${bUpstream}%20`, 400]]
+  const encodings: Array<[string, number]> = [
+    ['conv%5Fb1', 404],
+    ['%63onv_b1', 404],
+    ['conv_b1%00', 400],
+    ['conv_b1%2F..%2F', 400],
+    [`${bUpstream}%20`, 400]
+  ]
   for (const [encoded, status] of encodings) {
     const read = await a('GET', `${base}/${encoded}`)
     t.equal(read.statusCode, status, `GET ${encoded}`)
@@ -83,11 +92,16 @@ t.test('A reaches B\'s conversation by no route, agent, encoding or case trick',
     }
   }
   const b1 = standIn.store.conversations.get(bUpstream)!
-  t.same(b1.messages.map((m) => m.sentBy), ['user-b'], 'nothing was appended to B\'s conversation')
+  t.same(
+    b1.messages.map((m) => m.sentBy),
+    ['user-b'],
+    "nothing was appended to B's conversation"
+  )
   t.notOk(standIn.store.deletions.includes(bUpstream), 'and it was not deleted')
   for (const request of standIn.received) {
     const named = request.path.endsWith('/completions') ? (request.body as { id?: string }).id : request.path.split('/').at(-1)
-    if (named !== undefined && named !== 'conversations') t.ok(named.startsWith(upstreamId('user-a', '')), `${request.method} ${request.path}: in A's namespace`)
+    if (named !== undefined && named !== 'conversations')
+      t.ok(named.startsWith(upstreamId('user-a', '')), `${request.method} ${request.path}: in A's namespace`)
   }
 })
 
@@ -98,7 +112,10 @@ t.test('chat with ids has no ownership lookup: one upstream call per message, wh
     t.equal((await a('POST', completions(), completionBody('hi', { id }))).statusCode, 200)
     t.equal(standIn.received.length - before, 1, `${id}: the completion is the only upstream call`)
   }
-  t.notOk(gateway.logs.requests.some((line) => 'ownership' in line), 'no ownership field in the log')
+  t.notOk(
+    gateway.logs.requests.some((line) => 'ownership' in line),
+    'no ownership field in the log'
+  )
 })
 
 t.test('the ids real clients make round-trip: AI SDK, InstantSearch, UUID and alg_cnv_ ids', async (t) => {
@@ -111,10 +128,16 @@ t.test('the ids real clients make round-trip: AI SDK, InstantSearch, UUID and al
     t.equal(read.json().id, id)
   }
   const listed = (await a('GET', `${base}?limit=100`)).json() as { data: Array<{ id: string }> }
-  t.same(listed.data.map((c) => c.id).filter((id) => ids.includes(id)).sort(), [...ids].sort())
+  t.same(
+    listed.data
+      .map((c) => c.id)
+      .filter((id) => ids.includes(id))
+      .sort(),
+    [...ids].sort()
+  )
 })
 
-t.test('client ids over the namespace\'s limit or malformed are 400 invalid_id naming the maximum', async (t) => {
+t.test("client ids over the namespace's limit or malformed are 400 invalid_id naming the maximum", async (t) => {
   const { standIn, a } = await setup(t)
   const message = 'The conversation id is not valid: ids are 1 to 95 letters, digits, "-" or "_", starting with a letter or digit.'
   for (const id of ['x'.repeat(96), '-leading', 'conv b', 'conv.1', '', 'ü']) {
@@ -130,7 +153,7 @@ t.test('client ids over the namespace\'s limit or malformed are 400 invalid_id n
   t.equal(standIn.received.length, 0, 'nothing was forwarded')
 })
 
-t.test('A deletes A\'s conversation with one upstream DELETE (no user token, no ownership read); a missing one is 404', async (t) => {
+t.test("A deletes A's conversation with one upstream DELETE (no user token, no ownership read); a missing one is 404", async (t) => {
   const { standIn, a } = await setup(t)
   const response = await a('DELETE', `${base}/conv_a1`)
   t.equal(response.statusCode, 204)
@@ -144,21 +167,38 @@ t.test('A deletes A\'s conversation with one upstream DELETE (no user token, no 
   t.same(strip(again.json()), notFoundBody)
 })
 
-
-t.test('erasure deletes every conversation of the caller on every allowed agent and the messages, and touches no one else\'s', async (t) => {
+t.test("erasure deletes every conversation of the caller on every allowed agent and the messages, and touches no one else's", async (t) => {
   const { standIn, gateway, a, b } = await setup(t, { ALLOWED_AGENT_IDS: `${AGENT_ID},agent-2` })
   t.equal((await a('POST', completions('agent-2'), completionBody('on the other agent', { id: 'other1' }))).statusCode, 200)
   t.equal((await b('POST', completions('agent-2'), completionBody('B on the other agent', { id: 'other1' }))).statusCode, 200)
-  const bIds = [...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.id).sort()
+  const bIds = [...standIn.store.conversations.values()]
+    .filter((c) => c.owner === 'user-b')
+    .map((c) => c.id)
+    .sort()
   const bMessages = [...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.messages.length)
 
   const erased = await a('DELETE', '/agent-studio/1/user-data/me')
   t.equal(erased.statusCode, 200)
   t.same(erased.json(), { conversationsDeleted: 4, messagesDeleted: true, memoriesDeleted: false })
   t.equal(erased.headers['cache-control'], 'private, no-store')
-  t.same([...standIn.store.conversations.values()].filter((c) => c.owner === 'user-a'), [], 'nothing of A\'s is left, legacy conversation included')
-  t.same([...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.id).sort(), bIds, 'B\'s conversations are all there')
-  t.same([...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.messages.length), bMessages, 'with all their messages')
+  t.same(
+    [...standIn.store.conversations.values()].filter((c) => c.owner === 'user-a'),
+    [],
+    "nothing of A's is left, legacy conversation included"
+  )
+  t.same(
+    [...standIn.store.conversations.values()]
+      .filter((c) => c.owner === 'user-b')
+      .map((c) => c.id)
+      .sort(),
+    bIds,
+    "B's conversations are all there"
+  )
+  t.same(
+    [...standIn.store.conversations.values()].filter((c) => c.owner === 'user-b').map((c) => c.messages.length),
+    bMessages,
+    'with all their messages'
+  )
   t.match(standIn.received.at(-1), { method: 'DELETE', path: '/agent-studio/1/user-data/user-a' })
   t.match(gateway.logs.requests.at(-1), { status: 200, conversationsDeleted: 4, userId: 'user-a' })
 
@@ -171,9 +211,14 @@ t.test('erasure deletes every conversation of the caller on every allowed agent 
 
 t.test('a partly failed erasure answers 502 with what was done, and a retry finishes the job', async (t) => {
   let failDeletes = true
-  const { standIn, gateway, a } = await setup(t, {}, {
-    intercept: ({ method, url }) => (failDeletes && method === 'DELETE' && url.includes('legacy_a') ? { status: 500, body: { message: 'Internal server error', status: 500 } } : undefined)
-  })
+  const { standIn, gateway, a } = await setup(
+    t,
+    {},
+    {
+      intercept: ({ method, url }) =>
+        failDeletes && method === 'DELETE' && url.includes('legacy_a') ? { status: 500, body: { message: 'Internal server error', status: 500 } } : undefined
+    }
+  )
   const partial = await a('DELETE', '/agent-studio/1/user-data/me')
   t.equal(partial.statusCode, 502)
   t.same(strip(partial.json()), {
@@ -194,7 +239,7 @@ t.test('a partly failed erasure answers 502 with what was done, and a retry fini
   t.notOk(standIn.store.conversations.has('legacy_a'))
 })
 
-t.test('export maps ids back and leaves out what is outside the caller\'s namespace; no path names anyone else', async (t) => {
+t.test("export maps ids back and leaves out what is outside the caller's namespace; no path names anyone else", async (t) => {
   const { standIn, gateway, a } = await setup(t)
   const exported = await a('GET', '/agent-studio/1/user-data/me')
   t.equal(exported.statusCode, 200)
@@ -205,7 +250,12 @@ t.test('export maps ids back and leaves out what is outside the caller\'s namesp
   t.match(standIn.received.at(-1), { method: 'GET', path: '/agent-studio/1/user-data/user-a' })
   t.match(gateway.logs.requests.at(-1), { conversationsHidden: 1 })
 
-  for (const path of ['/agent-studio/1/user-data/user-b', '/agent-studio/1/user-data/me/../user-b', '/agent-studio/1/user-data/me%2F..%2Fuser-b', '/agent-studio/1/user-data/']) {
+  for (const path of [
+    '/agent-studio/1/user-data/user-b',
+    '/agent-studio/1/user-data/me/../user-b',
+    '/agent-studio/1/user-data/me%2F..%2Fuser-b',
+    '/agent-studio/1/user-data/'
+  ]) {
     const response = await a('GET', path)
     t.equal(response.statusCode, 404, path)
   }
@@ -229,7 +279,12 @@ t.test('a tenant claim separates equal user ids everywhere: token sub, namespace
   t.match(standIn.received.at(-1), { path: '/agent-studio/1/user-data/acme%3A42' })
   t.match(gateway.logs.requests.at(-1), { userId: 'acme:42' })
 
-  for (const [name, claims] of [['no tenant', {}], ['a tenant with ":"', { tenant: 'a:b' }], ['an empty tenant', { tenant: '' }], ['an object', { tenant: { id: 1 } }]] as const) {
+  for (const [name, claims] of [
+    ['no tenant', {}],
+    ['a tenant with ":"', { tenant: 'a:b' }],
+    ['an empty tenant', { tenant: '' }],
+    ['an object', { tenant: { id: 1 } }]
+  ] as const) {
     const before = standIn.received.length
     const refused = await as('42', claims)('POST', completions(), completionBody('hi'))
     t.equal(refused.statusCode, 401, name)

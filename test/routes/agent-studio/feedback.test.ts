@@ -7,7 +7,12 @@ async function setup(t: Test) {
   const { standIn, url } = await startStandIn(t)
   const gateway = await startGateway(t, url, { listen: false })
   const a = async (method: 'POST', url: string, payload: unknown) =>
-    gateway.app.inject({ method, url, headers: { authorization: `Bearer ${await sessionToken('user-a')}`, 'content-type': 'application/json' }, payload: payload as object })
+    gateway.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${await sessionToken('user-a')}`, 'content-type': 'application/json' },
+      payload: payload as object
+    })
   return { standIn, a }
 }
 
@@ -15,8 +20,17 @@ t.test('feedback is validated field by field before forwarding', async (t) => {
   const { standIn, a } = await setup(t)
   const good = { messageId: 'alg_msg_1', agentId: AGENT_ID, vote: 1, tags: ['helpful'], notes: 'Great answer' }
   const ok = await a('POST', '/agent-studio/1/feedback', good)
-  t.equal(ok.statusCode, 201, 'Agent Studio\'s status is relayed')
-  t.match(ok.json(), { id: /^alg_fbk_/, agentId: AGENT_ID, messageId: 'alg_msg_1', vote: 1, tags: ['helpful'], notes: 'Great answer', createdAt: String, updatedAt: String })
+  t.equal(ok.statusCode, 201, "Agent Studio's status is relayed")
+  t.match(ok.json(), {
+    id: /^alg_fbk_/,
+    agentId: AGENT_ID,
+    messageId: 'alg_msg_1',
+    vote: 1,
+    tags: ['helpful'],
+    notes: 'Great answer',
+    createdAt: String,
+    updatedAt: String
+  })
   t.match(standIn.store.feedback, [{ body: good, userToken: 'user-a' }])
   t.match(standIn.received.at(-1), { path: '/agent-studio/1/feedback' })
 

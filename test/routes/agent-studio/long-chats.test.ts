@@ -19,7 +19,13 @@ const completions = (received: ReceivedRequest[]) => received.filter((r) => r.pa
 t.test('without CONTEXT_TRIM, a chat over MAX_MESSAGES is refused and no trim is made', async (t) => {
   const { standIn, url } = await startStandIn(t)
   const gateway = await startGateway(t, url, { env: { MAX_MESSAGES: '4' } })
-  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u-off', query: 'compatibilityMode=ai-sdk-5&stream=false', body: { messages: history(7) } })
+  const response = await postCompletion({
+    gatewayUrl: gateway.url,
+    dispatcher: testClient(t),
+    user: 'u-off',
+    query: 'compatibilityMode=ai-sdk-5&stream=false',
+    body: { messages: history(7) }
+  })
   t.equal(response.statusCode, 400)
   t.match(await response.body.json(), { error: 'invalid_request', message: /MAX_MESSAGES/ })
   t.equal(standIn.received.length, 0)
@@ -28,7 +34,13 @@ t.test('without CONTEXT_TRIM, a chat over MAX_MESSAGES is refused and no trim is
 t.test('with CONTEXT_TRIM, an over-long chat is trimmed by Agent Studio to the last MAX_MESSAGES messages, then answered', async (t) => {
   const { standIn, url } = await startStandIn(t)
   const gateway = await startGateway(t, url, { env: { MAX_MESSAGES: '4', CONTEXT_TRIM: 'true', UPSTREAM_ORIGIN: 'https://shop.example.com' } })
-  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u-trim', query: 'compatibilityMode=ai-sdk-5&stream=false', body: { messages: history(7) } })
+  const response = await postCompletion({
+    gatewayUrl: gateway.url,
+    dispatcher: testClient(t),
+    user: 'u-trim',
+    query: 'compatibilityMode=ai-sdk-5&stream=false',
+    body: { messages: history(7) }
+  })
   t.equal(response.statusCode, 200, await response.body.text())
   const [trim] = trims(standIn.received)
   t.same(trim!.body, { messages: history(7), keepLastMessages: 4 }, 'only what trimming needs: no tool-part dropping for a count')
@@ -46,30 +58,68 @@ t.test('a body over BODY_LIMIT_BYTES is trimmed with its tool parts dropped; one
   const hits = { hits: Array.from({ length: 20 }, (_, i) => ({ objectID: `p-${i}`, description: 'x'.repeat(200) })) }
   const bulky = [
     { id: 'm0', role: 'user', parts: [{ type: 'text', text: 'find tents' }] },
-    { id: 'm1', role: 'assistant', parts: [{ type: 'tool-algolia_search_index', toolCallId: 'c1', state: 'output-available', input: { query: 'tents' }, output: hits }, { type: 'text', text: 'Here are tents.' }] },
+    {
+      id: 'm1',
+      role: 'assistant',
+      parts: [
+        { type: 'tool-algolia_search_index', toolCallId: 'c1', state: 'output-available', input: { query: 'tents' }, output: hits },
+        { type: 'text', text: 'Here are tents.' }
+      ]
+    },
     { id: 'm2', role: 'user', parts: [{ type: 'text', text: 'the cheapest?' }] }
   ]
-  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u-bulky', query: 'compatibilityMode=ai-sdk-5&stream=false', body: { messages: bulky } })
+  const response = await postCompletion({
+    gatewayUrl: gateway.url,
+    dispatcher: testClient(t),
+    user: 'u-bulky',
+    query: 'compatibilityMode=ai-sdk-5&stream=false',
+    body: { messages: bulky }
+  })
   t.equal(response.statusCode, 200, await response.body.text())
   t.match(trims(standIn.received)[0]!.body, { keepLastMessages: 3, dropToolParts: true, maxTokensEstimate: 1024 })
   const sent = completions(standIn.received)[0]!.body as { messages: Array<{ parts: Array<{ type: string }> }> }
-  t.same(sent.messages[1]!.parts.map((p) => p.type), ['text'], 'the search results were dropped, the words kept')
+  t.same(
+    sent.messages[1]!.parts.map((p) => p.type),
+    ['text'],
+    'the search results were dropped, the words kept'
+  )
 
   const huge = [{ id: 'm0', role: 'user', parts: [{ type: 'text', text: 'y'.repeat(8000) }] }]
-  const tooLarge = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u-bulky', query: 'compatibilityMode=ai-sdk-5&stream=false', body: { messages: huge } })
+  const tooLarge = await postCompletion({
+    gatewayUrl: gateway.url,
+    dispatcher: testClient(t),
+    user: 'u-bulky',
+    query: 'compatibilityMode=ai-sdk-5&stream=false',
+    body: { messages: huge }
+  })
   t.equal(tooLarge.statusCode, 413)
   t.match(await tooLarge.body.json(), { error: 'payload_too_large', message: /4096 bytes \(BODY_LIMIT_BYTES\)/ })
   t.equal(completions(standIn.received).length, 1, 'a trim that kept nothing is not sent on as an empty chat')
-  const beyond = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u-bulky', query: 'compatibilityMode=ai-sdk-5&stream=false', body: { messages: [{ id: 'm0', role: 'user', parts: [{ type: 'text', text: 'z'.repeat(70_000) }] }] } })
+  const beyond = await postCompletion({
+    gatewayUrl: gateway.url,
+    dispatcher: testClient(t),
+    user: 'u-bulky',
+    query: 'compatibilityMode=ai-sdk-5&stream=false',
+    body: { messages: [{ id: 'm0', role: 'user', parts: [{ type: 'text', text: 'z'.repeat(70_000) }] }] }
+  })
   t.equal(beyond.statusCode, 413, 'beyond CONTEXT_TRIM_BODY_LIMIT_BYTES nothing is even read')
   t.match(await beyond.body.json(), { message: /CONTEXT_TRIM_BODY_LIMIT_BYTES/ })
 })
 
-t.test('the trim is counted in the deployment\'s upstream budget: a second long chat that would exceed it is refused before any call', async (t) => {
+t.test("the trim is counted in the deployment's upstream budget: a second long chat that would exceed it is refused before any call", async (t) => {
   const { standIn, url } = await startStandIn(t)
-  const gateway = await startGateway(t, url, { env: { MAX_MESSAGES: '4', CONTEXT_TRIM: 'true', GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 3, windowSeconds: 60, perUser: 4 } }) } })
+  const gateway = await startGateway(t, url, {
+    env: { MAX_MESSAGES: '4', CONTEXT_TRIM: 'true', GATEWAY_CONFIG_FILE: limitsFile({ upstreamBudget: { max: 3, windowSeconds: 60, perUser: 4 } }) }
+  })
   const client = testClient(t)
-  const send = () => postCompletion({ gatewayUrl: gateway.url, dispatcher: client, user: 'u-budget', query: 'compatibilityMode=ai-sdk-5&stream=false', body: { messages: history(7) } })
+  const send = () =>
+    postCompletion({
+      gatewayUrl: gateway.url,
+      dispatcher: client,
+      user: 'u-budget',
+      query: 'compatibilityMode=ai-sdk-5&stream=false',
+      body: { messages: history(7) }
+    })
   t.equal((await send()).statusCode, 200, 'completion + trim: 2 of 3')
   const second = await send()
   t.equal(second.statusCode, 429, 'its completion is the 3rd, its trim would be the 4th')
@@ -78,9 +128,18 @@ t.test('the trim is counted in the deployment\'s upstream budget: a second long 
 })
 
 t.test('a trim Agent Studio refuses leaves the usual refusal', async (t) => {
-  const { standIn, url } = await startStandIn(t, { intercept: ({ url }) => (url.includes('/context/trim') ? { status: 422, body: { detail: [{ loc: ['body', 'messages'], msg: 'bad', type: 'value_error' }] } } : undefined) })
+  const { standIn, url } = await startStandIn(t, {
+    intercept: ({ url }) =>
+      url.includes('/context/trim') ? { status: 422, body: { detail: [{ loc: ['body', 'messages'], msg: 'bad', type: 'value_error' }] } } : undefined
+  })
   const gateway = await startGateway(t, url, { env: { MAX_MESSAGES: '4', CONTEXT_TRIM: 'true' } })
-  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'u-fail', query: 'compatibilityMode=ai-sdk-5&stream=false', body: { messages: history(7) } })
+  const response = await postCompletion({
+    gatewayUrl: gateway.url,
+    dispatcher: testClient(t),
+    user: 'u-fail',
+    query: 'compatibilityMode=ai-sdk-5&stream=false',
+    body: { messages: history(7) }
+  })
   t.equal(response.statusCode, 400)
   t.match(await response.body.json(), { error: 'invalid_request', message: /MAX_MESSAGES/ })
   t.equal(completions(standIn.received).length, 0)
@@ -92,12 +151,23 @@ t.test('compact: off unless ops pin a provider and a model; the browser can neve
   const off = await startGateway(t, url)
   const client = testClient(t)
   const post = async (base: string, user: string, body: unknown) => {
-    const response = await request(`${base}/agent-studio/1/context/compact`, { method: 'POST', dispatcher: client, headers: { authorization: `Bearer ${await sessionToken(user)}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    return { status: response.statusCode, body: await response.body.json() as Record<string, unknown> }
+    const response = await request(`${base}/agent-studio/1/context/compact`, {
+      method: 'POST',
+      dispatcher: client,
+      headers: { authorization: `Bearer ${await sessionToken(user)}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body)
+    })
+    return { status: response.statusCode, body: (await response.body.json()) as Record<string, unknown> }
   }
   t.equal((await post(off.url, 'u-c', { messages: history(8) })).status, 404, 'no route without a pinned provider and model')
 
-  const gateway = await startGateway(t, url, { env: { COMPACT_PROVIDER_ID: 'prov_cheap', COMPACT_MODEL: 'gpt-4o-mini', GATEWAY_CONFIG_FILE: limitsFile({ routes: { compact: { max: 2, windowSeconds: 86_400 } } }) } })
+  const gateway = await startGateway(t, url, {
+    env: {
+      COMPACT_PROVIDER_ID: 'prov_cheap',
+      COMPACT_MODEL: 'gpt-4o-mini',
+      GATEWAY_CONFIG_FILE: limitsFile({ routes: { compact: { max: 2, windowSeconds: 86_400 } } })
+    }
+  })
   const chosen = await post(gateway.url, 'u-c', { messages: history(8), providerID: 'prov_expensive', model: 'o1-pro' })
   t.equal(chosen.status, 400)
   t.match(chosen.body, { error: 'forbidden_field', message: /"providerID"/ })
@@ -107,7 +177,11 @@ t.test('compact: off unless ops pin a provider and a model; the browser can neve
 
   const ok = await post(gateway.url, 'u-c', { messages: history(8), keepLastMessages: 2, instructions: 'keep product names' })
   t.equal(ok.status, 200)
-  t.match(ok.body, { messages: [{ role: 'user', parts: [{ text: /Summary of 6 earlier messages \(by gpt-4o-mini\)/ }] }, history(8)[6], history(8)[7]], stats: { messagesBefore: 8, messagesAfter: 3 }, compaction: { compacted: true } })
+  t.match(ok.body, {
+    messages: [{ role: 'user', parts: [{ text: /Summary of 6 earlier messages \(by gpt-4o-mini\)/ }] }, history(8)[6], history(8)[7]],
+    stats: { messagesBefore: 8, messagesAfter: 3 },
+    compaction: { compacted: true }
+  })
   t.same(standIn.compactions, [{ providerID: 'prov_cheap', model: 'gpt-4o-mini' }], 'billed to the pinned provider and model')
   t.equal((await post(gateway.url, 'u-c', { messages: history(8) })).status, 200, 'the second of the day')
   const third = await post(gateway.url, 'u-c', { messages: history(8) })

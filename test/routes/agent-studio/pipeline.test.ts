@@ -62,11 +62,18 @@ const EXPECTED: Record<RouteId, { onRequest: string[]; preHandler?: string[] }> 
   usageMe: { onRequest: ['admission'] }
 }
 
-t.test('every route of the table runs the pipeline\'s steps in the one order, as Fastify lists them', async (t) => {
+t.test("every route of the table runs the pipeline's steps in the one order, as Fastify lists them", async (t) => {
   const gateway = await startGateway(t, new URL('http://127.0.0.1:9/agent-studio'), {
     listen: false,
     // Load shedding on (the default; test fixtures turn it off), so its hook is in the listing.
-    env: { MAX_EVENT_LOOP_DELAY_MS: '1000', ENABLE_CONVERSATIONS: 'true', ENABLE_FEEDBACK: 'true', ENABLE_USER_DATA: 'true', COMPACT_PROVIDER_ID: 'openai', COMPACT_MODEL: 'gpt-4.1-mini' }
+    env: {
+      MAX_EVENT_LOOP_DELAY_MS: '1000',
+      ENABLE_CONVERSATIONS: 'true',
+      ENABLE_FEEDBACK: 'true',
+      ENABLE_USER_DATA: 'true',
+      COMPACT_PROVIDER_ID: 'openai',
+      COMPACT_MODEL: 'gpt-4.1-mini'
+    }
   })
   const listed = readListing(gateway.app.printRoutes({ includeHooks: true, commonPrefix: false }))
   const byRoute = (method: string, path: string) => listed.find((route) => route.path === path && route.methods.includes(method))
@@ -83,13 +90,18 @@ t.test('every route of the table runs the pipeline\'s steps in the one order, as
     // The steps of the Agent Studio pipeline appear in PIPELINE's order (compact's admission,
     // after validation, is pinned by its preHandler above).
     const steps = (found.hooks.onRequest ?? []).filter((name) => (PIPELINE as readonly string[]).includes(name))
-    t.same(steps, [...steps].sort((a, b) => PIPELINE.indexOf(a as (typeof PIPELINE)[number]) - PIPELINE.indexOf(b as (typeof PIPELINE)[number])), `${route.path}: in PIPELINE's order`)
+    t.same(
+      steps,
+      [...steps].sort((a, b) => PIPELINE.indexOf(a as (typeof PIPELINE)[number]) - PIPELINE.indexOf(b as (typeof PIPELINE)[number])),
+      `${route.path}: in PIPELINE's order`
+    )
   }
 
   // Nothing under /agent-studio or /search-key that the table does not declare (HEAD goes with GET).
   const declared = new Set(ROUTES.map((route) => `${route.method} ${route.path}`))
   for (const route of listed.filter((r) => r.path.startsWith('/agent-studio') || r.path === '/search-key')) {
-    for (const method of route.methods.filter((m) => m !== 'HEAD')) t.ok(declared.has(`${method} ${route.path}`), `${method} ${route.path} comes from the route table`)
+    for (const method of route.methods.filter((m) => m !== 'HEAD'))
+      t.ok(declared.has(`${method} ${route.path}`), `${method} ${route.path} comes from the route table`)
   }
 
   // Every hook has a name: an anonymous() in the listing, or in a trace, says nothing.

@@ -19,7 +19,12 @@ async function setup(t: Test) {
 }
 
 /** `consumeTaskStream` of InstantSearch's newer task transport, on the gateway's answer. */
-async function sendTask(gatewayUrl: string, user: string, body: unknown, onData: (output: unknown) => void): Promise<{ response: Response; output: Promise<unknown> }> {
+async function sendTask(
+  gatewayUrl: string,
+  user: string,
+  body: unknown,
+  onData: (output: unknown) => void
+): Promise<{ response: Response; output: Promise<unknown> }> {
   const response = await fetch(`${gatewayUrl}/agent-studio/1/agents/${AGENT_ID}/tasks?stream=true`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', authorization: `Bearer ${await sessionToken(user)}` },
@@ -29,26 +34,40 @@ async function sendTask(gatewayUrl: string, user: string, body: unknown, onData:
     if (!response.ok) return reject(new Error(`HTTP error ${response.status}`))
     if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) return resolve(response.json())
     let latest: unknown
-    processStream(parseJsonEventStream(response.body!), (chunk: { type?: string; data?: unknown; errorText?: string } | undefined) => {
-      if (!chunk) return
-      if (chunk.type === 'error') throw new Error(chunk.errorText || 'Task stream error')
-      if (chunk.type !== 'data-task-output') return
-      latest = chunk.data
-      onData((latest as { output?: unknown }).output)
-    }, () => resolve((latest as { output?: unknown } | undefined)?.output), reject)
+    processStream(
+      parseJsonEventStream(response.body!),
+      (chunk: { type?: string; data?: unknown; errorText?: string } | undefined) => {
+        if (!chunk) return
+        if (chunk.type === 'error') throw new Error(chunk.errorText || 'Task stream error')
+        if (chunk.type !== 'data-task-output') return
+        latest = chunk.data
+        onData((latest as { output?: unknown }).output)
+      },
+      () => resolve((latest as { output?: unknown } | undefined)?.output),
+      reject
+    )
   })
   return { response, output }
 }
 
-t.test('a streamed task is relayed as SSE, unbuffered, and InstantSearch\'s stream reader gets every partial output', async (t) => {
+t.test("a streamed task is relayed as SSE, unbuffered, and InstantSearch's stream reader gets every partial output", async (t) => {
   const { standIn, gateway } = await setup(t)
   const partials: unknown[] = []
-  const { response, output } = await sendTask(gateway.url, 'alice', { task: 'algolia_prompt_suggestions', kind: 'prompt_suggestions', input: { query: 'tents' } }, (data) => partials.push(data))
+  const { response, output } = await sendTask(
+    gateway.url,
+    'alice',
+    { task: 'algolia_prompt_suggestions', kind: 'prompt_suggestions', input: { query: 'tents' } },
+    (data) => partials.push(data)
+  )
   t.equal(response.headers.get('content-type'), 'text/event-stream')
   t.equal(response.headers.get('cache-control'), 'no-cache, no-transform')
   t.equal(response.headers.get('x-accel-buffering'), 'no')
   t.same(await output, { suggestions: ['What is popular in tents?', 'Compare the best tents', 'Anything cheaper than tents?'] })
-  t.same(partials.map((p) => (p as { suggestions: string[] }).suggestions.length), [1, 2, 3], 'each chunk arrived on its own, in order')
+  t.same(
+    partials.map((p) => (p as { suggestions: string[] }).suggestions.length),
+    [1, 2, 3],
+    'each chunk arrived on its own, in order'
+  )
   t.same(standIn.received.at(-1)!.query, { stream: 'true', cache: 'true', analytics: 'true' })
   t.same(standIn.received.at(-1)!.body, { task: 'algolia_prompt_suggestions', kind: 'prompt_suggestions', input: { query: 'tents' } })
 })
@@ -56,7 +75,9 @@ t.test('a streamed task is relayed as SSE, unbuffered, and InstantSearch\'s stre
 t.test('a task stream that breaks ends with an error chunk, so the reader fails instead of taking a partial output for the answer', async (t) => {
   const { gateway } = await setup(t)
   const partials: unknown[] = []
-  const { response, output } = await sendTask(gateway.url, 'bob', { task: 'algolia_prompt_suggestions', input: { query: 'boots [cut]' } }, (data) => partials.push(data))
+  const { response, output } = await sendTask(gateway.url, 'bob', { task: 'algolia_prompt_suggestions', input: { query: 'boots [cut]' } }, (data) =>
+    partials.push(data)
+  )
   t.equal(response.status, 200)
   await t.rejects(output, /The answer was interrupted before it finished/)
   t.equal(partials.length, 1, 'the whole first chunk was relayed before the break')
