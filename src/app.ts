@@ -200,7 +200,19 @@ export async function buildApp(config: GatewayConfig, deps: AppDependencies = {}
   const tenantOf = tenantOfUser(config.session.tenantClaim)
   const meter = usageMeter({ store: tokens, metrics, logger, tenantOf, ...(now === undefined ? {} : { now }) })
   // Issue 24: the audit trail (its own destination) and the tool approval bindings.
-  const audit = createAuditLog(config.audit, (event) => metrics.auditEvents.inc({ action: event.action, outcome: event.outcome }), deps.auditDestination)
+  let auditFailureToldAt = 0
+  const audit = createAuditLog(
+    config.audit,
+    (event) => metrics.auditEvents.inc({ action: event.action, outcome: event.outcome }),
+    deps.auditDestination,
+    (error) => {
+      metrics.auditWriteFailures.inc()
+      // Once a minute at most: a full disk fails every write.
+      if (Date.now() - auditFailureToldAt < 60_000) return
+      auditFailureToldAt = Date.now()
+      logger.error({ err: error }, 'audit trail: its destination failed; events are being lost (gateway_audit_write_failures_total)')
+    }
+  )
   app.addHook('onClose', () => audit.close())
   const approvals = approvalService({
     store: redis?.approvals ?? memoryApprovalStore(),

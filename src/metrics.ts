@@ -203,7 +203,7 @@ export function createMetrics(sources: MetricsSources = {}) {
     }),
     toolApprovals: new Counter({
       name: 'gateway_tool_approvals_total',
-      help: 'Tool approvals a browser sent, by agent and outcome (accepted, not_approvable, unbound, replayed, expired, mismatch)',
+      help: 'Tool approvals a browser sent, by agent and outcome (accepted, not_approvable, unbound, replayed, expired, mismatch, request_refused)',
       labelNames: ['agent', 'outcome'] as const,
       registers
     }),
@@ -211,6 +211,11 @@ export function createMetrics(sources: MetricsSources = {}) {
       name: 'gateway_audit_events_total',
       help: 'Audit events written, by action and outcome',
       labelNames: ['action', 'outcome'] as const,
+      registers
+    }),
+    auditWriteFailures: new Counter({
+      name: 'gateway_audit_write_failures_total',
+      help: "Errors of the audit trail's destination (a full disk, a closed pipe): events may be lost; the gateway keeps serving",
       registers
     }),
     keyAuditProblems: new Gauge({

@@ -23,8 +23,9 @@ export interface ApprovalStore {
 /** How long a used binding is remembered, so a replay says "replayed" rather than "unbound". */
 export const USED_TTL_MS = 24 * 3_600_000
 
-export const pendingKey = (userId: string, toolCallId: string) => `approvals:pending:${userId}:${toolCallId}`
-export const usedKey = (userId: string, toolCallId: string) => `approvals:used:${userId}:${toolCallId}`
+// Each id encoded, so that no user id and call id pair can spell another's key (`a:b` + `c` and `a` + `b:c`).
+export const pendingKey = (userId: string, toolCallId: string) => `approvals:pending:${encodeURIComponent(userId)}:${encodeURIComponent(toolCallId)}`
+export const usedKey = (userId: string, toolCallId: string) => `approvals:used:${encodeURIComponent(userId)}:${encodeURIComponent(toolCallId)}`
 
 export function parsePending(raw: string): PendingApproval | undefined {
   try {

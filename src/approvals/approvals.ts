@@ -2,10 +2,11 @@ import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { LiveAgents } from '../config/live-agents.js'
-import { ApprovalInvalid, RedisUnavailable, ToolNotApprovable } from '../errors.js'
+import { ApprovalInvalid, InvalidRequest, RedisUnavailable, ToolNotApprovable } from '../errors.js'
 import type { Metrics } from '../metrics.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { ApprovalStore, PendingApproval } from './approval-store.js'
+import { MAX_JSON_DEPTH } from '../policy/json-depth.js'
 
 /**
  * Issue 24: tool approvals a browser cannot forge. Agent Studio asks for an approval in the stream
@@ -56,12 +57,18 @@ export function argsHash(args: unknown): string {
   return createHash('sha256').update(canonical(args)).digest('hex')
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+/**
+ * Arguments nested deeper than a request body may be (src/policy/json-depth.ts) are refused, not
+ * hashed: they come from upstream too (a stream's `data-tool-approval`), and recursing into
+ * thousands of levels overflowed the stack and took the process down (review of issue 24).
+ */
+function canonical(value: unknown, depth = 0): string {
+  if (depth > MAX_JSON_DEPTH) throw new RangeError(`tool arguments nested deeper than ${MAX_JSON_DEPTH} levels`)
+  if (Array.isArray(value)) return `[${value.map((item) => canonical(item, depth + 1)).join(',')}]`
   if (value !== null && typeof value === 'object') {
     return `{${Object.keys(value)
       .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key], depth + 1)}`)
       .join(',')}}`
   }
   return JSON.stringify(value ?? null)
@@ -69,63 +76,95 @@ function canonical(value: unknown): string {
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value)
 
+/** More decisions than any turn has tool calls is a malformed (or hostile) body: each costs a store round trip and an audit event. */
+export const MAX_DECISIONS = 32
+
 /**
- * The approval decisions a completion body makes: the tool parts of its LAST message when that is
- * the assistant's (the turn being answered: older messages are decisions already taken, resent as
- * history), and `toolApprovals` (AG-UI: `forwardedProps.toolApprovals`). One per tool call.
+ * The approval decisions a completion body makes, read as generously as the most generous reader
+ * downstream (the AI SDK's own `collectToolApprovals`, which Agent Studio may share): a decision
+ * is any tool part carrying an `approval` whose `approved` is set, whatever the part's state, in
+ * any assistant message after the last user message (the turn being answered: older messages are
+ * decisions already taken), plus every entry of `toolApprovals` (AG-UI: `forwardedProps`).
+ * Approved means anything but a literal `false`; what a reader could take either way is refused
+ * (400): a non-boolean `approved`, two parts for one tool call, two decisions sharing an approval
+ * id, a dynamic tool without a name, more than MAX_DECISIONS. Review of issue 24: a decision the
+ * gateway did not count (a later message, another state, `"true"`, a duplicate) was one Agent
+ * Studio could still act on.
  */
 export function approvalDecisions(messages: unknown, toolApprovals: unknown): ApprovalDecision[] {
   const decisions = new Map<string, ApprovalDecision>()
-  const last = Array.isArray(messages) ? messages.at(-1) : undefined
-  if (isObject(last) && last.role === 'assistant' && Array.isArray(last.parts)) {
-    for (const part of last.parts) {
-      if (!isObject(part) || typeof part.toolCallId !== 'string' || typeof part.type !== 'string') continue
-      const toolName =
-        part.type === 'dynamic-tool'
-          ? typeof part.toolName === 'string'
-            ? part.toolName
-            : undefined
-          : part.type.startsWith('tool-')
-            ? part.type.slice(5)
-            : undefined
-      if (toolName === undefined) continue
-      if (part.state === 'approval-responded') {
-        decisions.set(part.toolCallId, {
-          toolCallId: part.toolCallId,
-          toolName,
-          args: part.input,
-          hasArgs: true,
-          approved: isObject(part.approval) && part.approval.approved === true
-        })
-      } else if (part.state === 'output-denied') {
-        decisions.set(part.toolCallId, { toolCallId: part.toolCallId, toolName, args: part.input, hasArgs: true, approved: false })
+  const add = (decision: ApprovalDecision) => {
+    if (decisions.has(decision.toolCallId)) throw new InvalidRequest(`tool call ${JSON.stringify(decision.toolCallId).slice(0, 80)} is answered twice`)
+    if (decisions.size >= MAX_DECISIONS) throw new InvalidRequest(`more than ${MAX_DECISIONS} tool approvals in one request`)
+    decisions.set(decision.toolCallId, decision)
+  }
+  const list = Array.isArray(messages) ? messages : []
+  const lastUser = list.findLastIndex((message) => isObject(message) && message.role === 'user')
+  const approvalIds = new Set<string>()
+  for (const message of list.slice(lastUser + 1)) {
+    if (!isObject(message) || message.role !== 'assistant' || !Array.isArray(message.parts)) continue
+    const callIds = new Set<string>()
+    for (const part of message.parts) {
+      if (!isObject(part) || typeof part.type !== 'string') continue
+      const isTool = part.type === 'dynamic-tool' || part.type.startsWith('tool-')
+      if (!isTool || typeof part.toolCallId !== 'string') continue
+      // One part per call: a later part with the same id could carry other arguments (or another answer).
+      if (callIds.has(part.toolCallId)) throw new InvalidRequest(`tool call ${JSON.stringify(part.toolCallId).slice(0, 80)} appears twice in one message`)
+      callIds.add(part.toolCallId)
+      // Already ran (its output is in the history): an answer acted on in an earlier step of this turn.
+      if (part.state === 'output-available' || part.state === 'output-error') continue
+      const approval = isObject(part.approval) ? part.approval : undefined
+      const answered =
+        (approval !== undefined && approval.approved !== undefined && approval.approved !== null) ||
+        part.state === 'approval-responded' ||
+        part.state === 'output-denied'
+      if (!answered) continue
+      const toolName = part.type === 'dynamic-tool' ? part.toolName : part.type.slice(5)
+      if (typeof toolName !== 'string' || toolName.length === 0) throw new InvalidRequest('a dynamic tool part needs its toolName')
+      if (approval !== undefined && typeof approval.id === 'string') {
+        if (approvalIds.has(approval.id)) throw new InvalidRequest('two tool parts answer the same approval id')
+        approvalIds.add(approval.id)
       }
+      const approved = part.state === 'output-denied' ? false : approvedValue(approval?.approved)
+      add({ toolCallId: part.toolCallId, toolName, args: part.input, hasArgs: true, approved })
     }
   }
-  // AG-UI sends a list of `{ id, needsApproval, approved? }` (agent-studio-api.md "Newer facts").
-  const entries = Array.isArray(toolApprovals)
-    ? toolApprovals
-        .filter((item): item is Record<string, unknown> => isObject(item) && typeof item.id === 'string')
-        .map((item) => [item.id as string, item] as const)
+  // AG-UI sends a list of `{ id, needsApproval, approved? }` (agent-studio-api.md "Newer facts"); others an object by call id.
+  const entries: Array<readonly [string, unknown]> = Array.isArray(toolApprovals)
+    ? toolApprovals.map((item) => {
+        if (!isObject(item) || typeof item.id !== 'string') throw new InvalidRequest('each toolApprovals entry needs an id')
+        return [item.id, item] as const
+      })
     : isObject(toolApprovals)
       ? Object.entries(toolApprovals)
       : []
   for (const [toolCallId, value] of entries) {
-    if (decisions.has(toolCallId)) continue
-    const approved = value === true || (isObject(value) && (value.approved === true || value.status === 'approved'))
-    decisions.set(toolCallId, { toolCallId, hasArgs: false, approved })
+    const approved =
+      typeof value === 'boolean'
+        ? value
+        : isObject(value)
+          ? approvedValue(value.approved ?? (value.status === 'approved' ? true : value.status === 'denied' || value.status === 'rejected' ? false : undefined))
+          : approvedValue(value)
+    add({ toolCallId, hasArgs: false, approved })
   }
   return [...decisions.values()]
 }
 
-type Refusal = 'not_approvable' | 'unbound' | 'replayed' | 'expired' | 'mismatch'
+/** An approval's answer: true or false, nothing a reader could take for either. */
+function approvedValue(value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidRequest('a tool approval\'s "approved" must be true or false')
+  return value
+}
+
+type Refusal = 'not_approvable' | 'unbound' | 'replayed' | 'expired' | 'mismatch' | 'request_refused'
 
 export function approvalService({ store, agents, secret, metrics, audit, logger, now = Date.now }: ApprovalOptions) {
   // Derived once: the binding key is the gateway's own, never the authentication key itself.
   const key = Buffer.from(hkdfSync('sha256', secret, '', 'agent-studio-gateway tool-approval binding v1', 32))
-  const bind = (userId: string, conversationId: string, toolCallId: string, toolName: string, hash: string) =>
+  // The agent is bound too: a binding issued for one agent's call approves nothing on another's.
+  const bind = (userId: string, agentId: string, conversationId: string, toolCallId: string, toolName: string, hash: string) =>
     createHmac('sha256', key)
-      .update(JSON.stringify([userId, conversationId, toolCallId, toolName, hash]))
+      .update(JSON.stringify([userId, agentId, conversationId, toolCallId, toolName, hash]))
       .digest()
 
   /** Reads the stream's approval requests as they pass (whole events), and binds each one. */
@@ -145,11 +184,16 @@ export function approvalService({ store, agents, secret, metrics, audit, logger,
         if (typeof toolCallId !== 'string' || typeof toolName !== 'string') continue
         // Only what may be approved is bound: anything else is refused whatever the browser sends.
         if (!agents.settingsFor(agentId).approvableTools.includes(toolName)) continue
-        const hash = argsHash(args)
+        let hash: string
+        try {
+          hash = argsHash(args)
+        } catch {
+          continue // too deeply nested to hash: no binding, so the browser's approval of it is refused
+        }
         const record: PendingApproval = {
           toolName,
           argsHash: hash,
-          binding: bind(request.user.id, conversationId, toolCallId, toolName, hash).toString('hex'),
+          binding: bind(request.user.id, agentId, conversationId, toolCallId, toolName, hash).toString('hex'),
           expiresAt: now() + APPROVAL_TTL_MS
         }
         store.issue(request.user.id, toolCallId, record, APPROVAL_TTL_MS).catch((error: unknown) => {
@@ -188,43 +232,60 @@ export function approvalService({ store, agents, secret, metrics, audit, logger,
       })
     }
     request.summary.toolApprovals = decisions.length
+    // Nothing is consumed before every approval is known to be for an approvable tool.
     for (const decision of decisions) {
-      if (!decision.approved) {
-        // A denial acts on nothing: accepted without a binding, but it uses one up.
-        await take(userId, decision.toolCallId)
-        record(decision, decision.toolName, undefined)
-        continue
-      }
-      if (decision.toolName !== undefined && !approvable.includes(decision.toolName)) {
+      if (decision.approved && decision.toolName !== undefined && !approvable.includes(decision.toolName)) {
         record(decision, decision.toolName, 'not_approvable')
         throw new ToolNotApprovable(`"${decision.toolName}" is not in this agent's approvableTools`)
       }
+    }
+    // Then every binding is taken (once: a denial uses one up too, so a denied call cannot be
+    // approved later) and judged; the request goes on only if every approval holds.
+    const judged: Array<{ decision: ApprovalDecision; toolName: string | undefined; refusal: Refusal | undefined }> = []
+    for (const decision of decisions) {
       const taken = await take(userId, decision.toolCallId)
-      let refusal: Exclude<Refusal, 'not_approvable'> | undefined
+      if (!decision.approved) {
+        // A denial acts on nothing: accepted without a binding.
+        judged.push({ decision, toolName: decision.toolName, refusal: undefined })
+        continue
+      }
+      let refusal: Refusal | undefined
       let toolName = decision.toolName
       if (taken.state === 'none') refusal = 'unbound'
       else if (taken.state === 'used') refusal = 'replayed'
       else {
         const pending = taken.record
         toolName ??= pending.toolName
-        if (!approvable.includes(toolName)) {
-          record(decision, toolName, 'not_approvable')
-          throw new ToolNotApprovable(`"${toolName}" is not in this agent's approvableTools`)
+        let hash: string | undefined = pending.argsHash
+        if (decision.hasArgs) {
+          try {
+            hash = argsHash(decision.args)
+          } catch {
+            hash = undefined
+          }
         }
         const expected = Buffer.from(pending.binding, 'hex')
-        const actual = bind(userId, conversationId, decision.toolCallId, toolName, decision.hasArgs ? argsHash(decision.args) : pending.argsHash)
-        if (pending.expiresAt <= now()) refusal = 'expired'
+        const actual = hash === undefined ? Buffer.alloc(0) : bind(userId, agentId, conversationId, decision.toolCallId, toolName, hash)
+        if (!approvable.includes(toolName)) refusal = 'not_approvable'
+        else if (pending.expiresAt <= now()) refusal = 'expired'
         else if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) refusal = 'mismatch'
       }
-      record(decision, toolName, refusal)
-      if (refusal !== undefined) throw new ApprovalInvalid(REFUSAL_TEXT[refusal], { logRule: `approval_invalid:${refusal}` })
+      judged.push({ decision, toolName, refusal })
     }
+    const first = judged.find((entry) => entry.refusal !== undefined)
+    // One event per decision, each with the outcome the request had: a denial in a refused request was not carried out either.
+    for (const entry of judged) record(entry.decision, entry.toolName, entry.refusal ?? (first === undefined ? undefined : 'request_refused'))
+    if (first === undefined) return
+    if (first.refusal === 'not_approvable') throw new ToolNotApprovable(`"${first.toolName}" is not in this agent's approvableTools`)
+    throw new ApprovalInvalid(REFUSAL_TEXT[first.refusal as Exclude<Refusal, 'not_approvable' | 'request_refused'>], {
+      logRule: `approval_invalid:${first.refusal}`
+    })
   }
 
   return { watch, check }
 }
 
-const REFUSAL_TEXT: Record<Exclude<Refusal, 'not_approvable'>, string> = {
+const REFUSAL_TEXT: Record<Exclude<Refusal, 'not_approvable' | 'request_refused'>, string> = {
   unbound: 'no approval was asked for this tool call',
   replayed: 'this approval was already used',
   expired: 'the approval request has expired; ask again',

@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram'
 import { hostname } from 'node:os'
+import type { EventEmitter } from 'node:events'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import type { DestinationStream, Logger } from 'pino'
@@ -60,8 +61,16 @@ export interface AuditLog {
   close(): Promise<void>
 }
 
-export function createAuditLog(config: AuditConfig, onWrite: (event: AuditEvent) => void = () => undefined, destination?: DestinationStream): AuditLog {
+export function createAuditLog(
+  config: AuditConfig,
+  onWrite: (event: AuditEvent) => void = () => undefined,
+  destination?: DestinationStream,
+  onFailure: (error: Error) => void = () => undefined
+): AuditLog {
   const stream = destination ?? auditDestination(config)
+  // A destination that fails (a full disk, a closed pipe) is counted and told, never a crash:
+  // pino re-emits a destination's error, and with no listener Node ends the process.
+  ;(stream as Partial<EventEmitter>).on?.('error', (error: Error) => onFailure(error))
   // Not named `logger`: this is the audit trail, documented in docs/usage-and-governance.md, not docs/logging.md.
   const trail: Logger = pino({ base: { service: 'agent-studio-gateway', log: 'audit' }, level: 'info' }, stream)
   return {

@@ -158,6 +158,10 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       response = await send(call, abortSignal)
     } catch (error) {
       done()
+      // Cut (by the browser or the timeout) after the call was sent: Agent Studio may have run the
+      // model and billed it. Charged as an unreported answer is (an estimate), so that leaving
+      // before the headers cannot dodge the token budgets (review of issue 24).
+      if (summary.cutBy !== undefined) call.onUsage?.(undefined)
       if (answeredNobody()) return
       throw upstreamFailure(error, summary.cutBy === 'timeout' ? totalLimit : firstByteLimit)
     }

@@ -97,14 +97,18 @@ class UsageCollector {
       reading = { input: sum('input'), output: sum('output'), reasoning: sum('reasoning'), cached: sum('cached'), ...(anyTotal ? { total: sum('total') } : {}) }
     }
     if (reading === undefined) return this.#cacheHit ? { input: 0, output: 0, reasoning: 0, cached: 0, total: 0, cacheHit: true } : undefined
-    const input = reading.input ?? 0
-    const output = reading.output ?? 0
+    // Upstream bytes are hostile too: one answer counts at most MAX_TOKENS_PER_ANSWER of each kind
+    // (a reported 2^53 would empty every budget of the user and the tenant at once, and overflow
+    // the store's counters), and never less than its input and output together.
+    const input = Math.min(reading.input ?? 0, MAX_TOKENS_PER_ANSWER)
+    const output = Math.min(reading.output ?? 0, MAX_TOKENS_PER_ANSWER)
+    const reported = reading.total !== undefined && reading.total > 0 ? Math.min(reading.total, MAX_TOKENS_PER_ANSWER) : 0
     return {
       input,
       output,
-      reasoning: reading.reasoning ?? 0,
-      cached: reading.cached ?? 0,
-      total: reading.total !== undefined && reading.total > 0 ? reading.total : input + output,
+      reasoning: Math.min(reading.reasoning ?? 0, MAX_TOKENS_PER_ANSWER),
+      cached: Math.min(reading.cached ?? 0, MAX_TOKENS_PER_ANSWER),
+      total: Math.max(reported, Math.min(input + output, MAX_TOKENS_PER_ANSWER)),
       cacheHit: this.#cacheHit || reading.cacheHit === true
     }
   }
@@ -117,6 +121,9 @@ export interface UsageTap {
   cacheHit(): void
   end(): TokenUsage | undefined
 }
+
+/** The most tokens of one kind one answer can be charged: far above any model's context window. */
+export const MAX_TOKENS_PER_ANSWER = 2_000_000
 
 /** JSON answers are read whole only up to this; a larger one is relayed but its usage is not known. */
 const JSON_LIMIT_BYTES = 1024 * 1024

@@ -108,6 +108,9 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     scope.route({
       method: route.method,
       url: route.path,
+      // A privileged GET (the export) has no HEAD twin: Fastify's automatic HEAD would run it
+      // upstream under another method, past the audit trail (review of issue 24).
+      exposeHeadRoute: !('audit' in route),
       onRequest: hooks.onRequest,
       ...(hooks.preHandler.length === 0 ? {} : { preHandler: hooks.preHandler }),
       ...(implementation.schema === undefined ? {} : { schema: implementation.schema }),
