@@ -4,6 +4,7 @@ import type { GatewayConfig } from './config/types.js'
 import { LiveLimits } from './config/live-limits.js'
 import { createMetrics } from './metrics.js'
 import { connectRedis } from './redis/index.js'
+import { clientTextForLog } from './logging/escape.js'
 import { TOP_MAX_HOURS } from './usage/token-keys.js'
 import type { TopEntry } from './usage/token-store.js'
 
@@ -83,6 +84,6 @@ export async function runUsage(argv: readonly string[], config: GatewayConfig, w
   }
   const width = Math.max(6, ...top.map((entry) => String(entry.tokens).length))
   write(`  rank  ${'tokens'.padStart(width)}  ${what}`)
-  top.forEach((entry, index) => write(`  ${String(index + 1).padStart(4)}  ${String(entry.tokens).padStart(width)}  ${JSON.stringify(entry.id).slice(1, -1)}`))
+  top.forEach((entry, index) => write(`  ${String(index + 1).padStart(4)}  ${String(entry.tokens).padStart(width)}  ${clientTextForLog(entry.id)}`))
   return 0
 }

@@ -61,6 +61,9 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string' }, depthBoundedJsonParser(app.getDefaultJsonParser('error', 'error')))
 
+  // First of the scope's hooks: a privileged request refused anywhere after it (overload, session,
+  // limits) is audited too.
+  auditPrivilegedRoutes(app, options.audit)
   if (config.server.maxEventLoopDelayMs > 0) {
     await app.register(loadShedding, { maxEventLoopDelayMs: config.server.maxEventLoopDelayMs })
   }
@@ -74,8 +77,6 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   })
 
   app.decorateRequest('user', null as never)
-  // Before the session: a privileged request refused at the session is audited too.
-  auditPrivilegedRoutes(app, options.audit)
   // The pipeline's first step. Failed authentications are counted per client IP (an anonymous
   // flood, a credential-stuffing run), and an address over that budget is refused before any
   // credential work: the limiter's two phases before a user is known. Signed-in users are

@@ -38,10 +38,11 @@ function readListing(listing: string): Listed[] {
 /** Every request's first steps, on every route: the summary line, HTTP hygiene, CORS. */
 const APP_HOOKS = ['summary', 'oneHostHeader', 'corsRefusals', 'handleCors']
 /**
- * The Agent Studio scope's own, before each route's: load shedding, the audit trail's watch (so a
- * privileged request refused at the session is audited too), then the session (PIPELINE's first step).
+ * The Agent Studio scope's own, before each route's: the audit trail's watch (so a privileged
+ * request refused anywhere after it is audited too), load shedding, then the session (PIPELINE's
+ * first step).
  */
-const SCOPE_HOOKS = ['shedWhenOverloaded', 'auditTrail', 'session']
+const SCOPE_HOOKS = ['auditTrail', 'shedWhenOverloaded', 'session']
 
 /** What each route runs after the session, written out by hand so that a change of order in pipeline.ts shows here. */
 const EXPECTED: Record<RouteId, { onRequest: string[]; preHandler?: string[] }> = {
