@@ -3,18 +3,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SignJWT } from 'jose'
 import type { JWTPayload } from 'jose'
+import { AGENT_ID, TEST_KEYS as STANDIN_KEYS } from '../../standin/test/standin-client.js'
 
-/** Test-only credentials: never valid anywhere but in these tests. */
-export const TEST_KEYS = {
-  appId: 'TESTAPP01',
-  apiKey: 'test-agent-api-key-4f1d2c',
-  searchKey: 'test-search-only-key-9a8b7c',
-  keyId: 'test-kid-1',
-  secretKey: 'sk-alg-test-secret-for-unit-tests-only',
-  sessionSecret: 'test-session-secret-of-at-least-32-bytes!'
-} as const
+/**
+ * Test-only credentials: never valid anywhere but in these tests. The Algolia ones are the
+ * stand-in's own (standin/test/standin-client.ts), so both suites talk to one application.
+ */
+export const TEST_KEYS = { ...STANDIN_KEYS, sessionSecret: 'test-session-secret-of-at-least-32-bytes!' } as const
 
-export const AGENT_ID = 'agent-1'
+export { AGENT_ID }
 export const APP_ORIGIN = 'https://app.example.com'
 
 export interface SessionTokenOptions {

@@ -6,9 +6,9 @@ import type { AppDependencies } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load-config.js'
 import type { GatewayConfig } from '../../src/config/types.js'
 import { createLogger } from '../../src/logging/logger.js'
-import { createStandIn } from '../../standin/src/standin.js'
 import type { StandIn, StandInOptions } from '../../standin/src/standin.js'
-import { AGENT_ID, TEST_KEYS, gatewayEnv } from './fixtures.js'
+import { startStandIn } from '../../standin/test/standin-client.js'
+import { gatewayEnv } from './fixtures.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -41,22 +41,8 @@ export class LogCapture extends Writable {
   }
 }
 
-export async function startStandIn(t: Teardown, options: Partial<StandInOptions> = {}): Promise<{ standIn: StandIn; url: URL }> {
-  const standIn = createStandIn({
-    appId: TEST_KEYS.appId,
-    apiKeys: new Map([
-      [TEST_KEYS.apiKey, ['search', 'logs']],
-      [TEST_KEYS.searchKey, ['search']]
-    ]),
-    keyDetails: new Map([[TEST_KEYS.searchKey, { maxQueriesPerIPPerHour: 500, referers: ['https://app.example.com/*'] }]]),
-    authenticationKeys: new Map([[TEST_KEYS.keyId, TEST_KEYS.secretKey]]),
-    agents: [AGENT_ID, 'agent-2'],
-    ...options
-  })
-  const url = await standIn.listen()
-  t.teardown(() => standIn.close())
-  return { standIn, url }
-}
+// A stand-in on a free port, closed with the test: the stand-in's own test helper, whose keys TEST_KEYS shares.
+export { startStandIn }
 
 export interface RunningGateway {
   readonly app: FastifyInstance

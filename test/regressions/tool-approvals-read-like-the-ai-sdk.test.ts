@@ -126,33 +126,37 @@ t.test('every way of answering an approval is a decision the binding must cover,
   )
 })
 
-t.test('a tool call whose arguments nest thousands deep, from upstream, is not bound and does not take the process down', async (t) => {
-  const lines: string[] = []
-  const audit = createAuditLog(
-    { destination: 'stdout' },
-    () => undefined,
-    new Writable({
-      write(chunk: Buffer, _e, done) {
-        lines.push(String(chunk))
-        done()
-      }
-    })
+/** The approval service alone, in memory, with two agents that may both approve emptyCart. */
+function service() {
+  const audit = createAuditLog({ destination: 'stdout' }, () => undefined, new Writable({ write: (_chunk, _e, done) => done() }))
+  const agents = new LiveAgents(
+    { [AGENT_ID]: { cache: 'personal', approvableTools: ['emptyCart'] }, 'agent-2': { cache: 'personal', approvableTools: ['emptyCart'] } } as never,
+    undefined
   )
-  const agents = new LiveAgents({ [AGENT_ID]: { cache: 'personal', approvableTools: ['emptyCart'] } } as never, undefined)
   const store = memoryApprovalStore()
-  const service = approvalService({
-    store,
-    agents,
-    secret: 'sk-alg-test',
-    metrics: createMetrics({ streamCaps: () => ({ perUser: 1, global: 1, leaseSeconds: 30 }), policy: () => ({ hash: 'x', loadedAt: new Date() }) }),
-    audit,
-    logger: pino({ level: 'silent' })
-  })
-  const deep = '['.repeat(6000) + ']'.repeat(6000)
-  const event = Buffer.from(`data: {"type":"data-tool-approval","data":{"toolCallId":"c1","toolName":"emptyCart","args":${deep}}}\n\n`)
-  const watch = service.watch({ user: { id: 'u1' }, id: 'r1' } as never, AGENT_ID, 'chat-1')
-  t.doesNotThrow(() => watch(event), 'read without a stack overflow')
+  const metrics = createMetrics({ streamCaps: () => ({ perUser: 1, global: 1, leaseSeconds: 30 }), policy: () => ({ hash: 'x', loadedAt: new Date() }) })
+  return { store, approvals: approvalService({ store, agents, secret: 'sk-alg-test', metrics, audit, logger: pino({ level: 'silent' }) }) }
+}
+const asking = (args: string) => Buffer.from(`data: {"type":"data-tool-approval","data":{"toolCallId":"c1","toolName":"emptyCart","args":${args}}}\n\n`)
+const requestOf = (userId: string) => ({ user: { id: userId }, id: 'r1', summary: {} }) as never
+
+t.test('a tool call whose arguments nest thousands deep, from upstream, is not bound and does not take the process down', async (t) => {
+  const { store, approvals } = service()
+  const watch = approvals.watch(requestOf('u1'), AGENT_ID, 'chat-1')
+  t.doesNotThrow(() => watch(asking('['.repeat(6000) + ']'.repeat(6000))), 'read without a stack overflow')
   t.same(await store.take('u1', 'c1'), { state: 'none' }, 'and no binding issued for it')
+})
+
+t.test("a binding issued for one agent's call approves nothing on another agent, even one that may approve the same tool", async (t) => {
+  const decision = [{ toolCallId: 'c1', toolName: 'emptyCart', args: { cartId: 'mine' }, hasArgs: true, approved: true }]
+  const { approvals } = service()
+  approvals.watch(requestOf('u1'), AGENT_ID, 'chat-1')(asking('{"cartId":"mine"}'))
+  await new Promise((resolve) => setImmediate(resolve))
+  await t.rejects(approvals.check(requestOf('u1'), 'agent-2', 'chat-1', decision), { statusCode: 403 } as never, 'refused on agent-2')
+  const again = service()
+  again.approvals.watch(requestOf('u1'), AGENT_ID, 'chat-1')(asking('{"cartId":"mine"}'))
+  await new Promise((resolve) => setImmediate(resolve))
+  await t.resolves(again.approvals.check(requestOf('u1'), AGENT_ID, 'chat-1', decision), 'accepted on the agent it was asked for')
 })
 
 t.test('the export has no HEAD twin: a HEAD cannot run it past the audit trail', async (t) => {
