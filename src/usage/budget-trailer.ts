@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { LiveLimits } from '../config/live-limits.js'
-import { periodsAt } from './token-keys.js'
+import { budgetLeft, periodsAt } from './token-keys.js'
 import type { TokenUsage } from './usage-reader.js'
 
 /**
@@ -22,14 +22,9 @@ export function budgetTrailer(
   return (usage) => {
     const charged = usage === undefined || usage.cacheHit ? 0 : usage.total
     const periods = periodsAt(now())
-    const view = (limit: number, spent: number, resetAt: number) => ({
-      limit,
-      remaining: Math.max(0, limit - spent - charged),
-      resetAt: new Date(resetAt * 1000).toISOString()
-    })
     const tokenBudget = {
-      ...(daily > 0 ? { day: view(daily, before.day, periods.dayResetAt) } : {}),
-      ...(monthly > 0 ? { month: view(monthly, before.month, periods.monthResetAt) } : {})
+      ...(daily > 0 ? { day: budgetLeft(daily, before.day + charged, periods.dayResetAt) } : {}),
+      ...(monthly > 0 ? { month: budgetLeft(monthly, before.month + charged, periods.monthResetAt) } : {})
     }
     return `data: ${JSON.stringify({ type: 'message-metadata', messageMetadata: { tokenBudget } })}\n\n`
   }

@@ -78,3 +78,15 @@ export function countsFrom(hash: Record<string, string | number> | undefined): U
   }
   return counts
 }
+
+/**
+ * What is left of one budget: the budget (null: off), what remains of it after `spent`, and when
+ * its period ends. What `/usage/me` and the stream's budget trailer both tell the browser.
+ */
+export function budgetLeft(limit: number, spent: number, resetAtSeconds: number) {
+  return {
+    limit: limit > 0 ? limit : null,
+    remaining: limit > 0 ? Math.max(0, limit - spent) : null,
+    resetAt: new Date(resetAtSeconds * 1000).toISOString()
+  }
+}

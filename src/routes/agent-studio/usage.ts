@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { countsFrom, dayKey, monthKey, periodsAt } from '../../usage/token-keys.js'
+import { budgetLeft, countsFrom, dayKey, monthKey, periodsAt } from '../../usage/token-keys.js'
 import type { UsageCounts } from '../../usage/token-keys.js'
 import type { AgentStudioRouteContext, RouteImplementation } from './route-context.js'
 import { RedisUnavailable } from '../../errors.js'
@@ -38,13 +38,7 @@ export function usageMe(options: AgentStudioRouteContext): RouteImplementation {
       const budget = live.current.tokenBudget
       const view = (hash: Record<string, string> | undefined, limit: number, period: string, resetAt: number): PeriodView => {
         const counts = countsFrom(hash)
-        return {
-          period,
-          ...counts,
-          limit: limit > 0 ? limit : null,
-          remaining: limit > 0 ? Math.max(0, limit - counts.tokens) : null,
-          resetAt: new Date(resetAt * 1000).toISOString()
-        }
+        return { period, ...counts, ...budgetLeft(limit, counts.tokens, resetAt) }
       }
       const user = {
         day: view(hashes[0], budget.user.daily, periods.day, periods.dayResetAt),
