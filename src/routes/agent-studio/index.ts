@@ -109,9 +109,10 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     scope.route({
       method: route.method,
       url: route.path,
-      // A privileged GET (the export) has no HEAD twin: Fastify's automatic HEAD would run it
-      // upstream under another method, past the audit trail (review of issue 24).
-      exposeHeadRoute: !('audit' in route),
+      // Only the table's methods: Fastify's automatic HEAD twin of a GET would run it upstream
+      // (spending the budget) under a method nothing declares, and the export's past the audit
+      // trail (review of issue 24).
+      exposeHeadRoute: false,
       onRequest: hooks.onRequest,
       ...(hooks.preHandler.length === 0 ? {} : { preHandler: hooks.preHandler }),
       ...(implementation.schema === undefined ? {} : { schema: implementation.schema }),
