@@ -1,26 +1,34 @@
 // Benchmark: the gateway AS DEPLOYED (Redis limits on, info logs, bearer session, minted user
-// token, agent policy) against a bare @fastify/http-proxy and against talking to the Agent
-// Studio stand-in directly, in one run, with interleaved repetitions (these machines drift,
-// so only ratios measured side by side mean anything). Not a test: it reports, it asserts
-// nothing except that nothing failed.
+// token, agent policy) against nginx, a bare @fastify/http-proxy, the gateway with limits off
+// and talking to the Agent Studio stand-in directly, in one run, with interleaved repetitions
+// (these machines drift, so only ratios measured side by side mean anything). Each phase records
+// the machine's load (bench/machine.ts); a headline taken on a loaded machine is marked so and
+// is not a result. Not a test: it reports, it asserts nothing except that nothing failed.
 //
 //   npm run bench            (BENCH_REPS=5 BENCH_SECONDS=5 for longer runs)
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { loadavg, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Redis } from 'ioredis'
 import { SignJWT } from 'jose'
 import { Agent, request } from 'undici'
+import { cpuTicks, describeLoads, measured, settle } from './machine.js'
+import type { PhaseLoad } from './machine.js'
+import { nginxAvailable, startNginx } from './nginx.js'
 import { summarise } from './profile-summary.js'
 
 const REPS = Number(process.env.BENCH_REPS ?? 3)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200)
+// Which phases to run (all by default): cpu, first-event, saturated, profile, conversation-ids, memory.
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'cpu,first-event,saturated,profile,conversation-ids,memory').split(','))
+// How long to wait, at most, for the machine's load to fall under 1.5 before a phase.
+const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 90)
 // Raised for the children as far as the hard limit allows: a proxy needs two descriptors per
 // open stream (the browser's and the upstream's), so 10,000 streams need more than 20,000. Where
 // the hard limit is lower (this machine's container: 20,000, and it cannot be raised without
@@ -44,6 +52,7 @@ const BODY = JSON.stringify({ messages: [{ role: 'user', content: 'What is the r
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 const DEPLOYED = 'gateway (deployed)'
 const LIMITS_OFF = 'gateway, limits off'
+const NGINX = 'nginx'
 
 interface Target {
   name: string
@@ -51,6 +60,8 @@ interface Target {
   headers: Record<string, string>
   users?: string[]
   pid?: number
+  /** The gateway's log file (its summary lines give the phase breakdown). */
+  logFile?: string
 }
 interface Proc {
   child: ChildProcess
@@ -185,7 +196,7 @@ async function startGateway(
     true
   )
   const base = String((await firstJson(gateway, (l) => l.msg === 'agent-studio-gateway listening')).address)
-  return { name, base, headers: { authorization: `Bearer ${users[0]!}` }, users, pid: gateway.pid, proc: gateway }
+  return { name, base, headers: { authorization: `Bearer ${users[0]!}` }, users, pid: gateway.pid, proc: gateway, logFile: gateway.logFile! }
 }
 
 async function startStack(paceMs: number, redisUrl: string, withLimitsOff: boolean) {
@@ -219,6 +230,16 @@ async function startStack(paceMs: number, redisUrl: string, withLimitsOff: boole
     { name: 'bare proxy', base: bareUrl, headers: {}, pid: bare.pid }
   ]
   const procs = [standIn, bare]
+  if (withLimitsOff && nginxAvailable()) {
+    const port = await freePort()
+    const nginx = startNginx({ dir, port, upstream: new URL(standInUrl), connections: STREAMS + 200, headers: targets[0]!.headers }, (file, args) =>
+      spawn('/bin/sh', ['-c', `ulimit -n ${NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, file, ...args], { stdio: 'inherit' })
+    )
+    children.push(nginx)
+    await listening(port)
+    targets.splice(1, 0, { name: NGINX, base: `http://127.0.0.1:${port}`, headers: {}, pid: nginx.pid! })
+    procs.push({ child: nginx, lines: (async function* () {})(), pid: nginx.pid! })
+  }
   const deployed = await startGateway(DEPLOYED, standInUrl, redisUrl, sessions)
   targets.push(deployed)
   procs.push(deployed.proc)
@@ -230,15 +251,34 @@ async function startStack(paceMs: number, redisUrl: string, withLimitsOff: boole
   return { standIn, standInUrl, sessions, targets, stop: () => procs.forEach((p) => p.child.kill('SIGTERM')) }
 }
 
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return Number(fields[11]) + Number(fields[12])
+/** Resolves once something accepts connections on the port (nginx prints nothing when ready). */
+async function listening(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await request(`http://127.0.0.1:${port}/`, { dispatcher: client }).then(
+      (r) => r.body.dump().then(() => true),
+      () => false
+    )
+    if (ok) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`nothing listens on ${port}`)
+}
+
+/** A child's standard output, once it has exited (0), without blocking the bench's own event loop. */
+function output(file: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    const chunks: Buffer[] = []
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk))
+    child.once('error', reject)
+    child.once('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`${file} exited with ${code}`))))
+  })
 }
 function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
 }
 
-function wrk(target: Target, seconds: number, redisPid = 0) {
+async function wrk(target: Target, seconds: number, redisPid = 0) {
   const script = join(dir, `${target.name.replace(/\W+/g, '-')}.lua`)
   const headers = { 'content-type': 'application/json', ...target.headers }
   writeFileSync(
@@ -249,7 +289,7 @@ function wrk(target: Target, seconds: number, redisPid = 0) {
   )
   const before = target.pid === undefined ? 0 : cpuTicks(target.pid)
   const redisBefore = redisPid === 0 ? 0 : cpuTicks(redisPid)
-  const out = execFileSync('wrk', [
+  const out = await output('wrk', [
     '-t1',
     `-c${CONNECTIONS}`,
     `-d${seconds}s`,
@@ -257,7 +297,7 @@ function wrk(target: Target, seconds: number, redisPid = 0) {
     '-s',
     script,
     `${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5&stream=false`
-  ]).toString()
+  ])
   const cpu = target.pid === undefined ? 0 : cpuTicks(target.pid) - before
   const redisCpu = redisPid === 0 ? 0 : cpuTicks(redisPid) - redisBefore
   const requests = Number(/(\d+) requests in/.exec(out)![1])
@@ -321,14 +361,91 @@ async function gatewayMetrics(target: Target): Promise<Record<string, number>> {
   }
 }
 
-const loads: Array<{ phase: string; load: string }> = []
-const noteLoad = (phase: string) =>
-  loads.push({
-    phase,
-    load: loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' / ')
-  })
+const loads: PhaseLoad[] = []
+const livePids = () => children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => c.pid!)
+/** A phase, after the machine has settled, with its load recorded. */
+async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
+  await settle(SETTLE_SECONDS)
+  progress(`${name}…`)
+  return measured(name, livePids, CLOCK_TICKS, run, loads)
+}
+
+type Throughput = Awaited<ReturnType<typeof wrk>>
+
+/** CPU per request and throughput at saturation, REPS interleaved repetitions (alternating order). */
+async function cpuPhase(targets: Target[], redisPid: number): Promise<Record<string, Throughput[]>> {
+  for (const target of targets) await wrk(target, 1) // JITs and connection pools
+  const through: Record<string, Throughput[]> = Object.fromEntries(targets.map((target) => [target.name, []]))
+  for (let rep = 0; rep < REPS; rep++) {
+    const order = rep % 2 === 0 ? targets : [...targets].reverse()
+    for (const target of order) through[target.name]!.push(await wrk(target, SECONDS, target.name === DEPLOYED ? redisPid : 0))
+  }
+  return through
+}
+
+/** Sequential streams, interleaved: time to first event and to the end, per target. */
+async function firstEventPhase(targets: Target[]): Promise<Record<string, { first: number[]; end: number[] }>> {
+  const ttfe: Record<string, { first: number[]; end: number[] }> = Object.fromEntries(targets.map((t) => [t.name, { first: [], end: [] }]))
+  for (let i = 0; i < SAMPLES; i++) {
+    const order = i % 2 === 0 ? targets : [...targets].reverse()
+    for (const target of order) {
+      const { firstMs, endMs } = await streamOnce(target)
+      if (i >= 10) {
+        ttfe[target.name]!.first.push(firstMs)
+        ttfe[target.name]!.end.push(endMs)
+      }
+    }
+  }
+  return ttfe
+}
+
+/**
+ * First event while the target is saturated (wrk -c32 of non-streaming completions on it): a
+ * sequential stream every moment of each run, REPS runs per target, interleaved.
+ */
+async function saturatedPhase(targets: Target[]): Promise<Record<string, number[]>> {
+  const samples: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]))
+  for (let rep = 0; rep < REPS; rep++) {
+    const order = rep % 2 === 0 ? targets : [...targets].reverse()
+    for (const target of order) {
+      let running = true
+      const load = wrk(target, SECONDS).finally(() => (running = false))
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      while (running) samples[target.name]!.push((await streamOnce(target)).firstMs)
+      await load
+    }
+  }
+  return samples
+}
+
+type ScriptStats = Record<string, { calls: number; usec: number }>
+/** Redis's own count of the scripts it ran (calls and microseconds), from INFO commandstats. */
+async function scriptStats(url: string): Promise<ScriptStats> {
+  const redis = new Redis(url)
+  const info = await redis.info('commandstats')
+  redis.disconnect()
+  const stats: ScriptStats = {}
+  for (const match of info.matchAll(/^cmdstat_(evalsha|eval|evalsha_ro|fcall):calls=(\d+),usec=(\d+)/gm))
+    stats[match[1]!] = { calls: Number(match[2]), usec: Number(match[3]) }
+  return stats
+}
+function diffStats(after: ScriptStats, before: ScriptStats): ScriptStats {
+  return Object.fromEntries(
+    Object.entries(after).map(([command, s]) => [command, { calls: s.calls - (before[command]?.calls ?? 0), usec: s.usec - (before[command]?.usec ?? 0) }])
+  )
+}
+
+/** The gateway's phases (its summary lines' `phasesMs`) for the completions logged since `fromByte`. */
+function phasesFromLog(logFile: string, fromByte: number): Record<string, number[]> {
+  const phases: Record<string, number[]> = {}
+  for (const line of readFileSync(logFile).subarray(fromByte).toString().split('\n')) {
+    if (!line.includes('"phasesMs"')) continue
+    const { phasesMs, route } = JSON.parse(line) as { phasesMs: Record<string, number>; route?: string }
+    if (route?.endsWith('/completions') !== true) continue
+    for (const [name, ms] of Object.entries(phasesMs)) (phases[name] ??= []).push(ms)
+  }
+  return phases
+}
 
 async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
@@ -338,69 +455,191 @@ async function main() {
     process.stdout.write(`${line}\n`)
   }
   const redis = await startRedis()
-  noteLoad('start')
   const fast = await startStack(0, redis.url, true)
-  const [direct, bare, deployed] = fast.targets as [Target, Target, Target]
+  // BENCH_TARGETS="bare proxy|gateway (deployed)": only these (and direct, the reference), for a quicker look.
+  const only = process.env.BENCH_TARGETS?.split('|')
+  const targets = fast.targets.filter((t) => only === undefined || t.name === 'direct' || only.includes(t.name))
+  const byName = (name: string) => targets.find((t) => t.name === name)
+  const deployed = byName(DEPLOYED)!
+  const limitsOff = byName(LIMITS_OFF)!
+  progress(`stack up (${targets.map((t) => t.name).join(', ')}); ${STREAMS} streams later (descriptor hard limit ${HARD_NOFILE})`)
 
-  progress(`stack up; ${STREAMS} streams later (descriptor hard limit ${HARD_NOFILE})`)
-  // Warm up JITs and connection pools.
-  for (const target of fast.targets) wrk(target, 1)
+  const through = PHASES.has('cpu') ? await phase('cpu', () => cpuPhase(targets, redis.pid)) : undefined
+  const afterLoad = through === undefined ? undefined : await gatewayMetrics(deployed)
 
-  const through: Record<string, Array<ReturnType<typeof wrk>>> = Object.fromEntries(fast.targets.map((target) => [target.name, []]))
-  for (let rep = 0; rep < REPS; rep++) {
-    const order = rep % 2 === 0 ? fast.targets : [...fast.targets].reverse()
-    for (const target of order) through[target.name]!.push(wrk(target, SECONDS, target === deployed ? redis.pid : 0))
+  const gateways = [deployed, limitsOff].filter((t) => targets.includes(t))
+  const scriptsBefore = await scriptStats(redis.url)
+  const logMarks = new Map(gateways.map((t) => [t.name, statSync(t.logFile!).size]))
+  const ttfe = PHASES.has('first-event') ? await phase('first event', () => firstEventPhase(targets)) : undefined
+  // The gateways write their log lines in batches, at most 250 ms late (src/logging/logger.ts).
+  if (ttfe !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
+  const breakdown = ttfe === undefined ? undefined : Object.fromEntries(gateways.map((t) => [t.name, phasesFromLog(t.logFile!, logMarks.get(t.name)!)]))
+  const scriptsDuring = diffStats(await scriptStats(redis.url), scriptsBefore)
+  const saturated = PHASES.has('saturated') ? await phase('first event at saturation', () => saturatedPhase(targets)) : undefined
+
+  const profileRows = PHASES.has('profile') ? await phase('profile', () => profile(fast.standInUrl, redis.url, fast.sessions)) : undefined
+  const conversationIds = PHASES.has('conversation-ids') ? await phase('conversation ids', () => conversationIdPhase(limitsOff)) : undefined
+  fast.stop()
+  const slow = PHASES.has('memory') ? await phase('memory and abort', () => memoryPhase(redis.url)) : undefined
+
+  const versions = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> }
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
+  const loaded = loads.some((l) => l.loaded)
+  say(`## Results (${new Date().toISOString().slice(0, 16)}Z)${loaded ? ' — LOADED: not a result' : ''}`)
+  say()
+  if (loaded)
+    say(
+      '**The machine was not idle during at least one phase** (one-minute load ≥ 1.5 before it, or other processes using ≥ 0.3 cores during it): these figures are marked "loaded" and are not results. Run again on an idle machine.'
+    )
+  if (loaded) say()
+  say(
+    `Machine: ${execFileSync('nproc').toString().trim()} cores, open descriptors per process at most ${HARD_NOFILE} (hard limit), Node ${process.version}, fastify ${versions.dependencies.fastify}, undici ${versions.dependencies.undici}, @fastify/http-proxy ${versions.devDependencies['@fastify/http-proxy']}, ${execFileSync('redis-server', ['--version']).toString().split(' ')[2]}${nginxAvailable() ? '' : ', nginx not installed (bench/setup.sh)'}; ${REPS} interleaved repetitions of ${SECONDS} s, wrk -t1 -c${CONNECTIONS}; medians (spread). Load average (1 min) before → after each phase, and the CPU other processes used during it: ${describeLoads(loads)}.`
+  )
+  say()
+  const mark = loaded ? ' (loaded)' : ''
+  const names = targets.map((t) => t.name)
+  say(`| figure${mark} | ${names.join(' | ')} | deployed ÷ bare |`)
+  say(`|---|${names.map(() => '---|').join('')}---|`)
+  const row = (label: string, cell: (name: string) => string, last = '') => say(`| ${label} | ${names.map(cell).join(' | ')} | ${last} |`)
+  if (through !== undefined && through['bare proxy'] !== undefined && through[DEPLOYED] !== undefined) {
+    const all = (name: string, key: keyof Throughput) => through[name]!.map((r) => r[key])
+    const m = (name: string, key: keyof Throughput) => median(all(name, key))
+    // Paired ratios: repetition i of the gateway against repetition i of the bare proxy.
+    const paired = all(DEPLOYED, 'cpuUsPerRequest').map((cpu, i) => cpu / all('bare proxy', 'cpuUsPerRequest')[i]!)
+    row(
+      'proxy CPU per request (µs)',
+      (n) => (n === 'direct' ? '–' : `${m(n, 'cpuUsPerRequest').toFixed(0)} (${spread(all(n, 'cpuUsPerRequest'))})`),
+      `**${median(paired).toFixed(2)}×** (${spread(paired, 2)})`
+    )
+    row('redis-server CPU per request (µs)', (n) => (n === DEPLOYED ? m(n, 'redisUsPerRequest').toFixed(1) : '–'))
+    row('non-streaming req/s', (n) => `${m(n, 'rps').toFixed(0)} (${spread(all(n, 'rps'))})`, ratio(m(DEPLOYED, 'rps'), m('bare proxy', 'rps')))
+    row('non-streaming p99 at saturation (ms)', (n) => m(n, 'p99Ms').toFixed(2), ratio(m(DEPLOYED, 'p99Ms'), m('bare proxy', 'p99Ms')))
   }
-  noteLoad('throughput')
-  progress('throughput done')
-  const all = (name: string, key: keyof ReturnType<typeof wrk>) => through[name]!.map((r) => r[key])
-  const m = (name: string, key: keyof ReturnType<typeof wrk>) => median(all(name, key))
-  const afterLoad = await gatewayMetrics(deployed)
-
-  const ttfe: Record<string, { first: number[]; end: number[] }> = Object.fromEntries(fast.targets.map((t) => [t.name, { first: [], end: [] }]))
-  for (let i = 0; i < SAMPLES; i++) {
-    const order = i % 2 === 0 ? fast.targets : [...fast.targets].reverse()
-    for (const target of order) {
-      const { firstMs, endMs } = await streamOnce(target)
-      if (i >= 10) {
-        ttfe[target.name]!.first.push(firstMs)
-        ttfe[target.name]!.end.push(endMs)
-      }
+  const added = (samples: Record<string, number[]>, p: number) => (n: string) => {
+    const v = percentile(samples[n]!, p)
+    return n === 'direct' ? v.toFixed(2) : `${v.toFixed(2)} (+${(v - percentile(samples.direct!, p)).toFixed(2)})`
+  }
+  const addedRatio = (samples: Record<string, number[]>, p: number) => {
+    if (samples['bare proxy'] === undefined || samples[DEPLOYED] === undefined) return ''
+    const over = (n: string) => percentile(samples[n]!, p) - percentile(samples.direct!, p)
+    return `added: **${ratio(over(DEPLOYED), over('bare proxy'))}**`
+  }
+  if (ttfe !== undefined) {
+    const firsts = Object.fromEntries(Object.entries(ttfe).map(([n, v]) => [n, v.first]))
+    const ends = Object.fromEntries(Object.entries(ttfe).map(([n, v]) => [n, v.end]))
+    row('first event p50, idle (ms)', added(firsts, 50), addedRatio(firsts, 50))
+    row('first event p99, idle (ms)', added(firsts, 99), addedRatio(firsts, 99))
+    row('end of stream p50, idle (ms)', added(ends, 50))
+  }
+  if (saturated !== undefined) {
+    row('first event p50 at saturation (ms)', added(saturated, 50), addedRatio(saturated, 50))
+    row('first event p99 at saturation (ms)', added(saturated, 99), addedRatio(saturated, 99))
+  }
+  if (slow !== undefined) {
+    const perStream = (n: string) => (slow.memory[n]!.open1 - slow.memory[n]!.before) / STREAMS
+    row(
+      `memory per open stream, ${STREAMS} open (KiB)`,
+      (n) => (slow.memory[n] === undefined ? '–' : perStream(n).toFixed(1)),
+      `**${ratio(perStream(DEPLOYED), perStream('bare proxy'))}**`
+    )
+    row('client abort → upstream close p50 / p99 (ms)', (n) =>
+      slow.abort[n] === undefined ? '–' : `${percentile(slow.abort[n], 50).toFixed(2)} / ${percentile(slow.abort[n], 99).toFixed(2)}`
+    )
+    say()
+    for (const name of Object.keys(slow.memory)) {
+      const r = slow.memory[name]!
+      say(
+        `RSS of ${name} (MiB), before / ${STREAMS} open / closed / open again / closed again: ${[r.before, r.open1, r.closed1, r.open2, r.closed2].map((k) => (k / 1024).toFixed(0)).join(' / ')}`
+      )
     }
   }
-  noteLoad('first event')
-  progress('first event done')
+  say()
+  if (afterLoad !== undefined)
+    say(
+      `Deployed gateway's own count after the throughput runs (saturated): fail-opens ${afterLoad.failOpen}, Redis failures ${afterLoad.redisFailures}, release retries ${afterLoad.releaseRetries}, Redis answers ${afterLoad.redisAnswers} (mean ${afterLoad.redisAnswerMeanMs!.toFixed(2)} ms as seen by the gateway), event-loop lag p99 ${afterLoad.loopLagP99Ms!.toFixed(1)} ms.`
+    )
+  if (slow !== undefined)
+    say(
+      `After ${STREAMS} streams opened and closed twice: fail-opens ${slow.metrics.failOpen}, Redis failures ${slow.metrics.redisFailures}, release retries ${slow.metrics.releaseRetries}.`
+    )
+  if (breakdown !== undefined) {
+    say()
+    say(`Where a sequential stream's first event goes, idle${mark} (the gateways' own \`phasesMs\`, ${SAMPLES} streams each; ms p50 / p99):`)
+    say()
+    const phaseNames = ['session', 'admission', 'policy', 'upstream', 'relay', 'total'] as const
+    say(`| gateway | ${phaseNames.join(' | ')} |`)
+    say(`|---|${phaseNames.map(() => '---|').join('')}`)
+    for (const [name, phases] of Object.entries(breakdown)) {
+      const cell = (p: string) => (phases[p] === undefined ? '–' : `${percentile(phases[p], 50).toFixed(3)} / ${percentile(phases[p], 99).toFixed(3)}`)
+      say(`| ${name} | ${phaseNames.map(cell).join(' | ')} |`)
+    }
+    say()
+    say(
+      `Redis's own time per script it ran meanwhile (INFO commandstats; the admission, the stream releases, the token records): ${Object.entries(scriptsDuring)
+        .map(([command, s]) => `${command} ${s.calls} calls, ${(s.usec / Math.max(1, s.calls)).toFixed(1)} µs each`)
+        .join('; ')}.`
+    )
+  }
+  if (profileRows !== undefined) {
+    say()
+    const busy = profileRows.rows.filter((r) => r.category !== '(idle)').reduce((s, r) => s + r.ms, 0)
+    say(
+      `Where the deployed gateway's CPU goes (--cpu-prof, one ${SECONDS} s wrk run, ${profileRows.requests} requests, self time; bench/results/profiles/)${mark}:`
+    )
+    say()
+    say('| where | µs per request | share |')
+    say('|---|---|---|')
+    for (const r of profileRows.rows.filter((r) => r.category !== '(idle)').slice(0, 18))
+      say(`| ${r.category} | ${((r.ms * 1000) / profileRows.requests).toFixed(1)} | ${((100 * r.ms) / busy).toFixed(1)} % |`)
+  }
+  if (conversationIds !== undefined) {
+    say()
+    say(`Conversation ids (issue 9), sequential non-streaming completions through the gateway, limits off${mark}:`)
+    say()
+    say('| request | p50 (ms) | p99 (ms) | p50 ÷ no id |')
+    say('|---|---|---|---|')
+    for (const [name, samples] of Object.entries(conversationIds)) {
+      say(
+        `| ${name} | ${percentile(samples, 50).toFixed(2)} | ${percentile(samples, 99).toFixed(2)} | ${(percentile(samples, 50) / percentile(conversationIds['no conversation id']!, 50)).toFixed(2)}× |`
+      )
+    }
+  }
+  mkdirSync('bench/results', { recursive: true })
+  writeFileSync('bench/results/latest.md', `${lines.join('\n')}\n`)
+  await client.close()
+  process.exit(0)
+}
 
-  // Where the time goes: the deployed gateway once more, under --cpu-prof, for one wrk run.
+/** Where the time goes: the deployed gateway once more, under --cpu-prof, for one wrk run. */
+async function profile(standInUrl: string, redisUrl: string, sessions: string[]) {
   const profileDir = join('bench', 'results', 'profiles')
   rmSync(profileDir, { recursive: true, force: true })
   mkdirSync(profileDir, { recursive: true })
-  const profiled = await startGateway('profiled', fast.standInUrl, redis.url, fast.sessions, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
-  wrk(profiled, 1)
+  const profiled = await startGateway('profiled', standInUrl, redisUrl, sessions, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
+  await wrk(profiled, 1)
   const runStart = performance.now()
-  const profiledRun = wrk(profiled, SECONDS)
+  const run = await wrk(profiled, SECONDS)
   const runEnd = performance.now()
-  const profiledExit = new Promise((resolve) => profiled.proc.child.once('exit', resolve))
+  const exited = new Promise((resolve) => profiled.proc.child.once('exit', resolve))
   profiled.proc.child.kill('SIGTERM')
-  await profiledExit
+  await exited
   const exitAt = performance.now()
-  const profileFile = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))!
+  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))!
   // Only the samples of the measured run (start-up, warm-up and shutdown left out): the
   // profile ends at exit, and both clocks are monotonic.
-  const profileRows = summarise(JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')), {
-    fromEndUs: [(exitAt - runStart) * 1000, (exitAt - runEnd) * 1000]
-  })
+  const rows = summarise(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), { fromEndUs: [(exitAt - runStart) * 1000, (exitAt - runEnd) * 1000] })
+  return { rows, requests: run.requests }
+}
 
-  // Conversation ids (issue 9): a completion naming a conversation against one naming none. Ids
-  // are namespaced per user by construction, so no lookup should show: expected 1.0×.
-  const gatewayTarget = fast.targets.find((target) => target.name === LIMITS_OFF)!
-  const conversationIds: Record<string, number[]> = { 'no conversation id': [], 'new conversation id (first message)': [], 'continuing a conversation': [] }
+/** Conversation ids (issue 9): a completion naming a conversation against one naming none; expected 1.0×. */
+async function conversationIdPhase(gateway: Target): Promise<Record<string, number[]>> {
+  const samples: Record<string, number[]> = { 'no conversation id': [], 'new conversation id (first message)': [], 'continuing a conversation': [] }
   const timed = async (body: string) => {
     const started = performance.now()
-    const response = await request(`${gatewayTarget.base}${COMPLETION}?compatibilityMode=ai-sdk-5&stream=false`, {
+    const response = await request(`${gateway.base}${COMPLETION}?compatibilityMode=ai-sdk-5&stream=false`, {
       method: 'POST',
       dispatcher: client,
-      headers: { 'content-type': 'application/json', ...gatewayTarget.headers },
+      headers: { 'content-type': 'application/json', ...gateway.headers },
       body
     })
     await response.body.dump()
@@ -411,20 +650,24 @@ async function main() {
     JSON.stringify({ id, messages: [{ id: `m_${id}`, role: 'user', parts: [{ type: 'text', text: 'What is the return policy?' }] }] })
   await timed(withId('bench_known'))
   for (let i = 0; i < SAMPLES; i++) {
-    conversationIds['no conversation id']!.push(await timed(BODY))
-    conversationIds['new conversation id (first message)']!.push(await timed(withId(`bench_new_${process.pid}_${i}`)))
-    conversationIds['continuing a conversation']!.push(await timed(withId('bench_known')))
+    samples['no conversation id']!.push(await timed(BODY))
+    samples['new conversation id (first message)']!.push(await timed(withId(`bench_new_${process.pid}_${i}`)))
+    samples['continuing a conversation']!.push(await timed(withId('bench_known')))
   }
-  fast.stop()
+  return samples
+}
 
-  // Slow streams (first event at once, then one a minute, so none ends by itself during the
-  // phase) stay open: memory per stream, flat after close, abort latency.
-  const slow = await startStack(60_000, redis.url, false)
+/**
+ * Slow streams (first event at once, then one a minute, so none ends by itself during the
+ * phase) stay open: memory per stream, flat after close, abort latency; bare proxy and gateway.
+ */
+async function memoryPhase(redisUrl: string) {
+  const slow = await startStack(60_000, redisUrl, false)
   const memory: Record<string, { before: number; open1: number; closed1: number; open2: number; closed2: number }> = {}
   const abort: Record<string, number[]> = { 'bare proxy': [], [DEPLOYED]: [] }
   const closes = slow.standIn.lines
-  let slowMetrics: Record<string, number> = {}
-  for (const target of slow.targets.slice(1)) {
+  let metrics: Record<string, number> = {}
+  for (const target of slow.targets.filter((t) => t.name === 'bare proxy' || t.name === DEPLOYED)) {
     for (let i = 0; i < 20; i++) await openAndAbort(target, closes)
     const before = rssKiB(target.pid!)
     const round = async () => {
@@ -464,88 +707,13 @@ async function main() {
     }
     progress(`${target.name}: opening ${STREAMS} streams`)
     const first = await round()
-    noteLoad(`${STREAMS} streams open (${target.name})`)
     const second = await round()
     memory[target.name] = { before, open1: first.open, closed1: first.closed, open2: second.open, closed2: second.closed }
     for (let i = 0; i < 100; i++) abort[target.name]!.push(await openAndAbort(target, closes))
-    if (target.name === DEPLOYED) slowMetrics = await gatewayMetrics(target)
+    if (target.name === DEPLOYED) metrics = await gatewayMetrics(target)
   }
   slow.stop()
-  noteLoad('end')
-
-  const versions = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> }
-  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
-  say(`## Results (${new Date().toISOString().slice(0, 16)}Z)`)
-  say()
-  say(
-    `Machine: ${execFileSync('nproc').toString().trim()} cores, open descriptors per process at most ${HARD_NOFILE} (hard limit), Node ${process.version}, fastify ${versions.dependencies.fastify}, undici ${versions.dependencies.undici}, @fastify/http-proxy ${versions.devDependencies['@fastify/http-proxy']}, ${execFileSync('redis-server', ['--version']).toString().split(' ')[2]}; ${REPS} interleaved repetitions of ${SECONDS} s, wrk -t1 -c${CONNECTIONS}; medians (spread over repetitions). Load average (1/5/15 min): ${loads.map((l) => `${l.phase}: ${l.load}`).join('; ')}.`
-  )
-  say()
-  say(`| figure | direct | bare proxy | ${DEPLOYED} | deployed ÷ bare |`)
-  say('|---|---|---|---|---|')
-  say(
-    `| proxy CPU per request (µs) | – | ${m(bare.name, 'cpuUsPerRequest').toFixed(0)} (${spread(all(bare.name, 'cpuUsPerRequest'))}) | ${m(DEPLOYED, 'cpuUsPerRequest').toFixed(0)} (${spread(all(DEPLOYED, 'cpuUsPerRequest'))}) | **${ratio(m(DEPLOYED, 'cpuUsPerRequest'), m(bare.name, 'cpuUsPerRequest'))}** |`
-  )
-  say(`| redis-server CPU per request (µs) | – | – | ${m(DEPLOYED, 'redisUsPerRequest').toFixed(1)} | |`)
-  say(
-    `| non-streaming req/s | ${m(direct.name, 'rps').toFixed(0)} | ${m(bare.name, 'rps').toFixed(0)} (${spread(all(bare.name, 'rps'))}) | ${m(DEPLOYED, 'rps').toFixed(0)} (${spread(all(DEPLOYED, 'rps'))}) | ${ratio(m(DEPLOYED, 'rps'), m(bare.name, 'rps'))} |`
-  )
-  say(
-    `| non-streaming p99 (ms) | ${m(direct.name, 'p99Ms').toFixed(2)} | ${m(bare.name, 'p99Ms').toFixed(2)} | ${m(DEPLOYED, 'p99Ms').toFixed(2)} | ${ratio(m(DEPLOYED, 'p99Ms'), m(bare.name, 'p99Ms'))} |`
-  )
-  for (const [label, key, p] of [
-    ['first event p50 (ms)', 'first', 50],
-    ['first event p99 (ms)', 'first', 99],
-    ['end of stream p50 (ms)', 'end', 50]
-  ] as const) {
-    const v = (name: string) => percentile(ttfe[name]![key], p)
-    say(
-      `| ${label} | ${v('direct').toFixed(2)} | ${v(bare.name).toFixed(2)} (+${(v(bare.name) - v('direct')).toFixed(2)}) | ${v(DEPLOYED).toFixed(2)} (+${(v(DEPLOYED) - v('direct')).toFixed(2)}) | added: ${ratio(v(DEPLOYED) - v('direct'), v(bare.name) - v('direct'))} |`
-    )
-  }
-  const perStream = (name: string) => (memory[name]!.open1 - memory[name]!.before) / STREAMS
-  say(
-    `| memory per open stream, ${STREAMS} open (KiB) | – | ${perStream(bare.name).toFixed(1)} | ${perStream(DEPLOYED).toFixed(1)} | **${ratio(perStream(DEPLOYED), perStream(bare.name))}** |`
-  )
-  for (const name of [bare.name, DEPLOYED]) {
-    const r = memory[name]!
-    say(
-      `| RSS MiB ${name}: before / ${STREAMS} open / closed / open again / closed again | | | ${[r.before, r.open1, r.closed1, r.open2, r.closed2].map((k) => (k / 1024).toFixed(0)).join(' / ')} | |`
-    )
-  }
-  say(
-    `| client abort → upstream close p50 / p99 (ms) | – | ${percentile(abort['bare proxy']!, 50).toFixed(2)} / ${percentile(abort['bare proxy']!, 99).toFixed(2)} | ${percentile(abort[DEPLOYED]!, 50).toFixed(2)} / ${percentile(abort[DEPLOYED]!, 99).toFixed(2)} | |`
-  )
-  say()
-  say(
-    `Deployed gateway's own count after the throughput runs (saturated): fail-opens ${afterLoad.failOpen}, Redis failures ${afterLoad.redisFailures}, release retries ${afterLoad.releaseRetries}, Redis answers ${afterLoad.redisAnswers} (mean ${afterLoad.redisAnswerMeanMs!.toFixed(2)} ms as seen by the gateway), event-loop lag p99 ${afterLoad.loopLagP99Ms!.toFixed(1)} ms. After ${STREAMS} streams opened and closed twice: fail-opens ${slowMetrics.failOpen}, Redis failures ${slowMetrics.redisFailures}, release retries ${slowMetrics.releaseRetries}.`
-  )
-  say()
-  say(
-    `Limits off (footnote): ${m(LIMITS_OFF, 'cpuUsPerRequest').toFixed(0)} µs CPU per request (${ratio(m(LIMITS_OFF, 'cpuUsPerRequest'), m(bare.name, 'cpuUsPerRequest'))} the bare proxy; ${spread(all(LIMITS_OFF, 'cpuUsPerRequest'))}), ${m(LIMITS_OFF, 'rps').toFixed(0)} req/s, first event p50 +${(percentile(ttfe[LIMITS_OFF]!.first, 50) - percentile(ttfe.direct!.first, 50)).toFixed(2)} ms over direct.`
-  )
-  say()
-  const busy = profileRows.filter((r) => r.category !== '(idle)').reduce((s, r) => s + r.ms, 0)
-  say(`Where the deployed gateway's time goes (--cpu-prof, one ${SECONDS} s wrk run, ${profiledRun.requests} requests, self time; bench/results/profiles/):`)
-  say()
-  say('| where | µs per request | share |')
-  say('|---|---|---|')
-  for (const row of profileRows.filter((r) => r.category !== '(idle)').slice(0, 18))
-    say(`| ${row.category} | ${((row.ms * 1000) / profiledRun.requests).toFixed(1)} | ${((100 * row.ms) / busy).toFixed(1)} % |`)
-  say()
-  say('Conversation ids (issue 9), sequential non-streaming completions through the gateway, limits off:')
-  say()
-  say('| request | p50 (ms) | p99 (ms) | p50 ÷ no id |')
-  say('|---|---|---|---|')
-  for (const [name, samples] of Object.entries(conversationIds)) {
-    say(
-      `| ${name} | ${percentile(samples, 50).toFixed(2)} | ${percentile(samples, 99).toFixed(2)} | ${(percentile(samples, 50) / percentile(conversationIds['no conversation id']!, 50)).toFixed(2)}× |`
-    )
-  }
-  mkdirSync('bench/results', { recursive: true })
-  writeFileSync('bench/results/latest.md', `${lines.join('\n')}\n`)
-  await client.close()
-  process.exit(0)
+  return { memory, abort, metrics }
 }
 
 async function openAndAbort(target: Target, closes: AsyncIterator<string>): Promise<number> {
