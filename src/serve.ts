@@ -71,6 +71,8 @@ export async function serve(loaded: LoadedConfig, options: ServeOptions = {}): P
   const address = await app.listen({ host: config.server.host, port: config.server.port })
   const adminAddress = app.admin === undefined ? undefined : await app.admin.listen({ host: config.server.adminHost, port: config.server.adminPort })
   logger.info(startupFacts(config, address, app.server.maxConnections, adminAddress), 'agent-studio-gateway listening')
+  // Lines are written in batches (logger.ts): whoever waits for this one sees it now.
+  logger.flush()
   options.onListening?.(address)
 }
 

@@ -276,6 +276,7 @@ export function buildRequestLimiters({ live, store, metrics, tenantOf = () => un
           throwIfClientGone(request)
           return
         }
+        request.summary.admittedAtMs = reply.elapsedTime
         if (verdict.refusal === undefined && question.budget !== undefined && name !== undefined)
           metrics.upstreamBudgetSpent.inc({ group: name, class: budgetClass })
         if (verdict.leaseGranted) {

@@ -21,8 +21,13 @@ export interface RequestSummary {
   ttfbMs?: number
   /** Milliseconds from sending the upstream call to its response headers: Agent Studio's own share of ttfbMs. */
   upstreamTtfbMs?: number
-  /** Milliseconds from the request's arrival to sending the upstream call: the gateway's own share (metrics only, not logged). */
+  /** Milliseconds from the request's arrival to sending the upstream call: the gateway's own share (metrics; the line's `phasesMs.policy` ends here). */
   upstreamSentAtMs?: number
+  /** Issue 26: when each step ended, in milliseconds after the request's arrival (unrounded): the line's `phasesMs`. */
+  sessionAtMs?: number
+  admittedAtMs?: number
+  answeredAtMs?: number
+  firstByteAtMs?: number
   /** Body bytes relayed from upstream (gateway-made responses count their own body). */
   bytesSent?: number
   /** Milliseconds the request waited for the next budget window (limits.upstreamBudget.maxWaitMs) before its answer. */
@@ -112,8 +117,47 @@ export interface SummaryLine {
   chargedTokens: number | undefined
   tokensEstimated: true | undefined
   toolApprovals: number | undefined
+  phasesMs: PhasesMs | undefined
   err: unknown
 }
+
+/**
+ * Issue 26: where the wait before the first byte went, in milliseconds (to the microsecond), for
+ * the steps this request took: `session` (arrival → session verified), `admission` (→ every limit
+ * answered), `policy` (→ upstream call sent: body read and checked, credentials, serialisation),
+ * `upstream` (→ Agent Studio's headers), `relay` (→ the first byte written to the browser), and
+ * `total` (arrival → the last of them).
+ */
+export interface PhasesMs {
+  session?: number
+  admission?: number
+  policy?: number
+  upstream?: number
+  relay?: number
+  total: number
+}
+const PHASE_MARKS = [
+  ['session', 'sessionAtMs'],
+  ['admission', 'admittedAtMs'],
+  ['policy', 'upstreamSentAtMs'],
+  ['upstream', 'answeredAtMs'],
+  ['relay', 'firstByteAtMs']
+] as const
+
+function phasesOf(summary: RequestSummary): PhasesMs | undefined {
+  let previous = 0
+  let phases: PhasesMs | undefined
+  for (const [phase, mark] of PHASE_MARKS) {
+    const at = summary[mark]
+    if (at === undefined) continue
+    ;(phases ??= { total: 0 })[phase] = micro(at - previous)
+    previous = at
+  }
+  if (phases !== undefined) phases.total = micro(previous)
+  return phases
+}
+
+const micro = (ms: number) => Math.round(ms * 1000) / 1000
 
 const FIELDS: Record<keyof SummaryLine, true> = {
   method: true,
@@ -147,6 +191,7 @@ const FIELDS: Record<keyof SummaryLine, true> = {
   chargedTokens: true,
   tokensEstimated: true,
   toolApprovals: true,
+  phasesMs: true,
   err: true
 }
 export const SUMMARY_LINE_FIELDS: readonly string[] = Object.keys(FIELDS)
@@ -197,6 +242,7 @@ export function recordUpstreamSent(summary: RequestSummary, elapsedMs: number): 
 /** Agent Studio's response headers arrived, `elapsedMs` after the request did: its status and both shares of the wait. */
 export function recordUpstreamAnswer(summary: RequestSummary, statusCode: number, elapsedMs: number): void {
   summary.upstreamStatus = statusCode
+  summary.answeredAtMs = elapsedMs
   summary.ttfbMs = Math.round(elapsedMs)
   summary.upstreamTtfbMs = Math.round(elapsedMs - (summary.upstreamSentAtMs ?? 0))
 }
@@ -250,6 +296,7 @@ function writeSummary(request: FastifyRequest, reply: FastifyReply, metrics: Met
     chargedTokens: summary.tokens?.charged,
     tokensEstimated: summary.tokens?.estimated,
     toolApprovals: summary.toolApprovals,
+    phasesMs: phasesOf(summary),
     err: summary.error
   }
   countRequest(metrics, line, summary.upstreamSentAtMs)

@@ -1,3 +1,4 @@
+// @test-process: shared (starts child processes that log and end; nothing of this one changes)
 import t from 'tap'
 import { AGENT_ID, APP_ORIGIN, TEST_KEYS, completionBody, sessionToken } from '../helpers/fixtures.js'
 import { startGateway, startStandIn, testClient } from '../helpers/gateway.js'
@@ -146,4 +147,47 @@ t.test('the rule on the log line is the first refusal recorded: a later one does
   recordRefusal(request, 'cors_origin_not_allowed')
   recordRefusal(request, 'session_required')
   t.equal(request.summary.rule, 'cors_origin_not_allowed')
+})
+
+// Issue 26: where the wait before the first byte went, on the line itself.
+t.test('a completion line says where its wait went (phasesMs), to the microsecond', async (t) => {
+  const { url } = await startStandIn(t)
+  const gateway = await startGateway(t, url)
+  const response = await postCompletion({ gatewayUrl: gateway.url, dispatcher: testClient(t), user: 'phases-user' })
+  await response.body.text()
+  const refused = await gateway.app.inject({ method: 'POST', url: `/agent-studio/1/agents/${AGENT_ID}/completions`, payload: completionBody() })
+  t.equal(refused.statusCode, 401)
+  await waitFor(() => gateway.logs.requests.length === 2)
+  const [line, refusedLine] = [response.headers['x-request-id'], refused.headers['x-request-id']].map((id) => gateway.logs.requests.find((l) => l.reqId === id))
+  const phases = line!.phasesMs as Record<string, number>
+  t.same(Object.keys(phases), ['total', 'session', 'admission', 'policy', 'upstream', 'relay'], 'every step of a completion')
+  for (const [name, ms] of Object.entries(phases))
+    t.ok(ms >= 0 && Number.isFinite(ms) && Math.abs(Math.round(ms * 1000) - ms * 1000) < 1e-6, `${name}: ${ms} ms, to the µs`)
+  const sum = phases.session! + phases.admission! + phases.policy! + phases.upstream! + phases.relay!
+  t.ok(Math.abs(sum - phases.total!) < 0.01, 'the steps add up to the total')
+  t.ok(phases.total! <= (line!.durationMs as number) + 1, 'within the request')
+  t.equal(refusedLine!.phasesMs, undefined, 'a request refused before its session was known has none')
+})
+
+t.test('log lines written in batches are all written, however the process ends', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const { nodeCommand } = await import('../helpers/process.js')
+  const [command, ...args] = nodeCommand('test/helpers/log-then-exit.ts')
+  const run = (how: string) =>
+    new Promise<{ lines: string[]; code: number | null }>((resolve) => {
+      const child = spawn(command!, [...args, how], { stdio: ['ignore', 'pipe', 'ignore'] })
+      let out = ''
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        // `idle` never ends by itself: its lines arrive on the flush timer.
+        if (how === 'idle' && out.split('\n').filter((l) => l.includes('line before the end')).length === 3) child.kill()
+      })
+      child.on('close', (code) => resolve({ lines: out.split('\n').filter((l) => l.includes('line before the end')), code }))
+    })
+  for (const how of ['exit', 'throw', 'idle']) {
+    const { lines, code } = await run(how)
+    t.equal(lines.length, 3, `${how}: every line written`)
+    if (how === 'exit') t.equal(code, 3)
+    if (how === 'throw') t.equal(code, 1)
+  }
 })
