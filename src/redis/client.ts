@@ -79,7 +79,7 @@ export function createRedisClient(connection: RedisConnection, mode: RedisMode):
   const failFast: RedisOptions = {
     enableOfflineQueue: false,
     // Commands issued in the same tick (many concurrent requests) share one write and one read.
-    enableAutoPipelining: true,
+    enableAutoPipelining: false,
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     reconnectOnError: (error) => error.message.startsWith('READONLY')
@@ -88,7 +88,7 @@ export function createRedisClient(connection: RedisConnection, mode: RedisMode):
     const options: ClusterOptions = {
       redisOptions: { ...server, maxRetriesPerRequest: 1 },
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
+      enableAutoPipelining: false,
       scaleReads: 'master',
       clusterRetryStrategy: (attempt) => Math.min(100 + attempt * 200, 2000),
       retryDelayOnFailover: 100,

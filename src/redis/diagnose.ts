@@ -121,7 +121,31 @@ export async function probeScripts(client: ScriptedClient, namespace: string, ti
     await client.asgErasureRunning(erasures)
     await client.asgErasureFinish(erasureLock, erasures, 'probe', lease, 1)
     // The usage scripts (src/usage/): a record of 0 tokens, a read, a ranking.
-    await client.asgTokensRecord(4, tokensDay, tokensMonth, topUsers, topAgents, 2, 1, 'tokens', 0, 1000, 1000, 'probe', 'probe', 0, 1000)
+    await client.asgTokensRecord(
+      4,
+      tokensDay,
+      tokensMonth,
+      topUsers,
+      topAgents,
+      2,
+      1000,
+      1,
+      'tokens',
+      0,
+      1000,
+      1,
+      'tokens',
+      0,
+      2,
+      1000,
+      1,
+      'probe',
+      0,
+      1000,
+      1,
+      'probe',
+      0
+    )
     await client.asgTokensRead(2, tokensDay, tokensMonth)
     await client.asgTokensTop(3, topScratch, topUsers, topAgents, 1)
     // The tool approval scripts (src/approvals/): a binding issued and taken.

@@ -233,6 +233,8 @@ export function connectRedis(options: RedisOptions): GatewayRedis {
     },
     async close() {
       await admission.close()
+      // The last answers' tokens (a failed write is logged and counted by the usage meter).
+      await tokens.flush()
       closed = true
       detection.stop()
       client?.disconnect()

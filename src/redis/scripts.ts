@@ -170,20 +170,28 @@ return out
 // the hour's rankings. ARGV: hash count n, pair count p, p field/increment pairs, n TTLs (ms), the
 // user id, the agent id, the tokens charged, the rankings' TTL. PEXPIRE on every write keeps a TTL
 // on every key even if one was lost (a failover between HINCRBY and PEXPIRE).
+// Many answers' tokens at once, already summed per hash and per ranking member (token-store.ts):
+// ARGV = number of hashes, then per hash its TTL, its field count and field/increment pairs; then
+// the number of rankings, and per ranking its TTL, its member count and member/increment pairs.
+// KEYS = the hashes, then the rankings, in the same order.
 const TOKENS_RECORD = `
-local n, p = tonumber(ARGV[1]), tonumber(ARGV[2])
-for h = 1, n do
-  for j = 1, p do
-    redis.call('HINCRBY', KEYS[h], ARGV[2 + 2 * j - 1], ARGV[2 + 2 * j])
+local a = 1
+local hashes = tonumber(ARGV[a]); a = a + 1
+for h = 1, hashes do
+  local ttl, fields = ARGV[a], tonumber(ARGV[a + 1]); a = a + 2
+  for j = 1, fields do
+    redis.call('HINCRBY', KEYS[h], ARGV[a], ARGV[a + 1]); a = a + 2
   end
-  redis.call('PEXPIRE', KEYS[h], ARGV[2 + 2 * p + h])
+  redis.call('PEXPIRE', KEYS[h], ttl)
 end
-local rest = 2 + 2 * p + n
-local charged, topTtl = tonumber(ARGV[rest + 3]), ARGV[rest + 4]
-redis.call('ZINCRBY', KEYS[n + 1], charged, ARGV[rest + 1])
-redis.call('ZINCRBY', KEYS[n + 2], charged, ARGV[rest + 2])
-redis.call('PEXPIRE', KEYS[n + 1], topTtl)
-redis.call('PEXPIRE', KEYS[n + 2], topTtl)
+local rankings = tonumber(ARGV[a]); a = a + 1
+for z = 1, rankings do
+  local ttl, members = ARGV[a], tonumber(ARGV[a + 1]); a = a + 2
+  for j = 1, members do
+    redis.call('ZINCRBY', KEYS[hashes + z], ARGV[a + 1], ARGV[a]); a = a + 2
+  end
+  redis.call('PEXPIRE', KEYS[hashes + z], ttl)
+end
 return 0
 `
 

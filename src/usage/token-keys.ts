@@ -23,20 +23,48 @@ export interface Periods {
   readonly monthSeconds: number
 }
 
-export function periodsAt(nowMs: number): Periods {
+/** The names and ends of one UTC hour's periods: the same for every request of that hour. */
+interface HourPeriods {
+  readonly hourStart: number
+  readonly day: string
+  readonly month: string
+  readonly hour: string
+  readonly dayEnd: number
+  readonly monthEnd: number
+  readonly monthSeconds: number
+}
+let lastHour: HourPeriods | undefined
+
+function hourPeriods(nowMs: number): HourPeriods {
+  const hourStart = nowMs - (((nowMs % 3_600_000) + 3_600_000) % 3_600_000)
+  if (lastHour?.hourStart === hourStart) return lastHour
   const now = new Date(nowMs)
   const iso = now.toISOString()
-  const dayEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)
   const monthEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)
-  return {
+  lastHour = {
+    hourStart,
     day: iso.slice(0, 10),
     month: iso.slice(0, 7),
     hour: iso.slice(0, 13),
+    dayEnd: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1),
+    monthEnd,
+    monthSeconds: (monthEnd - Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)) / 1000
+  }
+  return lastHour
+}
+
+/** Every admission and every answer asks this: the calendar work is done once an hour (issue 26). */
+export function periodsAt(nowMs: number): Periods {
+  const { day, month, hour, dayEnd, monthEnd, monthSeconds } = hourPeriods(nowMs)
+  return {
+    day,
+    month,
+    hour,
     dayResetMs: dayEnd - nowMs,
     monthResetMs: monthEnd - nowMs,
     dayResetAt: Math.ceil(dayEnd / 1000),
     monthResetAt: Math.ceil(monthEnd / 1000),
-    monthSeconds: (monthEnd - Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)) / 1000
+    monthSeconds
   }
 }
 

@@ -22,8 +22,13 @@ export interface TopEntry {
 
 /** Where token usage is kept: Redis (shared by every replica) or this process's memory. */
 export interface TokenStore {
-  /** Adds one answer's tokens (a separate write from admission: the answer is over). */
+  /**
+   * Adds one answer's tokens (a separate write from admission: the answer is over). Redis gathers
+   * them for a moment and writes them together (src/redis/token-store.ts): settled once written.
+   */
   record(entry: TokenRecord): Promise<void>
+  /** Writes what is gathered now (before a read, and at shutdown). */
+  flush(): Promise<void>
   /** The usage hashes at these keys (token-keys.ts), `{}` for a key with none. */
   read(keys: readonly string[]): Promise<Array<Record<string, string>>>
   /** The heaviest users or agents over the last `hours` hours (charged tokens). */
@@ -75,6 +80,7 @@ export function memoryTokenStore(): TokenStore & { tokensAt(key: string): number
       add(topKey('users', plan.hour), TOP_TTL_MS, entry.userId, entry.charged)
       add(topKey('agents', plan.hour), TOP_TTL_MS, entry.agentId, entry.charged)
     },
+    async flush() {},
     async read(keys) {
       return keys.map((key) => Object.fromEntries([...(live(key)?.fields ?? new Map<string, number>())].map(([field, value]) => [field, String(value)])))
     },
