@@ -60,6 +60,12 @@ export function recordRefusal(request: FastifyRequest, rule: string): void {
  * 5xx `logged`, the error itself or the one it translates.
  */
 export function sendError(reply: FastifyReply, error: GatewayError, logged: unknown = error): void {
+  const body = errorAnswer(reply, error, logged)
+  if (body !== undefined) reply.send(body)
+}
+
+/** All of sendError but the sending: the body to send, or undefined when nobody is left to send it to. */
+function errorAnswer(reply: FastifyReply, error: GatewayError, logged: unknown): ErrorBody | undefined {
   const request = reply.request
   recordRefusal(request, error.logRule ?? publicCode(error.code))
   // Side calls (e.g. a DELETE's ownership read) fail without having set it: the log line says what upstream answered.
@@ -68,11 +74,11 @@ export function sendError(reply: FastifyReply, error: GatewayError, logged: unkn
   if (isClientGone(request)) {
     // Nobody is left to answer; the summary line (499) records the cut.
     reply.hijack()
-    return
+    return undefined
   }
   if (reply.raw.headersSent) {
     reply.raw.destroy()
-    return
+    return undefined
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', error.retryAfterSeconds)
   if (error.rateLimit !== undefined) {
@@ -80,18 +86,32 @@ export function sendError(reply: FastifyReply, error: GatewayError, logged: unkn
     reply.header('x-ratelimit-remaining', error.rateLimit.remaining)
     reply.header('x-ratelimit-reset', error.rateLimit.resetSeconds)
   }
-  reply
-    .code(error.statusCode)
-    .header('cache-control', 'no-store')
-    .send(errorBody(publicCode(error.code), error.message, request.id, error.publicFields))
+  reply.code(error.statusCode).header('cache-control', 'no-store')
+  return errorBody(publicCode(error.code), error.message, request.id, error.publicFields)
 }
 
 export function buildErrorHandler(bodyLimit: number) {
-  return function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  function answer(error: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody | undefined {
     const routeLimit = request.routeOptions.bodyLimit
     // A route with a limit of its own names its setting in `config.bodyLimitSetting` (none: fixed).
     const setting = routeLimit === undefined || routeLimit === bodyLimit ? 'BODY_LIMIT_BYTES' : request.routeOptions.config?.bodyLimitSetting
-    sendError(reply, toPublicError(error, routeLimit ?? bodyLimit, setting), error)
+    return errorAnswer(reply, toPublicError(error, routeLimit ?? bodyLimit, setting), error)
+  }
+  return function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    // The limits' answer may still be on its way (src/routes/agent-studio/pipeline.ts): a request
+    // the limits refuse gets their refusal, whatever else is wrong with it, and its headers.
+    const admission = request.admission
+    if (admission === undefined) {
+      const body = answer(error, request, reply)
+      if (body !== undefined) reply.send(body)
+      return
+    }
+    request.admission = undefined
+    // Fastify sends what the promise gives (nothing when nobody is left to answer).
+    return admission.then(
+      () => answer(error, request, reply),
+      (refusal: FastifyError) => answer(refusal, request, reply)
+    )
   }
 }
 

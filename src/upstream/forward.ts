@@ -72,15 +72,23 @@ export interface Upstream {
 const DONE = Buffer.from('data: [DONE]\n\n')
 
 /**
- * The request body as undici sends it. A long chat's body is a megabyte or more, and the call
- * lives as long as its answer streams (minutes): handed over as a string, undici keeps it until
- * the answer ends. As a stream that gives up its one chunk when read, nothing keeps it once it has
- * been written to the socket (issue 26: an open long-chat stream then costs what a short one does).
- * Its length is sent as `content-length`, as it would be for the string.
+ * Bodies up to this size go to undici whole, written with their headers in one system call (issue
+ * 26: a stream body costs a second write to Agent Studio per request); kept until the answer ends,
+ * which is at most this much per open stream.
  */
-function upstreamBody(text: string | undefined): { body: Readable | null; length?: string } {
+const WHOLE_BODY_BYTES = 16 * 1024
+
+/**
+ * The request body as undici sends it. A long chat's body is a megabyte or more, and the call
+ * lives as long as its answer streams (minutes): handed over whole, undici keeps it until the
+ * answer ends. As a stream that gives up its one chunk when read, nothing keeps it once it has
+ * been written to the socket (issue 26: an open long-chat stream then costs what a short one does).
+ * Its length is sent as `content-length`, as it would be for the whole body.
+ */
+function upstreamBody(text: string | undefined): { body: Readable | Buffer | null; length?: string } {
   if (text === undefined) return { body: null }
   let chunk: Buffer | undefined = Buffer.from(text)
+  if (chunk.length <= WHOLE_BODY_BYTES) return { body: chunk }
   const length = String(chunk.length)
   const body = new Readable({
     read() {
@@ -261,6 +269,7 @@ export function createUpstream(baseUrl: URL, config: UpstreamConfig, dispatcher:
       observe?.(out)
       if (rewrite !== undefined) out = rewrite(out)
       out = withTrailer(out, false)
+      if (summary.bytesSent === 0) summary.firstByteAtMs = reply.elapsedTime
       summary.bytesSent! += out.length
       if (!res.write(out)) body.pause()
     })

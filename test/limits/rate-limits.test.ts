@@ -187,3 +187,36 @@ t.test('/metrics answers loopback and the internal allow-list only; anyone else 
   const spoofed = await gateway.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.5', headers: { 'x-forwarded-for': '127.0.0.1' } })
   t.equal(spoofed.statusCode, 404, 'X-Forwarded-For cannot claim to be local')
 })
+
+// Issue 26: the limits are asked as soon as the user is known and answered while the body is read
+// (src/routes/agent-studio/pipeline.ts); which refusal a request gets must not change with it.
+t.test('a request over its limit with a broken body is refused by the limits (429), one within them by its body (400)', async (t) => {
+  const {
+    instances: [gateway]
+  } = await gateways(t, { user: { max: 1, windowSeconds: 60 } }, 1)
+  const broken = async (user: string, payload: string, headers: Record<string, string> = {}) =>
+    gateway!.app.inject({
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await sessionToken(user)}`, ...headers },
+      payload
+    })
+  t.equal((await send(gateway!, 'u-over')).statusCode, 200)
+  for (const [what, payload] of [
+    ['malformed JSON', '{"messages": ['],
+    ['a body that fails validation', JSON.stringify({ messages: 'not a list' })],
+    ['JSON nested too deep', `${'['.repeat(2000)}${']'.repeat(2000)}`]
+  ] as const) {
+    const over = await broken('u-over', payload)
+    t.equal(over.statusCode, 429, `over the limit, ${what}: the limits' refusal`)
+    t.match(over.json(), { error: 'rate_limited', requestId: String })
+    t.ok(Number(over.headers['retry-after']) > 0, 'with its retry-after')
+  }
+  const within = await broken('u-within', '{"messages": [')
+  t.equal(within.statusCode, 400, "within the limit: the body's refusal")
+  t.match(within.json(), { error: 'malformed_json' })
+  t.equal(within.headers['x-ratelimit-remaining'], '59', "and the limits' headers (the completions route's counter), as before")
+  const unsupported = await broken('u-media', 'hello', { 'content-type': 'text/plain' })
+  t.equal(unsupported.statusCode, 415, 'a refusal before the body (415) within the limit')
+  t.equal((await broken('u-media', 'hello', { 'content-type': 'text/plain' })).statusCode, 429, 'and the limits first once over it')
+})

@@ -81,6 +81,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
   // flood, a credential-stuffing run), and an address over that budget is refused before any
   // credential work: the limiter's two phases before a user is known. Signed-in users are
   // counted per user instead, by each route's `admission` step.
+  app.decorateRequest('admission', undefined)
   app.addHook('onRequest', async function session(request: FastifyRequest, reply) {
     watchClient(request, reply)
     limiters.beforeCredentials(request, reply)
@@ -99,6 +100,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
     throwIfClientGone(request)
     request.user = user
     request.summary.userId = user.id
+    request.summary.sessionAtMs = reply.elapsedTime
   })
 
   const context: AgentStudioRouteContext = { ...options, limiters }
@@ -114,6 +116,7 @@ export default async function agentStudioRoutes(app: FastifyInstance, options: A
       // trail (review of issue 24).
       exposeHeadRoute: false,
       onRequest: hooks.onRequest,
+      ...(hooks.preValidation.length === 0 ? {} : { preValidation: hooks.preValidation }),
       ...(hooks.preHandler.length === 0 ? {} : { preHandler: hooks.preHandler }),
       ...(implementation.schema === undefined ? {} : { schema: implementation.schema }),
       ...(implementation.bodyLimit === undefined ? {} : { bodyLimit: implementation.bodyLimit }),

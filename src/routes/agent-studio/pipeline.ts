@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, onRequestHookHandler, preHandlerAsyncHookHandler } from 'fastify'
 import type { RouteSpec } from '../../config/route-table.js'
 import { InvalidId } from '../../errors.js'
 import type { RequestLimiters } from '../../limits/request-limits.js'
@@ -18,12 +18,41 @@ import type { PolicyConfig } from '../../config/types.js'
  * - `agentFromPath`, `conversationFromPath`, `chatFromPath`: the path's ids, by shape and the
  *   agent allow-list, before anything is spent on them.
  * - `admission`: every per-user, per-route, stream and budget check in one question to the
- *   store (src/limits/admission.ts), the limiter's one place for a signed-in request.
+ *   store (src/limits/admission.ts), the limiter's one place for a signed-in request. It is
+ *   asked here and answered by `admitted`, the first step once the body is read: the Redis round
+ *   trip overlaps reading and parsing the body instead of coming before it (issue 26). Nothing
+ *   else changes: no upstream call is made before the answer, and a request refused both by the
+ *   limits and for its body gets the limits' refusal (the error handler waits for it).
  * - `requireJson`: 415 before a byte of the body is read.
- * Then Fastify reads and validates the body, the route's own `preHandler` checks it, and the
- * handler asks the credentials for its headers and calls upstream.
+ * Then Fastify reads the body, `admitted` waits for the limits' answer, Fastify validates the
+ * body, the route's own `preHandler` checks it, and the handler asks the credentials for its
+ * headers and calls upstream.
  */
-export const PIPELINE = ['session', 'agentFromPath', 'conversationFromPath', 'chatFromPath', 'admission', 'requireJson'] as const
+export const PIPELINE = ['session', 'agentFromPath', 'conversationFromPath', 'chatFromPath', 'admission', 'requireJson', 'admitted'] as const
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The limits' answer, while `admission` has asked and `admitted` not yet returned (src/error-handler.ts waits for it). */
+    admission: Promise<unknown> | undefined
+  }
+}
+
+/** Asks the limits now and lets the request go on (its body is read meanwhile); `admitted` waits for the answer. */
+function askAdmission(admit: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): onRequestHookHandler {
+  return function admission(request, reply, done) {
+    const answer = admit(request, reply)
+    // Awaited by `admitted` or by the error handler; never left unhandled when neither runs (the client left).
+    answer.catch(() => undefined)
+    request.admission = answer
+    done()
+  }
+}
+
+async function admitted(request: FastifyRequest): Promise<void> {
+  await request.admission
+  // Admitted: what fails from now on is answered as itself.
+  request.admission = undefined
+}
 
 type Hook = onRequestAsyncHookHandler
 
@@ -39,7 +68,8 @@ async function chatFromPath(request: FastifyRequest): Promise<void> {
 }
 
 export interface RouteHooks {
-  readonly onRequest: Hook[]
+  readonly onRequest: Array<Hook | onRequestHookHandler>
+  readonly preValidation: Hook[]
   readonly preHandler: preHandlerAsyncHookHandler[]
 }
 
@@ -57,15 +87,16 @@ export function routeHooks(
         ? (request: FastifyRequest) => (request.query as { stream?: unknown }).stream === 'true'
         : false
   const admission = limiters.forRoute(route.group ?? undefined, { stream, upstream: route.callsUpstream }) as Hook
-  const onRequest: Hook[] = []
+  const onRequest: Array<Hook | onRequestHookHandler> = []
   if (route.params.includes('agentId')) onRequest.push(buildAgentHook(policy) as Hook)
   if (route.params.includes('conversationId')) onRequest.push(conversationFromPath)
   if (route.params.includes('chatId')) onRequest.push(chatFromPath)
   const admitAfterValidation = 'admitAfterValidation' in route && route.admitAfterValidation === true
-  if (!admitAfterValidation) onRequest.push(admission)
+  if (!admitAfterValidation) onRequest.push(askAdmission(admission))
   if (route.body === 'json') onRequest.push(requireJson as Hook)
   return {
     onRequest,
+    preValidation: admitAfterValidation ? [] : [admitted as Hook],
     preHandler: [...routeChecks, ...(admitAfterValidation ? [admission as (request: FastifyRequest, reply: FastifyReply) => Promise<void>] : [])]
   }
 }

@@ -88,6 +88,8 @@ t.test("every route of the table runs the pipeline's steps in the one order, as 
     const expected = EXPECTED[route.id]
     t.same(found.hooks.onRequest, [...APP_HOOKS, ...SCOPE_HOOKS, ...expected.onRequest], `${route.method} ${route.path}: onRequest`)
     t.same(found.hooks.preHandler ?? [], expected.preHandler ?? [], `${route.method} ${route.path}: preHandler`)
+    // Issue 26: the limits asked in onRequest are waited for once the body is read, before validation.
+    t.same(found.hooks.preValidation ?? [], expected.onRequest.includes('admission') ? ['admitted'] : [], `${route.method} ${route.path}: preValidation`)
     // The steps of the Agent Studio pipeline appear in PIPELINE's order (compact's admission,
     // after validation, is pinned by its preHandler above).
     const steps = (found.hooks.onRequest ?? []).filter((name) => (PIPELINE as readonly string[]).includes(name))
