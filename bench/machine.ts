@@ -17,6 +17,8 @@ export interface PhaseLoad {
   readonly after: number
   /** Cores other processes kept busy during the phase, on average. */
   readonly othersCores: number
+  /** Cores the hypervisor gave to other machines while this one wanted them (steal), on average. */
+  readonly stealCores: number
   readonly loaded: boolean
 }
 
@@ -31,11 +33,11 @@ export function cpuTicks(pid: number | 'self', withReapedChildren = false): numb
   }
 }
 
-/** All CPUs' busy ticks (everything but idle and iowait) and elapsed ticks, from /proc/stat. */
-function machineTicks(): { busy: number } {
+/** All CPUs' busy ticks (everything but idle, iowait and steal) and stolen ticks, from /proc/stat. */
+function machineTicks(): { busy: number; steal: number } {
   const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)
   const [user, nice, system, , , irq, softirq, steal] = values.map(Number) as number[]
-  return { busy: user! + nice! + system! + irq! + softirq! + steal! }
+  return { busy: user! + nice! + system! + irq! + softirq!, steal: steal! }
 }
 
 const oneMinute = () => loadavg()[0]!
@@ -53,19 +55,31 @@ export async function settle(maxSeconds: number): Promise<void> {
 export async function measured<T>(phase: string, livePids: () => number[], clockTicks: number, run: () => Promise<T>, record: PhaseLoad[]): Promise<T> {
   const own = () => cpuTicks('self', true) + livePids().reduce((sum, pid) => sum + cpuTicks(pid), 0)
   const before = oneMinute()
-  const machineBefore = machineTicks().busy
+  const machineBefore = machineTicks()
   const ownBefore = own()
   const started = performance.now()
   const result = await run()
   const seconds = (performance.now() - started) / 1000
-  const others = Math.max(0, machineTicks().busy - machineBefore - (own() - ownBefore)) / clockTicks / seconds
+  const machineAfter = machineTicks()
+  const others = Math.max(0, machineAfter.busy - machineBefore.busy - (own() - ownBefore)) / clockTicks / seconds
+  const steal = (machineAfter.steal - machineBefore.steal) / clockTicks / seconds
   const after = oneMinute()
-  record.push({ phase, before, after, othersCores: others, loaded: before >= IDLE_LOAD || others >= IDLE_OTHERS_CORES })
+  record.push({
+    phase,
+    before,
+    after,
+    othersCores: others,
+    stealCores: steal,
+    loaded: before >= IDLE_LOAD || others >= IDLE_OTHERS_CORES || steal >= IDLE_OTHERS_CORES
+  })
   return result
 }
 
 export function describeLoads(record: readonly PhaseLoad[]): string {
   return record
-    .map((r) => `${r.phase}: ${r.before.toFixed(2)} → ${r.after.toFixed(2)}, others ${r.othersCores.toFixed(2)} cores${r.loaded ? ' (LOADED)' : ''}`)
+    .map(
+      (r) =>
+        `${r.phase}: ${r.before.toFixed(2)} → ${r.after.toFixed(2)}, others ${r.othersCores.toFixed(2)} cores, steal ${r.stealCores.toFixed(2)} cores${r.loaded ? ' (LOADED)' : ''}`
+    )
     .join('; ')
 }
