@@ -8,7 +8,7 @@
 //   npm run bench            (BENCH_REPS=5 BENCH_SECONDS=5 for longer runs)
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -53,6 +53,11 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim(
 const DEPLOYED = 'gateway (deployed)'
 const LIMITS_OFF = 'gateway, limits off'
 const NGINX = 'nginx'
+// BENCH_BASELINE=<commit>: that commit's gateway too, as deployed (built in a folder of the
+// bench's own from `git archive`, with this checkout's node_modules): before against after, in one run.
+const BASELINE = process.env.BENCH_BASELINE
+const BEFORE = `gateway (deployed) at ${BASELINE?.slice(0, 7)}`
+let baselineServer: string | undefined
 
 interface Target {
   name: string
@@ -73,7 +78,7 @@ interface Proc {
 const children: ChildProcess[] = []
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')))
 const dir = mkdtempSync(join(tmpdir(), 'asg-bench-'))
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+if (process.env.BENCH_KEEP === undefined) process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
 
 let logFiles = 0
 /**
@@ -172,10 +177,11 @@ async function startGateway(
   standInUrl: string,
   redisUrl: string | undefined,
   users: string[],
-  nodeFlags: string[] = []
+  nodeFlags: string[] = [],
+  server = 'dist/server.js'
 ): Promise<Target & { proc: Proc }> {
   const gateway = start(
-    'dist/server.js',
+    server,
     {
       NODE_ENV: 'production',
       PORT: '0',
@@ -190,6 +196,9 @@ async function startGateway(
       SESSION_JWT_SECRET: KEYS.session,
       ALLOWED_AGENT_IDS: AGENT,
       GATEWAY_CONFIG_FILE: limitsFile(redisUrl !== undefined),
+      // Every client of the bench is 127.0.0.1, standing in for 10,000 browsers: the per-address
+      // cap (a twentieth of the connection cap by default) would close most of them on accept.
+      MAX_CONNECTIONS_PER_ADDRESS: String(STREAMS + 300),
       ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl, REDIS_NAMESPACE: `asg-bench:${process.pid}:` })
     },
     nodeFlags,
@@ -243,6 +252,11 @@ async function startStack(paceMs: number, redisUrl: string, withLimitsOff: boole
   const deployed = await startGateway(DEPLOYED, standInUrl, redisUrl, sessions)
   targets.push(deployed)
   procs.push(deployed.proc)
+  if (baselineServer !== undefined) {
+    const before = await startGateway(BEFORE, standInUrl, redisUrl, sessions, [], baselineServer)
+    targets.push(before)
+    procs.push(before.proc)
+  }
   if (withLimitsOff) {
     const off = await startGateway(LIMITS_OFF, standInUrl, undefined, sessions)
     targets.push(off)
@@ -378,7 +392,7 @@ async function cpuPhase(targets: Target[], redisPid: number): Promise<Record<str
   const through: Record<string, Throughput[]> = Object.fromEntries(targets.map((target) => [target.name, []]))
   for (let rep = 0; rep < REPS; rep++) {
     const order = rep % 2 === 0 ? targets : [...targets].reverse()
-    for (const target of order) through[target.name]!.push(await wrk(target, SECONDS, target.name === DEPLOYED ? redisPid : 0))
+    for (const target of order) through[target.name]!.push(await wrk(target, SECONDS, target.name === DEPLOYED || target.name === BEFORE ? redisPid : 0))
   }
   return through
 }
@@ -418,6 +432,20 @@ async function saturatedPhase(targets: Target[]): Promise<Record<string, number[
   return samples
 }
 
+/** What one loopback round trip to this Redis costs on this machine idle: sequential PINGs, a few ms apart like the streams. */
+async function loopbackRoundTrip(url: string): Promise<number[]> {
+  const redis = new Redis(url)
+  const samples: number[] = []
+  for (let i = 0; i < 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 3))
+    const started = performance.now()
+    await redis.ping()
+    samples.push(performance.now() - started)
+  }
+  redis.disconnect()
+  return samples
+}
+
 type ScriptStats = Record<string, { calls: number; usec: number }>
 /** Redis's own count of the scripts it ran (calls and microseconds), from INFO commandstats. */
 async function scriptStats(url: string): Promise<ScriptStats> {
@@ -449,6 +477,13 @@ function phasesFromLog(logFile: string, fromByte: number): Record<string, number
 
 async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
+  if (BASELINE !== undefined) {
+    const base = join(dir, 'baseline')
+    execFileSync('bash', ['-c', `mkdir -p ${base} && git archive ${BASELINE} src tsconfig.json tsconfig.build.json package.json | tar -x -C ${base}`])
+    symlinkSync(join(process.cwd(), 'node_modules'), join(base, 'node_modules'))
+    execFileSync(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: base, stdio: 'inherit' })
+    baselineServer = join(base, 'dist/server.js')
+  }
   const lines: string[] = []
   const say = (line = '') => {
     lines.push(line)
@@ -471,6 +506,7 @@ async function main() {
   const scriptsBefore = await scriptStats(redis.url)
   const logMarks = new Map(gateways.map((t) => [t.name, statSync(t.logFile!).size]))
   const ttfe = PHASES.has('first-event') ? await phase('first event', () => firstEventPhase(targets)) : undefined
+  const roundTrip = ttfe === undefined ? undefined : await loopbackRoundTrip(redis.url)
   // The gateways write their log lines in batches, at most 250 ms late (src/logging/logger.ts).
   if (ttfe !== undefined) await new Promise((resolve) => setTimeout(resolve, 500))
   const breakdown = ttfe === undefined ? undefined : Object.fromEntries(gateways.map((t) => [t.name, phasesFromLog(t.logFile!, logMarks.get(t.name)!)]))
@@ -511,7 +547,13 @@ async function main() {
       (n) => (n === 'direct' ? '–' : `${m(n, 'cpuUsPerRequest').toFixed(0)} (${spread(all(n, 'cpuUsPerRequest'))})`),
       `**${median(paired).toFixed(2)}×** (${spread(paired, 2)})`
     )
-    row('redis-server CPU per request (µs)', (n) => (n === DEPLOYED ? m(n, 'redisUsPerRequest').toFixed(1) : '–'))
+    if (through[BEFORE] !== undefined) {
+      const againstBefore = all(DEPLOYED, 'cpuUsPerRequest').map((cpu, i) => cpu / all(BEFORE, 'cpuUsPerRequest')[i]!)
+      row('proxy CPU per request, deployed ÷ before (paired)', (n) =>
+        n === DEPLOYED ? `**${median(againstBefore).toFixed(2)}×** (${spread(againstBefore, 2)})` : '–'
+      )
+    }
+    row('redis-server CPU per request (µs)', (n) => (n === DEPLOYED || n === BEFORE ? m(n, 'redisUsPerRequest').toFixed(1) : '–'))
     row('non-streaming req/s', (n) => `${m(n, 'rps').toFixed(0)} (${spread(all(n, 'rps'))})`, ratio(m(DEPLOYED, 'rps'), m('bare proxy', 'rps')))
     row('non-streaming p99 at saturation (ms)', (n) => m(n, 'p99Ms').toFixed(2), ratio(m(DEPLOYED, 'p99Ms'), m('bare proxy', 'p99Ms')))
   }
@@ -573,6 +615,10 @@ async function main() {
       const cell = (p: string) => (phases[p] === undefined ? '–' : `${percentile(phases[p], 50).toFixed(3)} / ${percentile(phases[p], 99).toFixed(3)}`)
       say(`| ${name} | ${phaseNames.map(cell).join(' | ')} |`)
     }
+    say()
+    say(
+      `One loopback round trip to the same Redis (PING, one every 3 ms, idle): p50 ${percentile(roundTrip!, 50).toFixed(3)} ms, p99 ${percentile(roundTrip!, 99).toFixed(3)} ms.`
+    )
     say()
     say(
       `Redis's own time per script it ran meanwhile (INFO commandstats; the admission, the stream releases, the token records): ${Object.entries(scriptsDuring)
@@ -664,10 +710,11 @@ async function conversationIdPhase(gateway: Target): Promise<Record<string, numb
 async function memoryPhase(redisUrl: string) {
   const slow = await startStack(60_000, redisUrl, false)
   const memory: Record<string, { before: number; open1: number; closed1: number; open2: number; closed2: number }> = {}
-  const abort: Record<string, number[]> = { 'bare proxy': [], [DEPLOYED]: [] }
+  const measured = new Set(['bare proxy', DEPLOYED, BEFORE])
+  const abort: Record<string, number[]> = Object.fromEntries(slow.targets.filter((t) => measured.has(t.name)).map((t) => [t.name, []]))
   const closes = slow.standIn.lines
   let metrics: Record<string, number> = {}
-  for (const target of slow.targets.filter((t) => t.name === 'bare proxy' || t.name === DEPLOYED)) {
+  for (const target of slow.targets.filter((t) => measured.has(t.name))) {
     for (let i = 0; i < 20; i++) await openAndAbort(target, closes)
     const before = rssKiB(target.pid!)
     const round = async () => {
