@@ -53,11 +53,14 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim(
 const DEPLOYED = 'gateway (deployed)'
 const LIMITS_OFF = 'gateway, limits off'
 const NGINX = 'nginx'
-// BENCH_BASELINE=<commit>: that commit's gateway too, as deployed (built in a folder of the
-// bench's own from `git archive`, with this checkout's node_modules): before against after, in one run.
-const BASELINE = process.env.BENCH_BASELINE
-const BEFORE = `gateway (deployed) at ${BASELINE?.slice(0, 7)}`
-let baselineServer: string | undefined
+// BENCH_BASELINE=<commit>[,<commit>…]: those commits' gateways too, as deployed (each built in a
+// folder of the bench's own from `git archive`, with this checkout's node_modules): before against
+// after, in one run. The first is "before" (the paired ratio; the memory phase); the others, in
+// order, measure each change on its own against the one before it, CPU per request only.
+const BASELINES = (process.env.BENCH_BASELINE ?? '').split(',').filter((commit) => commit !== '')
+const baselineName = (commit: string) => `gateway (deployed) at ${commit.slice(0, 7)}`
+const BEFORE = BASELINES[0] === undefined ? 'none' : baselineName(BASELINES[0])
+const baselineServers = new Map<string, string>()
 
 interface Target {
   name: string
@@ -167,7 +170,7 @@ function limitsFile(enabled: boolean): string {
   const path = join(dir, `limits-${enabled ? 'on' : 'off'}.yaml`)
   writeFileSync(
     path,
-    `limits:\n  ip: ${window}\n  user: ${window}\n  routes:\n    completions: ${window}\n  streams: ${streams}\n  upstreamBudget: ${window}\n`
+    `limits:\n  ip: ${window}\n  user: ${window}\n  routes:\n    completions: ${window}\n  streams: ${streams}\n  upstreamBudget: ${enabled ? '{ max: 1000000, windowSeconds: 3600, perUser: 1000000 }' : window}\n`
   )
   return path
 }
@@ -199,7 +202,8 @@ async function startGateway(
       // Every client of the bench is 127.0.0.1, standing in for 10,000 browsers: the per-address
       // cap (a twentieth of the connection cap by default) would close most of them on accept.
       MAX_CONNECTIONS_PER_ADDRESS: String(STREAMS + 300),
-      ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl, REDIS_NAMESPACE: `asg-bench:${process.pid}:` })
+      // A namespace per gateway: each is a deployment of its own (the bench's wrk is one user).
+      ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl, REDIS_NAMESPACE: `asg-bench:${process.pid}:${name.replace(/\W+/g, '-')}:` })
     },
     nodeFlags,
     true
@@ -252,8 +256,9 @@ async function startStack(paceMs: number, redisUrl: string, withLimitsOff: boole
   const deployed = await startGateway(DEPLOYED, standInUrl, redisUrl, sessions)
   targets.push(deployed)
   procs.push(deployed.proc)
-  if (baselineServer !== undefined) {
-    const before = await startGateway(BEFORE, standInUrl, redisUrl, sessions, [], baselineServer)
+  for (const [name, server] of baselineServers) {
+    if (!withLimitsOff && name !== BEFORE) continue
+    const before = await startGateway(name, standInUrl, redisUrl, sessions, [], server)
     targets.push(before)
     procs.push(before.proc)
   }
@@ -392,7 +397,7 @@ async function cpuPhase(targets: Target[], redisPid: number): Promise<Record<str
   const through: Record<string, Throughput[]> = Object.fromEntries(targets.map((target) => [target.name, []]))
   for (let rep = 0; rep < REPS; rep++) {
     const order = rep % 2 === 0 ? targets : [...targets].reverse()
-    for (const target of order) through[target.name]!.push(await wrk(target, SECONDS, target.name === DEPLOYED || target.name === BEFORE ? redisPid : 0))
+    for (const target of order) through[target.name]!.push(await wrk(target, SECONDS, target.name.startsWith(DEPLOYED) ? redisPid : 0))
   }
   return through
 }
@@ -477,12 +482,12 @@ function phasesFromLog(logFile: string, fromByte: number): Record<string, number
 
 async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
-  if (BASELINE !== undefined) {
-    const base = join(dir, 'baseline')
-    execFileSync('bash', ['-c', `mkdir -p ${base} && git archive ${BASELINE} src tsconfig.json tsconfig.build.json package.json | tar -x -C ${base}`])
+  for (const commit of BASELINES) {
+    const base = join(dir, `baseline-${commit}`)
+    execFileSync('bash', ['-c', `mkdir -p ${base} && git archive ${commit} src tsconfig.json tsconfig.build.json package.json | tar -x -C ${base}`])
     symlinkSync(join(process.cwd(), 'node_modules'), join(base, 'node_modules'))
     execFileSync(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: base, stdio: 'inherit' })
-    baselineServer = join(base, 'dist/server.js')
+    baselineServers.set(baselineName(commit), join(base, 'dist/server.js'))
   }
   const lines: string[] = []
   const say = (line = '') => {
@@ -494,13 +499,13 @@ async function main() {
   // BENCH_TARGETS="bare proxy|gateway (deployed)": only these (and direct, the reference), for a quicker look.
   const only = process.env.BENCH_TARGETS?.split('|')
   const targets = fast.targets.filter((t) => only === undefined || t.name === 'direct' || only.includes(t.name))
-  const byName = (name: string) => targets.find((t) => t.name === name)
+  const byName = (name: string) => fast.targets.find((t) => t.name === name)
   const deployed = byName(DEPLOYED)!
   const limitsOff = byName(LIMITS_OFF)!
   progress(`stack up (${targets.map((t) => t.name).join(', ')}); ${STREAMS} streams later (descriptor hard limit ${HARD_NOFILE})`)
 
   const through = PHASES.has('cpu') ? await phase('cpu', () => cpuPhase(targets, redis.pid)) : undefined
-  const afterLoad = through === undefined ? undefined : await gatewayMetrics(deployed)
+  const afterLoad = through === undefined || !targets.includes(deployed) ? undefined : await gatewayMetrics(deployed)
 
   const gateways = [deployed, limitsOff].filter((t) => targets.includes(t))
   const scriptsBefore = await scriptStats(redis.url)
@@ -547,13 +552,16 @@ async function main() {
       (n) => (n === 'direct' ? '–' : `${m(n, 'cpuUsPerRequest').toFixed(0)} (${spread(all(n, 'cpuUsPerRequest'))})`),
       `**${median(paired).toFixed(2)}×** (${spread(paired, 2)})`
     )
-    if (through[BEFORE] !== undefined) {
-      const againstBefore = all(DEPLOYED, 'cpuUsPerRequest').map((cpu, i) => cpu / all(BEFORE, 'cpuUsPerRequest')[i]!)
-      row('proxy CPU per request, deployed ÷ before (paired)', (n) =>
-        n === DEPLOYED ? `**${median(againstBefore).toFixed(2)}×** (${spread(againstBefore, 2)})` : '–'
-      )
-    }
-    row('redis-server CPU per request (µs)', (n) => (n === DEPLOYED || n === BEFORE ? m(n, 'redisUsPerRequest').toFixed(1) : '–'))
+    // Each gateway against the one before it (BENCH_BASELINE's order, then this checkout): what each change did on its own.
+    const chain = [...BASELINES.map(baselineName), DEPLOYED].filter((name) => through[name] !== undefined)
+    if (chain.length > 1)
+      row('proxy CPU per request, ÷ the gateway before it (paired)', (n) => {
+        const at = chain.indexOf(n)
+        if (at < 1) return '–'
+        const pairedWith = all(n, 'cpuUsPerRequest').map((cpu, i) => cpu / all(chain[at - 1]!, 'cpuUsPerRequest')[i]!)
+        return `${median(pairedWith).toFixed(2)}× (${spread(pairedWith, 2)})`
+      })
+    row('redis-server CPU per request (µs)', (n) => (n.startsWith(DEPLOYED) ? m(n, 'redisUsPerRequest').toFixed(1) : '–'))
     row('non-streaming req/s', (n) => `${m(n, 'rps').toFixed(0)} (${spread(all(n, 'rps'))})`, ratio(m(DEPLOYED, 'rps'), m('bare proxy', 'rps')))
     row('non-streaming p99 at saturation (ms)', (n) => m(n, 'p99Ms').toFixed(2), ratio(m(DEPLOYED, 'p99Ms'), m('bare proxy', 'p99Ms')))
   }
