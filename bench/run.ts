@@ -614,6 +614,7 @@ async function main() {
   }
   say()
   if (memoryFailure !== undefined) say(`The memory and abort phase failed: ${String(memoryFailure)}`)
+  if (slow?.failure !== undefined) say(`The memory and abort phase stopped at ${slow.failure}; the targets before it were measured.`)
   if (afterLoad !== undefined)
     say(
       `Deployed gateway's own count after the throughput runs (saturated): fail-opens ${afterLoad.failOpen}, Redis failures ${afterLoad.redisFailures}, release retries ${afterLoad.releaseRetries}, Redis answers ${afterLoad.redisAnswers} (mean ${afterLoad.redisAnswerMeanMs!.toFixed(2)} ms as seen by the gateway), event-loop lag p99 ${afterLoad.loopLagP99Ms!.toFixed(1)} ms.`
@@ -732,53 +733,61 @@ async function memoryPhase(redisUrl: string) {
   const abort: Record<string, number[]> = Object.fromEntries(slow.targets.filter((t) => measured.has(t.name)).map((t) => [t.name, []]))
   const closes = slow.standIn.lines
   let metrics: Record<string, number> = {}
+  let failure: string | undefined
   for (const target of slow.targets.filter((t) => measured.has(t.name))) {
-    for (let i = 0; i < 20; i++) await openAndAbort(target, closes)
-    const before = rssKiB(target.pid!)
-    const round = async () => {
-      const controllers: AbortController[] = []
-      // Opened in waves of 100 (browsers do not all connect in the same millisecond; a burst of
-      // 10,000 SYNs overflows the listen backlog of any server, the bare proxy's included, and
-      // 500 at once kept the gateway's event loop busy past its load-shedding threshold here).
-      for (let opened = 0; opened < STREAMS; opened += WAVE) {
-        await Promise.all(
-          Array.from({ length: Math.min(WAVE, STREAMS - opened) }, async () => {
-            const controller = new AbortController()
-            controllers.push(controller)
-            const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, {
-              method: 'POST',
-              dispatcher: client,
-              headers: { 'content-type': 'application/json', ...headersOf(target) },
-              body: BODY,
-              signal: controller.signal
+    try {
+      for (let i = 0; i < 20; i++) await openAndAbort(target, closes)
+      const before = rssKiB(target.pid!)
+      const round = async () => {
+        const controllers: AbortController[] = []
+        // Opened in waves of 100 (browsers do not all connect in the same millisecond; a burst of
+        // 10,000 SYNs overflows the listen backlog of any server, the bare proxy's included, and
+        // 500 at once kept the gateway's event loop busy past its load-shedding threshold here).
+        for (let opened = 0; opened < STREAMS; opened += WAVE) {
+          await Promise.all(
+            Array.from({ length: Math.min(WAVE, STREAMS - opened) }, async () => {
+              const controller = new AbortController()
+              controllers.push(controller)
+              const response = await request(`${target.base}${COMPLETION}?compatibilityMode=ai-sdk-5`, {
+                method: 'POST',
+                dispatcher: client,
+                headers: { 'content-type': 'application/json', ...headersOf(target) },
+                body: BODY,
+                signal: controller.signal
+              })
+              if (response.statusCode !== 200)
+                throw new Error(`${target.name}: stream answered ${response.statusCode} ${await response.body.text()} with ${controllers.length} open`)
+              const iterator = response.body[Symbol.asyncIterator]()
+              await iterator.next()
+              response.body.on('error', () => undefined)
+              response.body.resume()
             })
-            if (response.statusCode !== 200)
-              throw new Error(`${target.name}: stream answered ${response.statusCode} ${await response.body.text()} with ${controllers.length} open`)
-            const iterator = response.body[Symbol.asyncIterator]()
-            await iterator.next()
-            response.body.on('error', () => undefined)
-            response.body.resume()
-          })
-        )
+          )
+        }
+        const open = rssKiB(target.pid!)
+        controllers.forEach((c) => c.abort())
+        const deadline = Date.now() + 300_000
+        for (let n = 0; n < STREAMS; n++) {
+          if (Date.now() > deadline) throw new Error(`${target.name}: only ${n} of ${STREAMS} upstream streams closed after the clients left`)
+          await closes.next()
+        }
+        return { open, closed: rssKiB(target.pid!) }
       }
-      const open = rssKiB(target.pid!)
-      controllers.forEach((c) => c.abort())
-      const deadline = Date.now() + 300_000
-      for (let n = 0; n < STREAMS; n++) {
-        if (Date.now() > deadline) throw new Error(`${target.name}: only ${n} of ${STREAMS} upstream streams closed after the clients left`)
-        await closes.next()
-      }
-      return { open, closed: rssKiB(target.pid!) }
+      progress(`${target.name}: opening ${STREAMS} streams`)
+      const first = await round()
+      const second = await round()
+      memory[target.name] = { before, open1: first.open, closed1: first.closed, open2: second.open, closed2: second.closed }
+      for (let i = 0; i < 100; i++) abort[target.name]!.push(await openAndAbort(target, closes))
+      if (target.name === DEPLOYED) metrics = await gatewayMetrics(target)
+    } catch (error) {
+      // Its streams may still be open: the targets after it would be measured among them. Those before it stand.
+      failure = `${target.name}: ${String(error)}`
+      delete abort[target.name]
+      break
     }
-    progress(`${target.name}: opening ${STREAMS} streams`)
-    const first = await round()
-    const second = await round()
-    memory[target.name] = { before, open1: first.open, closed1: first.closed, open2: second.open, closed2: second.closed }
-    for (let i = 0; i < 100; i++) abort[target.name]!.push(await openAndAbort(target, closes))
-    if (target.name === DEPLOYED) metrics = await gatewayMetrics(target)
   }
   slow.stop()
-  return { memory, abort, metrics }
+  return { memory, abort, metrics, failure }
 }
 
 async function openAndAbort(target: Target, closes: AsyncIterator<string>): Promise<number> {
