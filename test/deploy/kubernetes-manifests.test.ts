@@ -449,7 +449,7 @@ t.test('secrets reach the gateway only as files (NAME_FILE), from a Secret whose
 })
 
 t.test('resources follow the measured memory per open stream (bench/README.md)', async (t) => {
-  // "RSS MiB: before / 9,850 open / closed / open again / closed again" of the deployed gateway:
+  // "RSS MiB: before / 9,550 open / closed / open again / closed again" of the deployed gateway:
   // the worse of the two rounds' growth per open stream.
   const bench = readFileSync('bench/README.md', 'utf8').split('\n')
   const cells = (line: string) =>
@@ -457,8 +457,10 @@ t.test('resources follow the measured memory per open stream (bench/README.md)',
       .split('|')
       .slice(1, -1)
       .map((cell) => cell.trim())
-  const header = cells(bench.find((line) => line.startsWith('| figure |'))!)
-  const row = cells(bench.find((line) => line.startsWith('| RSS MiB: before /'))!)
+  // The RSS row, and the header of its own table (the nearest one above it).
+  const at = bench.findIndex((line) => line.startsWith('| RSS MiB: before /'))
+  const header = cells(bench.slice(0, at).findLast((line) => line.startsWith('| figure |'))!)
+  const row = cells(bench[at]!)
   const streams = Number(/before \/ ([\d,]+) open/.exec(row[0]!)![1]!.replaceAll(',', ''))
   const [before, open, , openAgain] = row[header.indexOf('gateway (deployed)')]!.split('/').map(Number) as [number, number, number, number]
   const perStreamBytes = ((Math.max(open, openAgain) - before) * 1024 ** 2) / streams
