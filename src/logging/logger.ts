@@ -39,10 +39,21 @@ export interface LoggerOptions {
 export const LOG_FLUSH_MS = 250
 const LOG_BUFFER_BYTES = 8 * 1024
 
-function bufferedStdout(): DestinationStream {
+function bufferedStdout(): DestinationStream & { flush(cb?: (error?: Error) => void): void } {
   const destination = pino.destination({ dest: 1, minLength: LOG_BUFFER_BYTES, sync: false })
-  setInterval(() => destination.flush(), LOG_FLUSH_MS).unref()
-  return destination
+  // Armed by the first line after a write, so an idle gateway makes no write at all.
+  let timer: NodeJS.Timeout | undefined
+  const flushNow = () => {
+    timer = undefined
+    destination.flush()
+  }
+  return {
+    write(line: string) {
+      destination.write(line)
+      timer ??= setTimeout(flushNow, LOG_FLUSH_MS).unref()
+    },
+    flush: (cb) => destination.flush(cb)
+  }
 }
 
 export function createLogger(options: LoggerOptions, destination?: DestinationStream): Logger {
