@@ -97,6 +97,8 @@ t.test('a slot is released when the stream ends normally and when the upstream f
   t.equal(failed.statusCode, 502)
   await failed.body.dump()
   s.standIn.setFault(null)
+  // As above: the release leaves when the 502 closes, and must reach Redis before the other instance asks.
+  await leasesEmpty(s.namespace, 'u1')
   t.equal((await postCompletion({ gatewayUrl: s.b.url, dispatcher: testClient(t), user: 'u1' })).statusCode, 200, 'free after an upstream error')
 })
 
