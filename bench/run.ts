@@ -8,7 +8,7 @@
 //   npm run bench            (BENCH_REPS=5 BENCH_SECONDS=5 for longer runs)
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline'
 import { Redis } from 'ioredis'
 import { SignJWT } from 'jose'
 import { Agent, request } from 'undici'
+import { buildCommit } from './baseline.js'
 import { cpuTicks, describeLoads, measured, settle } from './machine.js'
 import type { PhaseLoad } from './machine.js'
 import { nginxAvailable, startNginx } from './nginx.js'
@@ -484,13 +485,7 @@ function phasesFromLog(logFile: string, fromByte: number): Record<string, number
 
 async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
-  for (const commit of BASELINES) {
-    const base = join(dir, `baseline-${commit}`)
-    execFileSync('bash', ['-c', `mkdir -p ${base} && git archive ${commit} src tsconfig.json tsconfig.build.json package.json | tar -x -C ${base}`])
-    symlinkSync(join(process.cwd(), 'node_modules'), join(base, 'node_modules'))
-    execFileSync(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: base, stdio: 'inherit' })
-    baselineServers.set(baselineName(commit), join(base, 'dist/server.js'))
-  }
+  for (const commit of BASELINES) baselineServers.set(baselineName(commit), buildCommit(commit, dir))
   const lines: string[] = []
   const say = (line = '') => {
     lines.push(line)

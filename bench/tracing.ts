@@ -14,11 +14,13 @@
 // version costs a deployment that does not trace.
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { SignJWT } from 'jose'
+import { buildCommit } from './baseline.js'
+import { cpuTicks } from './machine.js'
 
 const REPS = Number(process.env.BENCH_REPS ?? 3)
 const BASELINE = process.env.BENCH_BASELINE
@@ -78,11 +80,6 @@ async function firstJson(lines: AsyncIterator<string>, predicate: (line: Record<
   }
 }
 
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return Number(fields[11]) + Number(fields[12])
-}
-
 interface Target {
   name: string
   url: string
@@ -116,14 +113,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
-  let baselineServer: string | undefined
-  if (BASELINE !== undefined) {
-    const base = join(dir, 'baseline')
-    execFileSync('bash', ['-c', `mkdir -p ${base} && git archive ${BASELINE} src tsconfig.json tsconfig.build.json package.json | tar -x -C ${base}`])
-    symlinkSync(join(process.cwd(), 'node_modules'), join(base, 'node_modules'))
-    execFileSync(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: base, stdio: 'inherit' })
-    baselineServer = join(base, 'dist/server.js')
-  }
+  const baselineServer = BASELINE === undefined ? undefined : buildCommit(BASELINE, dir)
   // A stand-in for an OTLP collector, in its own process (wrk blocks this one): accepts every
   // export, and says how many it got when told to stop.
   const sink = start(
