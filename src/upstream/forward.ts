@@ -85,10 +85,11 @@ const WHOLE_BODY_BYTES = 16 * 1024
  * been written to the socket (issue 26: an open long-chat stream then costs what a short one does).
  * Its length is sent as `content-length`, as it would be for the whole body.
  */
-function upstreamBody(text: string | undefined): { body: Readable | Buffer | null; length?: string } {
+function upstreamBody(text: string | undefined): { body: Readable | string | null; length?: string } {
   if (text === undefined) return { body: null }
+  // The string as it is (undici writes it with the headers): no copy on the common path.
+  if (Buffer.byteLength(text) <= WHOLE_BODY_BYTES) return { body: text }
   let chunk: Buffer | undefined = Buffer.from(text)
-  if (chunk.length <= WHOLE_BODY_BYTES) return { body: chunk }
   const length = String(chunk.length)
   const body = new Readable({
     read() {
